@@ -1,0 +1,223 @@
+// Package results owns the result record of a run: its schema, its storage
+// under results/, the comparison of two records with regression verdicts,
+// and the text and HTML reports.
+package results
+
+import "time"
+
+// SchemaVersion is bumped on any incompatible change of Result.
+const SchemaVersion = 1
+
+// Result is one run, stored as results/<UTC timestamp>-<spec name>/result.json.
+// Durations are stored in seconds (float) and named *_seconds so the JSON
+// reads without Go's nanoseconds.
+type Result struct {
+	SchemaVersion int       `json:"schema_version"`
+	ID            string    `json:"id"` // the folder name
+	Spec          SpecInfo  `json:"spec"`
+	Duckbench     string    `json:"duckbench_version"`
+	Host          HostInfo  `json:"host"`
+	Runtime       string    `json:"runtime"`
+	StartedAt     time.Time `json:"started_at"`
+	EndedAt       time.Time `json:"ended_at"`
+	// Status is "completed", "interrupted" or "failed".
+	Status string `json:"status"`
+	// Error says why a run failed or was cut short.
+	Error string   `json:"error,omitempty"`
+	Plan  LoadPlan `json:"plan"`
+	// Summary covers all trials together.
+	Summary Summary `json:"summary"`
+	// Trials holds one summary per repeat (`run --repeat N`); a single run has one.
+	Trials   []Trial            `json:"trials,omitempty"`
+	Timeline []Second           `json:"timeline"`
+	Targets  []TargetStats      `json:"targets,omitempty"`
+	AppShare map[string]float64 `json:"app_share,omitempty"` // X-Served-By share, client side
+	// GeneratorSaturated is true when the load generator could not keep up
+	// with the schedule: the server's figures are then not a capacity.
+	GeneratorSaturated bool `json:"generator_saturated"`
+	// Histogram is the encoded HdrHistogram of all latencies (microseconds).
+	Histogram   string          `json:"histogram"`
+	Replication []ReplicaStats  `json:"replication,omitempty"`
+	Backends    []ServerStats   `json:"backends,omitempty"`
+	Caches      []CacheStats    `json:"caches,omitempty"`
+	Keyspace    []KeyspaceStats `json:"keyspace,omitempty"`
+	Events      []Event         `json:"events,omitempty"`
+	SLO         *Verdict        `json:"slo,omitempty"`
+	Capacity    *Capacity       `json:"capacity,omitempty"`
+}
+
+// SpecInfo identifies the spec and the rendered configs of a run.
+type SpecInfo struct {
+	Name string `json:"name"`
+	Path string `json:"path,omitempty"`
+	Hash string `json:"hash"` // sha256 of the canonical spec
+	// ConfigHashes maps a rendered file name (haproxy.cfg, redis-<node>.conf,
+	// compose.yaml) to its sha256.
+	ConfigHashes map[string]string `json:"config_hashes"`
+}
+
+// HostInfo describes the machine a run was made on.
+type HostInfo struct {
+	Hostname string `json:"hostname"`
+	OS       string `json:"os"`
+	Arch     string `json:"arch"`
+	CPUs     int    `json:"cpus"`
+	Go       string `json:"go"`
+	Kernel   string `json:"kernel,omitempty"`
+}
+
+// LoadPlan is the attack as planned.
+type LoadPlan struct {
+	Shape           string   `json:"shape"`
+	Rate            float64  `json:"rate"` // -1 = max
+	DurationSeconds float64  `json:"duration_seconds"`
+	Workers         uint64   `json:"workers"`
+	MaxWorkers      uint64   `json:"max_workers"`
+	Connections     int      `json:"connections"`
+	Targets         []string `json:"targets"`
+	KeyDistribution string   `json:"key_distribution"`
+	Seed            int64    `json:"seed"`
+	Repeat          int      `json:"repeat,omitempty"`
+}
+
+// Summary is the totals and latency quantiles of a set of requests.
+type Summary struct {
+	Requests        uint64  `json:"requests"`
+	Success         uint64  `json:"success"` // 2xx and 3xx
+	Errors          uint64  `json:"errors"`
+	SuccessRatio    float64 `json:"success_ratio"`
+	Throughput      float64 `json:"throughput"`  // successful req/s
+	Rate            float64 `json:"rate"`        // attempted req/s
+	TargetRate      float64 `json:"target_rate"` // scheduled req/s (mean)
+	DurationSeconds float64 `json:"duration_seconds"`
+	BytesIn         uint64  `json:"bytes_in"`
+	BytesOut        uint64  `json:"bytes_out"`
+	// Latency quantiles in seconds.
+	Latency     Quantiles         `json:"latency"`
+	StatusCodes map[string]uint64 `json:"status_codes"`
+	ErrorKinds  map[string]uint64 `json:"error_kinds,omitempty"`
+}
+
+// Quantiles are latencies in seconds.
+type Quantiles struct {
+	Min   float64 `json:"min"`
+	Mean  float64 `json:"mean"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p99_9"`
+	P9999 float64 `json:"p99_99"`
+	Max   float64 `json:"max"`
+}
+
+// Trial is one repeat of a `run --repeat N`.
+type Trial struct {
+	Index     int     `json:"index"`
+	Summary   Summary `json:"summary"`
+	Histogram string  `json:"histogram"`
+}
+
+// Second is one entry of the per-second timeline.
+type Second struct {
+	T            int               `json:"t"` // seconds since the attack began
+	TargetRate   float64           `json:"target_rate"`
+	AchievedRate float64           `json:"achieved_rate"`
+	P50          float64           `json:"p50"`
+	P99          float64           `json:"p99"`
+	Max          float64           `json:"max"`
+	Errors       uint64            `json:"errors"`
+	StatusCodes  map[string]uint64 `json:"status_codes,omitempty"`
+	// ScheduleLagSeconds is how far behind schedule the generator was.
+	ScheduleLagSeconds float64 `json:"schedule_lag_seconds"`
+	// ReplicationDelay maps replica name to its worst delay (seconds) that second.
+	ReplicationDelay map[string]float64 `json:"replication_delay,omitempty"`
+	// ReplicationOffsetLag maps replica name to its worst offset lag (bytes).
+	ReplicationOffsetLag map[string]int64 `json:"replication_offset_lag,omitempty"`
+	// ServerShare maps backend/server to its share of that second's requests.
+	ServerShare map[string]float64 `json:"server_share,omitempty"`
+}
+
+// TargetStats is the summary of one entry of the request mix.
+type TargetStats struct {
+	Name    string  `json:"name"`
+	Summary Summary `json:"summary"`
+}
+
+// ReplicaStats are one replica's replication figures over the run.
+type ReplicaStats struct {
+	Replica           string  `json:"replica"`
+	DelayP50Seconds   float64 `json:"delay_p50_seconds"`
+	DelayP99Seconds   float64 `json:"delay_p99_seconds"`
+	DelayMaxSeconds   float64 `json:"delay_max_seconds"`
+	MaxOffsetLagBytes int64   `json:"max_offset_lag_bytes"`
+	MaxAckAgeSeconds  float64 `json:"max_ack_age_seconds"`
+	LinkDownSeconds   float64 `json:"link_down_seconds"`
+	HeartbeatSamples  uint64  `json:"heartbeat_samples"`
+}
+
+// ServerStats is one HAProxy server's share of its backend, server side.
+type ServerStats struct {
+	Backend     string            `json:"backend"`
+	Server      string            `json:"server"`
+	Requests    uint64            `json:"requests"`
+	ShareRatio  float64           `json:"share_ratio"`
+	DownSeconds float64           `json:"down_seconds"`
+	Responses   map[string]uint64 `json:"responses,omitempty"` // by class: 2xx, 5xx, …
+}
+
+// CacheStats is one HAProxy backend's cache figures over the run.
+type CacheStats struct {
+	Backend  string  `json:"backend"`
+	Lookups  uint64  `json:"lookups"`
+	Hits     uint64  `json:"hits"`
+	HitRatio float64 `json:"hit_ratio"`
+}
+
+// KeyspaceStats is one Redis node's keyspace hit ratio over the run.
+type KeyspaceStats struct {
+	Node     string  `json:"node"`
+	Hits     uint64  `json:"hits"`
+	Misses   uint64  `json:"misses"`
+	HitRatio float64 `json:"hit_ratio"`
+}
+
+// Event is something that happened during a run: a fault, a recovery, a
+// saturation warning, an interrupt.
+type Event struct {
+	AtSeconds float64 `json:"at_seconds"` // since the attack began
+	Kind      string  `json:"kind"`       // fault, recovery, saturation, interrupt, error
+	Target    string  `json:"target,omitempty"`
+	Action    string  `json:"action,omitempty"`
+	Message   string  `json:"message"`
+}
+
+// Verdict is the SLO outcome.
+type Verdict struct {
+	Pass   bool    `json:"pass"`
+	Checks []Check `json:"checks"`
+}
+
+// Check is one SLO or regression threshold and its outcome.
+type Check struct {
+	Name      string `json:"name"` // e.g. "p99", "success", "min_rate"
+	Threshold string `json:"threshold"`
+	Observed  string `json:"observed"`
+	Pass      bool   `json:"pass"`
+}
+
+// Capacity is the outcome of `duckbench capacity`.
+type Capacity struct {
+	SLO      string         `json:"slo"`
+	Rate     float64        `json:"rate"`     // highest sustainable rate found
+	LowGood  float64        `json:"low_good"` // bracket: last rate that met the SLO
+	HighBad  float64        `json:"high_bad"` // first rate that broke it (0 = none found)
+	Steps    []CapacityStep `json:"steps"`
+	TimedOut bool           `json:"timed_out"`
+}
+
+// CapacityStep is one trial of the capacity search.
+type CapacityStep struct {
+	Rate    float64 `json:"rate"`
+	Outcome string  `json:"outcome"` // pass, fail, unknown (generator saturated)
+	Summary Summary `json:"summary"`
+}
