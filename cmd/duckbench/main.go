@@ -21,6 +21,8 @@ const (
 	exitCheckFail  = 1 // an SLO, regression or capacity check failed
 	exitUsage      = 2 // bad usage or bad spec
 	exitDependency = 3 // the stack or a dependency failed
+	// exitInterrupted follows the shell's convention for SIGINT (128+2).
+	exitInterrupted = 130
 )
 
 // exitError carries an exit code through cobra.

@@ -1,0 +1,116 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/spec"
+)
+
+// Faulter applies one fault action to one service; stack.Driver is one.
+type Faulter interface {
+	Fault(ctx context.Context, service, action string) error
+}
+
+// faultStep is one scheduled action: a fault from the spec, or the recovery
+// that its `for` implies.
+type faultStep struct {
+	at       time.Duration
+	target   string
+	action   string // what the driver is told: kill, stop, cont, restart
+	kind     string // "fault" or "recovery"
+	specItem int
+}
+
+// plan expands the spec's faults into driver actions in time order.
+// pause = stop now + cont after For; stop/kill with For recover with
+// cont/restart after For.
+func plan(faults []spec.Fault) []faultStep {
+	var steps []faultStep
+	for i, f := range faults {
+		at := f.At.D()
+		switch f.Action {
+		case "pause":
+			steps = append(steps, faultStep{at, f.Target, "stop", "fault", i})
+			steps = append(steps, faultStep{at + f.For.D(), f.Target, "cont", "recovery", i})
+		case "stop":
+			steps = append(steps, faultStep{at, f.Target, "stop", "fault", i})
+			if f.For > 0 {
+				steps = append(steps, faultStep{at + f.For.D(), f.Target, "cont", "recovery", i})
+			}
+		case "kill":
+			steps = append(steps, faultStep{at, f.Target, "kill", "fault", i})
+			if f.For > 0 {
+				steps = append(steps, faultStep{at + f.For.D(), f.Target, "restart", "recovery", i})
+			}
+		default: // cont, restart
+			steps = append(steps, faultStep{at, f.Target, f.Action, "fault", i})
+		}
+	}
+	sort.SliceStable(steps, func(a, b int) bool { return steps[a].at < steps[b].at })
+	return steps
+}
+
+// faultRunner executes a plan against a Faulter and records every action as
+// an event, failed ones included. Load and probes run on regardless.
+type faultRunner struct {
+	driver Faulter
+	steps  []faultStep
+
+	mu     sync.Mutex
+	events []results.Event
+	wg     sync.WaitGroup
+}
+
+// start runs the plan in the background, relative to t0. Cancelling ctx
+// stops the remaining steps.
+func (r *faultRunner) start(ctx context.Context, t0 time.Time) {
+	if len(r.steps) == 0 {
+		return
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for _, st := range r.steps {
+			wait := time.Until(t0.Add(st.at))
+			if wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
+			}
+			actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := r.driver.Fault(actx, st.target, st.action)
+			cancel()
+			ev := results.Event{
+				AtSeconds: time.Since(t0).Seconds(),
+				Kind:      st.kind,
+				Target:    st.target,
+				Action:    st.action,
+				Message:   fmt.Sprintf("%s %s", st.action, st.target),
+			}
+			if err != nil {
+				ev.Kind = "error"
+				ev.Message = fmt.Sprintf("%s %s failed: %v", st.action, st.target, err)
+			}
+			r.mu.Lock()
+			r.events = append(r.events, ev)
+			r.mu.Unlock()
+		}
+	}()
+}
+
+// wait blocks until the plan is done or cancelled, then returns its events.
+func (r *faultRunner) wait() []results.Event {
+	r.wg.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]results.Event(nil), r.events...)
+}

@@ -1,0 +1,122 @@
+package runner
+
+import (
+	"math"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/duckbench/duckbench/load"
+	"github.com/duckbench/duckbench/results"
+)
+
+// merge writes the attack reports of a run into r: one report as it is;
+// several (a repeated run) as Trials plus a Summary over all of them, with
+// the latency quantiles read off the merged histogram, never averaged.
+func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
+	if len(reps) == 0 {
+		return
+	}
+	r.Histogram = reps[0].Histogram
+	r.Summary = reps[0].Summary
+	r.Targets = reps[0].Targets
+	r.AppShare = reps[0].AppShare
+	for _, rep := range reps {
+		off := rep.StartedAt.Sub(t0)
+		offSec := int(math.Round(off.Seconds()))
+		for _, s := range rep.Timeline {
+			s.T += offSec
+			r.Timeline = append(r.Timeline, s)
+		}
+		for _, e := range rep.Events {
+			e.AtSeconds += off.Seconds()
+			r.Events = append(r.Events, e)
+		}
+		r.GeneratorSaturated = r.GeneratorSaturated || rep.Saturated
+	}
+	if len(reps) == 1 {
+		r.Trials = []results.Trial{{Index: 1, Summary: reps[0].Summary, Histogram: reps[0].Histogram}}
+		return
+	}
+
+	h := load.NewHistogram()
+	var sum results.Summary
+	sum.StatusCodes = map[string]uint64{}
+	sum.ErrorKinds = map[string]uint64{}
+	share := map[string]float64{}
+	var targetRate float64
+	for i, rep := range reps {
+		s := rep.Summary
+		r.Trials = append(r.Trials, results.Trial{Index: i + 1, Summary: s, Histogram: rep.Histogram})
+		if th, err := hdrhistogram.Decode([]byte(rep.Histogram)); err == nil {
+			h.Merge(th)
+		}
+		sum.Requests += s.Requests
+		sum.Success += s.Success
+		sum.Errors += s.Errors
+		sum.BytesIn += s.BytesIn
+		sum.BytesOut += s.BytesOut
+		sum.DurationSeconds += s.DurationSeconds
+		targetRate += s.TargetRate * s.DurationSeconds
+		for k, v := range s.StatusCodes {
+			sum.StatusCodes[k] += v
+		}
+		for k, v := range s.ErrorKinds {
+			sum.ErrorKinds[k] += v
+		}
+		for app, v := range rep.AppShare {
+			share[app] += v * float64(s.Requests)
+		}
+	}
+	if sum.Requests > 0 {
+		sum.SuccessRatio = float64(sum.Success) / float64(sum.Requests)
+		for app := range share {
+			share[app] /= float64(sum.Requests)
+		}
+	}
+	if sum.DurationSeconds > 0 {
+		sum.Throughput = float64(sum.Success) / sum.DurationSeconds
+		sum.Rate = float64(sum.Requests) / sum.DurationSeconds
+		sum.TargetRate = targetRate / sum.DurationSeconds
+	}
+	sum.Latency = load.Quantiles(h)
+	if enc, err := load.EncodeHistogram(h); err == nil {
+		r.Histogram = enc
+	}
+	if len(sum.ErrorKinds) == 0 {
+		sum.ErrorKinds = nil
+	}
+	r.Summary = sum
+	r.AppShare = share
+	r.Targets = mergeTargets(reps)
+}
+
+// mergeTargets sums the per-target counts of all trials. Quantiles cannot
+// be summed; they are left out here (each trial keeps its own).
+func mergeTargets(reps []*load.Report) []results.TargetStats {
+	idx := map[string]int{}
+	var out []results.TargetStats
+	for _, rep := range reps {
+		for _, t := range rep.Targets {
+			i, ok := idx[t.Name]
+			if !ok {
+				i = len(out)
+				idx[t.Name] = i
+				out = append(out, results.TargetStats{Name: t.Name, Summary: results.Summary{StatusCodes: map[string]uint64{}}})
+			}
+			s := &out[i].Summary
+			s.Requests += t.Summary.Requests
+			s.Success += t.Summary.Success
+			s.Errors += t.Summary.Errors
+			for k, v := range t.Summary.StatusCodes {
+				s.StatusCodes[k] += v
+			}
+		}
+	}
+	for i := range out {
+		if s := &out[i].Summary; s.Requests > 0 {
+			s.SuccessRatio = float64(s.Success) / float64(s.Requests)
+		}
+	}
+	return out
+}

@@ -1,0 +1,440 @@
+// Package runner is one `duckbench run`: bring the stack up, start the
+// probes and the exporter, drive the attack (repeated if asked), inject the
+// spec's faults, record the result, report it and tear the stack down —
+// teardown always, the record even for a run that was cut short.
+//
+// It sits between the command line and the packages that do the work
+// (stack, probes, load, results), so that cmd/duckbench holds no logic.
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/duckbench/duckbench/load"
+	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/spec"
+	"github.com/duckbench/duckbench/stack"
+)
+
+// Status values of a result.
+const (
+	StatusCompleted   = "completed"
+	StatusInterrupted = "interrupted"
+	StatusFailed      = "failed"
+)
+
+// DefaultCooldown separates the trials of a repeated run.
+const DefaultCooldown = 2 * time.Second
+
+// Monitor watches a running stack while load runs (probes.Monitor is one).
+type Monitor interface {
+	// Start begins sampling; t0 is when the attack begins.
+	Start(ctx context.Context, t0 time.Time) error
+	// Stop ends sampling and waits for the background loops.
+	Stop(ctx context.Context)
+	// Collectors are registered on the run's exporter registry.
+	Collectors() []prometheus.Collector
+	// Fill writes the probe figures into the result.
+	Fill(r *results.Result)
+}
+
+// Options configure a run. Zero values take the documented defaults.
+type Options struct {
+	// SpecPath is recorded in the result.
+	SpecPath string
+	// Driver runs the stack (required).
+	Driver stack.Driver
+	// Runtime is recorded in the result.
+	Runtime string
+	// ResultsDir is where results/<id>/ goes (default "results").
+	ResultsDir string
+	// Duration and Rate override the spec's load section when set.
+	Duration time.Duration
+	Rate     *spec.Rate
+	// Repeat runs the attack N times (default 1) with Cooldown between.
+	Repeat   int
+	Cooldown time.Duration
+	// Listen is the exporter address (default the spec's probes.listen;
+	// "off" for none).
+	Listen string
+	// Raw also saves every request result in vegeta's gob format.
+	Raw bool
+	// Out receives the text summary; Log the phase messages (both may be nil).
+	Out, Log io.Writer
+	// Progress receives live attack progress (nil: none).
+	Progress func(load.Progress)
+	// NewMonitor builds the probes for the running stack (nil: no probes).
+	NewMonitor func(ep stack.Endpoints) (Monitor, error)
+	// AfterUp runs once the stack is up and the exporter listens, e.g. to
+	// start a local Prometheus; the returned stop runs before teardown.
+	AfterUp func(ctx context.Context, ep stack.Endpoints, exporterAddr string) (stop func(), err error)
+	// Abort is cancelled when teardown must not wait (second Ctrl-C).
+	// Default: never.
+	Abort context.Context
+	// Version is duckbench's version, recorded in the result.
+	Version string
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// Outcome is what a run leaves behind.
+type Outcome struct {
+	Result *results.Result
+	// Dir is results/<id>; Path its result.json, HTML its report.html.
+	Dir, Path, HTML string
+	// ExporterAddr is where /metrics was served ("" when off).
+	ExporterAddr string
+}
+
+// ErrStackDown marks a run whose stack failed under it (e.g. HAProxy died).
+var ErrStackDown = errors.New("stack failed during the run")
+
+// Run performs one run of s. It returns the outcome whenever a result was
+// recorded — with an error too when the run failed or was interrupted
+// (ctx cancelled). Without a result it returns only the error.
+func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error) {
+	o.defaults(s)
+	logf := func(format string, args ...any) {
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, format+"\n", args...)
+		}
+	}
+	started := o.Now()
+	id := results.NewID(started, s.Name)
+	dir := filepath.Join(o.ResultsDir, id)
+
+	logf("bringing the stack up (%s)…", o.Runtime)
+	ep, err := o.Driver.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bring stack up: %w", err)
+	}
+	// Teardown always runs, under a context that only the second signal
+	// cancels.
+	defer func() {
+		logf("tearing the stack down…")
+		dctx, cancel := context.WithTimeout(o.Abort, 60*time.Second)
+		defer cancel()
+		if derr := o.Driver.Down(dctx); derr != nil {
+			err = errors.Join(err, fmt.Errorf("tear stack down: %w", derr))
+		}
+	}()
+
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create result dir: %w", err)
+	}
+	r := &results.Result{
+		SchemaVersion: results.SchemaVersion,
+		ID:            id,
+		Duckbench:     o.Version,
+		Host:          hostInfo(),
+		Runtime:       ep.Runtime,
+		StartedAt:     started.UTC(),
+		Status:        StatusCompleted,
+		Spec: results.SpecInfo{
+			Name:         s.Name,
+			Path:         o.SpecPath,
+			Hash:         s.Hash(),
+			ConfigHashes: configHashes(ep.RunDir),
+		},
+	}
+	out = &Outcome{Result: r, Dir: dir}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := load.NewMetrics()
+	reg.MustRegister(metrics)
+
+	var mon Monitor
+	if o.NewMonitor != nil {
+		if mon, err = o.NewMonitor(ep); err != nil {
+			return nil, fmt.Errorf("start probes: %w", err)
+		}
+		for _, c := range mon.Collectors() {
+			reg.MustRegister(c)
+		}
+	}
+	if o.Listen != "off" {
+		addr, stop, err := serve(o.Listen, reg)
+		if err != nil {
+			return nil, fmt.Errorf("start exporter on %s: %w (another duckbench run? use --exporter-listen)", o.Listen, err)
+		}
+		defer stop()
+		out.ExporterAddr = addr
+		logf("metrics on http://%s/metrics", addr)
+	}
+	if o.AfterUp != nil {
+		stop, err := o.AfterUp(ctx, ep, out.ExporterAddr)
+		if err != nil {
+			return nil, err
+		}
+		if stop != nil {
+			defer stop()
+		}
+	}
+
+	t0 := o.Now()
+	if mon != nil {
+		if err := mon.Start(ctx, t0); err != nil {
+			return nil, fmt.Errorf("start probes: %w", err)
+		}
+	}
+	faults := &faultRunner{driver: o.Driver, steps: plan(s.Faults)}
+	fctx, stopFaults := context.WithCancel(ctx)
+	defer stopFaults()
+	faults.start(fctx, t0)
+
+	var rawFile *os.File
+	if o.Raw {
+		if rawFile, err = os.Create(filepath.Join(dir, "results.bin")); err != nil {
+			return nil, fmt.Errorf("create raw results file: %w", err)
+		}
+		defer rawFile.Close()
+	}
+
+	var reports []*load.Report
+	var runErr error
+	for i := 0; i < o.Repeat; i++ {
+		if i > 0 {
+			logf("cooldown %v before trial %d/%d", o.Cooldown, i+1, o.Repeat)
+			if !sleep(ctx, o.Cooldown) {
+				break
+			}
+		}
+		opts := []load.Option{load.WithMetrics(metrics)}
+		if o.Progress != nil {
+			opts = append(opts, load.WithProgress(o.Progress))
+		}
+		if o.Duration > 0 {
+			opts = append(opts, load.WithDurationOverride(o.Duration))
+		}
+		if o.Rate != nil {
+			opts = append(opts, load.WithRateOverride(*o.Rate))
+		}
+		if rawFile != nil {
+			opts = append(opts, load.WithRaw(rawFile))
+		}
+		att, err := load.New(s.Load, ep.HAProxy.URL, opts...)
+		if err != nil {
+			runErr = fmt.Errorf("plan attack: %w", err)
+			break
+		}
+		if i == 0 {
+			r.Plan = att.Plan()
+			r.Plan.Repeat = o.Repeat
+			logf("attacking %s: %s", ep.HAProxy.URL, describePlan(r.Plan))
+		}
+		rep, err := att.Run(ctx)
+		if rep != nil {
+			reports = append(reports, rep)
+		}
+		if err != nil {
+			runErr = fmt.Errorf("attack: %w", err)
+			break
+		}
+		if rep.Interrupted || ctx.Err() != nil {
+			break
+		}
+	}
+	stopFaults()
+	r.Events = append(r.Events, faults.wait()...)
+	if mon != nil {
+		mctx, cancel := context.WithTimeout(o.Abort, 10*time.Second)
+		mon.Stop(mctx)
+		cancel()
+	}
+	merge(r, reports, t0)
+	if mon != nil {
+		mon.Fill(r)
+	}
+	r.EndedAt = o.Now().UTC()
+
+	// A stack that died under the load is a failed run, even if the
+	// result looks fine; a service the spec killed on purpose is not.
+	if down := deadServices(ctx, o.Driver, s.Faults); len(down) > 0 && runErr == nil && ctx.Err() == nil {
+		runErr = fmt.Errorf("%w: not running at the end: %s", ErrStackDown, strings.Join(down, ", "))
+	}
+	switch {
+	case ctx.Err() != nil:
+		r.Status = StatusInterrupted
+		r.Error = "interrupted"
+		r.Events = append(r.Events, results.Event{AtSeconds: o.Now().Sub(t0).Seconds(), Kind: "interrupt", Message: "run interrupted; results so far kept"})
+	case runErr != nil:
+		r.Status = StatusFailed
+		r.Error = runErr.Error()
+	}
+	sort.SliceStable(r.Events, func(a, b int) bool { return r.Events[a].AtSeconds < r.Events[b].AtSeconds })
+	r.SLO = results.EvaluateSLO(s.SLO, r)
+
+	if out.Path, err = saveAll(r, dir, &out.HTML); err != nil {
+		return out, err
+	}
+	if o.Out != nil {
+		if err := results.WriteText(o.Out, r); err != nil {
+			return out, fmt.Errorf("write summary: %w", err)
+		}
+		fmt.Fprintf(o.Out, "\nresult: %s\nreport: %s\n", out.Path, out.HTML)
+	}
+	if ctx.Err() != nil {
+		return out, fmt.Errorf("run interrupted: %w", ctx.Err())
+	}
+	return out, runErr
+}
+
+func (o *Options) defaults(s *spec.Spec) {
+	if o.ResultsDir == "" {
+		o.ResultsDir = "results"
+	}
+	if o.Repeat < 1 {
+		o.Repeat = 1
+	}
+	if o.Cooldown == 0 {
+		o.Cooldown = DefaultCooldown
+	}
+	if o.Listen == "" {
+		o.Listen = s.Probes.Listen
+	}
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:9477"
+	}
+	if o.Abort == nil {
+		o.Abort = context.Background()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Runtime == "" {
+		o.Runtime = stack.RuntimeLocal
+	}
+}
+
+// saveAll writes result.json and report.html into dir.
+func saveAll(r *results.Result, dir string, htmlPath *string) (string, error) {
+	path := filepath.Join(dir, "result.json")
+	if err := results.WriteFile(path, r); err != nil {
+		return "", fmt.Errorf("save result: %w", err)
+	}
+	*htmlPath = filepath.Join(dir, "report.html")
+	f, err := os.Create(*htmlPath)
+	if err != nil {
+		return path, fmt.Errorf("write report: %w", err)
+	}
+	defer f.Close()
+	if err := results.WriteHTML(f, r); err != nil {
+		return path, fmt.Errorf("write report: %w", err)
+	}
+	return path, f.Close()
+}
+
+// serve starts the exporter on addr (port 0 picks one) and returns the
+// address it listens on.
+func serve(addr string, reg *prometheus.Registry) (string, func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, `duckbench exporter: <a href="/metrics">/metrics</a>`)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return ln.Addr().String(), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}
+
+// deadServices lists services not running after the attack, leaving out
+// those a fault killed without a recovery.
+func deadServices(ctx context.Context, d stack.Driver, faults []spec.Fault) []string {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	st, err := d.Status(sctx)
+	if err != nil {
+		return nil
+	}
+	meant := map[string]bool{}
+	for _, f := range faults {
+		if (f.Action == "kill" || f.Action == "stop") && f.For == 0 {
+			meant[f.Target] = true
+		}
+	}
+	var down []string
+	for _, svc := range st.Services {
+		if !svc.Running && !meant[svc.Name] {
+			down = append(down, svc.Name)
+		}
+	}
+	return down
+}
+
+// configHashes hashes the rendered files the driver left in the run dir.
+func configHashes(runDir string) map[string]string {
+	out := map[string]string{}
+	if runDir == "" {
+		return out
+	}
+	names, _ := filepath.Glob(filepath.Join(runDir, "redis-*.conf"))
+	names = append(names, filepath.Join(runDir, "haproxy.cfg"), filepath.Join(runDir, "compose.yaml"))
+	for _, p := range names {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		sum := sha256.Sum256(b)
+		out[filepath.Base(p)] = hex.EncodeToString(sum[:])
+	}
+	return out
+}
+
+func hostInfo() results.HostInfo {
+	h := results.HostInfo{OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), Go: runtime.Version()}
+	h.Hostname, _ = os.Hostname()
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		h.Kernel = strings.TrimSpace(string(b))
+	}
+	return h
+}
+
+func describePlan(p results.LoadPlan) string {
+	rate := fmt.Sprintf("%g req/s", p.Rate)
+	if p.Rate < 0 {
+		rate = "max rate"
+	}
+	s := fmt.Sprintf("%s %s for %gs, %d workers (max %d), %d connections", p.Shape, rate, p.DurationSeconds, p.Workers, p.MaxWorkers, p.Connections)
+	if p.Repeat > 1 {
+		s += fmt.Sprintf(", %d trials", p.Repeat)
+	}
+	return s
+}
+
+// sleep waits d or until ctx is done; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
