@@ -157,12 +157,15 @@ type ReplicaStats struct {
 
 // ServerStats is one HAProxy server's share of its backend, server side.
 type ServerStats struct {
-	Backend     string            `json:"backend"`
-	Server      string            `json:"server"`
-	Requests    uint64            `json:"requests"`
-	ShareRatio  float64           `json:"share_ratio"`
-	DownSeconds float64           `json:"down_seconds"`
-	Responses   map[string]uint64 `json:"responses,omitempty"` // by class: 2xx, 5xx, …
+	Backend    string  `json:"backend"`
+	Server     string  `json:"server"`
+	Requests   uint64  `json:"requests"`
+	ShareRatio float64 `json:"share_ratio"`
+	// ExpectedShare is the server's weight over its backend's total weight
+	// (0 = unknown: compare and the reports then assume an even split).
+	ExpectedShare float64           `json:"expected_share,omitempty"`
+	DownSeconds   float64           `json:"down_seconds"`
+	Responses     map[string]uint64 `json:"responses,omitempty"` // by class: 2xx, 5xx, …
 }
 
 // CacheStats is one HAProxy backend's cache figures over the run.

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/duckbench/duckbench/results"
+)
+
+func init() { register(newReportCmd) }
+
+func newReportCmd() *cobra.Command {
+	var htmlPath string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "report RESULT.json",
+		Short: "Re-render a stored result as a text summary, JSON or an HTML report",
+		Long: `Report reads a result.json (or the run folder holding it) and prints the text
+summary: totals, latency quantiles up to p99.99, status codes, per-app share,
+replication and per-backend figures, events and the SLO verdict. --html also
+writes the self-contained HTML report with charts; --json prints the record.`,
+		Example: `  duckbench report results/20261127T120102Z-seed
+  duckbench report results/20261127T120102Z-seed/result.json --html report.html
+  duckbench report result.json --json | jq .summary.latency`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := results.Load(args[0])
+			if err != nil {
+				return usageErr(err)
+			}
+			out := cmd.OutOrStdout()
+			if htmlPath != "" {
+				var buf bytes.Buffer
+				if err := results.WriteHTML(&buf, r); err != nil {
+					return fmt.Errorf("render html report: %w", err)
+				}
+				if err := os.WriteFile(htmlPath, buf.Bytes(), 0o644); err != nil {
+					return fmt.Errorf("write html report: %w", err)
+				}
+			}
+			if asJSON {
+				data, err := results.Marshal(r)
+				if err != nil {
+					return err
+				}
+				_, err = out.Write(data)
+				return err
+			}
+			if err := results.WriteText(out, r); err != nil {
+				return err
+			}
+			if htmlPath != "" {
+				fmt.Fprintf(out, "\nHTML report: %s\n", htmlPath)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&htmlPath, "html", "", "also write the HTML report to `FILE`")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the result record as JSON instead of the text summary")
+	return c
+}

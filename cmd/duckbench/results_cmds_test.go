@@ -1,0 +1,182 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/duckbench/duckbench/results"
+)
+
+const fixturePath = "../../results/testdata/TestFixture.json"
+
+// runCaptured runs the CLI in-process with stdout and stderr captured. It
+// swaps os.Stdout/os.Stderr, so callers must not use t.Parallel.
+func runCaptured(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	dir := t.TempDir()
+	outF, err := os.Create(filepath.Join(dir, "stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errF, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldOut, oldErr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = outF, errF
+	code = run(args)
+	os.Stdout, os.Stderr = oldOut, oldErr
+	outF.Close()
+	errF.Close()
+	o, _ := os.ReadFile(outF.Name())
+	e, _ := os.ReadFile(errF.Name())
+	return code, string(o), string(e)
+}
+
+// variant saves a copy of the fixture changed by f and returns its path.
+func variant(t *testing.T, f func(r *results.Result)) string {
+	t.Helper()
+	r, err := results.Load(fixturePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f(r)
+	path, err := results.Save(t.TempDir(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func slower(r *results.Result) {
+	r.ID = "20261127T130000Z-seed"
+	r.Summary.Latency.P99 *= 1.3
+	for i := range r.Timeline {
+		r.Timeline[i].P99 += 0.02
+	}
+}
+
+func TestReportCmd(t *testing.T) {
+	code, out, errOut := runCaptured(t, "report", fixturePath)
+	if code != exitOK {
+		t.Fatalf("report = exit %d; want 0\n%s", code, errOut)
+	}
+	for _, want := range []string{"Latencies", "99.99", "App Share", "Replication", "SLO: FAIL"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report output lacks %q:\n%s", want, out)
+		}
+	}
+
+	html := filepath.Join(t.TempDir(), "report.html")
+	if code, _, errOut := runCaptured(t, "report", filepath.Dir(fixturePath)+"/TestFixture.json", "--html", html); code != exitOK {
+		t.Fatalf("report --html = exit %d\n%s", code, errOut)
+	}
+	data, err := os.ReadFile(html)
+	if err != nil || !strings.Contains(string(data), "<svg") {
+		t.Errorf("report --html wrote %d bytes, err %v; want an HTML report with charts", len(data), err)
+	}
+
+	code, out, _ = runCaptured(t, "report", fixturePath, "--json")
+	var r results.Result
+	if code != exitOK || json.Unmarshal([]byte(out), &r) != nil || r.Spec.Name != "seed" {
+		t.Errorf("report --json = exit %d, spec %q; want 0 and the record", code, r.Spec.Name)
+	}
+}
+
+func TestReportCmdBadInput(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "broken.json")
+	os.WriteFile(bad, []byte("{\"schema_version\": 1,\n\"id\": }"), 0o644)
+	code, _, errOut := runCaptured(t, "report", bad)
+	if code != exitUsage || !strings.Contains(errOut, "broken.json") || !strings.Contains(errOut, "line 2") {
+		t.Errorf("report broken.json = exit %d, stderr %q; want 2 naming the file and line", code, errOut)
+	}
+}
+
+func TestCompareCmd(t *testing.T) {
+	slow := variant(t, slower)
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		out, err string
+	}{
+		{"same run", []string{"compare", fixturePath, fixturePath}, exitOK, "OK: no significant regression", ""},
+		{"regression", []string{"compare", fixturePath, slow}, exitCheckFail, "REGRESSION", "regression: p99 rose"},
+		{"threshold flag lets it pass", []string{"compare", fixturePath, slow, "--max-p99-regression", "50%"}, exitOK, "OK:", ""},
+		{"fraction flag", []string{"compare", fixturePath, slow, "--max-p99-regression=0.5"}, exitOK, "+50%", ""},
+		{"markdown", []string{"compare", fixturePath, slow, "--markdown"}, exitCheckFail, "| p99 |", ""},
+		{"bad percent", []string{"compare", fixturePath, slow, "--max-p99-regression", "lots"}, exitUsage, "", "max-p99-regression"},
+		{"bad alpha", []string{"compare", fixturePath, slow, "--alpha", "2"}, exitUsage, "", "--alpha must be between 0 and 1"},
+		{"json and markdown", []string{"compare", fixturePath, slow, "--json", "--markdown"}, exitUsage, "", "exclude each other"},
+		{"missing new", []string{"compare", fixturePath, "nope.json"}, exitUsage, "", `new: load result: open nope.json`},
+		{"one arg", []string{"compare", fixturePath}, exitUsage, "", "accepts 2 arg(s)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCaptured(t, tt.args...)
+			if code != tt.code || !strings.Contains(out, tt.out) || !strings.Contains(errOut, tt.err) {
+				t.Errorf("%v = exit %d\nstdout %s\nstderr %s\nwant exit %d, stdout with %q, stderr with %q",
+					tt.args, code, out, errOut, tt.code, tt.out, tt.err)
+			}
+		})
+	}
+}
+
+func TestCompareCmdJSON(t *testing.T) {
+	code, out, _ := runCaptured(t, "compare", fixturePath, variant(t, slower), "--json")
+	var c results.Comparison
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("compare --json output is not JSON: %v\n%s", err, out)
+	}
+	if code != exitCheckFail || !c.Regression || len(c.Metrics) == 0 {
+		t.Errorf("compare --json = exit %d, regression %v; want 1 and a regression", code, c.Regression)
+	}
+}
+
+func TestCompareCmdDifferentSpecs(t *testing.T) {
+	other := variant(t, func(r *results.Result) { r.Spec.Name = "other" })
+	code, _, errOut := runCaptured(t, "compare", fixturePath, other)
+	if code != exitUsage || !strings.Contains(errOut, `different specs: "seed"`) || !strings.Contains(errOut, "--force") {
+		t.Errorf("compare of different specs = exit %d, stderr %q; want 2 and a hint at --force", code, errOut)
+	}
+	code, out, _ := runCaptured(t, "compare", fixturePath, other, "--force")
+	if code != exitOK || !strings.Contains(out, "different specs") {
+		t.Errorf("compare --force = exit %d; want 0 with a warning\n%s", code, out)
+	}
+}
+
+func TestBaselineCmd(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "baselines")
+	code, out, errOut := runCaptured(t, "baseline", fixturePath, "--dir", dir)
+	if code != exitOK {
+		t.Fatalf("baseline = exit %d\n%s", code, errOut)
+	}
+	path := filepath.Join(dir, "seed.json")
+	if !strings.Contains(out, path) {
+		t.Errorf("baseline output %q does not name %s", out, path)
+	}
+	if _, err := results.Load(path); err != nil {
+		t.Errorf("baseline file does not load: %v", err)
+	}
+	if code, _, _ := runCaptured(t, "baseline", fixturePath, "--dir", dir, "--name", "seed-2cpu"); code != exitOK {
+		t.Errorf("baseline --name = exit %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "seed-2cpu.json")); err != nil {
+		t.Errorf("baseline --name: %v", err)
+	}
+	// The promoted baseline compares cleanly against its source.
+	if code, _, errOut := runCaptured(t, "compare", path, fixturePath); code != exitOK {
+		t.Errorf("compare baseline source = exit %d\n%s", code, errOut)
+	}
+	for _, bad := range [][]string{
+		{"baseline", fixturePath, "--dir", dir, "--name", "../escape"},
+		{"baseline", "missing.json", "--dir", dir},
+	} {
+		if code, _, _ := runCaptured(t, bad...); code != exitUsage {
+			t.Errorf("%v = exit %d; want 2", bad, code)
+		}
+	}
+}

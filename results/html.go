@@ -1,0 +1,378 @@
+package results
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"sort"
+	"strings"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// DecodeHistogram decodes r.Histogram (an encoded HdrHistogram of
+// microseconds). An empty string gives nil and no error.
+func DecodeHistogram(encoded string) (*hdrhistogram.Histogram, error) {
+	if encoded == "" {
+		return nil, nil
+	}
+	h, err := hdrhistogram.Decode([]byte(encoded))
+	if err != nil {
+		return nil, fmt.Errorf("decode histogram: %w", err)
+	}
+	return h, nil
+}
+
+type chart struct {
+	ID    string
+	Title string
+	Sub   string
+	SVG   template.HTML
+	Wide  bool
+	bars  bool
+	// line draws a line chart at a width; it is kept until the layout
+	// decides whether the chart spans both columns.
+	line *lineChart
+}
+
+type kv struct{ K, V string }
+
+type kpi struct {
+	Label, Value, Sub string
+	Class             string
+}
+
+type reportPage struct {
+	R        *Result
+	Title    string
+	Meta     []kv
+	KPIs     []kpi
+	Warnings []string
+	Charts   []chart
+	Quant    []kv
+	Codes    []kv
+	Run      []kv
+	Configs  []kv
+	Text     string
+}
+
+// WriteHTML writes a self-contained HTML report of r: inline CSS and SVG
+// charts (latency over time with fault markers, the latency percentile
+// distribution, achieved vs target rate, per-app share, replication delay,
+// per-backend share and cache hit ratio, capacity steps), summary tables
+// and the SLO verdict. The output depends only on r.
+func WriteHTML(w io.Writer, r *Result) error {
+	p := reportPage{R: r, Title: "duckbench · " + nonEmpty(r.Spec.Name, "run")}
+	p.Meta = []kv{{"run", r.ID}, {"status", nonEmpty(r.Status, "unknown")}, {"runtime", r.Runtime}}
+	if !r.StartedAt.IsZero() {
+		p.Meta = append(p.Meta, kv{"started", r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")})
+	}
+	s := r.Summary
+	p.KPIs = []kpi{
+		{Label: "requests", Value: fmt.Sprintf("%d", s.Requests), Sub: fmt.Sprintf("in %s", FormatSeconds(s.DurationSeconds))},
+		{Label: "throughput", Value: fmt.Sprintf("%.1f/s", s.Throughput), Sub: targetSub(r)},
+		{Label: "success", Value: FormatPercent(s.SuccessRatio), Sub: fmt.Sprintf("%d errors", s.Errors), Class: okClass(s.Errors == 0)},
+		{Label: "p50", Value: FormatSeconds(s.Latency.P50)},
+		{Label: "p99", Value: FormatSeconds(s.Latency.P99), Sub: "p99.9 " + FormatSeconds(s.Latency.P999)},
+		{Label: "max", Value: FormatSeconds(s.Latency.Max)},
+	}
+	if r.SLO != nil {
+		v := kpi{Label: "SLO", Value: "PASS", Class: "good", Sub: fmt.Sprintf("%d checks", len(r.SLO.Checks))}
+		if !r.SLO.Pass {
+			v.Value, v.Class = "FAIL", "bad"
+		}
+		p.KPIs = append(p.KPIs, v)
+	}
+	if r.GeneratorSaturated {
+		p.Warnings = append(p.Warnings, "The load generator could not keep up with the schedule: latency and throughput describe the generator, not the server's capacity.")
+	}
+	if r.Status != "" && r.Status != "completed" {
+		msg := "This run is " + r.Status
+		if r.Error != "" {
+			msg += ": " + r.Error
+		}
+		p.Warnings = append(p.Warnings, msg+".")
+	}
+
+	p.Charts = append(p.Charts, latencyOverTime(r), percentileChart(r), rateChart(r), appShareChart(r))
+	if hasReplicationTimeline(r) || len(r.Replication) > 0 {
+		p.Charts = append(p.Charts, replicationChart(r))
+	}
+	if len(r.Backends) > 0 {
+		p.Charts = append(p.Charts, backendShareChart(r))
+	}
+	if len(r.Caches) > 0 || len(r.Keyspace) > 0 {
+		p.Charts = append(p.Charts, cacheChart(r))
+	}
+	if r.Capacity != nil {
+		p.Charts = append(p.Charts, capacityCharts(r)...)
+	}
+	// An odd line chart at the end takes the full width; bar charts would
+	// only grow taller, so they keep their cell.
+	if last := len(p.Charts) - 1; len(p.Charts)%2 == 1 && !p.Charts[last].bars {
+		p.Charts[last].Wide = true
+	}
+	for i := range p.Charts {
+		if lc := p.Charts[i].line; lc != nil {
+			if p.Charts[i].Wide {
+				lc.W, lc.H = 1160, 280
+			}
+			p.Charts[i].SVG = lc.SVG()
+		}
+	}
+
+	l := s.Latency
+	p.Quant = []kv{{"min", FormatSeconds(l.Min)}, {"mean", FormatSeconds(l.Mean)}, {"p50", FormatSeconds(l.P50)},
+		{"p90", FormatSeconds(l.P90)}, {"p99", FormatSeconds(l.P99)}, {"p99.9", FormatSeconds(l.P999)},
+		{"p99.99", FormatSeconds(l.P9999)}, {"max", FormatSeconds(l.Max)}}
+	for _, k := range sortedKeys(s.StatusCodes) {
+		p.Codes = append(p.Codes, kv{k, fmt.Sprintf("%d (%s)", s.StatusCodes[k], FormatPercent(ratio(float64(s.StatusCodes[k]), float64(s.Requests))))})
+	}
+	for _, k := range sortedKeys(s.ErrorKinds) {
+		p.Codes = append(p.Codes, kv{k, fmt.Sprintf("%d", s.ErrorKinds[k])})
+	}
+	pl := r.Plan
+	rate := fmt.Sprintf("%g req/s", pl.Rate)
+	if pl.Rate < 0 {
+		rate = "max"
+	}
+	p.Run = []kv{
+		{"spec", strings.TrimSpace(r.Spec.Name + " " + r.Spec.Path)}, {"spec hash", r.Spec.Hash},
+		{"shape / rate", pl.Shape + " / " + rate}, {"duration", FormatSeconds(pl.DurationSeconds)},
+		{"workers / max / connections", fmt.Sprintf("%d / %d / %d", pl.Workers, pl.MaxWorkers, pl.Connections)},
+		{"targets", strings.Join(pl.Targets, ", ")}, {"keys", fmt.Sprintf("%s (seed %d)", pl.KeyDistribution, pl.Seed)},
+		{"duckbench", r.Duckbench},
+		{"host", fmt.Sprintf("%s · %s/%s · %d CPUs · %s %s", r.Host.Hostname, r.Host.OS, r.Host.Arch, r.Host.CPUs, r.Host.Go, r.Host.Kernel)},
+	}
+	if pl.Repeat > 1 {
+		p.Run = append(p.Run, kv{"repeat", fmt.Sprintf("%d trials", pl.Repeat)})
+	}
+	for _, k := range sortedKeys(r.Spec.ConfigHashes) {
+		p.Configs = append(p.Configs, kv{k, r.Spec.ConfigHashes[k]})
+	}
+	return reportTmpl.Execute(w, p)
+}
+
+func nonEmpty(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func okClass(ok bool) string {
+	if ok {
+		return "good"
+	}
+	return "bad"
+}
+
+func targetSub(r *Result) string {
+	if r.Summary.TargetRate > 0 {
+		return fmt.Sprintf("target %.0f/s (%s)", r.Summary.TargetRate, FormatPercent(ratio(r.Summary.Rate, r.Summary.TargetRate)))
+	}
+	if r.Plan.Rate < 0 {
+		return "target max"
+	}
+	return ""
+}
+
+func ms(v float64) float64 { return v * 1000 }
+
+func eventMarkers(r *Result) []vmarker {
+	var out []vmarker
+	for _, e := range r.Events {
+		color := "#64748b"
+		switch e.Kind {
+		case "fault":
+			color = "#dc2626"
+		case "recovery":
+			color = "#16a34a"
+		case "saturation":
+			color = "#ea580c"
+		}
+		label := e.Kind
+		if e.Action != "" {
+			label = e.Action
+		}
+		if e.Target != "" {
+			label += " " + e.Target
+		}
+		out = append(out, vmarker{X: e.AtSeconds, Label: label, Color: color})
+	}
+	return out
+}
+
+func latencyOverTime(r *Result) chart {
+	var t, p50, p99, mx []float64
+	for _, s := range r.Timeline {
+		t = append(t, float64(s.T))
+		p50 = append(p50, ms(s.P50))
+		p99 = append(p99, ms(s.P99))
+		mx = append(mx, ms(s.Max))
+	}
+	return chart{ID: "latency-time", Title: "Latency over time", Sub: "per second; vertical lines are fault and recovery events",
+		line: &lineChart{XLabel: "time since start (s)", YLabel: "latency (ms)",
+			Series: []series{
+				{Name: "p50", Color: palette[0], X: t, Y: p50},
+				{Name: "p99", Color: palette[4], X: t, Y: p99},
+				{Name: "max", Color: "#94a3b8", X: t, Y: mx, Width: 1.2},
+			},
+			Markers: eventMarkers(r), Empty: "no timeline"}}
+}
+
+// percentileChart plots latency against the percentile on the usual
+// HdrHistogram axis: x = log10(1/(1−q)), so 90 %, 99 %, 99.9 % are evenly
+// spaced.
+func percentileChart(r *Result) chart {
+	c := chart{ID: "percentiles", Title: "Latency by percentile", Sub: "from the recorded HdrHistogram; log-scaled percentile axis"}
+	lc := lineChart{XLabel: "percentile", YLabel: "latency (ms)", Empty: "no histogram recorded"}
+	h, err := DecodeHistogram(r.Histogram)
+	if err != nil {
+		lc.Empty = "histogram unreadable"
+	}
+	if h != nil && h.TotalCount() > 0 {
+		top := math.Min(6, math.Max(1, math.Ceil(math.Log10(float64(h.TotalCount())))))
+		var xs, ys []float64
+		for i := 0; i <= int(top*40); i++ {
+			x := float64(i) / 40
+			q := 100 * (1 - math.Pow(10, -x))
+			xs = append(xs, x)
+			ys = append(ys, float64(h.ValueAtQuantile(q))/1000)
+		}
+		xs = append(xs, top)
+		ys = append(ys, float64(h.Max())/1000)
+		lc.Series = []series{{Name: "latency", Color: palette[0], X: xs, Y: ys, Width: 2.2}}
+		labels := []string{"0%", "90%", "99%", "99.9%", "99.99%", "99.999%", "99.9999%"}
+		for i := 0; i <= int(top); i++ {
+			lc.XTicks = append(lc.XTicks, tick{float64(i), labels[i]})
+		}
+		// Reference lines for the stored quantiles make the curve easy to read.
+		c.Sub += fmt.Sprintf(" · %d samples", h.TotalCount())
+	}
+	c.line = &lc
+	return c
+}
+
+func rateChart(r *Result) chart {
+	var t, target, achieved, errs []float64
+	for _, s := range r.Timeline {
+		t = append(t, float64(s.T))
+		target = append(target, s.TargetRate)
+		achieved = append(achieved, s.AchievedRate)
+		errs = append(errs, float64(s.Errors))
+	}
+	ss := []series{{Name: "achieved", Color: palette[0], X: t, Y: achieved}}
+	if r.Plan.Rate >= 0 {
+		ss = append([]series{{Name: "target", Color: "#64748b", X: t, Y: target, Dash: true}}, ss...)
+	}
+	ss = append(ss, series{Name: "errors", Color: palette[1], X: t, Y: errs, Width: 1.4})
+	return chart{ID: "rate", Title: "Achieved vs target rate", Sub: "requests per second, errors per second",
+		line: &lineChart{XLabel: "time since start (s)", YLabel: "requests / s", Series: ss, Markers: eventMarkers(r), Empty: "no timeline"}}
+}
+
+func appShareChart(r *Result) chart {
+	var bars []bar
+	for i, k := range sortedKeys(r.AppShare) {
+		bars = append(bars, bar{Label: k, Value: r.AppShare[k], Text: FormatPercent(r.AppShare[k]), Color: palette[i%len(palette)]})
+	}
+	return chart{bars: true, ID: "app-share", Title: "Per-app share", Sub: "client side, from X-Served-By",
+		SVG: barChart{Max: 1, Bars: bars, Empty: "no X-Served-By header seen"}.SVG()}
+}
+
+func hasReplicationTimeline(r *Result) bool {
+	for _, s := range r.Timeline {
+		if len(s.ReplicationDelay) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func replicationChart(r *Result) chart {
+	names := map[string]bool{}
+	for _, s := range r.Timeline {
+		for k := range s.ReplicationDelay {
+			names[k] = true
+		}
+	}
+	var ss []series
+	for i, name := range sortedKeys(names) {
+		var t, d []float64
+		for _, s := range r.Timeline {
+			if v, ok := s.ReplicationDelay[name]; ok {
+				t = append(t, float64(s.T))
+				d = append(d, ms(v))
+			}
+		}
+		ss = append(ss, series{Name: name, Color: palette[(i+2)%len(palette)], X: t, Y: d, Dots: len(t) < 40})
+	}
+	sub := "worst heartbeat delay per second"
+	var parts []string
+	for _, rep := range r.Replication {
+		parts = append(parts, fmt.Sprintf("%s p99 %s", rep.Replica, FormatSeconds(rep.DelayP99Seconds)))
+	}
+	if len(parts) > 0 {
+		sub += " · " + strings.Join(parts, ", ")
+	}
+	return chart{ID: "replication", Title: "Replication delay", Sub: sub,
+		line: &lineChart{XLabel: "time since start (s)", YLabel: "delay (ms)", Series: ss, Markers: eventMarkers(r), Empty: "no per-second replication samples"}}
+}
+
+func backendShareChart(r *Result) chart {
+	var bars []bar
+	for i, b := range r.Backends {
+		exp := expectedShare(r.Backends, b)
+		bars = append(bars, bar{Label: b.Backend + "/" + b.Server, Value: b.ShareRatio, Ref: exp,
+			Text: fmt.Sprintf("%s · %d", FormatPercent(b.ShareRatio), b.Requests), Color: palette[i%len(palette)]})
+	}
+	var skews []string
+	sk := ShareSkew(r)
+	for _, k := range sortedKeys(sk) {
+		skews = append(skews, fmt.Sprintf("%s skew %s", k, FormatPercent(sk[k])))
+	}
+	return chart{bars: true, ID: "backend-share", Title: "Per-backend server share", Sub: "server side (HAProxy); tick = expected share · " + strings.Join(skews, ", "),
+		SVG: barChart{Max: 1, Bars: bars}.SVG()}
+}
+
+func cacheChart(r *Result) chart {
+	var bars []bar
+	for _, c := range r.Caches {
+		bars = append(bars, bar{Label: "haproxy " + c.Backend, Value: c.HitRatio, Color: palette[5],
+			Text: fmt.Sprintf("%s of %d", FormatPercent(c.HitRatio), c.Lookups)})
+	}
+	for _, k := range r.Keyspace {
+		bars = append(bars, bar{Label: "redis " + k.Node, Value: k.HitRatio, Color: palette[3],
+			Text: fmt.Sprintf("%s of %d", FormatPercent(k.HitRatio), k.Hits+k.Misses)})
+	}
+	return chart{bars: true, ID: "cache", Title: "Cache hit ratio", Sub: "HAProxy cache per backend, Redis keyspace per node",
+		SVG: barChart{Max: 1, Bars: bars}.SVG()}
+}
+
+func capacityCharts(r *Result) []chart {
+	c := r.Capacity
+	steps := append([]CapacityStep(nil), c.Steps...)
+	sort.SliceStable(steps, func(i, j int) bool { return steps[i].Rate < steps[j].Rate })
+	var rate, p99, succ []float64
+	for _, st := range steps {
+		rate = append(rate, st.Rate)
+		p99 = append(p99, ms(st.Summary.Latency.P99))
+		succ = append(succ, st.Summary.SuccessRatio*100)
+	}
+	sub := fmt.Sprintf("found %.1f req/s in [%.1f, %s) for %s", c.Rate, c.LowGood, highBad(c.HighBad), c.SLO)
+	mk := []vmarker{{X: c.Rate, Label: "capacity", Color: "#16a34a"}}
+	return []chart{
+		{ID: "capacity-p99", Title: "Capacity: p99 by rate", Sub: sub, line: &lineChart{XLabel: "target rate (req/s)", YLabel: "p99 (ms)",
+			Series: []series{{Name: "p99", Color: palette[4], X: rate, Y: p99, Dots: true}}, Markers: mk}},
+		{ID: "capacity-success", Title: "Capacity: success by rate", Sub: "each step is a short open-loop trial, sorted by rate", line: &lineChart{XLabel: "target rate (req/s)", YLabel: "success (%)",
+			YMax: 100, Series: []series{{Name: "success", Color: palette[2], X: rate, Y: succ, Dots: true}}, Markers: mk}},
+	}
+}
+
+var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"secs": FormatSeconds, "pct": FormatPercent, "bytes": FormatBytes,
+	"f1":       func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"expected": func(r *Result, b ServerStats) string { return FormatPercent(expectedShare(r.Backends, b)) },
+	"evtext":   eventText,
+}).Parse(reportHTML))

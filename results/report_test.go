@@ -1,0 +1,100 @@
+package results
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestWriteText(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteText(&buf, loadFixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, ".txt", buf.Bytes())
+}
+
+func TestWriteTextSaturatedInterrupted(t *testing.T) {
+	r := &Result{SchemaVersion: 1, ID: "x", Status: "interrupted", Error: "signal: interrupt", GeneratorSaturated: true,
+		Plan: LoadPlan{Rate: -1}, Summary: Summary{Requests: 10, Success: 10, SuccessRatio: 1}}
+	var buf bytes.Buffer
+	if err := WriteText(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"WARNING: the load generator could not keep up", "WARNING: run interrupted: signal: interrupt", "max"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("WriteText output lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+func TestWriteHTML(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, loadFixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, bad := range []string{"http://", "https://", "<script", "NaN", "Inf"} {
+		if bad == "http://" {
+			out2 := strings.ReplaceAll(out, `xmlns="http://www.w3.org/2000/svg"`, "")
+			if strings.Contains(out2, bad) {
+				t.Errorf("report references %q: it must be self-contained", bad)
+			}
+			continue
+		}
+		if strings.Contains(out, bad) {
+			t.Errorf("report contains %q", bad)
+		}
+	}
+	golden(t, ".html", buf.Bytes())
+}
+
+func TestWriteHTMLCapacityAndEmpty(t *testing.T) {
+	r := loadFixture(t)
+	r.Capacity = &Capacity{SLO: "p99<20ms", Rate: 1800, LowGood: 1800, HighBad: 2000, Steps: []CapacityStep{
+		{Rate: 250, Outcome: "pass", Summary: Summary{Rate: 250, SuccessRatio: 1, Latency: Quantiles{P99: 0.004}}},
+		{Rate: 500, Outcome: "pass", Summary: Summary{Rate: 500, SuccessRatio: 1, Latency: Quantiles{P99: 0.005}}},
+		{Rate: 1000, Outcome: "pass", Summary: Summary{Rate: 1000, SuccessRatio: 1, Latency: Quantiles{P99: 0.008}}},
+		{Rate: 2000, Outcome: "fail", Summary: Summary{Rate: 1950, SuccessRatio: 0.97, Latency: Quantiles{P99: 0.06}}},
+		{Rate: 1500, Outcome: "pass", Summary: Summary{Rate: 1500, SuccessRatio: 1, Latency: Quantiles{P99: 0.011}}},
+		{Rate: 1800, Outcome: "pass", Summary: Summary{Rate: 1800, SuccessRatio: 0.999, Latency: Quantiles{P99: 0.017}}},
+	}}
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `id="capacity-p99"`) {
+		t.Error("report lacks the capacity chart")
+	}
+	writeArtifact(t, "report-capacity.html", buf.Bytes())
+	// An empty record still renders.
+	buf.Reset()
+	if err := WriteHTML(&buf, &Result{SchemaVersion: 1}); err != nil {
+		t.Fatalf("WriteHTML(empty): %v", err)
+	}
+	if !strings.Contains(buf.String(), "no timeline") {
+		t.Error("empty report lacks its 'no timeline' placeholder")
+	}
+}
+
+// artifactDir is $DUCKBENCH_ARTIFACTS when set, else a test temp dir.
+func artifactDir(t *testing.T) string {
+	if d := os.Getenv("DUCKBENCH_ARTIFACTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+func writeArtifact(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(artifactDir(t), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

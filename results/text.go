@@ -1,0 +1,267 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteText writes a plain-text summary of r in the spirit of
+// `vegeta report`, with the extra tail quantiles, per-app share, saturation
+// warning, replication and per-backend figures, events and the SLO verdict.
+func WriteText(w io.Writer, r *Result) error {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	s := r.Summary
+	row := func(label, fields, values string) { fmt.Fprintf(tw, "%s\t[%s]\t%s\n", label, fields, values) }
+
+	fmt.Fprintf(tw, "Run\t%s\t%s\n", r.ID, runLine(r))
+	row("Requests", "total, rate, throughput", fmt.Sprintf("%d, %.2f, %.2f", s.Requests, s.Rate, s.Throughput))
+	if s.TargetRate > 0 {
+		row("Target", "rate, achieved", fmt.Sprintf("%.2f, %s", s.TargetRate, FormatPercent(ratio(s.Rate, s.TargetRate))))
+	} else if r.Plan.Rate < 0 {
+		row("Target", "rate", "max")
+	}
+	row("Duration", "total", FormatSeconds(s.DurationSeconds))
+	l := s.Latency
+	row("Latencies", "min, mean, 50, 90, 99, 99.9, 99.99, max", strings.Join([]string{
+		FormatSeconds(l.Min), FormatSeconds(l.Mean), FormatSeconds(l.P50), FormatSeconds(l.P90),
+		FormatSeconds(l.P99), FormatSeconds(l.P999), FormatSeconds(l.P9999), FormatSeconds(l.Max)}, ", "))
+	row("Bytes In", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesIn, ratio(float64(s.BytesIn), float64(s.Requests))))
+	row("Bytes Out", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesOut, ratio(float64(s.BytesOut), float64(s.Requests))))
+	row("Success", "ratio", FormatPercent(s.SuccessRatio))
+	row("Status Codes", "code:count", joinCounts(s.StatusCodes))
+	if len(r.AppShare) > 0 {
+		var parts []string
+		for _, k := range sortedKeys(r.AppShare) {
+			parts = append(parts, k+":"+FormatPercent(r.AppShare[k]))
+		}
+		row("App Share", "app:share", strings.Join(parts, " "))
+	}
+	if len(r.Trials) > 1 {
+		var parts []string
+		for _, t := range r.Trials {
+			parts = append(parts, fmt.Sprintf("#%d %.1f/%s", t.Index, t.Summary.Throughput, FormatSeconds(t.Summary.Latency.P99)))
+		}
+		row("Trials", "throughput/p99", strings.Join(parts, ", "))
+	}
+	tw.Flush()
+
+	if len(s.ErrorKinds) > 0 {
+		fmt.Fprintln(w, "Error Set:")
+		for _, k := range sortedKeys(s.ErrorKinds) {
+			fmt.Fprintf(w, "  %d× %s\n", s.ErrorKinds[k], k)
+		}
+	}
+	if r.GeneratorSaturated {
+		fmt.Fprintln(w, "WARNING: the load generator could not keep up with the schedule; latency and throughput describe the generator, not the server's capacity.")
+	}
+	if r.Status != "" && r.Status != "completed" {
+		msg := "WARNING: run " + r.Status
+		if r.Error != "" {
+			msg += ": " + r.Error
+		}
+		fmt.Fprintln(w, msg)
+	}
+
+	if len(r.Replication) > 0 {
+		fmt.Fprintln(w, "\nReplication")
+		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "  replica\tdelay p50\tp99\tmax\toffset lag max\tack age max\tlink down\tsamples")
+		for _, rep := range r.Replication {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", rep.Replica,
+				FormatSeconds(rep.DelayP50Seconds), FormatSeconds(rep.DelayP99Seconds), FormatSeconds(rep.DelayMaxSeconds),
+				FormatBytes(rep.MaxOffsetLagBytes), FormatSeconds(rep.MaxAckAgeSeconds), FormatSeconds(rep.LinkDownSeconds), rep.HeartbeatSamples)
+		}
+		tw.Flush()
+	}
+	if len(r.Backends) > 0 {
+		fmt.Fprintln(w, "\nBackends")
+		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "  backend/server\trequests\tshare\texpected\tdown\tresponses")
+		for _, b := range r.Backends {
+			exp := "-"
+			if e := expectedShare(r.Backends, b); e > 0 {
+				exp = FormatPercent(e)
+			}
+			fmt.Fprintf(tw, "  %s/%s\t%d\t%s\t%s\t%s\t%s\n", b.Backend, b.Server, b.Requests,
+				FormatPercent(b.ShareRatio), exp, FormatSeconds(b.DownSeconds), joinCounts(b.Responses))
+		}
+		tw.Flush()
+	}
+	if len(r.Caches) > 0 {
+		fmt.Fprintln(w, "\nCaches")
+		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "  backend\tlookups\thits\thit ratio")
+		for _, c := range r.Caches {
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", c.Backend, c.Lookups, c.Hits, FormatPercent(c.HitRatio))
+		}
+		tw.Flush()
+	}
+	if len(r.Keyspace) > 0 {
+		fmt.Fprintln(w, "\nKeyspace")
+		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "  node\thits\tmisses\thit ratio")
+		for _, k := range r.Keyspace {
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", k.Node, k.Hits, k.Misses, FormatPercent(k.HitRatio))
+		}
+		tw.Flush()
+	}
+	if r.Capacity != nil {
+		c := r.Capacity
+		fmt.Fprintf(w, "\nCapacity (%s)\n  rate %.1f req/s, bracket [%.1f, %s)", c.SLO, c.Rate, c.LowGood, highBad(c.HighBad))
+		if c.TimedOut {
+			fmt.Fprint(w, ", timed out")
+		}
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "  rate\toutcome\tachieved\tp99\tsuccess")
+		for _, st := range c.Steps {
+			fmt.Fprintf(tw, "  %.1f\t%s\t%.1f\t%s\t%s\n", st.Rate, st.Outcome, st.Summary.Rate,
+				FormatSeconds(st.Summary.Latency.P99), FormatPercent(st.Summary.SuccessRatio))
+		}
+		tw.Flush()
+	}
+	if len(r.Events) > 0 {
+		fmt.Fprintln(w, "\nEvents")
+		for _, e := range r.Events {
+			fmt.Fprintf(w, "  %7.1fs  %-10s %s\n", e.AtSeconds, e.Kind, eventText(e))
+		}
+	}
+	if r.SLO != nil {
+		writeVerdictText(w, r.SLO)
+	}
+	return nil
+}
+
+func writeVerdictText(w io.Writer, v *Verdict) {
+	verdict := "PASS"
+	if !v.Pass {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(w, "\nSLO: %s\n", verdict)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	for _, c := range v.Checks {
+		mark := "ok"
+		if !c.Pass {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\tobserved %s\n", mark, c.Name, c.Threshold, c.Observed)
+	}
+	tw.Flush()
+}
+
+func runLine(r *Result) string {
+	var parts []string
+	if r.Spec.Name != "" {
+		parts = append(parts, "spec "+r.Spec.Name)
+	}
+	if h := r.Spec.Hash; h != "" {
+		if len(h) > 12 {
+			h = h[:12]
+		}
+		parts = append(parts, "hash "+h)
+	}
+	if r.Runtime != "" {
+		parts = append(parts, "runtime "+r.Runtime)
+	}
+	if r.Status != "" {
+		parts = append(parts, r.Status)
+	}
+	if !r.StartedAt.IsZero() {
+		parts = append(parts, "started "+r.StartedAt.UTC().Format("2006-01-02 15:04:05Z"))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func eventText(e Event) string {
+	var parts []string
+	if e.Action != "" {
+		parts = append(parts, e.Action)
+	}
+	if e.Target != "" {
+		parts = append(parts, e.Target)
+	}
+	s := strings.Join(parts, " ")
+	if e.Message != "" {
+		if s != "" {
+			s += ": "
+		}
+		s += e.Message
+	}
+	return s
+}
+
+func highBad(v float64) string {
+	if v <= 0 {
+		return "none found"
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+// expectedShare is b's expected share of its backend: ExpectedShare when
+// the record has it, else an even split over the backend's servers.
+func expectedShare(all []ServerStats, b ServerStats) float64 {
+	if b.ExpectedShare > 0 {
+		return b.ExpectedShare
+	}
+	n := 0
+	for _, o := range all {
+		if o.Backend == b.Backend {
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return 1 / float64(n)
+}
+
+func joinCounts(m map[string]uint64) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	var parts []string
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s:%d", k, m[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// FormatBytes prints a byte count with a binary unit: "512B", "1.5KiB".
+func FormatBytes(n int64) string {
+	const unit = 1024
+	if n < unit && n > -unit {
+		return strconv.FormatInt(n, 10) + "B"
+	}
+	sign := ""
+	v := float64(n)
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	for _, u := range []string{"KiB", "MiB", "GiB", "TiB"} {
+		v /= unit
+		if v < unit {
+			return sign + sig3(v) + u
+		}
+	}
+	return sign + sig3(v/unit) + "PiB"
+}
