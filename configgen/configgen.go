@@ -4,22 +4,83 @@
 // starts no long-lived process.
 package configgen
 
-import "github.com/duckbench/duckbench/spec"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/duckbench/duckbench/spec"
+)
+
+// Runtime names, equal to stack.RuntimeLocal and stack.RuntimeCompose
+// (repeated here so that stack may import configgen).
+const (
+	runtimeLocal   = "local"
+	runtimeCompose = "compose"
+)
+
+// File names inside a run directory.
+const (
+	// HAProxyFile is the name of the rendered HAProxy configuration.
+	HAProxyFile = "haproxy.cfg"
+	// StatsSocketFile is the Runtime API socket's name inside RunDir (local).
+	StatsSocketFile = "haproxy.sock"
+	// ComposeRedisDir is the Redis working directory inside a container.
+	ComposeRedisDir = "/data"
+	// CacheName is the name of HAProxy's cache section.
+	CacheName = "duckbench"
+)
+
+// RedisFile returns the file name of node's redis.conf: redis-<node>.conf.
+func RedisFile(node string) string { return "redis-" + node + ".conf" }
 
 // Target says where the rendered files will run. The same spec renders
 // differently for local processes (everything on 127.0.0.1, sockets and
 // data in RunDir) and for compose (service names on the project network,
 // files mounted at fixed container paths).
 type Target struct {
-	// Runtime is stack.RuntimeLocal or stack.RuntimeCompose.
+	// Runtime is stack.RuntimeLocal or stack.RuntimeCompose; empty means local.
 	Runtime string
 	// RunDir is the absolute run directory (local): the Runtime API socket,
 	// Redis working directories and pid files live below it.
 	RunDir string
 }
 
+func (t Target) compose() bool { return t.Runtime == runtimeCompose }
+
+// StatsSocketPath is the Runtime API unix socket of a local target:
+// <RunDir>/haproxy.sock.
+func (t Target) StatsSocketPath() string { return filepath.Join(t.RunDir, StatsSocketFile) }
+
+// RedisDir is node's working directory (redis.conf "dir"): <RunDir>/redis-<node>
+// locally, /data in a container. Redis does not create it: the driver must
+// (mode 0700) before starting the node.
+func (t Target) RedisDir(node string) string {
+	if t.compose() {
+		return ComposeRedisDir
+	}
+	return filepath.Join(t.RunDir, "redis-"+node)
+}
+
+func (t Target) validate() error {
+	switch t.Runtime {
+	case "", runtimeLocal:
+		if !filepath.IsAbs(t.RunDir) {
+			return fmt.Errorf("local target needs an absolute run dir (got %q)", t.RunDir)
+		}
+	case runtimeCompose:
+	default:
+		return fmt.Errorf("unknown runtime %q (want %q or %q)", t.Runtime, runtimeLocal, runtimeCompose)
+	}
+	return nil
+}
+
 // Files is one render. Every byte slice is a complete file; none holds a
-// password (see RedisSecretArgs).
+// password (see RedisSecretConfig).
 type Files struct {
 	// HAProxy is haproxy.cfg.
 	HAProxy []byte
@@ -30,7 +91,167 @@ type Files struct {
 	Names []string
 }
 
+// File returns the content of the named file (one of Names) and whether it exists.
+func (f *Files) File(name string) ([]byte, bool) {
+	if name == HAProxyFile {
+		return f.HAProxy, f.HAProxy != nil
+	}
+	for node, b := range f.Redis {
+		if RedisFile(node) == name {
+			return b, true
+		}
+	}
+	return nil, false
+}
+
+// Hashes returns the hex sha256 of every file, keyed by file name.
+func (f *Files) Hashes() map[string]string {
+	out := make(map[string]string, len(f.Names))
+	for _, name := range f.Names {
+		b, _ := f.File(name)
+		sum := sha256.Sum256(b)
+		out[name] = hex.EncodeToString(sum[:])
+	}
+	return out
+}
+
+// WriteDir writes every file into dir (which must exist), mode 0644 (the
+// files hold no secret and containers running as another user read them).
+// It writes all files under temporary names first and renames them only when
+// every write succeeded, so an error leaves no partial or half-new set.
+func (f *Files) WriteDir(dir string) (err error) {
+	type pending struct{ tmp, final string }
+	var done []pending
+	defer func() {
+		if err != nil {
+			for _, p := range done {
+				os.Remove(p.tmp)
+			}
+		}
+	}()
+	for _, name := range f.Names {
+		b, ok := f.File(name)
+		if !ok {
+			return fmt.Errorf("write %q: no such rendered file", name)
+		}
+		tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
+		if err != nil {
+			return fmt.Errorf("write %q: %w", name, err)
+		}
+		done = append(done, pending{tmp.Name(), filepath.Join(dir, name)})
+		_, werr := tmp.Write(b)
+		if werr == nil {
+			werr = tmp.Chmod(0o644)
+		}
+		if werr == nil {
+			werr = tmp.Sync()
+		}
+		if cerr := tmp.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return fmt.Errorf("write %q: %w", name, werr)
+		}
+	}
+	for i, p := range done {
+		if err := os.Rename(p.tmp, p.final); err != nil {
+			// Earlier files are already in place; remove the rest of the temps.
+			done = done[i:]
+			return fmt.Errorf("write %q: %w", filepath.Base(p.final), err)
+		}
+	}
+	return nil
+}
+
 // Render renders s (with defaults applied and every port resolved: no
 // "auto" left) for t.
-// TODO(foundation): implement.
-func Render(s *spec.Spec, t Target) (*Files, error) { return &Files{}, nil }
+func Render(s *spec.Spec, t Target) (*Files, error) {
+	if s == nil {
+		return nil, errors.New("render: nil spec")
+	}
+	if err := t.validate(); err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	if err := checkPorts(s, t); err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	hdr := header(s, t)
+	hc, err := buildHAProxy(s, t)
+	if err != nil {
+		return nil, fmt.Errorf("render haproxy.cfg: %w", err)
+	}
+	f := &Files{
+		HAProxy: hc.render(hdr),
+		Redis:   map[string][]byte{},
+		Names:   []string{HAProxyFile},
+	}
+	for _, n := range redisNodes(s) {
+		if _, dup := f.Redis[n.node.Name]; dup {
+			return nil, fmt.Errorf("render: duplicate redis node name %q", n.node.Name)
+		}
+		rc, err := buildRedis(s, t, n)
+		if err != nil {
+			return nil, fmt.Errorf("render %s: %w", RedisFile(n.node.Name), err)
+		}
+		f.Redis[n.node.Name] = rc.render(hdr)
+		f.Names = append(f.Names, RedisFile(n.node.Name))
+	}
+	return f, nil
+}
+
+// header is the comment every rendered file starts with.
+func header(s *spec.Spec, t Target) []string {
+	rt := t.Runtime
+	if rt == "" {
+		rt = runtimeLocal
+	}
+	return []string{
+		"Generated by duckbench. Do not edit: change the spec and render again.",
+		fmt.Sprintf("spec: %s  runtime: %s", s.Name, rt),
+		"spec sha256: " + s.Hash(),
+	}
+}
+
+// checkPorts rejects any port the renderer needs that is still "auto" or unset.
+func checkPorts(s *spec.Spec, t Target) error {
+	type field struct {
+		path string
+		port spec.Port
+	}
+	fields := []field{{"haproxy.port", s.HAProxy.Port}}
+	if t.compose() {
+		fields = append(fields, field{"haproxy.stats_socket.port", s.HAProxy.StatsSocket.Port})
+	}
+	if !s.HAProxy.Prometheus.Disabled {
+		fields = append(fields, field{"haproxy.prometheus.port", s.HAProxy.Prometheus.Port})
+	}
+	if s.HAProxy.StatsPage.Enabled {
+		fields = append(fields, field{"haproxy.stats_page.port", s.HAProxy.StatsPage.Port})
+	}
+	fields = append(fields, field{"redis.master.port", s.Redis.Master.Port})
+	for i, r := range s.Redis.Replicas {
+		fields = append(fields, field{fmt.Sprintf("redis.replicas[%d].port", i), r.Port})
+	}
+	for i, a := range s.Apps {
+		fields = append(fields, field{fmt.Sprintf("apps[%d].port", i), a.Port})
+	}
+	for _, f := range fields {
+		switch {
+		case f.port.IsAuto():
+			return fmt.Errorf("%s is still \"auto\": resolve ports before rendering", f.path)
+		case f.port < 1 || f.port > 65535:
+			return fmt.Errorf("%s must be 1-65535 (got %d)", f.path, int(f.port))
+		}
+	}
+	return nil
+}
+
+// checkRaw rejects a raw extra line that would break the file's structure.
+func checkRaw(path string, lines []string) error {
+	for i, l := range lines {
+		if strings.ContainsAny(l, "\r\n") {
+			return fmt.Errorf("%s[%d]: raw line must be a single line (got %q)", path, i, l)
+		}
+	}
+	return nil
+}
