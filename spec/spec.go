@@ -19,15 +19,27 @@ type Spec struct {
 	// Runtime is the default stack driver: auto (default), local or compose.
 	Runtime string `yaml:"runtime,omitempty" json:"runtime,omitempty"`
 
-	Redis   Redis   `yaml:"redis" json:"redis"`
-	Apps    []App   `yaml:"apps" json:"apps"`
+	// Redis is the master and its replicas (default: one master, no replicas).
+	Redis Redis `yaml:"redis" json:"redis"`
+	// Apps are the web app instances behind HAProxy; at least one.
+	Apps []App `yaml:"apps" json:"apps"`
+	// HAProxy is the load balancer in front of the apps.
 	HAProxy HAProxy `yaml:"haproxy" json:"haproxy"`
 
-	Load   Workload `yaml:"load,omitempty" json:"load,omitempty"`
-	SLO    SLO      `yaml:"slo,omitempty" json:"slo,omitempty"`
-	Check  Check    `yaml:"check,omitempty" json:"check,omitempty"`
-	Probes Probes   `yaml:"probes,omitempty" json:"probes,omitempty"`
-	Faults []Fault  `yaml:"faults,omitempty" json:"faults,omitempty"`
+	// Load is the attack driven through HAProxy.
+	Load Workload `yaml:"load,omitempty" json:"load,omitempty"`
+	// SLO is what a run must meet to pass (exit 1 otherwise).
+	SLO SLO `yaml:"slo,omitempty" json:"slo,omitempty"`
+	// Check holds the regression thresholds of compare and check.
+	Check Check `yaml:"check,omitempty" json:"check,omitempty"`
+	// Probes configures replication/HAProxy sampling and the exporter.
+	Probes Probes `yaml:"probes,omitempty" json:"probes,omitempty"`
+	// Faults are failures injected during the attack.
+	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
+
+	// meta holds positions and explicitly written fields when the spec came
+	// from Parse; nil for a spec built in code.
+	meta *meta
 }
 
 // Redis is a master with zero or more replicas.
@@ -40,8 +52,10 @@ type Redis struct {
 	PasswordEnv string `yaml:"password_env,omitempty" json:"password_env,omitempty"`
 	// Defaults apply to every node; a node's own settings override them.
 	Defaults RedisSettings `yaml:"defaults,omitempty" json:"defaults,omitempty"`
-	Master   RedisNode     `yaml:"master" json:"master"`
-	Replicas []RedisNode   `yaml:"replicas,omitempty" json:"replicas,omitempty"`
+	// Master is the node every replica replicates from.
+	Master RedisNode `yaml:"master" json:"master"`
+	// Replicas each run "replicaof" the master.
+	Replicas []RedisNode `yaml:"replicas,omitempty" json:"replicas,omitempty"`
 }
 
 // RedisNode is one redis-server.
@@ -57,12 +71,18 @@ type RedisNode struct {
 // pointer means "not set here": the node inherits Redis.Defaults, then
 // redis-server's own default.
 type RedisSettings struct {
-	Maxmemory        *ByteSize `yaml:"maxmemory,omitempty" json:"maxmemory,omitempty"`
-	MaxmemoryPolicy  string    `yaml:"maxmemory_policy,omitempty" json:"maxmemory_policy,omitempty"`
-	Appendonly       *bool     `yaml:"appendonly,omitempty" json:"appendonly,omitempty"`
-	Save             *string   `yaml:"save,omitempty" json:"save,omitempty"` // "" disables RDB snapshots
-	ReplBacklogSize  *ByteSize `yaml:"repl_backlog_size,omitempty" json:"repl_backlog_size,omitempty"`
-	ReplDisklessSync *bool     `yaml:"repl_diskless_sync,omitempty" json:"repl_diskless_sync,omitempty"`
+	// Maxmemory is redis.conf maxmemory, e.g. 256mb.
+	Maxmemory *ByteSize `yaml:"maxmemory,omitempty" json:"maxmemory,omitempty"`
+	// MaxmemoryPolicy is the eviction policy, e.g. allkeys-lru.
+	MaxmemoryPolicy string `yaml:"maxmemory_policy,omitempty" json:"maxmemory_policy,omitempty"`
+	// Appendonly turns the AOF on.
+	Appendonly *bool `yaml:"appendonly,omitempty" json:"appendonly,omitempty"`
+	// Save is the RDB snapshot schedule, e.g. "900 1"; "" disables snapshots.
+	Save *string `yaml:"save,omitempty" json:"save,omitempty"`
+	// ReplBacklogSize is the replication backlog (at least 16kb).
+	ReplBacklogSize *ByteSize `yaml:"repl_backlog_size,omitempty" json:"repl_backlog_size,omitempty"`
+	// ReplDisklessSync sends full syncs over the socket, not through disk.
+	ReplDisklessSync *bool `yaml:"repl_diskless_sync,omitempty" json:"repl_diskless_sync,omitempty"`
 	// Extra holds raw redis.conf lines appended verbatim, e.g. "hz 50".
 	Extra []string `yaml:"extra,omitempty" json:"extra,omitempty"`
 }
@@ -87,8 +107,9 @@ type App struct {
 	Command []string `yaml:"command,omitempty" json:"command,omitempty"`
 	// Image overrides the container image (kind image, or builtin on compose;
 	// builtin default "duckbench:latest").
-	Image string            `yaml:"image,omitempty" json:"image,omitempty"`
-	Env   map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
+	Image string `yaml:"image,omitempty" json:"image,omitempty"`
+	// Env is extra environment for the app process or container.
+	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
 	// OriginCost is the reference app's simulated cost of computing a value on
 	// a cache miss (default 2ms).
 	OriginCost Duration `yaml:"origin_cost,omitempty" json:"origin_cost,omitempty"`
@@ -112,7 +133,8 @@ type HAProxy struct {
 	// Mode is http (default); the only mode supported now.
 	Mode string `yaml:"mode,omitempty" json:"mode,omitempty"`
 	// Maxconn is the global and frontend connection cap (default 4096).
-	Maxconn  int      `yaml:"maxconn,omitempty" json:"maxconn,omitempty"`
+	Maxconn int `yaml:"maxconn,omitempty" json:"maxconn,omitempty"`
+	// Timeouts of HAProxy's defaults section.
 	Timeouts Timeouts `yaml:"timeouts,omitempty" json:"timeouts,omitempty"`
 	// Backends; default one backend "apps" holding every app with weight 1.
 	Backends []Backend `yaml:"backends,omitempty" json:"backends,omitempty"`
@@ -127,8 +149,9 @@ type HAProxy struct {
 	Prometheus PromEndpoint `yaml:"prometheus,omitempty" json:"prometheus,omitempty"`
 	// StatsPage is the HTML stats page: off unless enabled, and then only
 	// with credentials.
-	StatsPage StatsPage  `yaml:"stats_page,omitempty" json:"stats_page,omitempty"`
-	Extra     RawHAProxy `yaml:"extra,omitempty" json:"extra,omitempty"`
+	StatsPage StatsPage `yaml:"stats_page,omitempty" json:"stats_page,omitempty"`
+	// Extra holds raw haproxy.cfg lines per section.
+	Extra RawHAProxy `yaml:"extra,omitempty" json:"extra,omitempty"`
 }
 
 // Timeouts for HAProxy's defaults section.
@@ -144,6 +167,7 @@ type Timeouts struct {
 
 // Backend is one HAProxy backend.
 type Backend struct {
+	// Name is the HAProxy backend name, unique across the spec.
 	Name string `yaml:"name" json:"name"`
 	// Balance is one of BalanceAlgorithms (default roundrobin).
 	Balance string   `yaml:"balance,omitempty" json:"balance,omitempty"`
@@ -203,9 +227,12 @@ type PromEndpoint struct {
 
 // StatsPage is HAProxy's HTML stats page.
 type StatsPage struct {
-	Enabled     bool   `yaml:"enabled,omitempty" json:"enabled,omitempty"`
-	Port        Port   `yaml:"port,omitempty" json:"port,omitempty"` // default 8404
-	User        string `yaml:"user,omitempty" json:"user,omitempty"`
+	// Enabled turns the page on; User and PasswordEnv are then required.
+	Enabled bool `yaml:"enabled,omitempty" json:"enabled,omitempty"`
+	Port    Port `yaml:"port,omitempty" json:"port,omitempty"` // default 8404
+	// User is the basic-auth user name.
+	User string `yaml:"user,omitempty" json:"user,omitempty"`
+	// PasswordEnv names the environment variable holding the password.
 	PasswordEnv string `yaml:"password_env,omitempty" json:"password_env,omitempty"`
 }
 
@@ -243,7 +270,8 @@ type Workload struct {
 	Timeout Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 	// Seed makes the request sequence repeatable (default 1).
 	Seed int64 `yaml:"seed,omitempty" json:"seed,omitempty"`
-	Keys Keys  `yaml:"keys,omitempty" json:"keys,omitempty"`
+	// Keys says how {key} in target paths is chosen.
+	Keys Keys `yaml:"keys,omitempty" json:"keys,omitempty"`
 	// Targets is the request mix; default one target GET /kv/{key}.
 	Targets []Target `yaml:"targets,omitempty" json:"targets,omitempty"`
 }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/duckbench/duckbench/configgen"
+	"github.com/duckbench/duckbench/spec"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newRenderCmd) }
+
+func newRenderCmd() *cobra.Command {
+	var out, runtime string
+	c := &cobra.Command{
+		Use:   "render SPEC -o DIR",
+		Short: "Write haproxy.cfg and redis-<node>.conf for a spec",
+		Long: `Render a spec into the files the real programs read: haproxy.cfg and one
+redis-<node>.conf per Redis node, in DIR (created if missing). Everything is
+rendered in memory first: on any error nothing is written. Ports written as
+"auto" are replaced by free ports picked now (printed on stderr).`,
+		Example: `  duckbench render examples/seed.yaml -o /tmp/seed
+  duckbench render examples/seed.yaml -o out --runtime compose`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runtime != "local" && runtime != "compose" {
+				return usageErr(fmt.Errorf("--runtime: must be local or compose (got %q)", runtime))
+			}
+			s, err := spec.Load(args[0])
+			if err != nil {
+				return usageErr(err)
+			}
+			dir, err := filepath.Abs(out)
+			if err != nil {
+				return usageErr(fmt.Errorf("output dir: %w", err))
+			}
+			err = s.ResolveAutoPorts(func(path string) (spec.Port, error) {
+				p, err := freeLoopbackPort()
+				if err == nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: auto -> %d\n", path, p)
+				}
+				return p, err
+			})
+			if err != nil {
+				return depErr(err)
+			}
+			files, err := configgen.Render(s, configgen.Target{Runtime: runtime, RunDir: dir})
+			if err != nil {
+				return usageErr(err)
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return usageErr(fmt.Errorf("create output dir: %w", err))
+			}
+			if err := files.WriteDir(dir); err != nil {
+				return usageErr(err)
+			}
+			for _, name := range files.Names {
+				fmt.Fprintln(cmd.OutOrStdout(), filepath.Join(out, name))
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&out, "output", "o", "", "directory to write the files to (required)")
+	c.Flags().StringVar(&runtime, "runtime", "local", "render for this runtime: local or compose")
+	_ = c.MarkFlagRequired("output")
+	return c
+}
+
+// freeLoopbackPort asks the kernel for a free TCP port on 127.0.0.1.
+func freeLoopbackPort() (spec.Port, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("pick a free port: %w", err)
+	}
+	defer l.Close()
+	addr, ok := l.Addr().(*net.TCPAddr)
+	if !ok {
+		return 0, errors.New("pick a free port: not a TCP address")
+	}
+	return spec.Port(addr.Port), nil
+}
