@@ -1,0 +1,467 @@
+package compose
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	yaml "go.yaml.in/yaml/v4"
+
+	"github.com/duckbench/duckbench/spec"
+)
+
+// Image and path defaults. The paths are those of the official images, so
+// the rendered compose.yaml works with them unchanged.
+const (
+	DefaultRedisImage   = "redis:7.0"
+	DefaultHAProxyImage = "haproxy:2.6"
+	// builtinImageNominal is the spec's nominal default for a builtin app's
+	// image. No such image is published; a builtin app runs the mounted
+	// duckbench binary in the Redis image instead.
+	builtinImageNominal = "duckbench:latest"
+
+	RedisConfPath   = "/usr/local/etc/redis/redis.conf"
+	HAProxyConfPath = "/usr/local/etc/haproxy/haproxy.cfg"
+	// BinaryPath is where the duckbench binary is mounted in containers
+	// that run it (builtin apps) or use it as a health probe.
+	BinaryPath = "/duckbench"
+	// FileName is the compose file written into the run directory.
+	FileName = "compose.yaml"
+	// NetworkName is the project's one user-defined network.
+	NetworkName = "duckbench"
+	// HAProxyService is the HAProxy service name.
+	HAProxyService = "haproxy"
+
+	defaultStatsPort = 9999
+	defaultPromPort  = 8405
+	defaultPagePort  = 8404
+)
+
+// Health check timing for every service: frequent enough that a stack is
+// healthy within seconds, patient enough for a slow first start.
+var (
+	healthInterval = 1 * time.Second
+	healthTimeout  = 3 * time.Second
+	healthRetries  = uint64(60)
+)
+
+// RenderOptions are the host-side facts compose.yaml needs.
+type RenderOptions struct {
+	// Binary is the absolute host path of a static duckbench binary, mounted
+	// read-only at BinaryPath: builtin apps run it and the app and HAProxy
+	// health checks use its hidden `healthcheck` command.
+	Binary string
+	// Observability adds the `observability` profile (Prometheus and
+	// Grafana; see WriteObservability for its files).
+	Observability bool
+}
+
+// ProjectName is the compose project name of a spec: duckbench-<name>.
+func ProjectName(s *spec.Spec) string {
+	n := strings.ToLower(s.Name)
+	if n == "" {
+		n = "stack"
+	}
+	return "duckbench-" + n
+}
+
+// RedisConfFile is the file name of a node's rendered redis.conf, as
+// configgen names it.
+func RedisConfFile(node string) string { return "redis-" + node + ".conf" }
+
+// Render renders s as compose.yaml. Every port of s must be resolved (see
+// ResolvePorts); the config files it mounts are expected next to the file.
+func Render(s *spec.Spec, o RenderOptions) ([]byte, error) {
+	p, err := Project(s, o)
+	if err != nil {
+		return nil, err
+	}
+	return marshal(p)
+}
+
+// node is one Redis node with its role.
+type node struct {
+	spec.RedisNode
+	master bool
+}
+
+func nodes(s *spec.Spec) []node {
+	m := s.Redis.Master
+	if m.Name == "" {
+		m.Name = "redis-master"
+	}
+	out := []node{{m, true}}
+	for i, r := range s.Redis.Replicas {
+		if r.Name == "" {
+			r.Name = fmt.Sprintf("redis-replica-%d", i+1)
+		}
+		out = append(out, node{r, false})
+	}
+	return out
+}
+
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Project builds the compose project of s with the compose-go types.
+func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
+	if o.Binary != "" && !path.IsAbs(o.Binary) {
+		return nil, fmt.Errorf("render compose: duckbench binary path %q is not absolute", o.Binary)
+	}
+	p := &types.Project{
+		Name:     ProjectName(s),
+		Services: types.Services{},
+		Networks: types.Networks{NetworkName: types.NetworkConfig{}},
+	}
+	redisImage := or(s.Redis.Image, DefaultRedisImage)
+	pwEnv := s.Redis.PasswordEnv
+
+	ns := nodes(s)
+	master := ns[0]
+	var replicaNames []string
+	for _, n := range ns {
+		port, err := hostPort(fmt.Sprintf("redis node %q", n.Name), n.Port)
+		if err != nil {
+			return nil, err
+		}
+		svc := baseService(n.Name, redisImage)
+		svc.Entrypoint = redisEntrypoint(pwEnv)
+		svc.Volumes = []types.ServiceVolumeConfig{bindRO("./"+RedisConfFile(n.Name), RedisConfPath)}
+		svc.Ports = []types.ServicePortConfig{publish(port)}
+		svc.HealthCheck = health(redisHealth(port, pwEnv, n.master))
+		if pwEnv != "" {
+			svc.Environment = passthrough(pwEnv)
+		}
+		if !n.master {
+			svc.DependsOn = healthyDeps(master.Name)
+			replicaNames = append(replicaNames, n.Name)
+		}
+		p.Services[n.Name] = svc
+	}
+	redisDeps := append([]string{master.Name}, replicaNames...)
+
+	var appNames []string
+	for _, a := range s.Apps {
+		port, err := hostPort(fmt.Sprintf("app %q", a.Name), a.Port)
+		if err != nil {
+			return nil, err
+		}
+		kind := or(a.Kind, spec.AppBuiltin)
+		var svc types.ServiceConfig
+		switch kind {
+		case spec.AppBuiltin:
+			if o.Binary == "" {
+				return nil, fmt.Errorf("render compose: app %q: builtin app needs the duckbench binary path", a.Name)
+			}
+			img := a.Image
+			if img == "" || img == builtinImageNominal {
+				img = redisImage
+			}
+			svc = baseService(a.Name, img)
+			svc.Entrypoint = builtinAppCommand(s, a, port, master)
+		case spec.AppImage:
+			if a.Image == "" {
+				return nil, fmt.Errorf("render compose: app %q: kind image needs an image", a.Name)
+			}
+			svc = baseService(a.Name, a.Image)
+		default:
+			return nil, fmt.Errorf("render compose: app %q: kind %q cannot run in a container (use kind image)", a.Name, kind)
+		}
+		env := types.MappingWithEquals{}
+		for k, v := range a.Env {
+			env[k] = &v
+		}
+		if kind == spec.AppImage {
+			env["PORT"] = ptr(strconv.Itoa(port))
+			env["REDIS_MASTER"] = ptr(fmt.Sprintf("%s:%d", master.Name, master.Port))
+		}
+		if pwEnv != "" {
+			env[pwEnv] = nil
+		}
+		if len(env) > 0 {
+			svc.Environment = env
+		}
+		if o.Binary != "" {
+			svc.Volumes = append(svc.Volumes, bindRO(o.Binary, BinaryPath))
+			svc.HealthCheck = health(types.HealthCheckTest{"CMD", BinaryPath, "healthcheck",
+				fmt.Sprintf("http://127.0.0.1:%d%s", port, appHealthPath(s))})
+		}
+		svc.Ports = []types.ServicePortConfig{publish(port)}
+		svc.DependsOn = healthyDeps(redisDeps...)
+		p.Services[a.Name] = svc
+		appNames = append(appNames, a.Name)
+	}
+
+	hp, err := hostPort("haproxy", s.HAProxy.Port)
+	if err != nil {
+		return nil, err
+	}
+	h := baseService(HAProxyService, or(s.HAProxy.Image, DefaultHAProxyImage))
+	h.Entrypoint = types.ShellCommand{"haproxy", "-W", "-db", "-f", HAProxyConfPath}
+	h.Volumes = []types.ServiceVolumeConfig{bindRO("./haproxy.cfg", HAProxyConfPath)}
+	ports := []types.ServicePortConfig{publish(hp)}
+	for _, pp := range haproxyExtraPorts(s) {
+		ports = append(ports, publish(pp))
+	}
+	h.Ports = ports
+	if o.Binary != "" {
+		h.Volumes = append(h.Volumes, bindRO(o.Binary, BinaryPath))
+		h.HealthCheck = health(types.HealthCheckTest{"CMD", BinaryPath, "healthcheck", fmt.Sprintf("tcp:127.0.0.1:%d", hp)})
+	} else {
+		// bash is in the official (Debian) haproxy image; sh may be dash.
+		h.HealthCheck = health(types.HealthCheckTest{"CMD", "bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/127.0.0.1/%d", hp)})
+	}
+	if s.HAProxy.StatsPage.Enabled && s.HAProxy.StatsPage.PasswordEnv != "" {
+		h.Environment = passthrough(s.HAProxy.StatsPage.PasswordEnv)
+	}
+	if len(appNames) > 0 {
+		h.DependsOn = healthyDeps(appNames...)
+	} else {
+		h.DependsOn = healthyDeps(redisDeps...)
+	}
+	p.Services[HAProxyService] = h
+	if o.Observability {
+		addObservability(p)
+	}
+	return p, nil
+}
+
+// haproxyExtraPorts lists HAProxy's published ports besides the frontend:
+// the Runtime API (TCP in a container), the exporter and the stats page.
+func haproxyExtraPorts(s *spec.Spec) []int {
+	out := []int{portOr(s.HAProxy.StatsSocket.Port, defaultStatsPort)}
+	if !s.HAProxy.Prometheus.Disabled {
+		out = append(out, portOr(s.HAProxy.Prometheus.Port, defaultPromPort))
+	}
+	if s.HAProxy.StatsPage.Enabled {
+		out = append(out, portOr(s.HAProxy.StatsPage.Port, defaultPagePort))
+	}
+	return out
+}
+
+func portOr(p spec.Port, def int) int {
+	if p <= 0 {
+		return def
+	}
+	return int(p)
+}
+
+func appHealthPath(s *spec.Spec) string {
+	for _, b := range s.HAProxy.Backends {
+		if b.HealthCheck.Path != "" {
+			return b.HealthCheck.Path
+		}
+	}
+	return "/healthz"
+}
+
+func hostPort(what string, p spec.Port) (int, error) {
+	if p.IsAuto() {
+		return 0, fmt.Errorf("render compose: %s: port \"auto\" not resolved (call ResolvePorts first)", what)
+	}
+	if p < 1 || p > 65535 {
+		return 0, fmt.Errorf("render compose: %s: port must be 1-65535 (got %d)", what, p)
+	}
+	return int(p), nil
+}
+
+func baseService(name, image string) types.ServiceConfig {
+	svc := types.ServiceConfig{Name: name}
+	svc.Image = image
+	svc.Init = ptr(true)
+	svc.Networks = map[string]*types.ServiceNetworkConfig{NetworkName: nil}
+	return svc
+}
+
+// publish publishes a container port on the same host port, on loopback only.
+func publish(port int) types.ServicePortConfig {
+	return types.ServicePortConfig{
+		HostIP:    "127.0.0.1",
+		Target:    uint32(port),
+		Published: strconv.Itoa(port),
+		Protocol:  "tcp",
+	}
+}
+
+func bindRO(src, dst string) types.ServiceVolumeConfig {
+	return types.ServiceVolumeConfig{Type: types.VolumeTypeBind, Source: src, Target: dst, ReadOnly: true}
+}
+
+func health(test types.HealthCheckTest) *types.HealthCheckConfig {
+	iv, to := types.Duration(healthInterval), types.Duration(healthTimeout)
+	r := healthRetries
+	return &types.HealthCheckConfig{Test: test, Interval: &iv, Timeout: &to, Retries: &r}
+}
+
+func healthyDeps(names ...string) types.DependsOnConfig {
+	d := types.DependsOnConfig{}
+	for _, n := range names {
+		d[n] = types.ServiceDependency{Condition: types.ServiceConditionHealthy, Required: true}
+	}
+	return d
+}
+
+// passthrough passes the host variable name into the container without
+// writing its value into the file.
+func passthrough(name string) types.MappingWithEquals {
+	return types.MappingWithEquals{name: nil}
+}
+
+// redisEntrypoint starts redis-server on the mounted config. With a
+// password, the secret lines are fed on stdin from the container's
+// environment so that no file on disk holds them ($$ escapes compose
+// interpolation: the container's shell expands the variable).
+func redisEntrypoint(pwEnv string) types.ShellCommand {
+	if pwEnv == "" {
+		return types.ShellCommand{"redis-server", RedisConfPath}
+	}
+	script := fmt.Sprintf(`printf 'requirepass "%%s"\nmasterauth "%%s"\n' "$$%[1]s" "$$%[1]s" | redis-server %[2]s -`, pwEnv, RedisConfPath)
+	return types.ShellCommand{"sh", "-c", script}
+}
+
+// redisHealth pings the node; a replica is healthy once its link to the
+// master is up, as the local driver waits for.
+func redisHealth(port int, pwEnv string, master bool) types.HealthCheckTest {
+	auth := ""
+	if pwEnv != "" {
+		auth = fmt.Sprintf(`REDISCLI_AUTH="$$%s" `, pwEnv)
+	}
+	if master {
+		return types.HealthCheckTest{"CMD-SHELL", fmt.Sprintf(`test "$$(%sredis-cli -p %d ping)" = PONG`, auth, port)}
+	}
+	return types.HealthCheckTest{"CMD-SHELL",
+		fmt.Sprintf(`case "$$(%sredis-cli -p %d info replication)" in *master_link_status:up*) exit 0;; esac; exit 1`, auth, port)}
+}
+
+// builtinAppCommand is the reference app's command line in its container:
+// Redis nodes are reached by service name on the project network.
+func builtinAppCommand(s *spec.Spec, a spec.App, port int, master node) types.ShellCommand {
+	cmd := types.ShellCommand{BinaryPath, "app",
+		"--name", a.Name,
+		"--listen", fmt.Sprintf("0.0.0.0:%d", port),
+		"--redis-master", fmt.Sprintf("%s:%d", master.Name, master.Port),
+	}
+	for _, n := range nodes(s)[1:] {
+		cmd = append(cmd, "--redis-replica", fmt.Sprintf("%s:%d", n.Name, n.Port))
+	}
+	if a.OriginCost > 0 {
+		cmd = append(cmd, "--origin-cost", a.OriginCost.String())
+	}
+	if a.CacheTTL > 0 {
+		cmd = append(cmd, "--cache-ttl", a.CacheTTL.String())
+	}
+	if a.MaxConcurrency > 0 {
+		cmd = append(cmd, "--max-concurrency", strconv.Itoa(a.MaxConcurrency))
+	}
+	if s.Redis.PasswordEnv != "" {
+		cmd = append(cmd, "--redis-password-env", s.Redis.PasswordEnv)
+	}
+	return cmd
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// marshal writes the project in a form both Compose v2 and docker-compose
+// v1.29 accept (see v1Compatible).
+func marshal(p *types.Project) ([]byte, error) {
+	b, err := p.MarshalYAML()
+	if err != nil {
+		return nil, fmt.Errorf("marshal compose project: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("marshal compose project: %w", err)
+	}
+	v1Compatible(&doc)
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# Generated by duckbench; compose project %q. Do not edit.\n", p.Name)
+	fmt.Fprintf(&buf, "# docker compose -p %[1]s up -d --wait  |  docker-compose -p %[1]s up -d\n", p.Name)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, fmt.Errorf("marshal compose project: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("marshal compose project: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// v1Compatible rewrites what docker-compose v1.29 rejects into equivalents
+// every Compose reads: no top-level or service `name` (the project name is
+// given with -p), no `required` in depends_on, ports in the short syntax
+// "127.0.0.1:HOST:CONTAINER/tcp".
+func v1Compatible(doc *yaml.Node) {
+	root := doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	deleteKey(root, "name")
+	services := mapGet(root, "services")
+	if services == nil {
+		return
+	}
+	for i := 1; i < len(services.Content); i += 2 {
+		svc := services.Content[i]
+		deleteKey(svc, "name")
+		if deps := mapGet(svc, "depends_on"); deps != nil {
+			for j := 1; j < len(deps.Content); j += 2 {
+				deleteKey(deps.Content[j], "required")
+			}
+		}
+		if ports := mapGet(svc, "ports"); ports != nil && ports.Kind == yaml.SequenceNode {
+			for j, pn := range ports.Content {
+				if pn.Kind != yaml.MappingNode {
+					continue
+				}
+				short := ""
+				if ip := mapGet(pn, "host_ip"); ip != nil {
+					short = ip.Value + ":"
+				}
+				if pub := mapGet(pn, "published"); pub != nil {
+					short += pub.Value + ":"
+				}
+				if t := mapGet(pn, "target"); t != nil {
+					short += t.Value
+				}
+				if pr := mapGet(pn, "protocol"); pr != nil && pr.Value != "" {
+					short += "/" + pr.Value
+				}
+				ports.Content[j] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: short, Style: yaml.DoubleQuotedStyle}
+			}
+		}
+	}
+}
+
+func mapGet(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func deleteKey(m *yaml.Node, key string) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = append(m.Content[:i], m.Content[i+2:]...)
+			return
+		}
+	}
+}

@@ -1,0 +1,232 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/duckbench/duckbench/configgen"
+	"github.com/duckbench/duckbench/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const testBinary = "/usr/local/bin/duckbench"
+
+func loadSpec(t *testing.T, name string) *spec.Spec {
+	t.Helper()
+	s, err := spec.Load(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatalf("spec.Load(%q) = %v", name, err)
+	}
+	return s
+}
+
+func golden(t *testing.T, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "_")+".golden.yaml")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden (run with -update): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("Render() differs from %s (run with -update to accept):\n%s", path, got)
+	}
+}
+
+// validate writes the project with its config files into a temp dir and
+// asks docker-compose (v1) and, when present, the v2 plugin to parse it.
+func validate(t *testing.T, s *spec.Spec, y []byte, obs bool) {
+	t.Helper()
+	dir := t.TempDir()
+	files, err := configgen.Render(s, configgen.Target{Runtime: "compose"})
+	if err != nil {
+		t.Fatalf("configgen.Render() = %v", err)
+	}
+	if err := files.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, FileName), y, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if obs {
+		if err := WriteObservability(dir); err != nil {
+			t.Fatalf("WriteObservability() = %v", err)
+		}
+	}
+	ran := false
+	if _, err := exec.LookPath("docker-compose"); err == nil {
+		ran = true
+		cmd := exec.Command("docker-compose", "-p", ProjectName(s), "-f", FileName, "config", "-q")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("docker-compose config -q: %v\n%s", err, out)
+		}
+	}
+	if exec.Command("docker", "compose", "version").Run() == nil {
+		ran = true
+		cmd := exec.Command("docker", "compose", "-p", ProjectName(s), "-f", FileName, "config", "-q")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("docker compose config -q: %v\n%s", err, out)
+		}
+	}
+	if !ran {
+		if os.Getenv("DUCKBENCH_REQUIRE_ALL") == "1" {
+			t.Fatal("neither docker-compose nor the docker compose plugin is installed")
+		}
+		t.Log("no docker-compose: compose.yaml not validated")
+	}
+}
+
+func TestRender(t *testing.T) {
+	for _, name := range []string{"seed", "images", "observability"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			file, obs := name+".yaml", false
+			if name == "observability" {
+				file, obs = "seed.yaml", true
+			}
+			s := loadSpec(t, file)
+			got, err := Render(s, RenderOptions{Binary: testBinary, Observability: obs})
+			if err != nil {
+				t.Fatalf("Render(%q) = %v", name, err)
+			}
+			golden(t, got)
+			again, _ := Render(s, RenderOptions{Binary: testBinary, Observability: obs})
+			if !bytes.Equal(got, again) {
+				t.Errorf("Render(%q) is not deterministic", name)
+			}
+			validate(t, s, got, obs)
+		})
+	}
+}
+
+// TestRenderSafeDefaults checks the properties the golden files could hide
+// in a refresh: loopback-only ports, read-only mounts, no secret values.
+func TestRenderSafeDefaults(t *testing.T) {
+	s := loadSpec(t, "images.yaml")
+	p, err := Project(s, RenderOptions{Binary: testBinary})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(p.Networks); got != 1 {
+		t.Errorf("networks = %d; want 1 user-defined network", got)
+	}
+	for name, svc := range p.Services {
+		for _, port := range svc.Ports {
+			if port.HostIP != "127.0.0.1" {
+				t.Errorf("%s: port %d published on %q; want 127.0.0.1", name, port.Target, port.HostIP)
+			}
+		}
+		for _, v := range svc.Volumes {
+			if !v.ReadOnly {
+				t.Errorf("%s: mount %s is writable", name, v.Target)
+			}
+		}
+		if svc.HealthCheck == nil || len(svc.HealthCheck.Test) == 0 {
+			t.Errorf("%s: no healthcheck", name)
+		}
+		if v, ok := svc.Environment[s.Redis.PasswordEnv]; name != HAProxyService && (!ok || v != nil) {
+			t.Errorf("%s: environment %s = %v, %v; want a passthrough with no value", name, s.Redis.PasswordEnv, v, ok)
+		}
+	}
+	if deps := p.Services["haproxy"].DependsOn; len(deps) != 2 || deps["app1"].Condition != "service_healthy" {
+		t.Errorf("haproxy depends_on = %v; want both apps healthy", deps)
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		change func(*spec.Spec)
+		opts   RenderOptions
+		want   string
+	}{
+		{"auto port", func(s *spec.Spec) { s.Apps[0].Port = spec.PortAuto }, RenderOptions{Binary: testBinary},
+			`app "app1": port "auto" not resolved`},
+		{"no binary", func(s *spec.Spec) {}, RenderOptions{}, `app "app1": builtin app needs the duckbench binary path`},
+		{"relative binary", func(s *spec.Spec) {}, RenderOptions{Binary: "duckbench"}, `binary path "duckbench" is not absolute`},
+		{"command app", func(s *spec.Spec) { s.Apps[0].Kind = spec.AppCommand }, RenderOptions{Binary: testBinary},
+			`kind "command" cannot run in a container`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := loadSpec(t, "seed.yaml")
+			c.change(s)
+			_, err := Render(s, c.opts)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Render() = %v; want error containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestResolvePorts(t *testing.T) {
+	s := loadSpec(t, "seed.yaml")
+	for _, l := range s.Listeners() {
+		*l.Port = spec.PortAuto
+	}
+	if err := ResolvePorts(s); err != nil {
+		t.Fatalf("ResolvePorts() = %v", err)
+	}
+	seen := map[spec.Port]bool{}
+	for _, l := range s.Listeners() {
+		if *l.Port <= 0 || seen[*l.Port] {
+			t.Errorf("%s = %v; want a distinct free port", l.Path, *l.Port)
+		}
+		seen[*l.Port] = true
+	}
+	if err := CheckPortsFree(s); err != nil {
+		t.Errorf("CheckPortsFree() = %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	s.Apps[1].Port = spec.Port(ln.Addr().(*net.TCPAddr).Port)
+	want := "apps[1].port: port " + strconv.Itoa(int(s.Apps[1].Port)) + " is already in use on 127.0.0.1"
+	if err := CheckPortsFree(s); err == nil || err.Error() != want {
+		t.Errorf("CheckPortsFree() = %v; want %q", err, want)
+	}
+}
+
+func TestProbe(t *testing.T) {
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer ok.Close()
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
+	defer bad.Close()
+	closed, _ := net.Listen("tcp", "127.0.0.1:0")
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	for _, c := range []struct {
+		target string
+		ok     bool
+	}{
+		{ok.URL + "/healthz", true},
+		{bad.URL + "/healthz", false},
+		{"tcp:" + strings.TrimPrefix(ok.URL, "http://"), true},
+		{"tcp:" + closedAddr, false},
+		{"ftp://x", false},
+	} {
+		err := Probe(context.Background(), c.target)
+		if (err == nil) != c.ok {
+			t.Errorf("Probe(%q) = %v; want ok=%v", c.target, err, c.ok)
+		}
+	}
+}
