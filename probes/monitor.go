@@ -1,0 +1,565 @@
+// Package probes watches a running stack while load runs: Redis replication
+// (offset lag, ACK age, link state and a heartbeat's true propagation
+// delay), Redis keyspace hit ratios, and HAProxy's per-server share,
+// responses and per-backend cache hit ratio. It exposes them as Prometheus
+// collectors (see the redisprobe and haproxyprobe packages, one per outside
+// system), serves them over HTTP, and summarises a run into a results.Result.
+//
+// Probe traffic, at the defaults (heartbeat 100ms, sampling 1s), with R
+// replicas: 10 SET/s on the master and 10 GET/s per replica for the
+// heartbeat, plus one INFO per node per second for the result and one per
+// node per Prometheus scrape (and one `show stat` each for HAProxy). With
+// R = 2 that is about 36 Redis commands/s: at most 1 % of a load from
+// 3,600 Redis commands/s. Under lighter loads raise the heartbeat interval.
+// The heartbeat's own GETs are left out of the replicas' keyspace figures.
+//
+// Extra metrics beyond the DESIGN.md contract:
+// duckbench_redis_replication_delay_histogram_seconds{replica} (histogram of
+// every heartbeat reading), duckbench_redis_replica_last_io_seconds{replica}
+// and duckbench_redis_replica_sync_in_progress{replica}.
+package probes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/duckbench/duckbench/probes/haproxyprobe"
+	"github.com/duckbench/duckbench/probes/redisprobe"
+	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/spec"
+	"github.com/duckbench/duckbench/stack"
+)
+
+// Defaults of Options.
+const (
+	DefaultHeartbeatInterval = redisprobe.DefaultHeartbeatInterval
+	DefaultInterval          = time.Second
+	DefaultTimeout           = 2 * time.Second
+	DefaultListen            = "127.0.0.1:9477"
+)
+
+// ErrNothingToProbe is returned by NewMonitor for endpoints with neither a
+// Redis master nor an HAProxy Runtime API.
+var ErrNothingToProbe = errors.New("nothing to probe: no redis master and no haproxy stats socket")
+
+// Options tune a Monitor. Zero values take the Default* constants.
+type Options struct {
+	// HeartbeatInterval is the heartbeat's write/poll period (default 100ms).
+	HeartbeatInterval time.Duration
+	// Interval is the sampling period of INFO and `show stat` for the result.
+	Interval time.Duration
+	// Timeout bounds one scrape of one source.
+	Timeout time.Duration
+	// PasswordEnv names the environment variable holding the Redis password.
+	PasswordEnv string
+	// Backends are the spec's HAProxy backends: the result reports only
+	// these (all when empty), and cache figures only for those with cache on.
+	Backends []spec.Backend
+}
+
+// OptionsFromSpec takes the probe settings of a spec.
+func OptionsFromSpec(s *spec.Spec) Options {
+	return Options{
+		HeartbeatInterval: s.Probes.HeartbeatInterval.D(),
+		Interval:          s.Probes.Interval.D(),
+		PasswordEnv:       s.Redis.PasswordEnv,
+		Backends:          s.HAProxy.Backends,
+	}
+}
+
+// Monitor runs the probes of one stack for `duckbench run` (Start, Stop,
+// Fill) or for the standalone exporter (Run).
+type Monitor struct {
+	opts     Options
+	replicas []string // names, in endpoint order
+	nodes    []*redisprobe.Node
+	redis    *redisprobe.Collector
+	hb       *redisprobe.Heartbeat
+	haproxy  *haproxyprobe.Collector
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	hbOn   bool
+
+	mu  sync.Mutex
+	rec *recording
+}
+
+// NewMonitor prepares the probes of the stack at ep. It reads the Redis
+// password from the environment variable opts.PasswordEnv; the password is
+// handed to the Redis clients only, never logged or stored.
+func NewMonitor(ep stack.Endpoints, opts Options) (*Monitor, error) {
+	if opts.HeartbeatInterval <= 0 {
+		opts.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultInterval
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	password := ""
+	if opts.PasswordEnv != "" {
+		password = os.Getenv(opts.PasswordEnv)
+		if password == "" {
+			return nil, fmt.Errorf("read redis password: environment variable %q is unset or empty", opts.PasswordEnv)
+		}
+	}
+	m := &Monitor{opts: opts}
+	if master, ok := ep.Master(); ok {
+		newNode := func(r stack.RedisEndpoint) *redisprobe.Node {
+			n := redisprobe.NewNode(r.Name, r.Role, r.Addr, password)
+			m.nodes = append(m.nodes, n)
+			return n
+		}
+		var scrapeReps, hbReps []*redisprobe.Node
+		for _, r := range ep.Replicas() {
+			m.replicas = append(m.replicas, r.Name)
+			scrapeReps = append(scrapeReps, newNode(r))
+			hbReps = append(hbReps, newNode(r))
+		}
+		scrapeMaster := newNode(master)
+		if len(hbReps) > 0 {
+			m.hb = redisprobe.NewHeartbeat(newNode(master), hbReps, opts.HeartbeatInterval, m.onSample)
+		}
+		m.redis = redisprobe.NewCollector(scrapeMaster, scrapeReps, m.hb, opts.Timeout)
+	}
+	if ep.HAProxy.Stats != "" {
+		m.haproxy = haproxyprobe.NewCollector(haproxyprobe.NewClient(ep.HAProxy.Stats), opts.Timeout)
+	}
+	if m.redis == nil && m.haproxy == nil {
+		return nil, ErrNothingToProbe
+	}
+	return m, nil
+}
+
+// Collectors returns the collectors to register on a per-process registry.
+// They scrape at Collect time and work whether or not the Monitor runs;
+// only the replication delay needs the heartbeat (Start or Run).
+func (m *Monitor) Collectors() []prometheus.Collector {
+	var cs []prometheus.Collector
+	if m.redis != nil {
+		cs = append(cs, m.redis)
+	}
+	if m.haproxy != nil {
+		cs = append(cs, m.haproxy)
+	}
+	return cs
+}
+
+// Run runs the heartbeat until ctx ends, recording nothing: the standalone
+// exporter's mode.
+func (m *Monitor) Run(ctx context.Context) error {
+	if m.hb != nil {
+		m.hb.Start(ctx)
+		defer m.hb.Stop()
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// Start starts the heartbeat and the sampler that records the run for Fill.
+// t0 is when the attack starts: timeline seconds count from it. The
+// baseline of every counter is taken now.
+func (m *Monitor) Start(ctx context.Context, t0 time.Time) error {
+	m.mu.Lock()
+	if m.rec != nil {
+		m.mu.Unlock()
+		return errors.New("start monitor: already started")
+	}
+	m.rec = newRecording(t0)
+	m.mu.Unlock()
+	ctx, m.cancel = context.WithCancel(ctx)
+	m.sample(ctx)
+	if m.hb != nil {
+		m.hb.Start(ctx)
+		m.hbOn = true
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		t := time.NewTicker(m.opts.Interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				m.sample(ctx)
+			}
+		}
+	}()
+	return nil
+}
+
+// Stop stops the heartbeat and the sampler and takes a last sample. The
+// collectors keep working (for an exporter that outlives the run); Close
+// releases the connections.
+func (m *Monitor) Stop(ctx context.Context) {
+	if m.cancel == nil {
+		return
+	}
+	m.cancel()
+	m.wg.Wait()
+	if m.hbOn {
+		m.hb.Stop()
+		m.hbOn = false
+	}
+	m.sample(context.WithoutCancel(ctx))
+}
+
+// Close closes the Redis connections. The Monitor is unusable after.
+func (m *Monitor) Close() error {
+	var errs []error
+	for _, n := range m.nodes {
+		errs = append(errs, n.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Monitor) onSample(s redisprobe.Sample) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rec != nil {
+		m.rec.delay(s)
+	}
+}
+
+func (m *Monitor) sample(ctx context.Context) {
+	var rs *redisprobe.Snapshot
+	var hs *haproxyprobe.Snapshot
+	var wg sync.WaitGroup
+	if m.redis != nil {
+		wg.Go(func() { rs = m.redis.Scrape(ctx) })
+	}
+	if m.haproxy != nil {
+		wg.Go(func() { hs = m.haproxy.Scrape(ctx) })
+	}
+	wg.Wait()
+	var ks map[string][2]uint64
+	if rs != nil {
+		ks = map[string][2]uint64{}
+		for _, n := range rs.Nodes {
+			if n.Info != nil {
+				h, mi := m.redis.KeyspaceCounts(n)
+				ks[n.Node.Name] = [2]uint64{h, mi}
+			}
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rec == nil {
+		return
+	}
+	if rs != nil {
+		m.rec.redis(rs, ks)
+	}
+	if hs != nil && hs.Err == nil {
+		m.rec.haproxy(hs)
+	}
+}
+
+// recording accumulates a run between Start and Stop.
+type recording struct {
+	t0 time.Time
+
+	delays    map[string]*hdrhistogram.Histogram // microseconds
+	samples   map[string]uint64
+	delaySec  map[int]map[string]float64
+	maxLag    map[string]int64
+	maxAck    map[string]float64
+	linkDown  map[string]time.Duration
+	lagSec    map[int]map[string]int64
+	lastRedis time.Time
+
+	ksFirst, ksLast map[string][2]uint64
+
+	hpFirst, hpPrev, hpLast *haproxyprobe.Snapshot
+	serverDown              map[string]time.Duration
+	shareSec                map[int]map[string]float64
+}
+
+func newRecording(t0 time.Time) *recording {
+	return &recording{
+		t0: t0, delays: map[string]*hdrhistogram.Histogram{}, samples: map[string]uint64{},
+		delaySec: map[int]map[string]float64{}, maxLag: map[string]int64{}, maxAck: map[string]float64{},
+		linkDown: map[string]time.Duration{}, lagSec: map[int]map[string]int64{},
+		ksFirst: map[string][2]uint64{}, ksLast: map[string][2]uint64{},
+		serverDown: map[string]time.Duration{}, shareSec: map[int]map[string]float64{},
+	}
+}
+
+// second is the timeline index of t; false before the attack began.
+func (r *recording) second(t time.Time) (int, bool) {
+	d := t.Sub(r.t0)
+	return int(d / time.Second), d >= 0
+}
+
+func (r *recording) delay(s redisprobe.Sample) {
+	h := r.delays[s.Replica]
+	if h == nil {
+		h = hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
+		r.delays[s.Replica] = h
+	}
+	_ = h.RecordValue(max(1, s.Delay.Microseconds()))
+	r.samples[s.Replica]++
+	if sec, ok := r.second(s.At); ok {
+		m := r.delaySec[sec]
+		if m == nil {
+			m = map[string]float64{}
+			r.delaySec[sec] = m
+		}
+		m[s.Replica] = math.Max(m[s.Replica], s.Delay.Seconds())
+	}
+}
+
+func (r *recording) redis(s *redisprobe.Snapshot, ks map[string][2]uint64) {
+	dt := time.Duration(0)
+	if !r.lastRedis.IsZero() {
+		dt = s.At.Sub(r.lastRedis)
+	}
+	r.lastRedis = s.At
+	sec, inRun := r.second(s.At)
+	for _, st := range s.Replicas {
+		if !st.LinkUp {
+			r.linkDown[st.Replica] += dt
+		}
+		if !st.InMaster {
+			continue
+		}
+		r.maxLag[st.Replica] = max(r.maxLag[st.Replica], st.OffsetLag)
+		r.maxAck[st.Replica] = math.Max(r.maxAck[st.Replica], float64(st.AckAge))
+		if inRun {
+			m := r.lagSec[sec]
+			if m == nil {
+				m = map[string]int64{}
+				r.lagSec[sec] = m
+			}
+			m[st.Replica] = max(m[st.Replica], st.OffsetLag)
+		}
+	}
+	for node, v := range ks {
+		if _, ok := r.ksFirst[node]; !ok {
+			r.ksFirst[node] = v
+		}
+		r.ksLast[node] = v
+	}
+}
+
+func (r *recording) haproxy(s *haproxyprobe.Snapshot) {
+	if r.hpFirst == nil {
+		r.hpFirst = s
+	}
+	r.hpPrev, r.hpLast = r.hpLast, s
+	if r.hpPrev == nil {
+		return
+	}
+	dt := s.At.Sub(r.hpPrev.At)
+	prev := map[string]uint64{}
+	for _, sv := range r.hpPrev.Servers {
+		prev[sv.Backend+"/"+sv.Server] = sv.Requests
+	}
+	deltas := map[string]uint64{}
+	sums := map[string]uint64{}
+	for _, sv := range s.Servers {
+		k := sv.Backend + "/" + sv.Server
+		if !sv.Up {
+			r.serverDown[k] += dt
+		}
+		d := delta(prev[k], sv.Requests)
+		deltas[k] = d
+		sums[sv.Backend] += d
+	}
+	sec, ok := r.second(s.At)
+	if !ok {
+		return
+	}
+	for _, sv := range s.Servers {
+		k := sv.Backend + "/" + sv.Server
+		if sums[sv.Backend] == 0 {
+			continue
+		}
+		m := r.shareSec[sec]
+		if m == nil {
+			m = map[string]float64{}
+			r.shareSec[sec] = m
+		}
+		m[k] = float64(deltas[k]) / float64(sums[sv.Backend])
+	}
+}
+
+// delta is a counter's increase; a counter that went down was reset
+// (the process restarted) and counts from zero.
+func delta(first, last uint64) uint64 {
+	if last < first {
+		return last
+	}
+	return last - first
+}
+
+func ratio(a, b uint64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// Fill writes the recorded run into r: Replication, Backends, Caches,
+// Keyspace, and the per-second replication delay, offset lag and server
+// share of r.Timeline (entries are created when missing). Call after Stop.
+func (m *Monitor) Fill(r *results.Result) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec := m.rec
+	if rec == nil {
+		return
+	}
+	for _, name := range m.replicas {
+		st := results.ReplicaStats{
+			Replica: name, MaxOffsetLagBytes: rec.maxLag[name], MaxAckAgeSeconds: rec.maxAck[name],
+			LinkDownSeconds: rec.linkDown[name].Seconds(), HeartbeatSamples: rec.samples[name],
+		}
+		if h := rec.delays[name]; h != nil && h.TotalCount() > 0 {
+			us := func(v int64) float64 { return float64(v) / 1e6 }
+			st.DelayP50Seconds = us(h.ValueAtQuantile(50))
+			st.DelayP99Seconds = us(h.ValueAtQuantile(99))
+			st.DelayMaxSeconds = us(h.Max())
+		}
+		r.Replication = append(r.Replication, st)
+	}
+	nodes := make([]string, 0, len(rec.ksLast))
+	for n := range rec.ksLast {
+		nodes = append(nodes, n)
+	}
+	sort.Strings(nodes)
+	for _, n := range nodes {
+		first, last := rec.ksFirst[n], rec.ksLast[n]
+		h, mi := delta(first[0], last[0]), delta(first[1], last[1])
+		r.Keyspace = append(r.Keyspace, results.KeyspaceStats{Node: n, Hits: h, Misses: mi, HitRatio: ratio(h, h+mi)})
+	}
+	m.fillHAProxy(r, rec)
+	m.fillTimeline(r, rec)
+}
+
+func (m *Monitor) fillHAProxy(r *results.Result, rec *recording) {
+	if rec.hpLast == nil {
+		return
+	}
+	wanted := map[string]bool{}
+	cached := map[string]bool{}
+	for _, b := range m.opts.Backends {
+		wanted[b.Name], cached[b.Name] = true, b.Cache
+	}
+	keep := func(b string) bool { return len(wanted) == 0 || wanted[b] }
+	type counts struct {
+		req  uint64
+		resp map[string]uint64
+	}
+	first := map[string]counts{}
+	for _, sv := range rec.hpFirst.Servers {
+		first[sv.Backend+"/"+sv.Server] = counts{sv.Requests, sv.Responses}
+	}
+	sums, weights := map[string]uint64{}, map[string]uint64{}
+	for _, sv := range rec.hpLast.Servers {
+		weights[sv.Backend] += sv.Weight
+	}
+	var out []results.ServerStats
+	for _, sv := range rec.hpLast.Servers {
+		if !keep(sv.Backend) {
+			continue
+		}
+		k := sv.Backend + "/" + sv.Server
+		f := first[k]
+		st := results.ServerStats{Backend: sv.Backend, Server: sv.Server, Requests: delta(f.req, sv.Requests),
+			ExpectedShare: ratio(sv.Weight, weights[sv.Backend]), DownSeconds: rec.serverDown[k].Seconds()}
+		for _, c := range haproxyprobe.CodeClasses {
+			if d := delta(f.resp[c], sv.Responses[c]); d > 0 {
+				if st.Responses == nil {
+					st.Responses = map[string]uint64{}
+				}
+				st.Responses[c] = d
+			}
+		}
+		sums[sv.Backend] += st.Requests
+		out = append(out, st)
+	}
+	for i := range out {
+		out[i].ShareRatio = ratio(out[i].Requests, sums[out[i].Backend])
+	}
+	r.Backends = append(r.Backends, out...)
+	firstCache := map[string]haproxyprobe.Backend{}
+	for _, b := range rec.hpFirst.Backends {
+		firstCache[b.Backend] = b
+	}
+	for _, b := range rec.hpLast.Backends {
+		if !keep(b.Backend) || (len(wanted) > 0 && !cached[b.Backend]) || (len(wanted) == 0 && b.CacheLookups == 0) {
+			continue
+		}
+		f := firstCache[b.Backend]
+		l, h := delta(f.CacheLookups, b.CacheLookups), delta(f.CacheHits, b.CacheHits)
+		r.Caches = append(r.Caches, results.CacheStats{Backend: b.Backend, Lookups: l, Hits: h, HitRatio: ratio(h, l)})
+	}
+}
+
+func (m *Monitor) fillTimeline(r *results.Result, rec *recording) {
+	index := map[int]int{}
+	for i, s := range r.Timeline {
+		index[s.T] = i
+	}
+	entry := func(t int) *results.Second {
+		i, ok := index[t]
+		if !ok {
+			r.Timeline = append(r.Timeline, results.Second{T: t})
+			i = len(r.Timeline) - 1
+			index[t] = i
+		}
+		return &r.Timeline[i]
+	}
+	for t, v := range rec.delaySec {
+		e := entry(t)
+		if e.ReplicationDelay == nil {
+			e.ReplicationDelay = map[string]float64{}
+		}
+		for k, d := range v {
+			e.ReplicationDelay[k] = d
+		}
+	}
+	for t, v := range rec.lagSec {
+		e := entry(t)
+		if e.ReplicationOffsetLag == nil {
+			e.ReplicationOffsetLag = map[string]int64{}
+		}
+		for k, d := range v {
+			e.ReplicationOffsetLag[k] = d
+		}
+	}
+	wanted := map[string]bool{}
+	for _, b := range m.opts.Backends {
+		wanted[b.Name] = true
+	}
+	for t, v := range rec.shareSec {
+		e := entry(t)
+		for k, d := range v {
+			if len(wanted) > 0 {
+				if b, _, _ := strings.Cut(k, "/"); !wanted[b] {
+					continue
+				}
+			}
+			if e.ServerShare == nil {
+				e.ServerShare = map[string]float64{}
+			}
+			e.ServerShare[k] = d
+		}
+	}
+	sort.Slice(r.Timeline, func(i, j int) bool { return r.Timeline[i].T < r.Timeline[j].T })
+}
