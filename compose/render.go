@@ -11,6 +11,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	yaml "go.yaml.in/yaml/v4"
 
+	"github.com/duckbench/duckbench/configgen"
 	"github.com/duckbench/duckbench/spec"
 )
 
@@ -71,7 +72,7 @@ func ProjectName(s *spec.Spec) string {
 
 // RedisConfFile is the file name of a node's rendered redis.conf, as
 // configgen names it.
-func RedisConfFile(node string) string { return "redis-" + node + ".conf" }
+func RedisConfFile(node string) string { return configgen.RedisFile(node) }
 
 // Render renders s as compose.yaml. Every port of s must be resolved (see
 // ResolvePorts); the config files it mounts are expected next to the file.

@@ -35,8 +35,15 @@ const (
 	CacheName = "duckbench"
 )
 
-// RedisFile returns the file name of node's redis.conf: redis-<node>.conf.
-func RedisFile(node string) string { return "redis-" + node + ".conf" }
+// RedisFile returns the file name of node's redis.conf: redis-<node>.conf,
+// or <node>.conf when the name already starts with "redis-". Render rejects
+// two nodes whose files would collide.
+func RedisFile(node string) string {
+	if strings.HasPrefix(node, "redis-") {
+		return node + ".conf" // redis-master.conf, not redis-redis-master.conf
+	}
+	return "redis-" + node + ".conf"
+}
 
 // Target says where the rendered files will run. The same spec renders
 // differently for local processes (everything on 127.0.0.1, sockets and
@@ -185,10 +192,15 @@ func Render(s *spec.Spec, t Target) (*Files, error) {
 		Redis:   map[string][]byte{},
 		Names:   []string{HAProxyFile},
 	}
+	files := map[string]string{}
 	for _, n := range redisNodes(s) {
 		if _, dup := f.Redis[n.node.Name]; dup {
 			return nil, fmt.Errorf("render: duplicate redis node name %q", n.node.Name)
 		}
+		if other, dup := files[RedisFile(n.node.Name)]; dup {
+			return nil, fmt.Errorf("render: redis nodes %q and %q would both write %s: rename one", other, n.node.Name, RedisFile(n.node.Name))
+		}
+		files[RedisFile(n.node.Name)] = n.node.Name
 		rc, err := buildRedis(s, t, n)
 		if err != nil {
 			return nil, fmt.Errorf("render %s: %w", RedisFile(n.node.Name), err)

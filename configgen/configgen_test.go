@@ -194,7 +194,7 @@ func TestRenderSeedContents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, want := f.Names, []string{"haproxy.cfg", "redis-redis-master.conf", "redis-redis-replica-1.conf", "redis-redis-replica-2.conf"}
+	got, want := f.Names, []string{"haproxy.cfg", "redis-master.conf", "redis-replica-1.conf", "redis-replica-2.conf"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("Names = %v; want %v", got, want)
 	}

@@ -172,6 +172,12 @@ func (c *redisConfig) render(header []string) []byte {
 	if c.ReplDisklessSync != nil {
 		line("repl-diskless-sync", yesNo(*c.ReplDisklessSync))
 	}
+	if c.ReplicaOf == "" {
+		// Replicas of a bench stack start together: do not hold the first
+		// full sync 5 s (Redis' default) waiting for more of them to join.
+		// A spec's extra lines come later and win.
+		line("repl-diskless-sync-delay", "0")
+	}
 	if c.ReplicaOf != "" {
 		b.WriteString("\n# replication\n")
 		line("replicaof", c.ReplicaOf)

@@ -188,7 +188,7 @@ func TestRender(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("render = exit %d\n%s", code, errOut)
 	}
-	for _, name := range []string{"haproxy.cfg", "redis-redis-master.conf", "redis-redis-replica-1.conf", "redis-redis-replica-2.conf"} {
+	for _, name := range []string{"haproxy.cfg", "redis-master.conf", "redis-replica-1.conf", "redis-replica-2.conf"} {
 		if !strings.Contains(out, filepath.Join(dir, name)) {
 			t.Errorf("render stdout lacks %s:\n%s", name, out)
 		}
@@ -204,7 +204,7 @@ func TestRender(t *testing.T) {
 	}
 	replicas := 0
 	for _, n := range []string{"redis-master", "redis-replica-1", "redis-replica-2"} {
-		b, _ := os.ReadFile(filepath.Join(dir, "redis-"+n+".conf"))
+		b, _ := os.ReadFile(filepath.Join(dir, n+".conf"))
 		if strings.Contains(string(b), "\nreplicaof") {
 			replicas++
 		}
