@@ -6,7 +6,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/configgen"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/spf13/cobra"
@@ -18,11 +20,15 @@ func newRenderCmd() *cobra.Command {
 	var out, runtime string
 	c := &cobra.Command{
 		Use:   "render SPEC -o DIR",
-		Short: "Write haproxy.cfg and redis-<node>.conf for a spec",
+		Short: "Write haproxy.cfg, redis-<node>.conf and compose.yaml for a spec",
 		Long: `Render a spec into the files the real programs read: haproxy.cfg and one
 redis-<node>.conf per Redis node, in DIR (created if missing). Everything is
 rendered in memory first: on any error nothing is written. Ports written as
-"auto" are replaced by free ports picked now (printed on stderr).`,
+"auto" are replaced by free ports picked now (printed on stderr).
+
+It also writes compose.yaml with the configs it mounts — in DIR/compose, or
+in DIR itself with --runtime compose — usable by hand:
+  cd DIR/compose && docker-compose -p mylab up -d`,
 		Example: `  duckbench render examples/seed.yaml -o /tmp/seed
   duckbench render examples/seed.yaml -o out --runtime compose`,
 		Args: cobra.ExactArgs(1),
@@ -52,15 +58,48 @@ rendered in memory first: on any error nothing is written. Ports written as
 			if err != nil {
 				return usageErr(err)
 			}
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+			// compose.yaml and the configs it mounts: in DIR for
+			// --runtime compose, else in DIR/compose. Rendered before
+			// anything is written, so that an error leaves nothing behind.
+			composeDir, composeFiles := dir, files
+			if runtime != "compose" {
+				composeDir = filepath.Join(dir, "compose")
+				if composeFiles, err = configgen.Render(s, configgen.Target{Runtime: "compose"}); err != nil {
+					return usageErr(err)
+				}
+			}
+			exe, err := os.Executable()
+			if err != nil {
+				return depErr(fmt.Errorf("locate the duckbench binary for compose.yaml: %w", err))
+			}
+			composeYAML, err := compose.Render(s, compose.RenderOptions{Binary: exe})
+			if err != nil {
+				return usageErr(err)
+			}
+			if err := os.MkdirAll(composeDir, 0o755); err != nil {
 				return usageErr(fmt.Errorf("create output dir: %w", err))
 			}
 			if err := files.WriteDir(dir); err != nil {
 				return usageErr(err)
 			}
+			if composeDir != dir {
+				if err := composeFiles.WriteDir(composeDir); err != nil {
+					return usageErr(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(composeDir, compose.FileName), composeYAML, 0o644); err != nil {
+				return usageErr(fmt.Errorf("write compose.yaml: %w", err))
+			}
 			for _, name := range files.Names {
 				fmt.Fprintln(cmd.OutOrStdout(), filepath.Join(out, name))
 			}
+			rel := filepath.Join(out, strings.TrimPrefix(strings.TrimPrefix(composeDir, dir), "/"))
+			if composeDir != dir {
+				for _, name := range composeFiles.Names {
+					fmt.Fprintln(cmd.OutOrStdout(), filepath.Join(rel, name))
+				}
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), filepath.Join(rel, compose.FileName))
 			return nil
 		},
 	}

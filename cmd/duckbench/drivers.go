@@ -26,6 +26,12 @@ func defaultRunDir(s *spec.Spec) string { return filepath.Join(".duckbench", s.N
 // auto/"" (the spec's runtime, then: the runtime whose state file the run dir
 // holds, then local when haproxy and redis-server are on PATH, else compose).
 func newDriver(s *spec.Spec, runtime, runDir string) (stack.Driver, error) {
+	return newDriverWith(s, runtime, runDir, false)
+}
+
+// newDriverWith is newDriver with the compose observability profile
+// (Prometheus and Grafana provisioned with duckbench's dashboards) on or off.
+func newDriverWith(s *spec.Spec, runtime, runDir string, observability bool) (stack.Driver, error) {
 	if runDir == "" {
 		runDir = defaultRunDir(s)
 	}
@@ -39,7 +45,7 @@ func newDriver(s *spec.Spec, runtime, runDir string) (stack.Driver, error) {
 	case stack.RuntimeLocal:
 		return stack.NewLocal(s, stack.LocalOptions{RunDir: runDir, Log: progress})
 	case stack.RuntimeCompose:
-		return compose.New(s, compose.Options{RunDir: runDir})
+		return compose.New(s, compose.Options{RunDir: runDir, Observability: observability})
 	}
 	return nil, usageErr(fmt.Errorf("--runtime: unknown runtime %q (want auto, local or compose)", runtime))
 }
@@ -62,13 +68,15 @@ func autoRuntime(runDir string) string {
 
 // stackFlags are the flags every stack command shares.
 type stackFlags struct {
-	runtime string
-	runDir  string
+	runtime       string
+	runDir        string
+	observability bool
 }
 
 func (f *stackFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&f.runtime, "runtime", "auto", "stack runtime: auto, local or compose")
 	c.Flags().StringVar(&f.runDir, "run-dir", "", "run directory (default .duckbench/<spec name>)")
+	c.Flags().BoolVar(&f.observability, "observability", false, "compose runtime: also start Prometheus and Grafana provisioned with duckbench's dashboards and rules")
 }
 
 // loadDriver loads the spec at path and returns its driver.
@@ -77,7 +85,10 @@ func (f *stackFlags) loadDriver(path string) (*spec.Spec, stack.Driver, error) {
 	if err != nil {
 		return nil, nil, usageErr(err)
 	}
-	d, err := newDriver(s, f.runtime, f.runDir)
+	if f.observability && f.runtime != stack.RuntimeCompose && s.Runtime != stack.RuntimeCompose {
+		return nil, nil, usageErr(errors.New("--observability: needs --runtime compose (with the local runtime use duckbench run --prometheus)"))
+	}
+	d, err := newDriverWith(s, f.runtime, f.runDir, f.observability)
 	if err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
