@@ -1,0 +1,97 @@
+//go:build integration
+
+package e2e
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunSeed is issue 4's Done-when on the local runtime: a 10s run at
+// 200 req/s exits 0 with quantiles, ~10 timeline entries, an even app
+// share and report.html; with slo.p99 1us the same run exits 1.
+//
+// It runs alone (not parallel), and its p99 SLO is looser than the seed's
+// 50ms: the suite shares 2 cores with other tests, and what is checked here
+// is that a passing verdict exits 0, not the machine's tail latency.
+func TestRunSeed(t *testing.T) {
+	need(t)
+	e := newEnv(t, seedSpec(specOpts{name: "e2e-run", p99: "500ms"}))
+	p := start(t, nil, e.runArgs()...)
+	code := p.wait(2 * time.Minute)
+	assertNoOrphans(t, e.runDir, p)
+	if code != 0 {
+		p.dump()
+		t.Fatalf("run = exit %d; want 0", code)
+	}
+	out := p.stdout.String()
+	for _, want := range []string{"Latencies", "99.99", "App Share", "SLO: PASS", "result: ", "report: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	r, path := loadResult(t, e.results)
+	if r.Status != "completed" {
+		t.Errorf("status = %q; want completed", r.Status)
+	}
+	q := r.Summary.Latency
+	if !(q.Min > 0 && q.P50 >= q.Min && q.P90 >= q.P50 && q.P99 >= q.P90 && q.P999 >= q.P99 && q.P9999 >= q.P999 && q.Max >= q.P9999) {
+		t.Errorf("quantiles not ordered or empty: %+v", q)
+	}
+	if r.Histogram == "" {
+		t.Error("no encoded histogram")
+	}
+	if n := len(r.Timeline); n < 9 || n > 12 {
+		t.Errorf("timeline has %d entries; want ~10", n)
+	}
+	for _, sec := range r.Timeline {
+		if sec.AchievedRate == 0 {
+			t.Errorf("timeline second %d has no load (achieved_rate 0, target_rate %v) in a healthy constant-rate run of %d seconds", sec.T, sec.TargetRate, len(r.Timeline))
+		}
+	}
+	if r.Summary.Requests < 1800 || r.Summary.Requests > 2200 {
+		t.Errorf("requests = %d; want ~2000", r.Summary.Requests)
+	}
+	if r.Summary.SuccessRatio < 0.99 {
+		t.Errorf("success ratio = %v", r.Summary.SuccessRatio)
+	}
+	for _, app := range []string{"app1", "app2"} {
+		if s := r.AppShare[app]; math.Abs(s-0.5) > 0.05 {
+			t.Errorf("app_share[%s] = %v; want ~0.5 (%v)", app, s, r.AppShare)
+		}
+	}
+	if r.SLO == nil || !r.SLO.Pass {
+		t.Errorf("SLO verdict = %+v; want pass", r.SLO)
+	}
+	if fi, err := os.Stat(filepath.Join(filepath.Dir(path), "report.html")); err != nil || fi.Size() < 1000 {
+		t.Errorf("report.html: %v", err)
+	}
+	raw := rawResult(t, path)
+	for _, k := range []string{"replication", "backends", "keyspace"} {
+		if _, ok := raw[k]; !ok {
+			t.Logf("note: result.json has no %q yet (probes not wired into run?)", k)
+		}
+	}
+
+	// The same run with an impossible p99 exits 1 (shorter: the verdict is
+	// what counts).
+	e2 := newEnv(t, seedSpec(specOpts{name: "e2e-run-slo", p99: "1us", duration: "3s"}))
+	p2 := start(t, nil, e2.runArgs()...)
+	code = p2.wait(2 * time.Minute)
+	assertNoOrphans(t, e2.runDir, p2)
+	if code != 1 {
+		p2.dump()
+		t.Fatalf("run with slo.p99 1us = exit %d; want 1", code)
+	}
+	if !strings.Contains(p2.stdout.String(), "SLO: FAIL") {
+		t.Errorf("stdout lacks the failed verdict:\n%s", p2.stdout.String())
+	}
+	r2, _ := loadResult(t, e2.results)
+	if r2.SLO == nil || r2.SLO.Pass {
+		t.Errorf("stored verdict = %+v; want fail", r2.SLO)
+	}
+}
