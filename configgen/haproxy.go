@@ -40,6 +40,7 @@ type hStatsSocket struct {
 type hDefaults struct {
 	Mode      string
 	Options   []string
+	Retries   int
 	Timeouts  []hTimeout
 	HTTPReuse string
 	Extra     []string
@@ -207,6 +208,9 @@ func (c *haproxyConfig) render(header []string) []byte {
 	for _, o := range d.Options {
 		w.line("option %s", o)
 	}
+	if d.Retries > 0 {
+		w.line("retries %d", d.Retries)
+	}
 	for _, t := range d.Timeouts {
 		w.line("timeout %-15s %s", t.Name, hDur(t.Value))
 	}
@@ -355,7 +359,11 @@ func buildHAProxy(s *spec.Spec, t Target) (*haproxyConfig, error) {
 	to := h.Timeouts
 	c.Defaults = hDefaults{
 		Mode:      mode,
-		Options:   []string{"dontlognull", "forwardfor"},
+		// A killed app must not stall the load: retry a failed connection
+		// on another server at once (redispatch on every retry) instead
+		// of three times on the dead one with a 1 s turn-around each.
+		Options:   []string{"dontlognull", "forwardfor", "redispatch 1"},
+		Retries:   2,
 		HTTPReuse: "safe",
 		Extra:     h.Extra.Defaults,
 	}

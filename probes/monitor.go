@@ -516,8 +516,23 @@ func (m *Monitor) fillTimeline(r *results.Result, rec *recording) {
 	for i, s := range r.Timeline {
 		index[s.T] = i
 	}
+	// Probe samples outside the attack's seconds (the last one is taken as
+	// the monitor stops) get no timeline entry of their own: an entry
+	// without load would read as a second of zero throughput.
+	lo, hi := math.MinInt, math.MaxInt
+	if len(r.Timeline) > 0 {
+		lo, hi = math.MaxInt, math.MinInt
+		for _, s := range r.Timeline {
+			lo, hi = min(lo, s.T), max(hi, s.T)
+		}
+	}
+	var none results.Second
 	entry := func(t int) *results.Second {
 		i, ok := index[t]
+		if !ok && (t < lo || t > hi) {
+			none = results.Second{}
+			return &none
+		}
 		if !ok {
 			r.Timeline = append(r.Timeline, results.Second{T: t})
 			i = len(r.Timeline) - 1

@@ -99,10 +99,12 @@ func TestFill(t *testing.T) {
 	m.rec.haproxy(snap(0, 100, 100, 50, 10, true))
 	m.rec.haproxy(snap(1.2, 130, 110, 70, 25, false))
 	m.rec.haproxy(snap(2.2, 160, 120, 90, 40, true))
-	for i, d := range []time.Duration{time.Millisecond, 2 * time.Millisecond, 1500 * time.Millisecond} {
+	// The fourth sample falls after the attack's last second (taken as the
+	// monitor stops): it counts in the figures but adds no timeline entry.
+	for i, d := range []time.Duration{time.Millisecond, 2 * time.Millisecond, 1500 * time.Millisecond, time.Millisecond} {
 		m.rec.delay(redisprobe.Sample{Replica: "r1", At: t0.Add(time.Duration(i) * time.Second), Delay: d, Reached: true})
 	}
-	r := results.Result{Timeline: []results.Second{{T: 1, AchievedRate: 42}}}
+	r := results.Result{Timeline: []results.Second{{T: 0}, {T: 1, AchievedRate: 42}, {T: 2}}}
 	m.Fill(&r)
 
 	if len(r.Backends) != 2 || r.Backends[0].Requests != 60 || r.Backends[0].ShareRatio != 0.75 ||
@@ -112,7 +114,7 @@ func TestFill(t *testing.T) {
 	if len(r.Caches) != 1 || r.Caches[0].Lookups != 40 || r.Caches[0].Hits != 30 || r.Caches[0].HitRatio != 0.75 {
 		t.Errorf("Fill caches = %+v; want web 40/30 0.75", r.Caches)
 	}
-	if len(r.Replication) != 1 || r.Replication[0].HeartbeatSamples != 3 || r.Replication[0].DelayMaxSeconds < 1.49 {
+	if len(r.Replication) != 1 || r.Replication[0].HeartbeatSamples != 4 || r.Replication[0].DelayMaxSeconds < 1.49 {
 		t.Errorf("Fill replication = %+v", r.Replication)
 	}
 	if len(r.Timeline) != 3 || r.Timeline[1].AchievedRate != 42 || r.Timeline[1].ServerShare["web/a1"] != 0.75 ||

@@ -129,8 +129,11 @@ func runSpec(cmd *cobra.Command, f *runFlags, path string) (*runner.Outcome, err
 
 // runExit maps a run's outcome to duckbench's exit codes.
 func runExit(ctx context.Context, out *runner.Outcome, err error) error {
+	// A signal that arrives only during teardown of a completed run does
+	// not make the run interrupted: the recorded status decides.
+	interrupted := ctx.Err() != nil && (out == nil || out.Result.Status == runner.StatusInterrupted)
 	switch {
-	case ctx.Err() != nil:
+	case interrupted:
 		return withCode(exitInterrupted, fmt.Errorf("interrupted; partial result kept%s", resultHint(out)))
 	case err != nil && errors.Is(err, runner.ErrStackDown):
 		return depErr(err)
