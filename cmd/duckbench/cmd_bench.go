@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/duckbench/duckbench/load"
+	"github.com/duckbench/duckbench/spec"
+)
+
+func init() { register(newBenchCmd) }
+
+// benchFlags are the flags of `duckbench bench`.
+type benchFlags struct {
+	stackFlags
+	rate        string
+	duration    time.Duration
+	connections int
+	workers     int
+	timeout     time.Duration
+	path        string
+	raw         string
+	quiet       bool
+	asJSON      bool
+	cpuProfile  string
+}
+
+func newBenchCmd() *cobra.Command {
+	var f benchFlags
+	c := &cobra.Command{
+		Use:   "bench URL|SPEC",
+		Short: "Attack a running stack or any URL and print a vegeta-style summary",
+		Long: `bench drives load at something that is already up: a stack started with
+duckbench up (give its SPEC: the load section and the HAProxy URL are read
+from it and its running state), or any http:// URL. A URL's path is the
+request path; {key} in it is replaced by generated keys. Nothing is recorded
+under results/; use run for that.
+
+The summary shows latency quantiles from an HdrHistogram (up to p99.99),
+the share of responses per app (X-Served-By) and whether the load generator
+kept up with the schedule: when it falls behind it warns live and says
+"saturated", and the figures are then not a capacity.
+
+--raw FILE saves every result in vegeta's gob format, for vegeta report/plot.
+Ctrl-C stops the attack and prints the partial summary; a second Ctrl-C
+aborts at once. Exit codes: 0 ok, 2 bad usage, 3 no successful response.`,
+		Example: `  duckbench bench http://127.0.0.1:6301/kv/{key} --rate 500 --duration 10s
+  duckbench bench examples/seed.yaml --rate max --connections 64
+  duckbench bench http://127.0.0.1:8080/ --rate max --duration 30s --raw out.bin
+  vegeta report out.bin`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runBench(cmd, &f, args[0]) },
+	}
+	f.add(c)
+	fl := c.Flags()
+	fl.StringVar(&f.rate, "rate", "", `request rate in req/s or "max" (default the spec's, else 100)`)
+	fl.DurationVar(&f.duration, "duration", 0, "attack duration (default the spec's, else 10s)")
+	fl.IntVar(&f.connections, "connections", 0, "connection cap; with --rate max also the worker count (default sized from rate and cores)")
+	fl.IntVar(&f.workers, "workers", 0, "initial workers (default sized from rate and cores)")
+	fl.DurationVar(&f.timeout, "timeout", 0, "per-request timeout (default 5s)")
+	fl.StringVar(&f.path, "path", "", "request path, may hold {key} (default the URL's path or the spec's targets)")
+	fl.StringVar(&f.raw, "raw", "", "also write every result to `FILE` in vegeta's format")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress")
+	fl.BoolVar(&f.asJSON, "json", false, "print the report as JSON instead of text")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the attack to `FILE`")
+	_ = fl.MarkHidden("cpuprofile")
+	return c
+}
+
+func runBench(cmd *cobra.Command, f *benchFlags, arg string) error {
+	// Flags first: a bad flag is a usage error whether or not the stack is up.
+	var rate spec.Rate
+	if f.rate != "" {
+		if err := rate.UnmarshalText([]byte(f.rate)); err != nil || (rate <= 0 && !rate.IsMax()) {
+			return usageErr(fmt.Errorf("--rate: must be a positive number of requests per second or \"max\" (got %q)", f.rate))
+		}
+	}
+	if f.duration < 0 || f.connections < 0 || f.workers < 0 || f.timeout < 0 {
+		return usageErr(fmt.Errorf("--duration, --connections, --workers and --timeout must not be negative"))
+	}
+	w, base, err := benchTarget(cmd, f, arg)
+	if err != nil {
+		return err
+	}
+	if f.rate != "" {
+		w.Rate = rate
+	}
+	if f.duration > 0 {
+		w.Duration = spec.Duration(f.duration)
+	}
+	if f.connections > 0 {
+		w.Connections = f.connections
+	}
+	if f.workers > 0 {
+		w.Workers = f.workers
+	}
+	if f.timeout > 0 {
+		w.Timeout = spec.Duration(f.timeout)
+	}
+	if f.path != "" {
+		w.Targets = []spec.Target{{Path: f.path}}
+	}
+
+	var opts []load.Option
+	var pr *load.Printer
+	if !f.quiet {
+		pr = load.NewPrinter(os.Stderr, load.IsTerminal(os.Stderr))
+		opts = append(opts, load.WithProgress(pr.Update))
+	}
+	if f.raw != "" {
+		rf, err := os.Create(f.raw)
+		if err != nil {
+			return usageErr(fmt.Errorf("create raw file: %w", err))
+		}
+		defer rf.Close()
+		bw := bufio.NewWriter(rf)
+		defer bw.Flush()
+		opts = append(opts, load.WithRaw(bw))
+	}
+	att, err := load.New(w, base, opts...)
+	if err != nil {
+		return usageErr(err)
+	}
+	work, abort, stop := interruptible(cmd.Context())
+	defer stop()
+	go func() {
+		<-abort.Done()
+		if cmd.Context().Err() == nil && work.Err() != nil {
+			os.Exit(130)
+		}
+	}()
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return usageErr(fmt.Errorf("create cpu profile: %w", err))
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("start cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	rep, err := att.Run(work)
+	if pr != nil {
+		pr.Close()
+	}
+	if rep == nil {
+		return depErr(err)
+	}
+	out := cmd.OutOrStdout()
+	if f.asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if err := load.WriteText(out, rep); err != nil {
+		return err
+	}
+	if err != nil {
+		return depErr(err)
+	}
+	if rep.Summary.Requests > 0 && rep.Summary.Success == 0 {
+		return depErr(fmt.Errorf("bench %s: no successful response out of %d requests", base, rep.Summary.Requests))
+	}
+	return nil
+}
+
+// benchTarget reads the workload and base URL from a URL or a spec.
+func benchTarget(cmd *cobra.Command, f *benchFlags, arg string) (spec.Workload, string, error) {
+	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
+		u, err := url.Parse(strings.ReplaceAll(arg, "{key}", "KEY"))
+		if err != nil || u.Host == "" {
+			return spec.Workload{}, "", usageErr(fmt.Errorf("parse url %q: want http://host:port/path", arg))
+		}
+		var w spec.Workload
+		base := u.Scheme + "://" + u.Host
+		if p := strings.TrimPrefix(arg, base); p != "" && p != "/" {
+			w.Targets = []spec.Target{{Path: p}}
+		} else if f.path == "" {
+			w.Targets = []spec.Target{{Path: "/"}}
+		}
+		return w, base, nil
+	}
+	if _, err := os.Stat(arg); err != nil {
+		return spec.Workload{}, "", usageErr(fmt.Errorf("bench %q: neither an http:// URL nor a spec file: %w", arg, err))
+	}
+	s, d, err := f.loadDriver(arg)
+	if err != nil {
+		return spec.Workload{}, "", err
+	}
+	st, err := d.Status(cmd.Context())
+	if err != nil {
+		return spec.Workload{}, "", depErr(fmt.Errorf("bench %q: is the stack up? (duckbench up %s): %w", s.Name, arg, err))
+	}
+	if st.HAProxy.URL == "" {
+		return spec.Workload{}, "", depErr(fmt.Errorf("bench %q: the stack reports no HAProxy URL; is it up?", s.Name))
+	}
+	return s.Load, st.HAProxy.URL, nil
+}

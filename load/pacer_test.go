@@ -1,0 +1,143 @@
+package load
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/duckbench/duckbench/spec"
+)
+
+func TestPacerRate(t *testing.T) {
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	tests := []struct {
+		name string
+		w    spec.Workload
+		at   time.Duration
+		want float64
+	}{
+		{"constant", spec.Workload{Rate: 100}, sec(3), 100},
+		{"constant default shape name", spec.Workload{Rate: 7.5, Shape: "constant"}, 0, 7.5},
+		{"ramp start", spec.Workload{Rate: 200, Shape: ShapeRamp, RampFrom: 100}, 0, 100},
+		{"ramp middle", spec.Workload{Rate: 200, Shape: ShapeRamp, RampFrom: 100}, sec(5), 150},
+		{"ramp end holds", spec.Workload{Rate: 200, Shape: ShapeRamp, RampFrom: 100}, sec(12), 200},
+		{"ramp down", spec.Workload{Rate: 0, Shape: ShapeRamp, RampFrom: 100}, sec(5), 50},
+		{"sine mean", spec.Workload{Rate: 100, Shape: ShapeSine, Amplitude: 50, Period: spec.Duration(4 * time.Second)}, 0, 100},
+		{"sine peak", spec.Workload{Rate: 100, Shape: ShapeSine, Amplitude: 50, Period: spec.Duration(4 * time.Second)}, sec(1), 150},
+		{"sine trough", spec.Workload{Rate: 100, Shape: ShapeSine, Amplitude: 50, Period: spec.Duration(4 * time.Second)}, sec(3), 50},
+		{"steps first", stepsW(), sec(0.5), 10},
+		{"steps second", stepsW(), sec(1.5), 0},
+		{"steps third", stepsW(), sec(2.5), 30},
+		{"steps hold last", stepsW(), sec(9), 30},
+		{"max", spec.Workload{Rate: spec.RateMax}, sec(1), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := NewPacer(tt.w, 10*time.Second)
+			if err != nil {
+				t.Fatalf("NewPacer: %v", err)
+			}
+			if got := p.Rate(tt.at); math.Abs(got-tt.want) > 1e-6 {
+				t.Errorf("Rate(%v) = %v; want %v", tt.at, got, tt.want)
+			}
+		})
+	}
+}
+
+func stepsW() spec.Workload {
+	return spec.Workload{Shape: ShapeSteps, Steps: []spec.Step{
+		{Rate: 10, For: spec.Duration(time.Second)},
+		{Rate: 0, For: spec.Duration(time.Second)},
+		{Rate: 30, For: spec.Duration(time.Second)},
+	}}
+}
+
+// count runs the pacer's schedule the way vegeta's attack loop does, on a
+// virtual clock, and counts the hits sent in [from, to).
+func count(t *testing.T, p *Pacer, from, to time.Duration) (n int) {
+	t.Helper()
+	var elapsed time.Duration
+	for hits := uint64(0); ; hits++ {
+		wait, stop := p.Pace(elapsed, hits)
+		if stop {
+			return n
+		}
+		if wait > 0 {
+			elapsed += wait
+		}
+		if elapsed >= from && elapsed < to {
+			n++
+		}
+		if hits > 1e7 {
+			t.Fatal("pacer never stops")
+		}
+	}
+}
+
+func TestPacerHits(t *testing.T) {
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	tests := []struct {
+		name     string
+		w        spec.Workload
+		dur      time.Duration
+		from, to time.Duration
+		want     int
+	}{
+		{"constant whole run", spec.Workload{Rate: 100}, sec(10), 0, sec(10), 1000},
+		{"constant one second", spec.Workload{Rate: 100}, sec(10), sec(3), sec(4), 100},
+		{"constant fractional", spec.Workload{Rate: 2.5}, sec(4), 0, sec(4), 10},
+		{"ramp 0 to 200", spec.Workload{Rate: 200, Shape: ShapeRamp}, sec(10), 0, sec(10), 1000},
+		{"ramp first second", spec.Workload{Rate: 200, Shape: ShapeRamp}, sec(10), 0, sec(1), 10},
+		{"ramp last second", spec.Workload{Rate: 200, Shape: ShapeRamp}, sec(10), sec(9), sec(10), 190},
+		{"ramp down", spec.Workload{Rate: 0, Shape: ShapeRamp, RampFrom: 200}, sec(10), 0, sec(10), 1000},
+		{"sine whole periods", spec.Workload{Rate: 100, Shape: ShapeSine, Amplitude: 80, Period: spec.Duration(2 * time.Second)}, sec(10), 0, sec(10), 1000},
+		{"sine rising half", spec.Workload{Rate: 100, Shape: ShapeSine, Amplitude: 80, Period: spec.Duration(2 * time.Second)}, sec(10), 0, sec(1), 151}, // 100 + 2·80/π
+		{"steps", stepsW(), sec(3), 0, sec(3), 40},
+		{"steps idle step", stepsW(), sec(3), sec(1), sec(2), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := NewPacer(tt.w, tt.dur)
+			if err != nil {
+				t.Fatalf("NewPacer: %v", err)
+			}
+			if got := count(t, p, tt.from, tt.to); got < tt.want-1 || got > tt.want+1 {
+				t.Errorf("hits in [%v, %v) = %d; want %d±1", tt.from, tt.to, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPacerAtInvertsHits(t *testing.T) {
+	for _, w := range []spec.Workload{
+		{Rate: 300, Shape: ShapeRamp, RampFrom: 20},
+		{Rate: 100, Shape: ShapeSine, Amplitude: 100, Period: spec.Duration(3 * time.Second)},
+		stepsW(),
+	} {
+		p, err := NewPacer(w, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := uint64(0); n < 500; n += 7 {
+			if got := p.Hits(p.At(n)); math.Abs(got-float64(n)) > 1e-3 {
+				t.Errorf("%s: Hits(At(%d)) = %v", w.Shape, n, got)
+			}
+		}
+	}
+}
+
+func TestPacerInvalid(t *testing.T) {
+	for _, w := range []spec.Workload{
+		{Rate: 0},
+		{Rate: 100, Shape: "square"},
+		{Rate: 100, Shape: ShapeSine, Amplitude: 150, Period: spec.Duration(time.Second)},
+		{Rate: 100, Shape: ShapeSine, Amplitude: 10},
+		{Shape: ShapeSteps},
+		{Shape: ShapeSteps, Steps: []spec.Step{{Rate: 1}}},
+		{Rate: 0, Shape: ShapeRamp},
+	} {
+		if _, err := NewPacer(w, time.Second); err == nil {
+			t.Errorf("NewPacer(%+v) = nil error; want one", w)
+		}
+	}
+}
