@@ -1,7 +1,12 @@
-// Package runner is one `duckbench run`: bring the stack up, start the
-// probes and the exporter, drive the attack (repeated if asked), inject the
-// spec's faults, record the result, report it and tear the stack down —
-// teardown always, the record even for a run that was cut short.
+// Package runner is one `duckbench run` (and `check`, `capacity`): bring
+// the stack up, start the probes and the exporter, drive the attack
+// (repeated if asked), inject the spec's faults, record the result, report
+// it and tear the stack down — teardown always, the record even for a run
+// that was cut short.
+//
+// A Session is one running stack serving any number of attacks: Run uses
+// it for one attack (or --repeat N trials), Capacity for the short trials of
+// a capacity search (SearchCapacity, with an SLO from ParseSLO).
 //
 // It sits between the command line and the packages that do the work
 // (stack, probes, load, results), so that cmd/duckbench holds no logic.
@@ -24,7 +29,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/duckbench/duckbench/load"
@@ -106,95 +110,25 @@ type Outcome struct {
 // ErrStackDown marks a run whose stack failed under it (e.g. HAProxy died).
 var ErrStackDown = errors.New("stack failed during the run")
 
-// Run performs one run of s. It returns the outcome whenever a result was
-// recorded — with an error too when the run failed or was interrupted
-// (ctx cancelled). Without a result it returns only the error.
+// Run performs one run of s: a Session with one attack (or Options.Repeat
+// trials). It returns the outcome whenever a result was recorded — with an
+// error too when the run failed or was interrupted (ctx cancelled). Without
+// a result it returns only the error. Teardown always runs.
 func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error) {
-	o.defaults(s)
-	logf := func(format string, args ...any) {
-		if o.Log != nil {
-			fmt.Fprintf(o.Log, format+"\n", args...)
-		}
-	}
-	started := o.Now()
-	id := results.NewID(started, s.Name)
-	dir := filepath.Join(o.ResultsDir, id)
-
-	logf("bringing the stack up (%s)…", o.Runtime)
-	ep, err := o.Driver.Up(ctx)
+	ss, err := Start(ctx, s, o)
 	if err != nil {
-		return nil, fmt.Errorf("bring stack up: %w", err)
+		return nil, err
 	}
-	// Teardown always runs, under a context that only the second signal
-	// cancels.
 	defer func() {
-		logf("tearing the stack down…")
-		dctx, cancel := context.WithTimeout(o.Abort, 60*time.Second)
-		defer cancel()
-		if derr := o.Driver.Down(dctx); derr != nil {
-			err = errors.Join(err, fmt.Errorf("tear stack down: %w", derr))
+		if cerr := ss.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
 		}
 	}()
+	o = ss.o // with defaults
+	r := ss.NewResult()
+	out = &Outcome{Result: r, Dir: ss.Dir, ExporterAddr: ss.ExporterAddr}
+	t0 := ss.T0
 
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create result dir: %w", err)
-	}
-	r := &results.Result{
-		SchemaVersion: results.SchemaVersion,
-		ID:            id,
-		Duckbench:     o.Version,
-		Host:          hostInfo(),
-		Runtime:       ep.Runtime,
-		StartedAt:     started.UTC(),
-		Status:        StatusCompleted,
-		Spec: results.SpecInfo{
-			Name:         s.Name,
-			Path:         o.SpecPath,
-			Hash:         s.Hash(),
-			ConfigHashes: configHashes(ep.RunDir),
-		},
-	}
-	out = &Outcome{Result: r, Dir: dir}
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := load.NewMetrics()
-	reg.MustRegister(metrics)
-
-	var mon Monitor
-	if o.NewMonitor != nil {
-		if mon, err = o.NewMonitor(ep); err != nil {
-			return nil, fmt.Errorf("start probes: %w", err)
-		}
-		for _, c := range mon.Collectors() {
-			reg.MustRegister(c)
-		}
-	}
-	if o.Listen != "off" {
-		addr, stop, err := serve(o.Listen, reg)
-		if err != nil {
-			return nil, fmt.Errorf("start exporter on %s: %w (another duckbench run? use --exporter-listen)", o.Listen, err)
-		}
-		defer stop()
-		out.ExporterAddr = addr
-		logf("metrics on http://%s/metrics", addr)
-	}
-	if o.AfterUp != nil {
-		stop, err := o.AfterUp(ctx, ep, out.ExporterAddr)
-		if err != nil {
-			return nil, err
-		}
-		if stop != nil {
-			defer stop()
-		}
-	}
-
-	t0 := o.Now()
-	if mon != nil {
-		if err := mon.Start(ctx, t0); err != nil {
-			return nil, fmt.Errorf("start probes: %w", err)
-		}
-	}
 	faults := &faultRunner{driver: o.Driver, steps: plan(s.Faults)}
 	fctx, stopFaults := context.WithCancel(ctx)
 	defer stopFaults()
@@ -202,7 +136,7 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 
 	var rawFile *os.File
 	if o.Raw {
-		if rawFile, err = os.Create(filepath.Join(dir, "results.bin")); err != nil {
+		if rawFile, err = os.Create(filepath.Join(ss.Dir, "results.bin")); err != nil {
 			return nil, fmt.Errorf("create raw results file: %w", err)
 		}
 		defer rawFile.Close()
@@ -212,40 +146,28 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 	var runErr error
 	for i := 0; i < o.Repeat; i++ {
 		if i > 0 {
-			logf("cooldown %v before trial %d/%d", o.Cooldown, i+1, o.Repeat)
+			ss.logf("cooldown %v before trial %d/%d", o.Cooldown, i+1, o.Repeat)
 			if !sleep(ctx, o.Cooldown) {
 				break
 			}
 		}
-		opts := []load.Option{load.WithMetrics(metrics)}
-		if o.Progress != nil {
-			opts = append(opts, load.WithProgress(o.Progress))
-		}
-		if o.Duration > 0 {
-			opts = append(opts, load.WithDurationOverride(o.Duration))
-		}
-		if o.Rate != nil {
-			opts = append(opts, load.WithRateOverride(*o.Rate))
-		}
+		ao := AttackOptions{}
 		if rawFile != nil {
-			opts = append(opts, load.WithRaw(rawFile))
-		}
-		att, err := load.New(s.Load, ep.HAProxy.URL, opts...)
-		if err != nil {
-			runErr = fmt.Errorf("plan attack: %w", err)
-			break
+			ao.Raw = rawFile
 		}
 		if i == 0 {
-			r.Plan = att.Plan()
-			r.Plan.Repeat = o.Repeat
-			logf("attacking %s: %s", ep.HAProxy.URL, describePlan(r.Plan))
+			ao.OnPlan = func(p results.LoadPlan) {
+				r.Plan = p
+				r.Plan.Repeat = o.Repeat
+				ss.logf("attacking %s: %s", ss.Endpoints.HAProxy.URL, describePlan(r.Plan))
+			}
 		}
-		rep, err := att.Run(ctx)
+		rep, err := ss.Attack(ctx, ao)
 		if rep != nil {
 			reports = append(reports, rep)
 		}
 		if err != nil {
-			runErr = fmt.Errorf("attack: %w", err)
+			runErr = err
 			break
 		}
 		if rep.Interrupted || ctx.Err() != nil {
@@ -254,21 +176,17 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 	}
 	stopFaults()
 	r.Events = append(r.Events, faults.wait()...)
-	if mon != nil {
-		mctx, cancel := context.WithTimeout(o.Abort, 10*time.Second)
-		mon.Stop(mctx)
-		cancel()
-	}
+	ss.StopProbes()
 	merge(r, reports, t0)
-	if mon != nil {
-		mon.Fill(r)
-	}
+	ss.FillProbes(r)
 	r.EndedAt = o.Now().UTC()
 
 	// A stack that died under the load is a failed run, even if the
 	// result looks fine; a service the spec killed on purpose is not.
-	if down := deadServices(ctx, o.Driver, s.Faults); len(down) > 0 && runErr == nil && ctx.Err() == nil {
-		runErr = fmt.Errorf("%w: not running at the end: %s", ErrStackDown, strings.Join(down, ", "))
+	if runErr == nil && ctx.Err() == nil {
+		if err := ss.CheckStack(ctx); err != nil {
+			runErr = err
+		}
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -282,14 +200,8 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 	sort.SliceStable(r.Events, func(a, b int) bool { return r.Events[a].AtSeconds < r.Events[b].AtSeconds })
 	r.SLO = results.EvaluateSLO(s.SLO, r)
 
-	if out.Path, err = saveAll(r, dir, &out.HTML); err != nil {
+	if out.Path, out.HTML, err = ss.Save(r); err != nil {
 		return out, err
-	}
-	if o.Out != nil {
-		if err := results.WriteText(o.Out, r); err != nil {
-			return out, fmt.Errorf("write summary: %w", err)
-		}
-		fmt.Fprintf(o.Out, "\nresult: %s\nreport: %s\n", out.Path, out.HTML)
 	}
 	if ctx.Err() != nil {
 		return out, fmt.Errorf("run interrupted: %w", ctx.Err())

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/runner"
+	"github.com/duckbench/duckbench/spec"
+)
+
+func init() { register(newCheckCmd) }
+
+// checkFlags are run's flags plus the baseline, thresholds and output format.
+type checkFlags struct {
+	runFlags
+	baseline   string
+	th         results.Thresholds // set by flags; only Changed ones count
+	asJSON     bool
+	asMarkdown bool
+}
+
+func newCheckCmd() *cobra.Command {
+	return checkCmd(&checkFlags{th: results.DefaultThresholds()})
+}
+
+// checkCmd is the check command bound to f.
+func checkCmd(f *checkFlags) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "check SPEC --baseline FILE",
+		Short: "Run the spec and compare the result against a baseline: the CI gate",
+		Long: `check is run followed by compare: it brings the stack up, drives the spec's
+load (--repeat N trials make the comparison noise-aware), records the result
+under --results, tears down, and compares the result against --baseline
+(a result.json, usually a committed results/baselines/<spec>.json made with
+duckbench baseline).
+
+Thresholds come from the flags, else from the spec's check section, else the
+defaults (p99 +10%, throughput -5%, error rate 0.1%, alpha 0.05). A metric is
+a regression only when it is past its threshold and the difference is
+significant. The spec's SLO is judged too.
+
+The run's summary goes to stderr with --json or --markdown, so that stdout
+holds only the comparison (e.g. >> $GITHUB_STEP_SUMMARY).
+
+Exit codes: 0 no regression and the SLO held, 1 regression or SLO violated,
+2 bad usage, bad spec, unreadable baseline or a baseline of another spec,
+3 the stack or a dependency failed, 130 interrupted.`,
+		Example: `  duckbench check examples/seed.yaml --baseline results/baselines/seed.json
+  duckbench check examples/seed.yaml --baseline results/baselines/seed.json --repeat 3 --markdown >> "$GITHUB_STEP_SUMMARY"
+  duckbench check examples/seed.yaml --baseline base.json --max-p99-regression 5% --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd, f, args[0])
+		},
+	}
+	f.runFlags.add(c)
+	fl := c.Flags()
+	fl.StringVar(&f.baseline, "baseline", "", "baseline result (result.json or its run folder) to compare against (required)")
+	fl.Var(percentFlag{&f.th.MaxP99Regression}, "max-p99-regression", "largest allowed p99 increase (overrides the spec's check section)")
+	fl.Var(percentFlag{&f.th.MaxThroughputDrop}, "max-throughput-drop", "largest allowed throughput drop (overrides the spec's check section)")
+	fl.Var(percentFlag{&f.th.MaxErrorRate}, "max-error-rate", "largest allowed error rate of the new run (overrides the spec's check section)")
+	fl.Float64Var(&f.th.Alpha, "alpha", results.DefaultAlpha, "significance level of the tests (overrides the spec's check section)")
+	fl.BoolVar(&f.asJSON, "json", false, "print the comparison as JSON")
+	fl.BoolVar(&f.asMarkdown, "markdown", false, "print the comparison as Markdown (for a pull-request comment or a job summary)")
+	c.MarkFlagRequired("baseline")
+	return c
+}
+
+// thresholds are the spec's check section (with defaults), each overridden
+// by the flag that was given.
+func (f *checkFlags) thresholds(cmd *cobra.Command, s *spec.Spec) (results.Thresholds, error) {
+	th := results.ThresholdsFromSpec(s.Check)
+	fl := cmd.Flags()
+	if fl.Changed("max-p99-regression") {
+		th.MaxP99Regression = f.th.MaxP99Regression
+	}
+	if fl.Changed("max-throughput-drop") {
+		th.MaxThroughputDrop = f.th.MaxThroughputDrop
+	}
+	if fl.Changed("max-error-rate") {
+		th.MaxErrorRate = f.th.MaxErrorRate
+	}
+	if fl.Changed("alpha") {
+		if f.th.Alpha <= 0 || f.th.Alpha >= 1 {
+			return th, usageErr(fmt.Errorf("--alpha: must be between 0 and 1 (got %g)", f.th.Alpha))
+		}
+		th.Alpha = f.th.Alpha
+	}
+	return th, nil
+}
+
+func runCheck(cmd *cobra.Command, f *checkFlags, path string) error {
+	if f.asJSON && f.asMarkdown {
+		return usageErr(errors.New("--json and --markdown exclude each other"))
+	}
+	base, err := results.Load(f.baseline)
+	if err != nil {
+		return usageErr(fmt.Errorf("--baseline: %w (make one with: duckbench run %s && duckbench baseline results/<run>)", err, path))
+	}
+	s, d, err := f.loadDriver(path)
+	if err != nil {
+		return err
+	}
+	if base.Spec.Name != s.Name {
+		return usageErr(fmt.Errorf("baseline %s is of spec %q, not %q (%s): a check compares runs of one spec; promote a result of %s with duckbench baseline",
+			f.baseline, base.Spec.Name, s.Name, path, path))
+	}
+	th, err := f.thresholds(cmd, s)
+	if err != nil {
+		return err
+	}
+	o, err := f.options(cmd, s, path)
+	if err != nil {
+		return err
+	}
+	stdout := cmd.OutOrStdout()
+	if f.asJSON || f.asMarkdown {
+		o.Out = cmd.ErrOrStderr()
+	}
+	work, abort, stop := interruptible(cmd.Context())
+	defer stop()
+	o.Driver, o.Abort = d, abort
+	out, runErr := runner.Run(work, s, o)
+	exit := runExit(work, out, runErr)
+	var ee *exitError
+	if exit != nil && (!errors.As(exit, &ee) || ee.code != exitCheckFail) {
+		return exit // interrupted, or the stack failed: nothing to compare
+	}
+
+	cmp := results.Compare(base, out.Result, th)
+	if f.asJSON {
+		err = writeCheckJSON(stdout, cmp, out.Result.SLO)
+	} else {
+		if !f.asMarkdown {
+			fmt.Fprintf(stdout, "\nComparison against %s\n", f.baseline)
+			err = results.WriteCompareText(stdout, cmp)
+		} else {
+			err = results.WriteCompareMarkdown(stdout, cmp)
+			if err == nil {
+				err = writeSLOMarkdown(stdout, out.Result.SLO)
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("write comparison: %w", err)
+	}
+	var reasons []string
+	if cmp.Regression {
+		reasons = append(reasons, "regression: "+strings.Join(cmp.Reasons, "; "))
+	}
+	if v := out.Result.SLO; v != nil && !v.Pass {
+		reasons = append(reasons, "SLO violated: "+failedChecks(v))
+	}
+	if len(reasons) > 0 {
+		return checkErr(fmt.Errorf("check failed against %s: %s (result: %s)", f.baseline, strings.Join(reasons, "; "), out.Path))
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "check passed against %s (result: %s)\n", f.baseline, out.Path)
+	return nil
+}
+
+func failedChecks(v *results.Verdict) string {
+	var s []string
+	for _, c := range v.Checks {
+		if !c.Pass {
+			s = append(s, fmt.Sprintf("%s %s (observed %s)", c.Name, c.Threshold, c.Observed))
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+// writeCheckJSON writes the comparison with the SLO verdict next to it.
+func writeCheckJSON(w io.Writer, cmp *results.Comparison, slo *results.Verdict) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Comparison *results.Comparison `json:"comparison"`
+		SLO        *results.Verdict    `json:"slo,omitempty"`
+	}{cmp, slo})
+}
+
+// writeSLOMarkdown adds the SLO verdict under the comparison.
+func writeSLOMarkdown(w io.Writer, v *results.Verdict) error {
+	if v == nil || len(v.Checks) == 0 {
+		return nil
+	}
+	icon := "✅ SLO met"
+	if !v.Pass {
+		icon = "❌ SLO violated"
+	}
+	fmt.Fprintf(w, "\n**%s**\n\n| check | threshold | observed | |\n|---|---|---|---|\n", icon)
+	for _, c := range v.Checks {
+		st := "ok"
+		if !c.Pass {
+			st = "**FAIL**"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", c.Name, mdCell(c.Threshold), mdCell(c.Observed), st)
+	}
+	return nil
+}
+
+func mdCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
+}

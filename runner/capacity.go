@@ -1,0 +1,373 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/duckbench/duckbench/load"
+	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/spec"
+)
+
+// Capacity search defaults (flags of `duckbench capacity`).
+const (
+	DefaultCapacityStart        = 50.0
+	DefaultCapacityStepDuration = 5 * time.Second
+	DefaultCapacityCooldown     = 2 * time.Second
+	DefaultCapacityMaxTime      = 3 * time.Minute
+	// DefaultCapacityPrecision ends the binary search once the bracket
+	// [last good, first bad) is narrower than this share of its top.
+	DefaultCapacityPrecision = 0.05
+)
+
+// Outcomes of a capacity step.
+const (
+	StepPass    = "pass"
+	StepFail    = "fail"
+	StepUnknown = "unknown" // the generator could not keep up: no verdict on the server
+)
+
+// CapacityConfig configures a capacity search. Zero values take the
+// DefaultCapacity* values.
+type CapacityConfig struct {
+	// SLO is what a step must meet to pass; SLOText is recorded with it.
+	SLO     spec.SLO
+	SLOText string
+	// Start is the first rate tried (req/s); the rate doubles from there
+	// until a step fails. MaxRate caps every rate tried (0: no cap).
+	Start, MaxRate float64
+	// StepDuration is each step's open-loop trial, Cooldown the pause
+	// before the next one (negative: none).
+	StepDuration, Cooldown time.Duration
+	// MaxTime bounds the whole search: no step starts that could not end
+	// (with its cooldown) within it.
+	MaxTime time.Duration
+	// Precision is the bracket width (share of its top) that ends the search.
+	Precision float64
+	// OnStep is told each finished step (e.g. to print it).
+	OnStep func(results.CapacityStep)
+	// Now and Sleep are the clock (tests); Sleep reports whether d passed
+	// before ctx was done.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) bool
+}
+
+func (c *CapacityConfig) defaults() {
+	if c.Start <= 0 {
+		c.Start = DefaultCapacityStart
+	}
+	if c.StepDuration <= 0 {
+		c.StepDuration = DefaultCapacityStepDuration
+	}
+	if c.Cooldown == 0 {
+		c.Cooldown = DefaultCapacityCooldown
+	}
+	if c.MaxTime <= 0 {
+		c.MaxTime = DefaultCapacityMaxTime
+	}
+	if c.Precision <= 0 {
+		c.Precision = DefaultCapacityPrecision
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Sleep == nil {
+		c.Sleep = sleep
+	}
+	if c.SLOText == "" {
+		c.SLOText = FormatSLO(c.SLO)
+	}
+}
+
+// Trier runs one open-loop trial at a constant rate (req/s).
+type Trier func(ctx context.Context, rate float64) (*load.Report, error)
+
+// ErrNoCapacity says even the start rate did not meet the SLO (or could
+// not be judged): there is no sustainable rate to report.
+var ErrNoCapacity = errors.New("no sustainable rate: the start rate did not meet the SLO")
+
+// SearchCapacity finds the highest rate at which try's trials meet the SLO:
+// the rate doubles from Start until a step fails, then a binary search
+// between the last good and the first bad rate narrows the bracket to
+// Precision. A step whose generator saturated is "unknown": it is no verdict
+// on the server, but no higher rate can be judged either, so it bounds the
+// search from above without counting as the first bad rate.
+//
+// It returns the capacity found so far in every case: with TimedOut set when
+// MaxTime ran out, with ErrNoCapacity when the start rate did not pass, and
+// with ctx's error or try's error when the search was cut short.
+func SearchCapacity(ctx context.Context, cfg CapacityConfig, try Trier) (*results.Capacity, error) {
+	cfg.defaults()
+	c := &results.Capacity{SLO: cfg.SLOText}
+	deadline := cfg.Now().Add(cfg.MaxTime)
+	tried := map[float64]string{}
+
+	// step runs one trial at rate; ok is false when the search must stop
+	// (time, ctx or an error) and err says why when it is an error.
+	var nSteps int
+	step := func(rate float64) (outcome string, ok bool, err error) {
+		if o, done := tried[rate]; done {
+			return o, true, nil
+		}
+		cool := max(cfg.Cooldown, 0)
+		need := cfg.StepDuration
+		if nSteps > 0 {
+			need += cool
+		}
+		if cfg.Now().Add(need).After(deadline) {
+			c.TimedOut = true
+			return "", false, nil
+		}
+		if nSteps > 0 && cool > 0 && !cfg.Sleep(ctx, cool) {
+			return "", false, ctx.Err()
+		}
+		nSteps++
+		rep, err := try(ctx, rate)
+		if ctx.Err() != nil {
+			// A cut-short step is no evidence either way.
+			return "", false, ctx.Err()
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("capacity step at %g req/s: %w", rate, err)
+		}
+		st := results.CapacityStep{Rate: rate, Outcome: judgeStep(cfg.SLO, rep), Summary: rep.Summary}
+		c.Steps = append(c.Steps, st)
+		tried[rate] = st.Outcome
+		if cfg.OnStep != nil {
+			cfg.OnStep(st)
+		}
+		return st.Outcome, true, nil
+	}
+
+	var lo, bad, unknown float64 // last good, first bad, lowest unknown (0 = none)
+	ceiling := func() float64 {  // the lowest rate known not to be sustainable-or-judgeable
+		switch {
+		case bad > 0 && unknown > 0:
+			return math.Min(bad, unknown)
+		case bad > 0:
+			return bad
+		}
+		return unknown
+	}
+	finish := func(err error) (*results.Capacity, error) {
+		c.Rate, c.LowGood, c.HighBad = lo, lo, bad
+		if err == nil && lo == 0 {
+			err = ErrNoCapacity
+		}
+		return c, err
+	}
+
+	// Exponential growth.
+	rate := cfg.Start
+	if cfg.MaxRate > 0 && rate > cfg.MaxRate {
+		rate = cfg.MaxRate
+	}
+	for {
+		o, ok, err := step(rate)
+		if !ok {
+			return finish(err)
+		}
+		if o == StepPass {
+			lo = rate
+			if cfg.MaxRate > 0 && rate >= cfg.MaxRate {
+				return finish(nil) // meets the SLO at the cap
+			}
+			rate = roundRate(rate * 2)
+			if cfg.MaxRate > 0 && rate > cfg.MaxRate {
+				rate = cfg.MaxRate
+			}
+			continue
+		}
+		if o == StepFail {
+			bad = rate
+		} else {
+			unknown = rate
+		}
+		break
+	}
+	if lo == 0 {
+		return finish(nil) // the start rate failed or could not be judged
+	}
+
+	// Binary search in [lo, ceiling).
+	for {
+		hi := ceiling()
+		if (hi-lo)/hi <= cfg.Precision {
+			return finish(nil)
+		}
+		mid := roundRate((lo + hi) / 2)
+		if mid <= lo || mid >= hi {
+			return finish(nil) // rounding leaves nothing between
+		}
+		o, ok, err := step(mid)
+		if !ok {
+			return finish(err)
+		}
+		switch o {
+		case StepPass:
+			lo = mid
+		case StepFail:
+			bad = mid
+		default:
+			unknown = mid
+		}
+	}
+}
+
+// SaturationShortfall is how far the achieved rate of a saturated step may
+// fall short of its target before the step is "unknown": a generator that
+// stalled for a moment and caught up still tested the server at the rate.
+const SaturationShortfall = 0.03
+
+// judgeStep is a step's outcome: unknown when the generator saturated and
+// fell short of the rate, else the SLO's verdict on the step's summary.
+func judgeStep(slo spec.SLO, rep *load.Report) string {
+	if rep.Saturated && rep.Summary.Rate < (1-SaturationShortfall)*rep.Summary.TargetRate {
+		return StepUnknown
+	}
+	if v := results.EvaluateSLO(slo, &results.Result{Summary: rep.Summary}); v.Pass {
+		return StepPass
+	}
+	return StepFail
+}
+
+// roundRate keeps rates readable: whole req/s from 20 up, tenths below.
+func roundRate(r float64) float64 {
+	if r >= 20 {
+		return math.Round(r)
+	}
+	return math.Round(r*10) / 10
+}
+
+// CapacityOptions configure Capacity (the command's flags).
+type CapacityOptions struct {
+	CapacityConfig
+	// Table receives one line per step as it finishes (nil: none).
+	Table io.Writer
+}
+
+// CapacityOutcome is what a capacity search leaves behind.
+type CapacityOutcome struct {
+	Outcome
+	Capacity *results.Capacity
+	// Saturated is true when the search was bounded by the generator, not
+	// by the server: the rate found is then only a lower bound.
+	Saturated bool
+}
+
+// Capacity brings the stack of s up once, searches for its capacity with
+// short constant-rate trials (see SearchCapacity), records every step in a
+// result (result.json + report.html) and tears the stack down. The error is
+// ErrNoCapacity when the start rate failed, ErrStackDown when the stack died,
+// ctx's error when interrupted; the outcome is returned whenever a result
+// was recorded.
+func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) (out *CapacityOutcome, err error) {
+	ss, err := Start(ctx, s, o)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := ss.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
+	o = ss.o
+	r := ss.NewResult()
+	out = &CapacityOutcome{Outcome: Outcome{Result: r, Dir: ss.Dir, ExporterAddr: ss.ExporterAddr}}
+
+	cfg := co.CapacityConfig
+	cfg.defaults()
+	userStep := cfg.OnStep
+	var reports []*load.Report
+	stepReport := map[float64]*load.Report{}
+	var stackErr error
+	cfg.OnStep = func(st results.CapacityStep) {
+		if n := len(reports); n > 0 {
+			stepReport[st.Rate] = reports[n-1]
+		}
+		if co.Table != nil {
+			sum := st.Summary
+			lag := ""
+			if n := len(reports); n > 0 && reports[n-1].Saturated {
+				lag = fmt.Sprintf("%.0fms", reports[n-1].MaxScheduleLagSeconds*1e3)
+			}
+			fmt.Fprintf(co.Table, "%-10g %-8s %10.1f %9s %9s %9s %6s\n", st.Rate, st.Outcome, sum.Rate,
+				results.FormatPercent(sum.SuccessRatio), results.FormatSeconds(sum.Latency.P50), results.FormatSeconds(sum.Latency.P99), lag)
+		}
+		if userStep != nil {
+			userStep(st)
+		}
+	}
+	try := func(ctx context.Context, rate float64) (*load.Report, error) {
+		rt := spec.Rate(rate)
+		rep, err := ss.Attack(ctx, AttackOptions{Rate: &rt, Duration: cfg.StepDuration, Constant: true,
+			OnPlan: func(p results.LoadPlan) {
+				if r.Plan.Shape == "" {
+					r.Plan = p
+				}
+			}})
+		if rep != nil {
+			reports = append(reports, rep)
+		}
+		if err != nil {
+			return rep, err
+		}
+		// A step whose stack died is no verdict: stop the search.
+		if err := ss.CheckStack(ctx); err != nil {
+			stackErr = err
+			return rep, err
+		}
+		return rep, nil
+	}
+	ss.logf("capacity search on %s: SLO %s, start %g req/s, steps of %v with %v cooldown, at most %v",
+		ss.Endpoints.HAProxy.URL, cfg.SLOText, cfg.Start, cfg.StepDuration, max(cfg.Cooldown, 0), cfg.MaxTime)
+	if co.Table != nil {
+		fmt.Fprintf(co.Table, "%-10s %-8s %10s %9s %9s %9s %6s\n", "rate", "outcome", "achieved", "success", "p50", "p99", "lag")
+	}
+	capa, searchErr := SearchCapacity(ctx, cfg, try)
+	ss.StopProbes()
+
+	merge(r, reports, ss.T0)
+	ss.FillProbes(r)
+	// The steps are not trials of one attack: the record's figures are the
+	// step at the rate found; the timeline keeps every step.
+	r.Trials = nil
+	if rep := stepReport[capa.Rate]; rep != nil && capa.Rate > 0 {
+		r.Summary, r.Histogram, r.Targets, r.AppShare = rep.Summary, rep.Histogram, rep.Targets, rep.AppShare
+	}
+	r.Capacity = capa
+	r.Plan.Rate = capa.Rate
+	r.Plan.DurationSeconds = cfg.StepDuration.Seconds()
+	for _, st := range capa.Steps {
+		if st.Outcome == StepUnknown && (capa.HighBad == 0 || st.Rate < capa.HighBad) {
+			out.Saturated = true
+		}
+	}
+	r.GeneratorSaturated = out.Saturated
+	r.EndedAt = o.Now().UTC()
+	// The record's verdict is the capacity's: the SLO held at the rate found.
+	if capa.Rate > 0 {
+		r.SLO = results.EvaluateSLO(cfg.SLO, r)
+	}
+	switch {
+	case ctx.Err() != nil:
+		r.Status = StatusInterrupted
+		r.Error = "interrupted"
+	case stackErr != nil:
+		r.Status = StatusFailed
+		r.Error = stackErr.Error()
+		searchErr = stackErr
+	case searchErr != nil && !errors.Is(searchErr, ErrNoCapacity):
+		r.Status = StatusFailed
+		r.Error = searchErr.Error()
+	}
+	out.Capacity = capa
+	if out.Path, out.HTML, err = ss.Save(r); err != nil {
+		return out, err
+	}
+	return out, searchErr
+}

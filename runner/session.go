@@ -1,0 +1,262 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/duckbench/duckbench/load"
+	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/spec"
+	"github.com/duckbench/duckbench/stack"
+)
+
+// Session is one running stack that serves any number of attacks: run uses
+// it for one attack (or --repeat N), capacity for a search of many short
+// trials. Start it, Attack it, Finish the record, and always Close it.
+type Session struct {
+	// Spec is the stack's spec; Endpoints where it runs.
+	Spec      *spec.Spec
+	Endpoints stack.Endpoints
+	// ID names the result folder Dir (under Options.ResultsDir).
+	ID, Dir string
+	// ExporterAddr is where /metrics is served ("" when off).
+	ExporterAddr string
+	// Started is when the session began; T0 when the stack was ready and
+	// the probes started (the origin of the timeline and of the faults).
+	Started, T0 time.Time
+
+	o       Options
+	metrics *load.Metrics
+	mon     Monitor
+	stops   []func() // run in reverse order by Close, before teardown
+
+	monOnce   sync.Once
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// AttackOptions override the spec's load section for one attack.
+type AttackOptions struct {
+	// Duration and Rate replace the spec's when set (Options' overrides
+	// apply otherwise).
+	Duration time.Duration
+	Rate     *spec.Rate
+	// Constant forces a constant-rate shape with no warmup (a capacity step).
+	Constant bool
+	// Raw receives every result in vegeta's format (nil: none).
+	Raw io.Writer
+	// OnPlan is told the plan before the attack starts.
+	OnPlan func(results.LoadPlan)
+}
+
+// Start brings the stack up, starts the exporter, the AfterUp hook and the
+// probes. When it fails after the stack came up, it tears it down itself.
+func Start(ctx context.Context, s *spec.Spec, o Options) (ss *Session, err error) {
+	if o.Driver == nil {
+		return nil, errors.New("start session: no stack driver")
+	}
+	o.defaults(s)
+	started := o.Now()
+	ss = &Session{Spec: s, o: o, Started: started, ID: results.NewID(started, s.Name)}
+	ss.Dir = filepath.Join(o.ResultsDir, ss.ID)
+
+	ss.logf("bringing the stack up (%s)…", o.Runtime)
+	ep, err := o.Driver.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bring stack up: %w", err)
+	}
+	ss.Endpoints = ep
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, ss.Close())
+			ss = nil
+		}
+	}()
+
+	if err := os.MkdirAll(ss.Dir, 0o755); err != nil {
+		return ss, fmt.Errorf("create result dir: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ss.metrics = load.NewMetrics()
+	reg.MustRegister(ss.metrics)
+	if o.NewMonitor != nil {
+		mon, err := o.NewMonitor(ep)
+		if err != nil {
+			return ss, fmt.Errorf("start probes: %w", err)
+		}
+		if mon != nil {
+			for _, c := range mon.Collectors() {
+				reg.MustRegister(c)
+			}
+			ss.mon = mon
+		}
+	}
+	if o.Listen != "off" {
+		addr, stop, err := serve(o.Listen, reg)
+		if err != nil {
+			return ss, fmt.Errorf("start exporter on %s: %w (another duckbench run? use --exporter-listen)", o.Listen, err)
+		}
+		ss.stops = append(ss.stops, stop)
+		ss.ExporterAddr = addr
+		ss.logf("metrics on http://%s/metrics", addr)
+	}
+	if o.AfterUp != nil {
+		stop, err := o.AfterUp(ctx, ep, ss.ExporterAddr)
+		if err != nil {
+			return ss, err
+		}
+		if stop != nil {
+			ss.stops = append(ss.stops, stop)
+		}
+	}
+	ss.T0 = o.Now()
+	if ss.mon != nil {
+		if err := ss.mon.Start(ctx, ss.T0); err != nil {
+			ss.mon = nil // never started: nothing to stop
+			return ss, fmt.Errorf("start probes: %w", err)
+		}
+	}
+	return ss, nil
+}
+
+func (ss *Session) logf(format string, args ...any) {
+	if ss.o.Log != nil {
+		fmt.Fprintf(ss.o.Log, format+"\n", args...)
+	}
+}
+
+// Attack drives one attack through HAProxy and returns its report — a
+// partial one, marked Interrupted, when ctx is cancelled.
+func (ss *Session) Attack(ctx context.Context, ao AttackOptions) (*load.Report, error) {
+	w := ss.Spec.Load
+	if ao.Constant {
+		w.Shape = load.ShapeConstant
+		w.Warmup = 0
+		w.Steps = nil
+	}
+	opts := []load.Option{load.WithMetrics(ss.metrics)}
+	if ss.o.Progress != nil {
+		opts = append(opts, load.WithProgress(ss.o.Progress))
+	}
+	switch {
+	case ao.Duration > 0:
+		opts = append(opts, load.WithDurationOverride(ao.Duration))
+	case ss.o.Duration > 0:
+		opts = append(opts, load.WithDurationOverride(ss.o.Duration))
+	}
+	switch {
+	case ao.Rate != nil:
+		opts = append(opts, load.WithRateOverride(*ao.Rate))
+	case ss.o.Rate != nil:
+		opts = append(opts, load.WithRateOverride(*ss.o.Rate))
+	}
+	if ao.Raw != nil {
+		opts = append(opts, load.WithRaw(ao.Raw))
+	}
+	att, err := load.New(w, ss.Endpoints.HAProxy.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("plan attack: %w", err)
+	}
+	if ao.OnPlan != nil {
+		ao.OnPlan(att.Plan())
+	}
+	rep, err := att.Run(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("attack: %w", err)
+	}
+	return rep, nil
+}
+
+// NewResult returns the record of this session with its identity, host and
+// spec filled in; the caller adds what it measured.
+func (ss *Session) NewResult() *results.Result {
+	return &results.Result{
+		SchemaVersion: results.SchemaVersion,
+		ID:            ss.ID,
+		Duckbench:     ss.o.Version,
+		Host:          hostInfo(),
+		Runtime:       ss.Endpoints.Runtime,
+		StartedAt:     ss.Started.UTC(),
+		Status:        StatusCompleted,
+		Spec: results.SpecInfo{
+			Name:         ss.Spec.Name,
+			Path:         ss.o.SpecPath,
+			Hash:         ss.Spec.Hash(),
+			ConfigHashes: configHashes(ss.Endpoints.RunDir),
+		},
+	}
+}
+
+// StopProbes stops the probes (once; Close does it too), waiting at most
+// 10s, under Options.Abort.
+func (ss *Session) StopProbes() {
+	ss.monOnce.Do(func() {
+		if ss.mon == nil {
+			return
+		}
+		mctx, cancel := context.WithTimeout(ss.o.Abort, 10*time.Second)
+		ss.mon.Stop(mctx)
+		cancel()
+	})
+}
+
+// FillProbes writes the probe figures into r (after StopProbes).
+func (ss *Session) FillProbes(r *results.Result) {
+	if ss.mon != nil {
+		ss.mon.Fill(r)
+	}
+}
+
+// CheckStack returns an error wrapping ErrStackDown when a service is not
+// running, leaving out those the spec's faults kill on purpose.
+func (ss *Session) CheckStack(ctx context.Context) error {
+	if down := deadServices(ctx, ss.o.Driver, ss.Spec.Faults); len(down) > 0 {
+		return fmt.Errorf("%w: not running at the end: %s", ErrStackDown, strings.Join(down, ", "))
+	}
+	return nil
+}
+
+// Save writes r as result.json and report.html into the session's folder
+// and, with Options.Out set, prints the text summary. It returns the paths.
+func (ss *Session) Save(r *results.Result) (path, html string, err error) {
+	if path, err = saveAll(r, ss.Dir, &html); err != nil {
+		return path, html, err
+	}
+	if ss.o.Out != nil {
+		if err := results.WriteText(ss.o.Out, r); err != nil {
+			return path, html, fmt.Errorf("write summary: %w", err)
+		}
+		fmt.Fprintf(ss.o.Out, "\nresult: %s\nreport: %s\n", path, html)
+	}
+	return path, html, nil
+}
+
+// Close stops the probes, the exporter and the AfterUp hook, then tears the
+// stack down under Options.Abort (so only the second signal cuts it short).
+// It is safe to call more than once.
+func (ss *Session) Close() error {
+	ss.closeOnce.Do(func() {
+		ss.StopProbes()
+		for i := len(ss.stops) - 1; i >= 0; i-- {
+			ss.stops[i]()
+		}
+		ss.logf("tearing the stack down…")
+		dctx, cancel := context.WithTimeout(ss.o.Abort, 60*time.Second)
+		defer cancel()
+		if err := ss.o.Driver.Down(dctx); err != nil {
+			ss.closeErr = fmt.Errorf("tear stack down: %w", err)
+		}
+	})
+	return ss.closeErr
+}
