@@ -94,7 +94,7 @@ func (r *faultRunner) start(ctx context.Context, t0 time.Time) {
 				Kind:      st.kind,
 				Target:    st.target,
 				Action:    st.action,
-				Message:   fmt.Sprintf("%s %s", st.action, st.target),
+				Message:   describeStep(st),
 			}
 			if err != nil {
 				ev.Kind = "error"
@@ -113,4 +113,19 @@ func (r *faultRunner) wait() []results.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]results.Event(nil), r.events...)
+}
+
+// describeStep says what a step did, in the words of the spec.
+func describeStep(st faultStep) string {
+	switch st.action {
+	case "kill":
+		return "killed"
+	case "stop":
+		return "paused (SIGSTOP or docker pause)"
+	case "cont":
+		return "resumed"
+	case "restart":
+		return "restarted"
+	}
+	return st.action
 }

@@ -13,6 +13,7 @@
 package runner
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -127,20 +128,24 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 	o = ss.o // with defaults
 	r := ss.NewResult()
 	out = &Outcome{Result: r, Dir: ss.Dir, ExporterAddr: ss.ExporterAddr}
-	t0 := ss.T0
+	var raw *bufio.Writer
+	if o.Raw {
+		f, err := os.Create(filepath.Join(ss.Dir, "results.bin"))
+		if err != nil {
+			return nil, fmt.Errorf("create raw results file: %w", err)
+		}
+		defer f.Close()
+		raw = bufio.NewWriterSize(f, 1<<16)
+		defer raw.Flush()
+	}
 
+	// Faults, events and the timeline count from the start of the attack,
+	// not from the start of the probes (which take a first sample).
+	t0 := o.Now()
 	faults := &faultRunner{driver: o.Driver, steps: plan(s.Faults)}
 	fctx, stopFaults := context.WithCancel(ctx)
 	defer stopFaults()
 	faults.start(fctx, t0)
-
-	var rawFile *os.File
-	if o.Raw {
-		if rawFile, err = os.Create(filepath.Join(ss.Dir, "results.bin")); err != nil {
-			return nil, fmt.Errorf("create raw results file: %w", err)
-		}
-		defer rawFile.Close()
-	}
 
 	var reports []*load.Report
 	var runErr error
@@ -152,8 +157,8 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 			}
 		}
 		ao := AttackOptions{}
-		if rawFile != nil {
-			ao.Raw = rawFile
+		if raw != nil {
+			ao.Raw = raw
 		}
 		if i == 0 {
 			ao.OnPlan = func(p results.LoadPlan) {
