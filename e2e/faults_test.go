@@ -109,7 +109,10 @@ func TestFaultKillReplica(t *testing.T) {
 }
 
 // TestFaultKillApp kills one app: HAProxy's health checks take it out,
-// errors appear then stop, the share moves to the survivor.
+// errors (if any) stop, the share moves to the survivor. HAProxy
+// redispatches a refused connection to the other server (configgen renders
+// `option redispatch 1`), so only requests in flight on the dead app at the
+// kill can fail: at 200 req/s and ~1 ms latency that is usually none.
 func TestFaultKillApp(t *testing.T) {
 	need(t)
 	t.Parallel()
@@ -133,9 +136,7 @@ func TestFaultKillApp(t *testing.T) {
 	if before != 0 {
 		t.Errorf("%d errors more than 1s before the kill", before)
 	}
-	if during == 0 {
-		t.Error("no errors in the seconds after app2 was killed (before HAProxy's checks took it out)")
-	}
+	t.Logf("%d errors in the seconds after the kill (requests in flight on app2)", during)
 	if after != 0 {
 		t.Errorf("%d errors from 7s on: HAProxy's health checks should have removed app2 by then", after)
 	}

@@ -24,36 +24,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/probes"
 	"github.com/duckbench/duckbench/results"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
 )
-
-// requireBin returns the path of a program, skipping the test when it is
-// missing (failing instead under DUCKBENCH_REQUIRE_ALL=1).
-func requireBin(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		msg := fmt.Sprintf("%s not on PATH (apt-get install %s): %v", name, name, err)
-		if os.Getenv("DUCKBENCH_REQUIRE_ALL") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return p
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 // startProc starts a program whose lifetime is the test's.
 func startProc(t *testing.T, dir, name string, args ...string) *exec.Cmd {
@@ -101,8 +77,8 @@ func startRedis(t *testing.T, dir, name string, master *redisProc) *redisProc {
 // and masterauth.
 func startRedisAuth(t *testing.T, dir, name string, master *redisProc, password string) *redisProc {
 	t.Helper()
-	bin := requireBin(t, "redis-server")
-	port := freePort(t)
+	bin := testenv.RequireBinary(t, "redis-server", "")
+	port := testenv.FreePort(t)
 	args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", dir, "--dbfilename", name + ".rdb"}
 	if master != nil {
@@ -146,8 +122,8 @@ type haproxyProc struct {
 // and backend "cached" (cache on) for paths under /static.
 func startHAProxy(t *testing.T, dir string) *haproxyProc {
 	t.Helper()
-	bin := requireBin(t, "haproxy")
-	port := freePort(t)
+	bin := testenv.RequireBinary(t, "haproxy", "")
+	port := testenv.FreePort(t)
 	sock := filepath.Join(dir, "admin.sock")
 	a1, a2 := backendServer(t), backendServer(t)
 	cfg := fmt.Sprintf(`global
@@ -350,7 +326,12 @@ func TestReplicaStall(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	m.Stop(ctx)
 	var r results.Result
-	r.Timeline = []results.Second{{T: 0, AchievedRate: 1}}
+	// A timeline as long as the test: Fill adds probe figures to the
+	// attack's seconds and makes none of its own.
+	for sec := 0; sec < 120; sec++ {
+		r.Timeline = append(r.Timeline, results.Second{T: sec})
+	}
+	r.Timeline[0].AchievedRate = 1
 	m.Fill(&r)
 	byName := map[string]results.ReplicaStats{}
 	for _, s := range r.Replication {
@@ -471,7 +452,7 @@ var families = []string{
 }
 
 func TestPrometheusScrapesExporter(t *testing.T) {
-	promBin := requireBin(t, "prometheus")
+	promBin := testenv.RequireBinary(t, "prometheus", "")
 	dir := t.TempDir()
 	master := startRedis(t, dir, "redis-master", nil)
 	r1 := startRedis(t, dir, "redis-replica-1", master)
@@ -499,7 +480,7 @@ func TestPrometheusScrapesExporter(t *testing.T) {
 		get(t, hp.url+"/page")
 	}
 
-	promPort := freePort(t)
+	promPort := testenv.FreePort(t)
 	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: duckbench\n    static_configs:\n      - targets: [%q]\n",
 		strings.TrimPrefix(base, "http://"))
 	cfgPath := filepath.Join(dir, "prometheus.yml")
