@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/duckbench/duckbench/configgen"
+	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/spec"
 )
 
@@ -29,24 +30,6 @@ func loadSpec(t *testing.T, name string) *spec.Spec {
 		t.Fatalf("spec.Load(%q) = %v", name, err)
 	}
 	return s
-}
-
-func golden(t *testing.T, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "_")+".golden.yaml")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with -update): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("Render() differs from %s (run with -update to accept):\n%s", path, got)
-	}
 }
 
 // validate writes the project with its config files into a temp dir and
@@ -87,7 +70,7 @@ func validate(t *testing.T, s *spec.Spec, y []byte, obs bool) {
 		}
 	}
 	if !ran {
-		if os.Getenv("DUCKBENCH_REQUIRE_ALL") == "1" {
+		if testenv.RequireAll() {
 			t.Fatal("neither docker-compose nor the docker compose plugin is installed")
 		}
 		t.Log("no docker-compose: compose.yaml not validated")
@@ -107,7 +90,7 @@ func TestRender(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Render(%q) = %v", name, err)
 			}
-			golden(t, got)
+			testenv.Golden(t, testenv.GoldenPath(t, ".golden.yaml"), got, *update)
 			again, _ := Render(s, RenderOptions{Binary: testBinary, Observability: obs})
 			if !bytes.Equal(got, again) {
 				t.Errorf("Render(%q) is not deterministic", name)

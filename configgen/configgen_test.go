@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/spec"
 )
 
@@ -133,28 +134,6 @@ var renderCases = []struct {
 	{"Extras", extrasSpec, Target{Runtime: "local", RunDir: testRunDir}},
 }
 
-// golden compares got with testdata/<test name>.<file>.golden, rewriting it with -update.
-func golden(t *testing.T, file string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "_")+"."+file+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s (run with -update to accept):\n--- got\n%s", file, path, got)
-	}
-}
-
 func TestRenderGolden(t *testing.T) {
 	for _, tc := range renderCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,7 +143,7 @@ func TestRenderGolden(t *testing.T) {
 			}
 			for _, name := range f.Names {
 				b, _ := f.File(name)
-				golden(t, name, b)
+				testenv.Golden(t, testenv.GoldenPath(t, "."+name+".golden"), b, *update)
 			}
 			again, err := Render(tc.spec(), tc.t)
 			if err != nil {
@@ -360,22 +339,11 @@ func TestWriteDir(t *testing.T) {
 	}
 }
 
-// requireBinary skips (or fails under DUCKBENCH_REQUIRE_ALL=1) without name.
-func requireBinary(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("DUCKBENCH_REQUIRE_ALL") == "1" {
-			t.Fatalf("%s not on PATH (DUCKBENCH_REQUIRE_ALL=1)", name)
-		}
-		t.Skipf("%s not on PATH: apt-get install %s", name, map[string]string{"haproxy": "haproxy", "redis-server": "redis-server"}[name])
-	}
-}
-
 // TestRealBinariesAccept runs every golden render through haproxy -c and
 // a brief redis-server with CONFIG GET checks.
 func TestRealBinariesAccept(t *testing.T) {
-	requireBinary(t, "haproxy")
-	requireBinary(t, "redis-server")
+	testenv.RequireBinary(t, "haproxy", "")
+	testenv.RequireBinary(t, "redis-server", "")
 	ctx := context.Background()
 	for _, tc := range renderCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -396,7 +364,7 @@ func TestRealBinariesAccept(t *testing.T) {
 }
 
 func TestCheckHAProxyRejects(t *testing.T) {
-	requireBinary(t, "haproxy")
+	testenv.RequireBinary(t, "haproxy", "")
 	err := CheckHAProxy(context.Background(), []byte("global\n    no-such-keyword 1\n"))
 	if err == nil || !strings.Contains(err.Error(), "no-such-keyword") {
 		t.Errorf("CheckHAProxy(bad) = %v; want an error quoting haproxy's output", err)
@@ -404,7 +372,7 @@ func TestCheckHAProxyRejects(t *testing.T) {
 }
 
 func TestCheckRedisRejects(t *testing.T) {
-	requireBinary(t, "redis-server")
+	testenv.RequireBinary(t, "redis-server", "")
 	ctx := context.Background()
 	err := CheckRedis(ctx, "bad", []byte("maxmemory-policy not-a-policy\n"))
 	if err == nil || !strings.Contains(err.Error(), "refused the config") {
@@ -433,7 +401,7 @@ func TestMissingBinaryHint(t *testing.T) {
 // relies on: `redis-server <conf> -` reads more directives from stdin, and
 // the password shows neither in the file nor in the process arguments.
 func TestRedisReadsSecretsFromStdin(t *testing.T) {
-	requireBinary(t, "redis-server")
+	testenv.RequireBinary(t, "redis-server", "")
 	const pw = "pw with space \"and quote\""
 	s := extrasSpec()
 	dir, err := os.MkdirTemp("", "dbrs-") // short: unix socket path limit
@@ -458,7 +426,7 @@ func TestRedisReadsSecretsFromStdin(t *testing.T) {
 		out, _ := exec.CommandContext(ctx, "redis-cli", append([]string{"-s", sock}, args...)...).CombinedOutput()
 		return strings.TrimSpace(string(out))
 	}
-	requireBinary(t, "redis-cli")
+	testenv.RequireBinary(t, "redis-cli", "redis-tools")
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if out := cli("ping"); strings.Contains(out, "NOAUTH") {

@@ -358,7 +358,7 @@ func buildHAProxy(s *spec.Spec, t Target) (*haproxyConfig, error) {
 
 	to := h.Timeouts
 	c.Defaults = hDefaults{
-		Mode:      mode,
+		Mode: mode,
 		// A killed app must not stall the load: retry a failed connection
 		// on another server at once (redispatch on every retry) instead
 		// of three times on the dead one with a 1 s turn-around each.

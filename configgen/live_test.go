@@ -19,19 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/spec"
 )
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) spec.Port {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return spec.Port(l.Addr().(*net.TCPAddr).Port)
-}
 
 // TestHAProxyLive starts the real HAProxy on a rendered cache-weighted
 // config in front of two fake apps and checks what the probes rely on: the
@@ -39,7 +29,7 @@ func freePort(t *testing.T) spec.Port {
 // show stat over the mode-600 unix socket), the built-in Prometheus
 // exporter, and the stats page password taken from the environment.
 func TestHAProxyLive(t *testing.T) {
-	requireBinary(t, "haproxy")
+	testenv.RequireBinary(t, "haproxy", "")
 	var served [2]atomic.Int64
 	var apps [2]*httptest.Server
 	for i := range apps {
@@ -58,8 +48,8 @@ func TestHAProxyLive(t *testing.T) {
 		s.Apps[i].Port = spec.Port(apps[i].Listener.Addr().(*net.TCPAddr).Port)
 	}
 	s.HAProxy.Backends[0].Servers[0].Maxconn = 0
-	s.HAProxy.Port, s.HAProxy.Prometheus.Port = freePort(t), freePort(t)
-	s.HAProxy.StatsPage = spec.StatsPage{Enabled: true, Port: freePort(t), User: "admin", PasswordEnv: "DB_TEST_STATS_PW"}
+	s.HAProxy.Port, s.HAProxy.Prometheus.Port = spec.Port(testenv.FreePort(t)), spec.Port(testenv.FreePort(t))
+	s.HAProxy.StatsPage = spec.StatsPage{Enabled: true, Port: spec.Port(testenv.FreePort(t)), User: "admin", PasswordEnv: "DB_TEST_STATS_PW"}
 
 	runDir, err := os.MkdirTemp("", "dbh-") // short: unix socket path limit
 	if err != nil {

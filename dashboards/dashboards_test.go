@@ -10,25 +10,17 @@ import (
 	"testing"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/duckbench/duckbench/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// golden compares got with the committed file at path, or rewrites it with -update.
+// golden compares got with the committed file at path (rewritten with -update).
 func golden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden: %v (run go generate ./dashboards)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is stale: regenerate with go generate ./dashboards (or go test ./dashboards -update)", path)
+	if !testenv.Golden(t, path, got, *update) {
+		t.Log("regenerate with go generate ./dashboards (or go test ./dashboards -update)")
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/duckbench/duckbench/internal/testenv"
 )
 
 // promResult is the part of a Prometheus API answer the tests read.
@@ -130,25 +131,14 @@ func TestLiveQueries(t *testing.T) {
 		start.Format(time.RFC3339), end.Format(time.RFC3339))
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // startHAProxy runs the real haproxy with its Prometheus exporter, a cached
 // backend of two servers, and an origin it serves itself. It returns the
 // load URL and the exporter URL.
 func startHAProxy(t *testing.T) (loadURL, metricsURL string) {
 	t.Helper()
-	bin := requireBinary(t, "haproxy")
+	bin := testenv.RequireBinary(t, "haproxy", "")
 	dir := t.TempDir()
-	fe, prom, o1, o2 := freePort(t), freePort(t), freePort(t), freePort(t)
+	fe, prom, o1, o2 := testenv.FreePort(t), testenv.FreePort(t), testenv.FreePort(t), testenv.FreePort(t)
 	cfg := fmt.Sprintf(`global
   log stderr format raw local0 err
 defaults
@@ -189,27 +179,8 @@ frontend origin
 	}
 	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
 	metricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", prom)
-	waitHTTP(t, metricsURL, 10*time.Second)
+	testenv.WaitHTTP(t, metricsURL, 10*time.Second)
 	return fmt.Sprintf("http://127.0.0.1:%d/", fe), metricsURL
-}
-
-// waitHTTP polls url until it answers 200.
-func waitHTTP(t *testing.T, u string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := http.Get(u)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready after %s: %v", u, timeout, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // scrapeNames returns the metric family names of a Prometheus text exposition.
@@ -318,7 +289,7 @@ func TestHAProxyNativeMetricList(t *testing.T) {
 // rules load and that every dashboard query on HAProxy's own metrics
 // returns data.
 func TestPrometheusScrapesHAProxy(t *testing.T) {
-	promBin := requireBinary(t, "prometheus")
+	promBin := testenv.RequireBinary(t, "prometheus", "prometheus")
 	loadURL, metricsURL := startHAProxy(t)
 	dir := t.TempDir()
 	rulesDir := filepath.Join(dir, "rules")
@@ -329,7 +300,7 @@ func TestPrometheusScrapesHAProxy(t *testing.T) {
 	if err := os.WriteFile(cfg, PrometheusConfig([]string{HAProxyJob + "=" + metricsURL}, rulesDir), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	listen := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, promBin, PrometheusArgs(cfg, filepath.Join(dir, "tsdb"), listen)...)
 	logf, err := os.Create(filepath.Join(dir, "prometheus.log"))
@@ -351,7 +322,7 @@ func TestPrometheusScrapesHAProxy(t *testing.T) {
 		}
 	})
 	promURL := "http://" + listen
-	waitHTTP(t, promURL+"/-/ready", 20*time.Second)
+	testenv.WaitHTTP(t, promURL+"/-/ready", 20*time.Second)
 
 	// Bounded load: 20 req/s for the whole test.
 	loadCtx, stopLoad := context.WithCancel(context.Background())

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/duckbench/duckbench/internal/testenv"
 )
 
 // TestLiveRun is the issue's live check end to end: the real duckbench
@@ -18,9 +20,9 @@ import (
 // HAProxy's own; then every panel query of every dashboard must return at
 // least one series. A panel that queries a metric nobody exports fails here.
 func TestLiveRun(t *testing.T) {
-	requireBinary(t, "haproxy")
-	requireBinary(t, "redis-server")
-	promBin := requireBinary(t, "prometheus")
+	testenv.RequireBinary(t, "haproxy", "")
+	testenv.RequireBinary(t, "redis-server", "")
+	promBin := testenv.RequireBinary(t, "prometheus", "prometheus")
 	dir := t.TempDir()
 
 	bin := filepath.Join(dir, "duckbench")
@@ -29,8 +31,8 @@ func TestLiveRun(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	exporter := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	haproxyProm := freePort(t)
+	exporter := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	haproxyProm := testenv.FreePort(t)
 	specPath := filepath.Join(dir, "live.yaml")
 	specYAML := fmt.Sprintf(`name: live
 redis:
@@ -69,7 +71,7 @@ load:
 	if err := os.WriteFile(cfg, PrometheusConfig(targets, rulesDir), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	promAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	promAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	prom := exec.CommandContext(ctx, promBin, PrometheusArgs(cfg, filepath.Join(promDir, "data"), promAddr)...)
 	promLog, _ := os.Create(filepath.Join(dir, "prometheus.log"))
@@ -79,7 +81,7 @@ load:
 		t.Fatalf("start prometheus: %v", err)
 	}
 	t.Cleanup(func() { cancel(); prom.Wait(); promLog.Close() })
-	waitHTTP(t, "http://"+promAddr+"/-/ready", 30*time.Second)
+	testenv.WaitHTTP(t, "http://"+promAddr+"/-/ready", 30*time.Second)
 
 	start := time.Now()
 	run := exec.Command(bin, "run", specPath, "--quiet",

@@ -7,21 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-// requireBinary returns the path of name, skipping the test when it is
-// missing unless DUCKBENCH_REQUIRE_ALL=1.
-func requireBinary(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("DUCKBENCH_REQUIRE_ALL") == "1" {
-			t.Fatalf("%s not found and DUCKBENCH_REQUIRE_ALL=1: %v (apt-get install prometheus haproxy)", name, err)
-		}
-		t.Skipf("%s not installed: %v", name, err)
-	}
-	return p
-}
+	"github.com/duckbench/duckbench/internal/testenv"
+)
 
 func runTool(t *testing.T, dir, bin string, args ...string) {
 	t.Helper()
@@ -38,7 +26,7 @@ func runTool(t *testing.T, dir, bin string, args ...string) {
 // TestPromtool runs the real promtool over the rules, their unit tests and
 // the generated Prometheus configs.
 func TestPromtool(t *testing.T) {
-	promtool := requireBinary(t, "promtool")
+	promtool := testenv.RequireBinary(t, "promtool", "prometheus")
 	rules, err := filepath.Glob(filepath.Join("rules", RuleFileGlob))
 	if err != nil || len(rules) == 0 {
 		t.Fatalf("no rule files under rules/: %v", err)

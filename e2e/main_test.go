@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/results"
 )
 
@@ -60,10 +61,7 @@ func need(t *testing.T) {
 	if skipMsg == "" {
 		return
 	}
-	if os.Getenv("DUCKBENCH_REQUIRE_ALL") == "1" {
-		t.Fatal(skipMsg)
-	}
-	t.Skip(skipMsg)
+	testenv.Unavailable(t, skipMsg)
 }
 
 // tmpDir returns a short fresh directory (unix socket paths are limited to

@@ -3,37 +3,16 @@ package load
 import (
 	"bytes"
 	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/results"
 	"github.com/duckbench/duckbench/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", t.Name()+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with -update): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s:\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 func TestWriteText(t *testing.T) {
 	q := results.Quantiles{Min: 0.0001, Mean: 0.002, P50: 0.0015, P90: 0.003, P99: 0.008, P999: 0.02, P9999: 0.045, Max: 0.05}
@@ -57,7 +36,7 @@ func TestWriteText(t *testing.T) {
 	if err := WriteText(&buf, rep); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, buf.Bytes())
+	testenv.Golden(t, testenv.GoldenPath(t, ".golden"), buf.Bytes(), *update)
 }
 
 func FuzzTargeter(f *testing.F) {

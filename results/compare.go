@@ -213,9 +213,10 @@ func Compare(base, new *Result, th Thresholds) *Comparison {
 		}
 	}
 	// Replication delay p99 per replica (informational).
-	for _, name := range replicaNames(base, new) {
-		b, bok := findReplica(base, name)
-		n, nok := findReplica(new, name)
+	replica := func(r ReplicaStats) string { return r.Replica }
+	for _, name := range unionNames(base.Replication, new.Replication, replica) {
+		b, bok := findBy(base.Replication, replica, name)
+		n, nok := findBy(new.Replication, replica, name)
 		if !bok || !nok {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("replica %q is only in one run", name))
 			continue
@@ -227,16 +228,17 @@ func Compare(base, new *Result, th Thresholds) *Comparison {
 		c.Metrics = append(c.Metrics, m)
 	}
 	// Per-backend share skew and cache hit ratio (informational).
-	for _, be := range backendNames(base, new) {
+	for _, be := range unionNames(base.Backends, new.Backends, func(s ServerStats) string { return s.Backend }) {
 		bs, bok := shareSkew(base.Backends, be)
 		ns, nok := shareSkew(new.Backends, be)
 		if bok && nok {
 			c.Metrics = append(c.Metrics, delta("share skew ["+be+"]", "ratio", "lower", bs, ns))
 		}
 	}
-	for _, be := range cacheNames(base, new) {
-		b, bok := findCache(base, be)
-		n, nok := findCache(new, be)
+	cache := func(c CacheStats) string { return c.Backend }
+	for _, be := range unionNames(base.Caches, new.Caches, cache) {
+		b, bok := findBy(base.Caches, cache, be)
+		n, nok := findBy(new.Caches, cache, be)
 		if bok && nok {
 			c.Metrics = append(c.Metrics, delta("cache hit ratio ["+be+"]", "ratio", "higher", b.HitRatio, n.HitRatio))
 		}
@@ -364,33 +366,26 @@ func twoProportions(b, n Summary) *Significance {
 	return s
 }
 
-func replicaNames(a, b *Result) []string {
+// unionNames is the sorted set of name(x) over the items of a and b.
+func unionNames[T any](a, b []T, name func(T) string) []string {
 	set := map[string]bool{}
-	for _, r := range []*Result{a, b} {
-		for _, rep := range r.Replication {
-			set[rep.Replica] = true
+	for _, items := range [][]T{a, b} {
+		for _, x := range items {
+			set[name(x)] = true
 		}
 	}
 	return sortedKeys(set)
 }
 
-func findReplica(r *Result, name string) (ReplicaStats, bool) {
-	for _, rep := range r.Replication {
-		if rep.Replica == name {
-			return rep, true
+// findBy returns the first item of s whose name is key.
+func findBy[T any](s []T, name func(T) string, key string) (T, bool) {
+	for _, x := range s {
+		if name(x) == key {
+			return x, true
 		}
 	}
-	return ReplicaStats{}, false
-}
-
-func backendNames(a, b *Result) []string {
-	set := map[string]bool{}
-	for _, r := range []*Result{a, b} {
-		for _, s := range r.Backends {
-			set[s.Backend] = true
-		}
-	}
-	return sortedKeys(set)
+	var zero T
+	return zero, false
 }
 
 // shareSkew is the largest |share − expected share| over backend's servers.
@@ -414,25 +409,6 @@ func ShareSkew(r *Result) map[string]float64 {
 		out[s.Backend], _ = shareSkew(r.Backends, s.Backend)
 	}
 	return out
-}
-
-func cacheNames(a, b *Result) []string {
-	set := map[string]bool{}
-	for _, r := range []*Result{a, b} {
-		for _, c := range r.Caches {
-			set[c.Backend] = true
-		}
-	}
-	return sortedKeys(set)
-}
-
-func findCache(r *Result, backend string) (CacheStats, bool) {
-	for _, c := range r.Caches {
-		if c.Backend == backend {
-			return c, true
-		}
-	}
-	return CacheStats{}, false
 }
 
 // formatP prints a p-value compactly: "0.032", "<0.001".

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/spec"
 )
 
@@ -180,7 +181,7 @@ func TestWriteCompareMarkdown(t *testing.T) {
 	if err := WriteCompareMarkdown(&buf, comparePair(t)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, ".md", buf.Bytes())
+	testenv.Golden(t, testenv.GoldenPath(t, ".md"), buf.Bytes(), *update)
 }
 
 func TestWriteCompareText(t *testing.T) {
@@ -188,7 +189,7 @@ func TestWriteCompareText(t *testing.T) {
 	if err := WriteCompareText(&buf, comparePair(t)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, ".txt", buf.Bytes())
+	testenv.Golden(t, testenv.GoldenPath(t, ".txt"), buf.Bytes(), *update)
 }
 
 func TestThresholdsFromSpec(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/duckbench/duckbench/internal/testenv"
 )
 
 // TestHTMLScreenshot opens the report in headless Chromium and saves a PNG
@@ -26,10 +28,7 @@ func TestHTMLScreenshot(t *testing.T) {
 		}
 	}
 	if bin == "" {
-		if os.Getenv("DUCKBENCH_REQUIRE_ALL") == "1" {
-			t.Fatal("chromium not found (apt-get install chromium)")
-		}
-		t.Skip("chromium not found (apt-get install chromium)")
+		testenv.Unavailable(t, "chromium not found (apt-get install chromium)")
 	}
 	r := loadFixture(t)
 	var buf bytes.Buffer

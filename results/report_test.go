@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/duckbench/duckbench/internal/testenv"
 )
 
 func TestWriteText(t *testing.T) {
@@ -13,7 +15,7 @@ func TestWriteText(t *testing.T) {
 	if err := WriteText(&buf, loadFixture(t)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, ".txt", buf.Bytes())
+	testenv.Golden(t, testenv.GoldenPath(t, ".txt"), buf.Bytes(), *update)
 }
 
 func TestWriteTextSaturatedInterrupted(t *testing.T) {
@@ -48,7 +50,7 @@ func TestWriteHTML(t *testing.T) {
 			t.Errorf("report contains %q", bad)
 		}
 	}
-	golden(t, ".html", buf.Bytes())
+	testenv.Golden(t, testenv.GoldenPath(t, ".html"), buf.Bytes(), *update)
 }
 
 func TestWriteHTMLCapacityAndEmpty(t *testing.T) {

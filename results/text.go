@@ -68,46 +68,42 @@ func WriteText(w io.Writer, r *Result) error {
 
 	if len(r.Replication) > 0 {
 		fmt.Fprintln(w, "\nReplication")
-		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "  replica\tdelay p50\tp99\tmax\toffset lag max\tack age max\tlink down\tsamples")
-		for _, rep := range r.Replication {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", rep.Replica,
-				FormatSeconds(rep.DelayP50Seconds), FormatSeconds(rep.DelayP99Seconds), FormatSeconds(rep.DelayMaxSeconds),
-				FormatBytes(rep.MaxOffsetLagBytes), FormatSeconds(rep.MaxAckAgeSeconds), FormatSeconds(rep.LinkDownSeconds), rep.HeartbeatSamples)
-		}
-		tw.Flush()
+		writeTable(w, "  replica\tdelay p50\tp99\tmax\toffset lag max\tack age max\tlink down\tsamples", func(tw io.Writer) {
+			for _, rep := range r.Replication {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", rep.Replica,
+					FormatSeconds(rep.DelayP50Seconds), FormatSeconds(rep.DelayP99Seconds), FormatSeconds(rep.DelayMaxSeconds),
+					FormatBytes(rep.MaxOffsetLagBytes), FormatSeconds(rep.MaxAckAgeSeconds), FormatSeconds(rep.LinkDownSeconds), rep.HeartbeatSamples)
+			}
+		})
 	}
 	if len(r.Backends) > 0 {
 		fmt.Fprintln(w, "\nBackends")
-		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "  backend/server\trequests\tshare\texpected\tdown\tresponses")
-		for _, b := range r.Backends {
-			exp := "-"
-			if e := expectedShare(r.Backends, b); e > 0 {
-				exp = FormatPercent(e)
+		writeTable(w, "  backend/server\trequests\tshare\texpected\tdown\tresponses", func(tw io.Writer) {
+			for _, b := range r.Backends {
+				exp := "-"
+				if e := expectedShare(r.Backends, b); e > 0 {
+					exp = FormatPercent(e)
+				}
+				fmt.Fprintf(tw, "  %s/%s\t%d\t%s\t%s\t%s\t%s\n", b.Backend, b.Server, b.Requests,
+					FormatPercent(b.ShareRatio), exp, FormatSeconds(b.DownSeconds), joinCounts(b.Responses))
 			}
-			fmt.Fprintf(tw, "  %s/%s\t%d\t%s\t%s\t%s\t%s\n", b.Backend, b.Server, b.Requests,
-				FormatPercent(b.ShareRatio), exp, FormatSeconds(b.DownSeconds), joinCounts(b.Responses))
-		}
-		tw.Flush()
+		})
 	}
 	if len(r.Caches) > 0 {
 		fmt.Fprintln(w, "\nCaches")
-		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "  backend\tlookups\thits\thit ratio")
-		for _, c := range r.Caches {
-			fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", c.Backend, c.Lookups, c.Hits, FormatPercent(c.HitRatio))
-		}
-		tw.Flush()
+		writeTable(w, "  backend\tlookups\thits\thit ratio", func(tw io.Writer) {
+			for _, c := range r.Caches {
+				fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", c.Backend, c.Lookups, c.Hits, FormatPercent(c.HitRatio))
+			}
+		})
 	}
 	if len(r.Keyspace) > 0 {
 		fmt.Fprintln(w, "\nKeyspace")
-		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "  node\thits\tmisses\thit ratio")
-		for _, k := range r.Keyspace {
-			fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", k.Node, k.Hits, k.Misses, FormatPercent(k.HitRatio))
-		}
-		tw.Flush()
+		writeTable(w, "  node\thits\tmisses\thit ratio", func(tw io.Writer) {
+			for _, k := range r.Keyspace {
+				fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", k.Node, k.Hits, k.Misses, FormatPercent(k.HitRatio))
+			}
+		})
 	}
 	if r.Capacity != nil {
 		c := r.Capacity
@@ -116,13 +112,12 @@ func WriteText(w io.Writer, r *Result) error {
 			fmt.Fprint(w, ", timed out")
 		}
 		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "  rate\toutcome\tachieved\tp99\tsuccess")
-		for _, st := range c.Steps {
-			fmt.Fprintf(tw, "  %.1f\t%s\t%.1f\t%s\t%s\n", st.Rate, st.Outcome, st.Summary.Rate,
-				FormatSeconds(st.Summary.Latency.P99), FormatPercent(st.Summary.SuccessRatio))
-		}
-		tw.Flush()
+		writeTable(w, "  rate\toutcome\tachieved\tp99\tsuccess", func(tw io.Writer) {
+			for _, st := range c.Steps {
+				fmt.Fprintf(tw, "  %.1f\t%s\t%.1f\t%s\t%s\n", st.Rate, st.Outcome, st.Summary.Rate,
+					FormatSeconds(st.Summary.Latency.P99), FormatPercent(st.Summary.SuccessRatio))
+			}
+		})
 	}
 	if len(r.Events) > 0 {
 		fmt.Fprintln(w, "\nEvents")
@@ -134,6 +129,15 @@ func WriteText(w io.Writer, r *Result) error {
 		writeVerdictText(w, r.SLO)
 	}
 	return nil
+}
+
+// writeTable writes a tab-aligned table: the header line, then what rows
+// writes.
+func writeTable(w io.Writer, header string, rows func(tw io.Writer)) {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	rows(tw)
+	tw.Flush()
 }
 
 func writeVerdictText(w io.Writer, v *Verdict) {

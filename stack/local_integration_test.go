@@ -17,8 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duckbench/duckbench/spec"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/duckbench/duckbench/internal/testenv"
+	"github.com/duckbench/duckbench/spec"
 )
 
 // duckbenchBin is the duckbench binary built by TestMain: the apps run as
@@ -46,13 +48,7 @@ func TestMain(m *testing.M) {
 func requireBinaries(t *testing.T) {
 	t.Helper()
 	for _, b := range []string{"redis-server", "haproxy"} {
-		if _, err := exec.LookPath(b); err != nil {
-			msg := fmt.Sprintf("%s not on PATH (apt-get install %s): local driver integration test skipped", b, b)
-			if os.Getenv("DUCKBENCH_REQUIRE_ALL") == "1" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
+		testenv.RequireBinary(t, b, "")
 	}
 }
 

@@ -14,22 +14,32 @@ import (
 	"time"
 )
 
+// dialDeadline connects to address with the connection deadline set to
+// ctx's, or to 5s from now when ctx has none.
+func dialDeadline(ctx context.Context, network, address string) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(5 * time.Second)
+	}
+	conn.SetDeadline(dl)
+	return conn, nil
+}
+
 // redisDo sends one command to the Redis at addr (after AUTH when password
 // is set) and returns the reply as text. It is a minimal RESP2 client: the
 // driver only needs PING and INFO, and a fresh connection per call keeps
 // readiness polling free of pool state and client-library log noise.
 func redisDo(ctx context.Context, addr, password string, args ...string) (string, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := dialDeadline(ctx, "tcp", addr)
 	if err != nil {
 		return "", err
 	}
 	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	} else {
-		conn.SetDeadline(time.Now().Add(5 * time.Second))
-	}
 	w := bufio.NewWriter(conn)
 	r := bufio.NewReader(conn)
 	send := func(args ...string) (string, error) {
@@ -95,17 +105,11 @@ func infoField(info, field string) string {
 // haproxyCmd sends one Runtime API command over the unix socket and returns
 // the answer.
 func haproxyCmd(ctx context.Context, sock, cmd string) (string, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", sock)
+	conn, err := dialDeadline(ctx, "unix", sock)
 	if err != nil {
 		return "", err
 	}
 	defer conn.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(dl)
-	} else {
-		conn.SetDeadline(time.Now().Add(5 * time.Second))
-	}
 	if _, err := io.WriteString(conn, cmd+"\n"); err != nil {
 		return "", err
 	}

@@ -27,15 +27,7 @@ import (
 // The build cache makes every build after the first a quick link.
 func itBinary(t *testing.T) string {
 	t.Helper()
-	for _, b := range []string{"haproxy", "redis-server"} {
-		if _, err := exec.LookPath(b); err != nil {
-			msg := fmt.Sprintf("%s is not on PATH (apt-get install %s): integration test needs the real programs", b, b)
-			if os.Getenv("DUCKBENCH_REQUIRE_ALL") == "1" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
-	}
+	needBinaries(t)
 	bin := filepath.Join(itDir(t), "duckbench")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build duckbench: %v\n%s", err, out)
@@ -115,15 +107,6 @@ load:
   targets:
     - path: /
 `
-
-func writeSpec(t *testing.T, dir, name, body string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 func TestCapacityFindsKnownLimit(t *testing.T) {
 	dir := itDir(t)

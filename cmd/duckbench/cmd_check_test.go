@@ -22,14 +22,21 @@ haproxy:
   port: auto
 `
 
-func TestCheckRefusesBaselineOfAnotherSpec(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "other.yaml")
-	if err := os.WriteFile(p, []byte(otherSpec), 0o644); err != nil {
+// writeSpec writes body to dir/name and returns the path.
+func writeSpec(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+func TestCheckRefusesBaselineOfAnotherSpec(t *testing.T) {
+	p := writeSpec(t, t.TempDir(), "other.yaml", otherSpec)
 	// The fixture is a result of spec "seed": the check stops before any
 	// stack is started.
-	code, _, stderr := runCaptured(t, "check", p, "--baseline", fixturePath, "--run-dir", t.TempDir(), "--results", t.TempDir())
+	code, _, stderr := captureRun(t, "check", p, "--baseline", fixturePath, "--run-dir", t.TempDir(), "--results", t.TempDir())
 	if code != exitUsage {
 		t.Fatalf("check with a baseline of another spec: exit %d; want %d\n%s", code, exitUsage, stderr)
 	}
@@ -41,10 +48,7 @@ func TestCheckRefusesBaselineOfAnotherSpec(t *testing.T) {
 }
 
 func TestCheckBadUsage(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "other.yaml")
-	if err := os.WriteFile(p, []byte(otherSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p := writeSpec(t, t.TempDir(), "other.yaml", otherSpec)
 	tests := []struct {
 		name string
 		args []string
@@ -56,7 +60,7 @@ func TestCheckBadUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := runCaptured(t, tt.args...)
+			code, _, stderr := captureRun(t, tt.args...)
 			if code != exitUsage || !strings.Contains(stderr, tt.want) {
 				t.Errorf("duckbench %v: exit %d, stderr %q; want exit %d with %q", tt.args, code, stderr, exitUsage, tt.want)
 			}
@@ -84,10 +88,7 @@ func TestCheckThresholds(t *testing.T) {
 }
 
 func TestCapacityBadUsage(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "other.yaml")
-	if err := os.WriteFile(p, []byte(otherSpec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	p := writeSpec(t, t.TempDir(), "other.yaml", otherSpec)
 	tests := []struct {
 		name string
 		args []string
@@ -102,7 +103,7 @@ func TestCapacityBadUsage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"capacity", p, "--run-dir", t.TempDir(), "--results", t.TempDir()}, tt.args...)
-			code, _, stderr := runCaptured(t, args...)
+			code, _, stderr := captureRun(t, args...)
 			if code != exitUsage || !strings.Contains(stderr, tt.want) {
 				t.Errorf("duckbench %v: exit %d, stderr %q; want exit %d with %q", args, code, stderr, exitUsage, tt.want)
 			}

@@ -3,11 +3,12 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/duckbench/duckbench/internal/testenv"
 )
 
 // captureRun calls run(args) with stdout and stderr captured. It swaps
@@ -38,12 +39,7 @@ func captureRun(t *testing.T, args ...string) (code int, stdout, stderr string) 
 func needBinaries(t *testing.T) {
 	t.Helper()
 	for _, b := range []string{"haproxy", "redis-server"} {
-		if _, err := exec.LookPath(b); err != nil {
-			if os.Getenv("DUCKBENCH_REQUIRE_ALL") == "1" {
-				t.Fatalf("%s not on PATH (apt-get install haproxy redis-server)", b)
-			}
-			t.Skipf("%s not on PATH (apt-get install haproxy redis-server)", b)
-		}
+		testenv.RequireBinary(t, b, "")
 	}
 }
 

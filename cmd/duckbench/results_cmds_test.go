@@ -12,30 +12,6 @@ import (
 
 const fixturePath = "../../results/testdata/TestFixture.json"
 
-// runCaptured runs the CLI in-process with stdout and stderr captured. It
-// swaps os.Stdout/os.Stderr, so callers must not use t.Parallel.
-func runCaptured(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	dir := t.TempDir()
-	outF, err := os.Create(filepath.Join(dir, "stdout"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	errF, err := os.Create(filepath.Join(dir, "stderr"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	oldOut, oldErr := os.Stdout, os.Stderr
-	os.Stdout, os.Stderr = outF, errF
-	code = run(args)
-	os.Stdout, os.Stderr = oldOut, oldErr
-	outF.Close()
-	errF.Close()
-	o, _ := os.ReadFile(outF.Name())
-	e, _ := os.ReadFile(errF.Name())
-	return code, string(o), string(e)
-}
-
 // variant saves a copy of the fixture changed by f and returns its path.
 func variant(t *testing.T, f func(r *results.Result)) string {
 	t.Helper()
@@ -60,7 +36,7 @@ func slower(r *results.Result) {
 }
 
 func TestReportCmd(t *testing.T) {
-	code, out, errOut := runCaptured(t, "report", fixturePath)
+	code, out, errOut := captureRun(t, "report", fixturePath)
 	if code != exitOK {
 		t.Fatalf("report = exit %d; want 0\n%s", code, errOut)
 	}
@@ -71,7 +47,7 @@ func TestReportCmd(t *testing.T) {
 	}
 
 	html := filepath.Join(t.TempDir(), "report.html")
-	if code, _, errOut := runCaptured(t, "report", filepath.Dir(fixturePath)+"/TestFixture.json", "--html", html); code != exitOK {
+	if code, _, errOut := captureRun(t, "report", filepath.Dir(fixturePath)+"/TestFixture.json", "--html", html); code != exitOK {
 		t.Fatalf("report --html = exit %d\n%s", code, errOut)
 	}
 	data, err := os.ReadFile(html)
@@ -79,7 +55,7 @@ func TestReportCmd(t *testing.T) {
 		t.Errorf("report --html wrote %d bytes, err %v; want an HTML report with charts", len(data), err)
 	}
 
-	code, out, _ = runCaptured(t, "report", fixturePath, "--json")
+	code, out, _ = captureRun(t, "report", fixturePath, "--json")
 	var r results.Result
 	if code != exitOK || json.Unmarshal([]byte(out), &r) != nil || r.Spec.Name != "seed" {
 		t.Errorf("report --json = exit %d, spec %q; want 0 and the record", code, r.Spec.Name)
@@ -89,7 +65,7 @@ func TestReportCmd(t *testing.T) {
 func TestReportCmdBadInput(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "broken.json")
 	os.WriteFile(bad, []byte("{\"schema_version\": 1,\n\"id\": }"), 0o644)
-	code, _, errOut := runCaptured(t, "report", bad)
+	code, _, errOut := captureRun(t, "report", bad)
 	if code != exitUsage || !strings.Contains(errOut, "broken.json") || !strings.Contains(errOut, "line 2") {
 		t.Errorf("report broken.json = exit %d, stderr %q; want 2 naming the file and line", code, errOut)
 	}
@@ -116,7 +92,7 @@ func TestCompareCmd(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out, errOut := runCaptured(t, tt.args...)
+			code, out, errOut := captureRun(t, tt.args...)
 			if code != tt.code || !strings.Contains(out, tt.out) || !strings.Contains(errOut, tt.err) {
 				t.Errorf("%v = exit %d\nstdout %s\nstderr %s\nwant exit %d, stdout with %q, stderr with %q",
 					tt.args, code, out, errOut, tt.code, tt.out, tt.err)
@@ -126,7 +102,7 @@ func TestCompareCmd(t *testing.T) {
 }
 
 func TestCompareCmdJSON(t *testing.T) {
-	code, out, _ := runCaptured(t, "compare", fixturePath, variant(t, slower), "--json")
+	code, out, _ := captureRun(t, "compare", fixturePath, variant(t, slower), "--json")
 	var c results.Comparison
 	if err := json.Unmarshal([]byte(out), &c); err != nil {
 		t.Fatalf("compare --json output is not JSON: %v\n%s", err, out)
@@ -138,11 +114,11 @@ func TestCompareCmdJSON(t *testing.T) {
 
 func TestCompareCmdDifferentSpecs(t *testing.T) {
 	other := variant(t, func(r *results.Result) { r.Spec.Name = "other" })
-	code, _, errOut := runCaptured(t, "compare", fixturePath, other)
+	code, _, errOut := captureRun(t, "compare", fixturePath, other)
 	if code != exitUsage || !strings.Contains(errOut, `different specs: "seed"`) || !strings.Contains(errOut, "--force") {
 		t.Errorf("compare of different specs = exit %d, stderr %q; want 2 and a hint at --force", code, errOut)
 	}
-	code, out, _ := runCaptured(t, "compare", fixturePath, other, "--force")
+	code, out, _ := captureRun(t, "compare", fixturePath, other, "--force")
 	if code != exitOK || !strings.Contains(out, "different specs") {
 		t.Errorf("compare --force = exit %d; want 0 with a warning\n%s", code, out)
 	}
@@ -150,7 +126,7 @@ func TestCompareCmdDifferentSpecs(t *testing.T) {
 
 func TestBaselineCmd(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "baselines")
-	code, out, errOut := runCaptured(t, "baseline", fixturePath, "--dir", dir)
+	code, out, errOut := captureRun(t, "baseline", fixturePath, "--dir", dir)
 	if code != exitOK {
 		t.Fatalf("baseline = exit %d\n%s", code, errOut)
 	}
@@ -161,21 +137,21 @@ func TestBaselineCmd(t *testing.T) {
 	if _, err := results.Load(path); err != nil {
 		t.Errorf("baseline file does not load: %v", err)
 	}
-	if code, _, _ := runCaptured(t, "baseline", fixturePath, "--dir", dir, "--name", "seed-2cpu"); code != exitOK {
+	if code, _, _ := captureRun(t, "baseline", fixturePath, "--dir", dir, "--name", "seed-2cpu"); code != exitOK {
 		t.Errorf("baseline --name = exit %d", code)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "seed-2cpu.json")); err != nil {
 		t.Errorf("baseline --name: %v", err)
 	}
 	// The promoted baseline compares cleanly against its source.
-	if code, _, errOut := runCaptured(t, "compare", path, fixturePath); code != exitOK {
+	if code, _, errOut := captureRun(t, "compare", path, fixturePath); code != exitOK {
 		t.Errorf("compare baseline source = exit %d\n%s", code, errOut)
 	}
 	for _, bad := range [][]string{
 		{"baseline", fixturePath, "--dir", dir, "--name", "../escape"},
 		{"baseline", "missing.json", "--dir", dir},
 	} {
-		if code, _, _ := runCaptured(t, bad...); code != exitUsage {
+		if code, _, _ := captureRun(t, bad...); code != exitUsage {
 			t.Errorf("%v = exit %d; want 2", bad, code)
 		}
 	}

@@ -4,21 +4,19 @@ package testimages
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/duckbench/duckbench/internal/testenv"
 )
 
 func TestBuild(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := Available(ctx); err != nil {
-		if os.Getenv("DUCKBENCH_REQUIRE_ALL") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
+		testenv.Unavailable(t, err.Error())
 	}
 	imgs, err := Build(ctx)
 	if err != nil {

@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/prometheus/common/expfmt"
+
+	"github.com/duckbench/duckbench/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -157,37 +158,21 @@ var exported = []string{
 	"duckbench_haproxy_backend_cache_hits_total", "duckbench_haproxy_backend_cache_hit_ratio", "duckbench_probe_success",
 }
 
-func compareGolden(t *testing.T, c *Collector) {
+// collectGolden compares what c collects with testdata/haproxyprobe-<test>.prom.
+func collectGolden(t *testing.T, c *Collector) {
 	t.Helper()
-	golden := filepath.Join("..", "testdata", "haproxyprobe-"+t.Name()+".prom")
-	if *update {
-		b, err := testutil.CollectAndFormat(c, expfmt.TypeTextPlain, exported...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f, err := os.Open(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := testutil.CollectAndCompare(c, f, exported...); err != nil {
-		t.Errorf("CollectAndCompare(%s): %v", golden, err)
-	}
+	testenv.CollectGolden(t, c, filepath.Join("..", "testdata", "haproxyprobe-"+t.Name()+".prom"), *update, exported...)
 }
 
 func TestCollector(t *testing.T) {
 	sock := serveSocket(t, readFixture(t, statFixture))
-	compareGolden(t, NewCollector(NewClient(sock), time.Second))
+	collectGolden(t, NewCollector(NewClient(sock), time.Second))
 }
 
 // A dead socket gives probe_success 0 and nothing else, not an error.
 func TestCollectorDown(t *testing.T) {
 	c := NewCollector(NewClient(filepath.Join(t.TempDir(), "none.sock")), time.Second)
-	compareGolden(t, c)
+	collectGolden(t, c)
 	if n := testutil.CollectAndCount(c); n != 2 {
 		t.Errorf("CollectAndCount = %d; want 2 (success, duration)", n)
 	}

@@ -12,8 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/prometheus/common/expfmt"
+	"github.com/duckbench/duckbench/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -193,24 +192,7 @@ func TestCollector(t *testing.T) {
 	r1 := NewNode("redis-replica-1", RoleReplica, fakeRedis(t, readFixture(t, replicaFixture)), "")
 	r2 := NewNode("redis-replica-2", RoleReplica, deadAddr(t), "")
 	c := NewCollector(master, []*Node{r1, r2}, nil, time.Second)
-	golden := filepath.Join("..", "testdata", "redisprobe-"+t.Name()+".prom")
-	if *update {
-		b, err := testutil.CollectAndFormat(c, expfmt.TypeTextPlain, exported...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f, err := os.Open(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := testutil.CollectAndCompare(c, f, exported...); err != nil {
-		t.Errorf("CollectAndCompare(%s): %v", golden, err)
-	}
+	testenv.CollectGolden(t, c, filepath.Join("..", "testdata", "redisprobe-"+t.Name()+".prom"), *update, exported...)
 }
 
 // Containers announce their inner address (172.x:6379 for all of them);
