@@ -93,7 +93,7 @@ func WriteText(w io.Writer, r *Result) error {
 		fmt.Fprintln(w, "\nCaches")
 		writeTable(w, "  backend\tlookups\thits\thit ratio", func(tw io.Writer) {
 			for _, c := range r.Caches {
-				fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", c.Backend, c.Lookups, c.Hits, FormatPercent(c.HitRatio))
+				fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", c.Backend, c.Lookups, c.Hits, ratioOrDash(c.HitRatio, c.Lookups))
 			}
 		})
 	}
@@ -101,7 +101,7 @@ func WriteText(w io.Writer, r *Result) error {
 		fmt.Fprintln(w, "\nKeyspace")
 		writeTable(w, "  node\thits\tmisses\thit ratio", func(tw io.Writer) {
 			for _, k := range r.Keyspace {
-				fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", k.Node, k.Hits, k.Misses, FormatPercent(k.HitRatio))
+				fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\n", k.Node, k.Hits, k.Misses, ratioOrDash(k.HitRatio, k.Hits+k.Misses))
 			}
 		})
 	}
@@ -268,4 +268,13 @@ func FormatBytes(n int64) string {
 		}
 	}
 	return sign + sig3(v/unit) + "PiB"
+}
+
+// ratioOrDash is FormatPercent(ratio), or "-" when there was nothing to
+// divide by (a node nobody read from has no hit ratio, not 0 %).
+func ratioOrDash(ratio float64, denominator uint64) string {
+	if denominator == 0 {
+		return "-"
+	}
+	return FormatPercent(ratio)
 }

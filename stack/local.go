@@ -370,6 +370,11 @@ func (l *Local) prepare() (*State, error) {
 		if i == 0 {
 			role, health = "master", healthRedisMaster
 		}
+		// Every up starts from an empty data set: an RDB or AOF left by the
+		// previous run would warm the caches and skew the comparison.
+		if err := os.RemoveAll(t.RedisDir(n.Name)); err != nil {
+			return nil, fmt.Errorf("clear redis dir: %w", err)
+		}
 		if err := os.MkdirAll(t.RedisDir(n.Name), 0o700); err != nil {
 			return nil, fmt.Errorf("create redis dir: %w", err)
 		}
