@@ -252,8 +252,9 @@ func TestHAProxyShareAndCache(t *testing.T) {
 duckbench_haproxy_server_share_ratio{backend="apps",server="app1"} 0.75
 duckbench_haproxy_server_share_ratio{backend="apps",server="app2"} 0.25
 duckbench_haproxy_server_share_ratio{backend="cached",server="app1"} 1
-# HELP duckbench_haproxy_backend_cache_hit_ratio cache_hits / cache_lookups since HAProxy started; absent before the first lookup.
+# HELP duckbench_haproxy_backend_cache_hit_ratio cache_hits / cache_lookups since HAProxy started; NaN (0/0) before the first lookup or without a cache.
 # TYPE duckbench_haproxy_backend_cache_hit_ratio gauge
+duckbench_haproxy_backend_cache_hit_ratio{backend="apps"} NaN
 duckbench_haproxy_backend_cache_hit_ratio{backend="cached"} 0.75
 `
 	if err := testutil.CollectAndCompare(hc, strings.NewReader(want),

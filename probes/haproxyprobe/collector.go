@@ -2,6 +2,7 @@ package haproxyprobe
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,7 +28,7 @@ var (
 	descHits = prometheus.NewDesc("duckbench_haproxy_backend_cache_hits_total",
 		"Cache hits of the backend.", []string{"backend"}, nil)
 	descHitRatio = prometheus.NewDesc("duckbench_haproxy_backend_cache_hit_ratio",
-		"cache_hits / cache_lookups since HAProxy started; absent before the first lookup.", []string{"backend"}, nil)
+		"cache_hits / cache_lookups since HAProxy started; NaN (0/0) before the first lookup or without a cache.", []string{"backend"}, nil)
 	descSuccess = prometheus.NewDesc("duckbench_probe_success",
 		"1 when every source of the probe answered.", nil, prometheus.Labels{"probe": ProbeName})
 	descDuration = prometheus.NewDesc("duckbench_probe_duration_seconds",
@@ -148,9 +149,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, b := range s.Backends {
 		counter(descLookups, b.CacheLookups, b.Backend)
 		counter(descHits, b.CacheHits, b.Backend)
+		hr := math.NaN() // 0/0, as PromQL would give: no lookup yet, or no cache
 		if b.CacheLookups > 0 {
-			gauge(descHitRatio, float64(b.CacheHits)/float64(b.CacheLookups), b.Backend)
+			hr = float64(b.CacheHits) / float64(b.CacheLookups)
 		}
+		gauge(descHitRatio, hr, b.Backend)
 	}
 	ok := 0.0
 	if s.Err == nil {

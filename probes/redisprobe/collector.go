@@ -2,6 +2,7 @@ package redisprobe
 
 import (
 	"context"
+	"math"
 	"net"
 	"sync"
 	"time"
@@ -35,7 +36,7 @@ var (
 	descMisses = prometheus.NewDesc("duckbench_redis_keyspace_misses_total",
 		"Keyspace misses (INFO stats), without duckbench's own heartbeat reads.", []string{"node"}, nil)
 	descRatio = prometheus.NewDesc("duckbench_redis_keyspace_hit_ratio",
-		"hits / (hits + misses) since the node started; absent before the first lookup.", []string{"node"}, nil)
+		"hits / (hits + misses) since the node started; NaN (0/0) before the first lookup.", []string{"node"}, nil)
 	descSuccess = prometheus.NewDesc("duckbench_probe_success",
 		"1 when every source of the probe answered.", nil, prometheus.Labels{"probe": ProbeName})
 	descDuration = prometheus.NewDesc("duckbench_probe_duration_seconds",
@@ -252,9 +253,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		hits, misses := c.keyspace(n)
 		ch <- prometheus.MustNewConstMetric(descHits, prometheus.CounterValue, float64(hits), n.Node.Name)
 		ch <- prometheus.MustNewConstMetric(descMisses, prometheus.CounterValue, float64(misses), n.Node.Name)
-		if hits+misses > 0 {
-			gauge(descRatio, float64(hits)/float64(hits+misses), n.Node.Name)
-		}
+		gauge(descRatio, ratio(hits, hits+misses), n.Node.Name)
 	}
 	for _, r := range snap.Replicas {
 		gauge(descLinkUp, b2f(r.LinkUp), r.Replica)
@@ -319,4 +318,13 @@ func (c *Collector) KeyspaceCounts(n NodeResult) (hits, misses uint64) {
 		return 0, 0
 	}
 	return c.keyspace(n)
+}
+
+// ratio is num/den, NaN for 0/0 as PromQL would give: the ratio is
+// undefined until the first lookup, which 0 would misstate.
+func ratio(num, den uint64) float64 {
+	if den == 0 {
+		return math.NaN()
+	}
+	return float64(num) / float64(den)
 }
