@@ -73,6 +73,10 @@ func LocalPrometheus(log io.Writer) func(ctx context.Context, ep stack.Endpoints
 				<-exited
 			}
 			logf.Close()
+			if log != nil {
+				fmt.Fprintf(log, "prometheus stopped; examine the run later with:\n  prometheus --config.file=%s --storage.tsdb.path=%s --web.listen-address=127.0.0.1:9090\n",
+					cfg, filepath.Join(dir, "data"))
+			}
 		}
 		if err := waitReady(ctx, "http://"+listen+"/-/ready", exited); err != nil {
 			stop()
