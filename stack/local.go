@@ -207,12 +207,12 @@ func (l *Local) sweepUnrecorded(ctx context.Context, known []ServiceState) []err
 		if err != nil || seen[pid] {
 			continue
 		}
-		env, err := os.ReadFile(filepath.Join(procRoot, e.Name(), "environ"))
-		if err != nil || !hasEnvEntry(env, marker) {
-			continue
-		}
 		p, err := identify(pid)
 		if err != nil {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join(procRoot, e.Name(), "environ"))
+		if (err != nil || !hasEnvEntry(env, marker)) && !l.redisOfRun(pid, p) {
 			continue
 		}
 		if st, err := readProcStat(pid); err != nil || st.pgrp != pid {
@@ -224,6 +224,37 @@ func (l *Local) sweepUnrecorded(ctx context.Context, known []ServiceState) []err
 		}
 	}
 	return errs
+}
+
+// redisOfRun reports whether pid is a redis-server working in one of this
+// run's Redis directories. redis-server overwrites its environment with its
+// process title, so the run-dir marker cannot be read back from it; its
+// working directory (redis.conf's dir) names the run instead.
+func (l *Local) redisOfRun(pid int, p Proc) bool {
+	if !isRedisServer(p.Exe) {
+		return false
+	}
+	cwd, err := os.Readlink(filepath.Join(procRoot, strconv.Itoa(pid), "cwd"))
+	if err != nil {
+		return false
+	}
+	cwd = strings.TrimSuffix(cwd, " (deleted)")
+	return strings.HasPrefix(cwd, filepath.Join(l.runDir, "redis-"))
+}
+
+// isRedisServer reports whether exe is the redis-server on PATH. Debian's
+// redis-server is a link to redis-check-rdb, which /proc/<pid>/exe names.
+func isRedisServer(exe string) bool {
+	exe = strings.TrimSuffix(exe, " (deleted)")
+	if filepath.Base(exe) == "redis-server" {
+		return true
+	}
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return false
+	}
+	real, err := filepath.EvalSymlinks(bin)
+	return err == nil && real == exe
 }
 
 // Up starts master, replicas (waiting for their link), apps (waiting for
@@ -740,6 +771,11 @@ func (l *Local) Down(ctx context.Context) error {
 func (l *Local) down(ctx context.Context) error {
 	st, err := ReadState(l.runDir)
 	if errors.Is(err, ErrNotUp) {
+		// A duckbench killed before its first state write can still have
+		// left a child behind: sweep for the run's marker anyway.
+		if errs := l.sweepUnrecorded(ctx, nil); len(errs) > 0 {
+			return fmt.Errorf("down %q: %w", l.spec.Name, errors.Join(errs...))
+		}
 		l.logf("nothing to stop: no state in %s", l.runDir)
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -326,8 +327,10 @@ func TestLocalDownAfterKill9(t *testing.T) {
 	}
 }
 
-// assertNoProcessUnder scans /proc for any process whose command line names
-// the run dir (the configs live there): nothing may be left, recorded or not.
+// assertNoProcessUnder scans /proc for any process whose command line or
+// working directory names the run dir (the configs and Redis dirs live
+// there; redis-server rewrites its command line into a title, so the cwd
+// is what names it): nothing may be left, recorded or not.
 func assertNoProcessUnder(t *testing.T, dir string) {
 	t.Helper()
 	entries, _ := os.ReadDir("/proc")
@@ -337,7 +340,8 @@ func assertNoProcessUnder(t *testing.T, dir string) {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !containsBytes(b, dir) {
+		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		if err != nil || (!containsBytes(b, dir) && !strings.HasPrefix(cwd, dir)) {
 			continue
 		}
 		if st, err := readProcStat(pid); err == nil && st.state != 'Z' && st.state != 'X' {
@@ -377,4 +381,58 @@ func TestLocalUpTime(t *testing.T) {
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	t.Logf("up to healthy (local, seed-like, 5 runs): median %v, min %v, max %v, all %v", ds[2], ds[0], ds[4], ds)
+}
+
+// TestDownSweepsUnrecordedRedis: redis-server overwrites its environment
+// with its process title, so the run-dir marker cannot be read back from
+// it. Down must still find a redis-server of the run that no state file
+// names (a kill -9 of duckbench between its start and its record) by its
+// working directory, and stop it.
+func TestDownSweepsUnrecordedRedis(t *testing.T) {
+	bin := testenv.RequireBinary(t, "redis-server", "")
+	dir := runDir(t)
+	rdir := filepath.Join(dir, "redis-orphan")
+	if err := os.MkdirAll(rdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	port := testenv.FreePort(t)
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", rdir, "--save", "")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Env = append(os.Environ(), runDirEnv+"="+mustAbs(t, dir))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	// Wait until redis has taken its title (and so its env) and its dir.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		cwd, _ := os.Readlink(filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "cwd"))
+		env, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "environ"))
+		if cwd == rdir && !strings.Contains(string(env), runDirEnv) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server did not chdir to %s / rewrite its environment (cwd %q)", rdir, cwd)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := newLocal(t, loadSeed(t), dir).Down(context.Background()); err != nil {
+		t.Fatalf("Down() = %v", err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Down() left the unrecorded redis-server (pid %d) running", cmd.Process.Pid)
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
