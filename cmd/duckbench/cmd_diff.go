@@ -134,20 +134,9 @@ func renderAll(s *spec.Spec) (*rendered, error) {
 
 func noAutoPorts(s *spec.Spec) error {
 	var auto []string
-	if s.HAProxy.Port.IsAuto() {
-		auto = append(auto, "haproxy.port")
-	}
-	if s.Redis.Master.Port.IsAuto() {
-		auto = append(auto, "redis.master.port")
-	}
-	for i, r := range s.Redis.Replicas {
-		if r.Port.IsAuto() {
-			auto = append(auto, fmt.Sprintf("redis.replicas[%d].port", i))
-		}
-	}
-	for i, a := range s.Apps {
-		if a.Port.IsAuto() {
-			auto = append(auto, fmt.Sprintf("apps[%d].port", i))
+	for _, l := range s.Listeners() {
+		if l.Port.IsAuto() {
+			auto = append(auto, l.Path)
 		}
 	}
 	if len(auto) > 0 {
