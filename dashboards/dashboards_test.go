@@ -90,7 +90,7 @@ func TestQueriesParse(t *testing.T) {
 	}
 	used := map[string]bool{}
 	for _, q := range qs {
-		metrics, err := MetricsOf(q.Expr)
+		metrics, err := metricsOf(q.Expr)
 		if err != nil {
 			t.Errorf("%s / %s / %s: %v", q.Dashboard, q.Panel, q.RefID, err)
 			continue
@@ -129,9 +129,9 @@ func TestUnknownMetricFails(t *testing.T) {
 		{expr: `rate(x[$unknown_var])`, wantErr: true},
 	}
 	for _, tt := range tests {
-		metrics, err := MetricsOf(tt.expr)
+		metrics, err := metricsOf(tt.expr)
 		if (err != nil) != tt.wantErr {
-			t.Errorf("MetricsOf(%q) error = %v; wantErr %v", tt.expr, err, tt.wantErr)
+			t.Errorf("metricsOf(%q) error = %v; wantErr %v", tt.expr, err, tt.wantErr)
 			continue
 		}
 		var unknown []string
@@ -173,7 +173,7 @@ func TestRulesParse(t *testing.T) {
 					t.Errorf("alert %s: needs a severity label and a summary", r.Alert)
 				}
 			}
-			metrics, err := MetricsOf(r.Expr)
+			metrics, err := metricsOf(r.Expr)
 			if err != nil {
 				t.Errorf("rule %s%s: %v", r.Record, r.Alert, err)
 				continue

@@ -224,7 +224,7 @@ func nativeMetricsUsed(t *testing.T) []string {
 		}
 	}
 	for _, e := range exprs {
-		ms, err := MetricsOf(e)
+		ms, err := metricsOf(e)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,7 +345,7 @@ func TestPrometheusScrapesHAProxy(t *testing.T) {
 
 	var native []Query
 	for _, q := range Queries() {
-		ms, err := MetricsOf(q.Expr)
+		ms, err := metricsOf(q.Expr)
 		if err != nil {
 			t.Fatal(err)
 		}

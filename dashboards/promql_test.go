@@ -8,11 +8,11 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
-// MetricsOf parses expr (template variables expanded with DefaultVars) with
+// metricsOf parses expr (template variables expanded with DefaultVars) with
 // Prometheus' parser and returns the metric names it selects, sorted. A
 // selector without a fixed metric name (e.g. {__name__=~"..."}) is an error:
 // nothing could check that such a query selects a known metric.
-func MetricsOf(expr string) ([]string, error) {
+func metricsOf(expr string) ([]string, error) {
 	expanded, err := Expand(expr, nil)
 	if err != nil {
 		return nil, err
