@@ -264,18 +264,14 @@ func Endpoints(s *spec.Spec, project, runDir string) stack.Endpoints {
 		RunDir:  runDir,
 		HAProxy: stack.HAProxyEndpoint{
 			URL:   "http://" + loop(int(s.HAProxy.Port)),
-			Stats: loop(portOr(s.HAProxy.StatsSocket.Port, defaultStatsPort)),
+			Stats: loop(portOr(s.HAProxy.StatsSocket.Port, spec.DefaultStatsPort)),
 		},
 	}
 	if !s.HAProxy.Prometheus.Disabled {
-		ep.HAProxy.Prometheus = "http://" + loop(portOr(s.HAProxy.Prometheus.Port, defaultPromPort)) + "/metrics"
+		ep.HAProxy.Prometheus = "http://" + loop(portOr(s.HAProxy.Prometheus.Port, spec.DefaultPromPort)) + "/metrics"
 	}
-	for _, n := range nodes(s) {
-		role := "replica"
-		if n.master {
-			role = "master"
-		}
-		ep.Redis = append(ep.Redis, stack.RedisEndpoint{Name: n.Name, Role: role, Addr: loop(int(n.Port))})
+	for _, n := range s.Redis.Nodes() {
+		ep.Redis = append(ep.Redis, stack.RedisEndpoint{Name: n.Name, Role: n.Role, Addr: loop(int(n.Port))})
 	}
 	for _, a := range s.Apps {
 		ep.Apps = append(ep.Apps, stack.AppEndpoint{Name: a.Name, URL: "http://" + loop(int(a.Port))})
@@ -285,7 +281,7 @@ func Endpoints(s *spec.Spec, project, runDir string) stack.Endpoints {
 
 func kinds(s *spec.Spec) map[string]string {
 	k := map[string]string{HAProxyService: "haproxy"}
-	for _, n := range nodes(s) {
+	for _, n := range s.Redis.Nodes() {
 		k[n.Name] = "redis"
 	}
 	for _, a := range s.Apps {
@@ -299,13 +295,13 @@ func kinds(s *spec.Spec) map[string]string {
 // ports get their defaults.
 func ResolvePorts(s *spec.Spec) error {
 	if s.HAProxy.StatsSocket.Port == 0 {
-		s.HAProxy.StatsSocket.Port = defaultStatsPort
+		s.HAProxy.StatsSocket.Port = spec.DefaultStatsPort
 	}
 	if !s.HAProxy.Prometheus.Disabled && s.HAProxy.Prometheus.Port == 0 {
-		s.HAProxy.Prometheus.Port = defaultPromPort
+		s.HAProxy.Prometheus.Port = spec.DefaultPromPort
 	}
 	if s.HAProxy.StatsPage.Enabled && s.HAProxy.StatsPage.Port == 0 {
-		s.HAProxy.StatsPage.Port = defaultPagePort
+		s.HAProxy.StatsPage.Port = spec.DefaultStatsPagePort
 	}
 	taken := map[int]bool{}
 	for _, l := range s.Listeners() {
@@ -684,7 +680,7 @@ func removeByLabel(ctx context.Context, project string) error {
 // Fault applies action to service's container: kill (docker kill), stop
 // and pause (docker pause: the cgroup freezer, like SIGSTOP), cont and
 // unpause (docker unpause), restart (docker restart, or start after kill).
-func (d *Driver) Fault(ctx context.Context, service, action string) error {
+func (d *Driver) Fault(ctx context.Context, service string, action spec.FaultAction) error {
 	st, err := d.readState()
 	if err != nil {
 		return err
@@ -707,13 +703,13 @@ func (d *Driver) Fault(ctx context.Context, service, action string) error {
 	}
 	var args []string
 	switch action {
-	case "kill":
+	case spec.FaultKill:
 		args = []string{"kill", c.ID}
-	case "stop", "pause":
+	case spec.FaultStop, spec.FaultPause:
 		args = []string{"pause", c.ID}
-	case "cont", "unpause":
+	case spec.FaultCont, "unpause":
 		args = []string{"unpause", c.ID}
-	case "restart":
+	case spec.FaultRestart:
 		if c.State.Paused {
 			if out, err := exec.CommandContext(ctx, "docker", "unpause", c.ID).CombinedOutput(); err != nil {
 				return fmt.Errorf("fault restart %q: unpause: %w: %s", service, err, tail(string(out), 3))

@@ -201,7 +201,10 @@ func checkStack(t *testing.T, ctx context.Context, d stack.Driver, ep stack.Endp
 	}
 
 	// Faults: pause and resume a replica, kill and restart an app.
-	for _, f := range []struct{ svc, action string }{{"redis-replica-1", "stop"}, {"redis-replica-1", "cont"}, {"app2", "kill"}, {"app2", "restart"}} {
+	for _, f := range []struct {
+		svc    string
+		action spec.FaultAction
+	}{{"redis-replica-1", "stop"}, {"redis-replica-1", "cont"}, {"app2", "kill"}, {"app2", "restart"}} {
 		if err := d.Fault(ctx, f.svc, f.action); err != nil {
 			t.Errorf("Fault(%s, %s) = %v", f.svc, f.action, err)
 		}

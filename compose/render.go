@@ -15,16 +15,10 @@ import (
 	"github.com/duckbench/duckbench/spec"
 )
 
-// Image and path defaults. The paths are those of the official images, so
-// the rendered compose.yaml works with them unchanged.
+// Paths in the containers. They are those of the official images, so the
+// rendered compose.yaml works with them unchanged. (Image and port defaults
+// are the spec's: spec.DefaultRedisImage, spec.DefaultStatsPort, ….)
 const (
-	DefaultRedisImage   = "redis:7.0"
-	DefaultHAProxyImage = "haproxy:2.6"
-	// builtinImageNominal is the spec's nominal default for a builtin app's
-	// image. No such image is published; a builtin app runs the mounted
-	// duckbench binary in the Redis image instead.
-	builtinImageNominal = "duckbench:latest"
-
 	RedisConfPath   = "/usr/local/etc/redis/redis.conf"
 	HAProxyConfPath = "/usr/local/etc/haproxy/haproxy.cfg"
 	// BinaryPath is where the duckbench binary is mounted in containers
@@ -36,10 +30,6 @@ const (
 	NetworkName = "duckbench"
 	// HAProxyService is the HAProxy service name.
 	HAProxyService = "haproxy"
-
-	defaultStatsPort = 9999
-	defaultPromPort  = 8405
-	defaultPagePort  = 8404
 )
 
 // Health check timing for every service: frequent enough that a stack is
@@ -84,27 +74,6 @@ func Render(s *spec.Spec, o RenderOptions) ([]byte, error) {
 	return marshal(p)
 }
 
-// node is one Redis node with its role.
-type node struct {
-	spec.RedisNode
-	master bool
-}
-
-func nodes(s *spec.Spec) []node {
-	m := s.Redis.Master
-	if m.Name == "" {
-		m.Name = "redis-master"
-	}
-	out := []node{{m, true}}
-	for i, r := range s.Redis.Replicas {
-		if r.Name == "" {
-			r.Name = fmt.Sprintf("redis-replica-%d", i+1)
-		}
-		out = append(out, node{r, false})
-	}
-	return out
-}
-
 func or[T comparable](v, def T) T {
 	var zero T
 	if v == zero {
@@ -123,10 +92,10 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 		Services: types.Services{},
 		Networks: types.Networks{NetworkName: types.NetworkConfig{}},
 	}
-	redisImage := or(s.Redis.Image, DefaultRedisImage)
+	redisImage := or(s.Redis.Image, spec.DefaultRedisImage)
 	pwEnv := s.Redis.PasswordEnv
 
-	ns := nodes(s)
+	ns := s.Redis.Nodes()
 	master := ns[0]
 	var replicaNames []string
 	for _, n := range ns {
@@ -138,11 +107,11 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 		svc.Entrypoint = redisEntrypoint(pwEnv)
 		svc.Volumes = []types.ServiceVolumeConfig{bindRO("./"+RedisConfFile(n.Name), RedisConfPath)}
 		svc.Ports = []types.ServicePortConfig{publish(port)}
-		svc.HealthCheck = health(redisHealth(port, pwEnv, n.master))
+		svc.HealthCheck = health(redisHealth(port, pwEnv, n.Master()))
 		if pwEnv != "" {
 			svc.Environment = passthrough(pwEnv)
 		}
-		if !n.master {
+		if !n.Master() {
 			svc.DependsOn = healthyDeps(master.Name)
 			replicaNames = append(replicaNames, n.Name)
 		}
@@ -164,7 +133,9 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 				return nil, fmt.Errorf("render compose: app %q: builtin app needs the duckbench binary path", a.Name)
 			}
 			img := a.Image
-			if img == "" || img == builtinImageNominal {
+			// No duckbench image is published: a builtin app left at the
+			// spec's nominal image runs the mounted binary in the Redis image.
+			if img == "" || img == spec.DefaultAppImage {
 				img = redisImage
 			}
 			svc = baseService(a.Name, img)
@@ -206,7 +177,7 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := baseService(HAProxyService, or(s.HAProxy.Image, DefaultHAProxyImage))
+	h := baseService(HAProxyService, or(s.HAProxy.Image, spec.DefaultHAProxyImage))
 	h.Entrypoint = types.ShellCommand{"haproxy", "-W", "-db", "-f", HAProxyConfPath}
 	h.Volumes = []types.ServiceVolumeConfig{bindRO("./haproxy.cfg", HAProxyConfPath)}
 	ports := []types.ServicePortConfig{publish(hp)}
@@ -239,12 +210,12 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 // haproxyExtraPorts lists HAProxy's published ports besides the frontend:
 // the Runtime API (TCP in a container), the exporter and the stats page.
 func haproxyExtraPorts(s *spec.Spec) []int {
-	out := []int{portOr(s.HAProxy.StatsSocket.Port, defaultStatsPort)}
+	out := []int{portOr(s.HAProxy.StatsSocket.Port, spec.DefaultStatsPort)}
 	if !s.HAProxy.Prometheus.Disabled {
-		out = append(out, portOr(s.HAProxy.Prometheus.Port, defaultPromPort))
+		out = append(out, portOr(s.HAProxy.Prometheus.Port, spec.DefaultPromPort))
 	}
 	if s.HAProxy.StatsPage.Enabled {
-		out = append(out, portOr(s.HAProxy.StatsPage.Port, defaultPagePort))
+		out = append(out, portOr(s.HAProxy.StatsPage.Port, spec.DefaultStatsPagePort))
 	}
 	return out
 }
@@ -262,7 +233,7 @@ func appHealthPath(s *spec.Spec) string {
 			return b.HealthCheck.Path
 		}
 	}
-	return "/healthz"
+	return spec.DefaultHealthPath
 }
 
 func hostPort(what string, p spec.Port) (int, error) {
@@ -345,13 +316,13 @@ func redisHealth(port int, pwEnv string, master bool) types.HealthCheckTest {
 
 // builtinAppCommand is the reference app's command line in its container:
 // Redis nodes are reached by service name on the project network.
-func builtinAppCommand(s *spec.Spec, a spec.App, port int, master node) types.ShellCommand {
+func builtinAppCommand(s *spec.Spec, a spec.App, port int, master spec.Node) types.ShellCommand {
 	cmd := types.ShellCommand{BinaryPath, "app",
 		"--name", a.Name,
 		"--listen", fmt.Sprintf("0.0.0.0:%d", port),
 		"--redis-master", fmt.Sprintf("%s:%d", master.Name, master.Port),
 	}
-	for _, n := range nodes(s)[1:] {
+	for _, n := range s.Redis.Replicas {
 		cmd = append(cmd, "--redis-replica", fmt.Sprintf("%s:%d", n.Name, n.Port))
 	}
 	if a.OriginCost > 0 {

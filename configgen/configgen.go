@@ -193,20 +193,20 @@ func Render(s *spec.Spec, t Target) (*Files, error) {
 		Names:   []string{HAProxyFile},
 	}
 	files := map[string]string{}
-	for _, n := range redisNodes(s) {
-		if _, dup := f.Redis[n.node.Name]; dup {
-			return nil, fmt.Errorf("render: duplicate redis node name %q", n.node.Name)
+	for _, n := range s.Redis.Nodes() {
+		if _, dup := f.Redis[n.Name]; dup {
+			return nil, fmt.Errorf("render: duplicate redis node name %q", n.Name)
 		}
-		if other, dup := files[RedisFile(n.node.Name)]; dup {
-			return nil, fmt.Errorf("render: redis nodes %q and %q would both write %s: rename one", other, n.node.Name, RedisFile(n.node.Name))
+		if other, dup := files[RedisFile(n.Name)]; dup {
+			return nil, fmt.Errorf("render: redis nodes %q and %q would both write %s: rename one", other, n.Name, RedisFile(n.Name))
 		}
-		files[RedisFile(n.node.Name)] = n.node.Name
+		files[RedisFile(n.Name)] = n.Name
 		rc, err := buildRedis(s, t, n)
 		if err != nil {
-			return nil, fmt.Errorf("render %s: %w", RedisFile(n.node.Name), err)
+			return nil, fmt.Errorf("render %s: %w", RedisFile(n.Name), err)
 		}
-		f.Redis[n.node.Name] = rc.render(hdr)
-		f.Names = append(f.Names, RedisFile(n.node.Name))
+		f.Redis[n.Name] = rc.render(hdr)
+		f.Names = append(f.Names, RedisFile(n.Name))
 	}
 	return f, nil
 }

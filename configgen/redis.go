@@ -27,22 +27,6 @@ type redisConfig struct {
 	Extra            []string
 }
 
-// redisNode is one node with its role and its place in the spec.
-type redisNode struct {
-	node    spec.RedisNode
-	path    string // field path, e.g. redis.replicas[0]
-	replica bool
-}
-
-// redisNodes lists the master, then the replicas, in spec order.
-func redisNodes(s *spec.Spec) []redisNode {
-	out := []redisNode{{node: s.Redis.Master, path: "redis.master"}}
-	for i, r := range s.Redis.Replicas {
-		out = append(out, redisNode{node: r, path: fmt.Sprintf("redis.replicas[%d]", i), replica: true})
-	}
-	return out
-}
-
 // merged returns the node's settings over the spec's redis defaults.
 func merged(d, n spec.RedisSettings) spec.RedisSettings {
 	m := d
@@ -68,23 +52,23 @@ func merged(d, n spec.RedisSettings) spec.RedisSettings {
 	return m
 }
 
-func buildRedis(s *spec.Spec, t Target, n redisNode) (*redisConfig, error) {
-	name := n.node.Name
+func buildRedis(s *spec.Spec, t Target, n spec.Node) (*redisConfig, error) {
+	name := n.Name
 	if name == "" || strings.ContainsAny(name, "/\\ \t\r\n") || name == "." || name == ".." {
-		return nil, fmt.Errorf("%s.name: must be a plain name (got %q)", n.path, name)
+		return nil, fmt.Errorf("%s.name: must be a plain name (got %q)", n.Path, name)
 	}
-	st := merged(s.Redis.Defaults, n.node.RedisSettings)
-	if err := checkRaw(n.path+".extra", st.Extra); err != nil {
+	st := merged(s.Redis.Defaults, n.RedisSettings)
+	if err := checkRaw(n.Path+".extra", st.Extra); err != nil {
 		return nil, err
 	}
 	if st.Save != nil && strings.ContainsAny(*st.Save, "\"'\\\r\n") {
-		return nil, fmt.Errorf("%s.save: must be pairs of numbers like \"3600 1 300 100\" (got %q)", n.path, *st.Save)
+		return nil, fmt.Errorf("%s.save: must be pairs of numbers like \"3600 1 300 100\" (got %q)", n.Path, *st.Save)
 	}
 	if p := st.MaxmemoryPolicy; p != "" && strings.ContainsAny(p, " \t\r\n\"'") {
-		return nil, fmt.Errorf("%s.maxmemory_policy: must be one word (got %q)", n.path, p)
+		return nil, fmt.Errorf("%s.maxmemory_policy: must be one word (got %q)", n.Path, p)
 	}
 	c := &redisConfig{
-		Port:             int(n.node.Port),
+		Port:             int(n.Port),
 		Dir:              t.RedisDir(name),
 		Maxmemory:        st.Maxmemory,
 		MaxmemoryPolicy:  st.MaxmemoryPolicy,
@@ -117,7 +101,7 @@ func buildRedis(s *spec.Spec, t Target, n redisNode) (*redisConfig, error) {
 		c.Bind = "127.0.0.1"
 		c.ProtectedMode = true
 	}
-	if n.replica {
+	if !n.Master() {
 		m := s.Redis.Master
 		host := "127.0.0.1"
 		if t.compose() {

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/duckbench/duckbench/spec"
 )
 
 // Scrape settings of the generated Prometheus configs. Runs are short, so the
@@ -110,8 +112,8 @@ func PrometheusConfig(targets []string, rulesDir string) []byte {
 // on 127.0.0.1:9090.
 const (
 	ComposeRulesDir       = "/etc/prometheus/rules"
-	ComposeExporterTarget = DefaultJob + "=127.0.0.1:9477"
-	ComposeHAProxyTarget  = HAProxyJob + "=127.0.0.1:8405"
+	ComposeExporterTarget = DefaultJob + "=" + spec.DefaultProbesListen
+	ComposeHAProxyTarget  = HAProxyJob + "=127.0.0.1:8405" // spec.DefaultPromPort
 )
 
 // ComposePrometheusConfig is provisioning/prometheus/prometheus.yml, the

@@ -93,10 +93,6 @@ func WithRateOverride(r spec.Rate) Option { return func(a *Attack) { a.rate = &r
 // WithDurationOverride replaces the workload's duration.
 func WithDurationOverride(d time.Duration) Option { return func(a *Attack) { a.durOver = d } }
 
-// WithSaturationLag sets the schedule lag past which the generator counts
-// as saturated (default SaturationLag).
-func WithSaturationLag(d time.Duration) Option { return func(a *Attack) { a.lagSat = d } }
-
 // New plans an attack of workload w against baseURL (e.g. the HAProxy
 // frontend, http://127.0.0.1:6301). Unset workload fields take their
 // documented defaults.

@@ -45,7 +45,7 @@ const (
 	DefaultHeartbeatInterval = redisprobe.DefaultHeartbeatInterval
 	DefaultInterval          = time.Second
 	DefaultTimeout           = 2 * time.Second
-	DefaultListen            = "127.0.0.1:9477"
+	DefaultListen            = spec.DefaultProbesListen
 )
 
 // ErrNothingToProbe is returned by NewMonitor for endpoints with neither a
@@ -407,13 +407,6 @@ func delta(first, last uint64) uint64 {
 	return last - first
 }
 
-func ratio(a, b uint64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
-}
-
 // Fill writes the recorded run into r: Replication, Backends, Caches,
 // Keyspace, and the per-second replication delay, offset lag and server
 // share of r.Timeline (entries are created when missing). Call after Stop.
@@ -445,7 +438,7 @@ func (m *Monitor) Fill(r *results.Result) {
 	for _, n := range nodes {
 		first, last := rec.ksFirst[n], rec.ksLast[n]
 		h, mi := delta(first[0], last[0]), delta(first[1], last[1])
-		r.Keyspace = append(r.Keyspace, results.KeyspaceStats{Node: n, Hits: h, Misses: mi, HitRatio: ratio(h, h+mi)})
+		r.Keyspace = append(r.Keyspace, results.KeyspaceStats{Node: n, Hits: h, Misses: mi, HitRatio: results.Ratio(float64(h), float64(h+mi))})
 	}
 	m.fillHAProxy(r, rec)
 	m.fillTimeline(r, rec)
@@ -481,7 +474,7 @@ func (m *Monitor) fillHAProxy(r *results.Result, rec *recording) {
 		k := sv.Backend + "/" + sv.Server
 		f := first[k]
 		st := results.ServerStats{Backend: sv.Backend, Server: sv.Server, Requests: delta(f.req, sv.Requests),
-			ExpectedShare: ratio(sv.Weight, weights[sv.Backend]), DownSeconds: rec.serverDown[k].Seconds()}
+			ExpectedShare: results.Ratio(float64(sv.Weight), float64(weights[sv.Backend])), DownSeconds: rec.serverDown[k].Seconds()}
 		for _, c := range haproxyprobe.CodeClasses {
 			if d := delta(f.resp[c], sv.Responses[c]); d > 0 {
 				if st.Responses == nil {
@@ -494,7 +487,7 @@ func (m *Monitor) fillHAProxy(r *results.Result, rec *recording) {
 		out = append(out, st)
 	}
 	for i := range out {
-		out[i].ShareRatio = ratio(out[i].Requests, sums[out[i].Backend])
+		out[i].ShareRatio = results.Ratio(float64(out[i].Requests), float64(sums[out[i].Backend]))
 	}
 	r.Backends = append(r.Backends, out...)
 	firstCache := map[string]haproxyprobe.Backend{}
@@ -507,7 +500,7 @@ func (m *Monitor) fillHAProxy(r *results.Result, rec *recording) {
 		}
 		f := firstCache[b.Backend]
 		l, h := delta(f.CacheLookups, b.CacheLookups), delta(f.CacheHits, b.CacheHits)
-		r.Caches = append(r.Caches, results.CacheStats{Backend: b.Backend, Lookups: l, Hits: h, HitRatio: ratio(h, l)})
+		r.Caches = append(r.Caches, results.CacheStats{Backend: b.Backend, Lookups: l, Hits: h, HitRatio: results.Ratio(float64(h), float64(l))})
 	}
 }
 

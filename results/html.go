@@ -87,7 +87,7 @@ func WriteHTML(w io.Writer, r *Result) error {
 	if r.GeneratorSaturated {
 		p.Warnings = append(p.Warnings, "The load generator could not keep up with the schedule: latency and throughput describe the generator, not the server's capacity.")
 	}
-	if r.Status != "" && r.Status != "completed" {
+	if r.Status != "" && r.Status != StatusCompleted {
 		msg := "This run is " + r.Status
 		if r.Error != "" {
 			msg += ": " + r.Error
@@ -127,7 +127,7 @@ func WriteHTML(w io.Writer, r *Result) error {
 		{"p90", FormatSeconds(l.P90)}, {"p99", FormatSeconds(l.P99)}, {"p99.9", FormatSeconds(l.P999)},
 		{"p99.99", FormatSeconds(l.P9999)}, {"max", FormatSeconds(l.Max)}}
 	for _, k := range sortedKeys(s.StatusCodes) {
-		p.Codes = append(p.Codes, kv{k, fmt.Sprintf("%d (%s)", s.StatusCodes[k], FormatPercent(ratio(float64(s.StatusCodes[k]), float64(s.Requests))))})
+		p.Codes = append(p.Codes, kv{k, fmt.Sprintf("%d (%s)", s.StatusCodes[k], FormatPercent(Ratio(float64(s.StatusCodes[k]), float64(s.Requests))))})
 	}
 	for _, k := range sortedKeys(s.ErrorKinds) {
 		p.Codes = append(p.Codes, kv{k, fmt.Sprintf("%d", s.ErrorKinds[k])})
@@ -170,7 +170,7 @@ func okClass(ok bool) string {
 
 func targetSub(r *Result) string {
 	if r.Summary.TargetRate > 0 {
-		return fmt.Sprintf("target %.0f/s (%s)", r.Summary.TargetRate, FormatPercent(ratio(r.Summary.Rate, r.Summary.TargetRate)))
+		return fmt.Sprintf("target %.0f/s (%s)", r.Summary.TargetRate, FormatPercent(Ratio(r.Summary.Rate, r.Summary.TargetRate)))
 	}
 	if r.Plan.Rate < 0 {
 		return "target max"

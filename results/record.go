@@ -20,7 +20,7 @@ type Result struct {
 	Runtime       string    `json:"runtime"`
 	StartedAt     time.Time `json:"started_at"`
 	EndedAt       time.Time `json:"ended_at"`
-	// Status is "completed", "interrupted" or "failed".
+	// Status is StatusCompleted, StatusInterrupted or StatusFailed.
 	Status string `json:"status"`
 	// Error says why a run failed or was cut short.
 	Error string   `json:"error,omitempty"`

@@ -20,7 +20,7 @@ func WriteText(w io.Writer, r *Result) error {
 	fmt.Fprintf(tw, "Run\t%s\t%s\n", r.ID, runLine(r))
 	row("Requests", "total, rate, throughput", fmt.Sprintf("%d, %.2f, %.2f", s.Requests, s.Rate, s.Throughput))
 	if s.TargetRate > 0 {
-		row("Target", "rate, achieved", fmt.Sprintf("%.2f, %s", s.TargetRate, FormatPercent(ratio(s.Rate, s.TargetRate))))
+		row("Target", "rate, achieved", fmt.Sprintf("%.2f, %s", s.TargetRate, FormatPercent(Ratio(s.Rate, s.TargetRate))))
 	} else if r.Plan.Rate < 0 {
 		row("Target", "rate", "max")
 	}
@@ -29,8 +29,8 @@ func WriteText(w io.Writer, r *Result) error {
 	row("Latencies", "min, mean, 50, 90, 99, 99.9, 99.99, max", strings.Join([]string{
 		FormatSeconds(l.Min), FormatSeconds(l.Mean), FormatSeconds(l.P50), FormatSeconds(l.P90),
 		FormatSeconds(l.P99), FormatSeconds(l.P999), FormatSeconds(l.P9999), FormatSeconds(l.Max)}, ", "))
-	row("Bytes In", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesIn, ratio(float64(s.BytesIn), float64(s.Requests))))
-	row("Bytes Out", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesOut, ratio(float64(s.BytesOut), float64(s.Requests))))
+	row("Bytes In", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesIn, Ratio(float64(s.BytesIn), float64(s.Requests))))
+	row("Bytes Out", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesOut, Ratio(float64(s.BytesOut), float64(s.Requests))))
 	row("Success", "ratio", FormatPercent(s.SuccessRatio))
 	row("Status Codes", "code:count", joinCounts(s.StatusCodes))
 	if len(r.AppShare) > 0 {
@@ -58,7 +58,7 @@ func WriteText(w io.Writer, r *Result) error {
 	if r.GeneratorSaturated {
 		fmt.Fprintln(w, "WARNING: the load generator could not keep up with the schedule; latency and throughput describe the generator, not the server's capacity.")
 	}
-	if r.Status != "" && r.Status != "completed" {
+	if r.Status != "" && r.Status != StatusCompleted {
 		msg := "WARNING: run " + r.Status
 		if r.Error != "" {
 			msg += ": " + r.Error
@@ -241,13 +241,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func ratio(a, b float64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return a / b
 }
 
 // FormatBytes prints a byte count with a binary unit: "512B", "1.5KiB".

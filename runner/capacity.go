@@ -275,7 +275,6 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 			err = errors.Join(err, cerr)
 		}
 	}()
-	o = ss.o
 	r := ss.NewResult()
 	out = &CapacityOutcome{Outcome: Outcome{Result: r, Dir: ss.Dir, ExporterAddr: ss.ExporterAddr}}
 
@@ -329,44 +328,35 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 		fmt.Fprintf(co.Table, "%-10s %-8s %10s %9s %9s %9s %6s\n", "rate", "outcome", "achieved", "success", "p50", "p99", "lag")
 	}
 	capa, searchErr := SearchCapacity(ctx, cfg, try)
-	ss.StopProbes()
-
-	merge(r, reports, ss.T0)
-	ss.FillProbes(r)
-	// The steps are not trials of one attack: the record's figures are the
-	// step at the rate found; the timeline keeps every step.
-	r.Trials = nil
-	if rep := stepReport[capa.Rate]; rep != nil && capa.Rate > 0 {
-		r.Summary, r.Histogram, r.Targets, r.AppShare = rep.Summary, rep.Histogram, rep.Targets, rep.AppShare
+	if stackErr != nil {
+		searchErr = stackErr
 	}
-	r.Capacity = capa
-	r.Plan.Rate = capa.Rate
-	r.Plan.DurationSeconds = cfg.StepDuration.Seconds()
 	for _, st := range capa.Steps {
 		if st.Outcome == StepUnknown && (capa.HighBad == 0 || st.Rate < capa.HighBad) {
 			out.Saturated = true
 		}
 	}
-	r.GeneratorSaturated = out.Saturated
-	r.EndedAt = o.Now().UTC()
-	// The record's verdict is the capacity's: the SLO held at the rate found.
-	if capa.Rate > 0 {
-		r.SLO = results.EvaluateSLO(cfg.SLO, r)
-	}
-	switch {
-	case ctx.Err() != nil:
-		r.Status = StatusInterrupted
-		r.Error = "interrupted"
-	case stackErr != nil:
-		r.Status = StatusFailed
-		r.Error = stackErr.Error()
-		searchErr = stackErr
-	case searchErr != nil && !errors.Is(searchErr, ErrNoCapacity):
-		r.Status = StatusFailed
-		r.Error = searchErr.Error()
-	}
 	out.Capacity = capa
-	if out.Path, out.HTML, err = ss.Save(r); err != nil {
+	e := Ending{Reports: reports, T0: ss.T0, Err: searchErr, Amend: func(r *results.Result) {
+		// The steps are not trials of one attack: the record's figures are
+		// the step at the rate found; the timeline keeps every step.
+		r.Trials = nil
+		if rep := stepReport[capa.Rate]; rep != nil && capa.Rate > 0 {
+			r.Summary, r.Histogram, r.Targets, r.AppShare = rep.Summary, rep.Histogram, rep.Targets, rep.AppShare
+		}
+		r.Capacity = capa
+		r.Plan.Rate = capa.Rate
+		r.Plan.DurationSeconds = cfg.StepDuration.Seconds()
+		r.GeneratorSaturated = out.Saturated
+	}}
+	if errors.Is(searchErr, ErrNoCapacity) {
+		e.Err = nil // a finding, not a failure of the run
+	}
+	if capa.Rate > 0 {
+		// The record's verdict is the capacity's: the SLO held at the rate found.
+		e.SLO = &cfg.SLO
+	}
+	if out.Path, out.HTML, err = ss.Finish(ctx, r, e); err != nil {
 		return out, err
 	}
 	return out, searchErr

@@ -13,7 +13,7 @@ import (
 
 // Faulter applies one fault action to one service; stack.Driver is one.
 type Faulter interface {
-	Fault(ctx context.Context, service, action string) error
+	Fault(ctx context.Context, service string, action spec.FaultAction) error
 }
 
 // faultStep is one scheduled action: a fault from the spec, or the recovery
@@ -21,8 +21,8 @@ type Faulter interface {
 type faultStep struct {
 	at       time.Duration
 	target   string
-	action   string // what the driver is told: kill, stop, cont, restart
-	kind     string // "fault" or "recovery"
+	action   spec.FaultAction // what the driver is told: kill, stop, cont, restart
+	kind     string           // "fault" or "recovery"
 	specItem int
 }
 
@@ -34,18 +34,18 @@ func plan(faults []spec.Fault) []faultStep {
 	for i, f := range faults {
 		at := f.At.D()
 		switch f.Action {
-		case "pause":
-			steps = append(steps, faultStep{at, f.Target, "stop", "fault", i})
-			steps = append(steps, faultStep{at + f.For.D(), f.Target, "cont", "recovery", i})
-		case "stop":
-			steps = append(steps, faultStep{at, f.Target, "stop", "fault", i})
+		case spec.FaultPause:
+			steps = append(steps, faultStep{at, f.Target, spec.FaultStop, "fault", i})
+			steps = append(steps, faultStep{at + f.For.D(), f.Target, spec.FaultCont, "recovery", i})
+		case spec.FaultStop:
+			steps = append(steps, faultStep{at, f.Target, spec.FaultStop, "fault", i})
 			if f.For > 0 {
-				steps = append(steps, faultStep{at + f.For.D(), f.Target, "cont", "recovery", i})
+				steps = append(steps, faultStep{at + f.For.D(), f.Target, spec.FaultCont, "recovery", i})
 			}
-		case "kill":
-			steps = append(steps, faultStep{at, f.Target, "kill", "fault", i})
+		case spec.FaultKill:
+			steps = append(steps, faultStep{at, f.Target, spec.FaultKill, "fault", i})
 			if f.For > 0 {
-				steps = append(steps, faultStep{at + f.For.D(), f.Target, "restart", "recovery", i})
+				steps = append(steps, faultStep{at + f.For.D(), f.Target, spec.FaultRestart, "recovery", i})
 			}
 		default: // cont, restart
 			steps = append(steps, faultStep{at, f.Target, f.Action, "fault", i})
@@ -93,7 +93,7 @@ func (r *faultRunner) start(ctx context.Context, t0 time.Time) {
 				AtSeconds: time.Since(t0).Seconds(),
 				Kind:      st.kind,
 				Target:    st.target,
-				Action:    st.action,
+				Action:    string(st.action),
 				Message:   describeStep(st),
 			}
 			if err != nil {
@@ -118,14 +118,14 @@ func (r *faultRunner) wait() []results.Event {
 // describeStep says what a step did, in the words of the spec.
 func describeStep(st faultStep) string {
 	switch st.action {
-	case "kill":
+	case spec.FaultKill:
 		return "killed"
-	case "stop":
+	case spec.FaultStop:
 		return "paused (SIGSTOP or docker pause)"
-	case "cont":
+	case spec.FaultCont:
 		return "resumed"
-	case "restart":
+	case spec.FaultRestart:
 		return "restarted"
 	}
-	return st.action
+	return string(st.action)
 }

@@ -19,8 +19,9 @@ func TestPlan(t *testing.T) {
 	}
 	got := plan(faults)
 	want := []struct {
-		at             time.Duration
-		target, action string
+		at     time.Duration
+		target string
+		action spec.FaultAction
 	}{
 		{1 * time.Second, "redis-master", "stop"},
 		{2 * time.Second, "app2", "kill"},
@@ -43,10 +44,10 @@ type fakeFaulter struct {
 	calls []string
 }
 
-func (f *fakeFaulter) Fault(ctx context.Context, service, action string) error {
+func (f *fakeFaulter) Fault(ctx context.Context, service string, action spec.FaultAction) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, action+" "+service)
+	f.calls = append(f.calls, string(action)+" "+service)
 	if service == "broken" {
 		return errors.New("no such service")
 	}

@@ -25,7 +25,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
@@ -36,13 +35,6 @@ import (
 	"github.com/duckbench/duckbench/results"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
-)
-
-// Status values of a result.
-const (
-	StatusCompleted   = "completed"
-	StatusInterrupted = "interrupted"
-	StatusFailed      = "failed"
 )
 
 // DefaultCooldown separates the trials of a repeated run.
@@ -66,8 +58,6 @@ type Options struct {
 	SpecPath string
 	// Driver runs the stack (required).
 	Driver stack.Driver
-	// Runtime is recorded in the result.
-	Runtime string
 	// ResultsDir is where results/<id>/ goes (default "results").
 	ResultsDir string
 	// Duration and Rate override the spec's load section when set.
@@ -181,11 +171,6 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 	}
 	stopFaults()
 	r.Events = append(r.Events, faults.wait()...)
-	ss.StopProbes()
-	merge(r, reports, t0)
-	ss.FillProbes(r)
-	r.EndedAt = o.Now().UTC()
-
 	// A stack that died under the load is a failed run, even if the
 	// result looks fine; a service the spec killed on purpose is not.
 	if runErr == nil && ctx.Err() == nil {
@@ -193,19 +178,7 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 			runErr = err
 		}
 	}
-	switch {
-	case ctx.Err() != nil:
-		r.Status = StatusInterrupted
-		r.Error = "interrupted"
-		r.Events = append(r.Events, results.Event{AtSeconds: o.Now().Sub(t0).Seconds(), Kind: "interrupt", Message: "run interrupted; results so far kept"})
-	case runErr != nil:
-		r.Status = StatusFailed
-		r.Error = runErr.Error()
-	}
-	sort.SliceStable(r.Events, func(a, b int) bool { return r.Events[a].AtSeconds < r.Events[b].AtSeconds })
-	r.SLO = results.EvaluateSLO(s.SLO, r)
-
-	if out.Path, out.HTML, err = ss.Save(r); err != nil {
+	if out.Path, out.HTML, err = ss.Finish(ctx, r, Ending{Reports: reports, T0: t0, Err: runErr, SLO: &s.SLO}); err != nil {
 		return out, err
 	}
 	if ctx.Err() != nil {
@@ -228,16 +201,13 @@ func (o *Options) defaults(s *spec.Spec) {
 		o.Listen = s.Probes.Listen
 	}
 	if o.Listen == "" {
-		o.Listen = "127.0.0.1:9477"
+		o.Listen = spec.DefaultProbesListen
 	}
 	if o.Abort == nil {
 		o.Abort = context.Background()
 	}
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.Runtime == "" {
-		o.Runtime = stack.RuntimeLocal
 	}
 }
 
@@ -291,7 +261,7 @@ func deadServices(ctx context.Context, d stack.Driver, faults []spec.Fault) []st
 	}
 	meant := map[string]bool{}
 	for _, f := range faults {
-		if (f.Action == "kill" || f.Action == "stop") && f.For == 0 {
+		if (f.Action == spec.FaultKill || f.Action == spec.FaultStop) && f.For == 0 {
 			meant[f.Target] = true
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -70,7 +71,7 @@ func Start(ctx context.Context, s *spec.Spec, o Options) (ss *Session, err error
 	ss = &Session{Spec: s, o: o, Started: started, ID: results.NewID(started, s.Name)}
 	ss.Dir = filepath.Join(o.ResultsDir, ss.ID)
 
-	ss.logf("bringing the stack up (%s)…", o.Runtime)
+	ss.logf("bringing the stack up…")
 	ep, err := o.Driver.Up(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("bring stack up: %w", err)
@@ -188,7 +189,7 @@ func (ss *Session) NewResult() *results.Result {
 		Host:          hostInfo(),
 		Runtime:       ss.Endpoints.Runtime,
 		StartedAt:     ss.Started.UTC(),
-		Status:        StatusCompleted,
+		Status:        results.StatusCompleted,
 		Spec: results.SpecInfo{
 			Name:         ss.Spec.Name,
 			Path:         ss.o.SpecPath,
@@ -225,6 +226,52 @@ func (ss *Session) CheckStack(ctx context.Context) error {
 		return fmt.Errorf("%w: not running at the end: %s", ErrStackDown, strings.Join(down, ", "))
 	}
 	return nil
+}
+
+// Ending is how a session's attacks ended: what Finish needs to complete
+// the record.
+type Ending struct {
+	// Reports are the attacks' reports in order; T0 is the origin of their
+	// timeline and events (the start of the first attack).
+	Reports []*load.Report
+	T0      time.Time
+	// Err is why the attacks failed (nil: they ran their plan, or were
+	// interrupted, which ctx tells).
+	Err error
+	// Amend adjusts the merged record before its status and verdict
+	// (nil: nothing), e.g. a capacity search's figures.
+	Amend func(r *results.Result)
+	// SLO judges the record (nil: no verdict).
+	SLO *spec.SLO
+}
+
+// Finish is the tail every session's record shares once its attacks are
+// over: stop the probes, merge the reports into r, fill the probe figures,
+// amend, stamp the end, the status (interrupted when ctx is done, failed
+// with e.Err) and the error, sort the events, judge the SLO, and Save. It
+// returns Save's paths.
+func (ss *Session) Finish(ctx context.Context, r *results.Result, e Ending) (path, html string, err error) {
+	ss.StopProbes()
+	merge(r, e.Reports, e.T0)
+	ss.FillProbes(r)
+	if e.Amend != nil {
+		e.Amend(r)
+	}
+	r.EndedAt = ss.o.Now().UTC()
+	switch {
+	case ctx.Err() != nil:
+		r.Status = results.StatusInterrupted
+		r.Error = "interrupted"
+		r.Events = append(r.Events, results.Event{AtSeconds: ss.o.Now().Sub(e.T0).Seconds(), Kind: "interrupt", Message: "run interrupted; results so far kept"})
+	case e.Err != nil:
+		r.Status = results.StatusFailed
+		r.Error = e.Err.Error()
+	}
+	sort.SliceStable(r.Events, func(a, b int) bool { return r.Events[a].AtSeconds < r.Events[b].AtSeconds })
+	if e.SLO != nil {
+		r.SLO = results.EvaluateSLO(*e.SLO, r)
+	}
+	return ss.Save(r)
 }
 
 // Save writes r as result.json and report.html into the session's folder

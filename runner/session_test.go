@@ -55,7 +55,9 @@ func (d *fakeDriver) Down(ctx context.Context) error {
 	return nil
 }
 
-func (d *fakeDriver) Fault(ctx context.Context, service, action string) error { return nil }
+func (d *fakeDriver) Fault(ctx context.Context, service string, action spec.FaultAction) error {
+	return nil
+}
 func (d *fakeDriver) Logs(ctx context.Context, service string, w stack.LogWriter) error {
 	return nil
 }
@@ -108,7 +110,7 @@ func TestRunRepeatOnOneStack(t *testing.T) {
 		t.Errorf("monitor started %d, stopped %d, filled %d times; want 1 each", mon.started.Load(), mon.stopped.Load(), mon.filled.Load())
 	}
 	r := out.Result
-	if len(r.Trials) != 2 || r.Status != StatusCompleted || r.Summary.Requests == 0 || len(r.Keyspace) != 1 {
+	if len(r.Trials) != 2 || r.Status != results.StatusCompleted || r.Summary.Requests == 0 || len(r.Keyspace) != 1 {
 		t.Errorf("Run() = %d trials, status %q, %d requests, keyspace %v; want 2, completed, >0, filled", len(r.Trials), r.Status, r.Summary.Requests, r.Keyspace)
 	}
 	if out.Path == "" || out.HTML == "" || !strings.HasPrefix(out.ExporterAddr, "127.0.0.1:") {
@@ -119,7 +121,7 @@ func TestRunRepeatOnOneStack(t *testing.T) {
 func TestRunStackDiedIsFailure(t *testing.T) {
 	d := &fakeDriver{url: target(t), dead: []string{"app2"}}
 	out, err := Run(context.Background(), testSpec(), testOptions(t, d, &fakeMonitor{}))
-	if !errors.Is(err, ErrStackDown) || out == nil || out.Result.Status != StatusFailed {
+	if !errors.Is(err, ErrStackDown) || out == nil || out.Result.Status != results.StatusFailed {
 		t.Fatalf("Run() = %v; want ErrStackDown with a failed result", err)
 	}
 	if d.downs != 1 {
@@ -156,7 +158,7 @@ func TestRunInterruptedStillTearsDown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	out, err := Run(ctx, s, o)
-	if err == nil || out == nil || out.Result.Status != StatusInterrupted {
+	if err == nil || out == nil || out.Result.Status != results.StatusInterrupted {
 		t.Fatalf("Run() = %v; want an interrupted result", err)
 	}
 	if d.downs != 1 || d.downErr != nil {

@@ -117,6 +117,7 @@ const (
 	DefaultPromPort      = 8405
 	DefaultStatsPagePort = 8404
 	DefaultBackend       = "apps"
+	DefaultHealthPath    = "/healthz"
 	DefaultProbesListen  = "127.0.0.1:9477"
 )
 
@@ -207,7 +208,7 @@ func (s *Spec) ApplyDefaults() {
 			}
 		}
 		hc := &b.HealthCheck
-		str(&hc.Path, "/healthz")
+		str(&hc.Path, DefaultHealthPath)
 		dur(&hc.Interval, p+".health_check.interval", "2s")
 		num(&hc.Rise, p+".health_check.rise", 2)
 		num(&hc.Fall, p+".health_check.fall", 3)

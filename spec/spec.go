@@ -341,15 +341,29 @@ type Probes struct {
 	Listen string `yaml:"listen,omitempty" json:"listen,omitempty"`
 }
 
+// FaultAction is what a fault does to its target. A driver applies kill,
+// stop, cont and restart; pause is the spec's shorthand for stop, then cont
+// after For.
+type FaultAction string
+
 // Fault actions.
-var FaultActions = []string{"kill", "stop", "cont", "restart", "pause"}
+const (
+	FaultKill    FaultAction = "kill"    // SIGKILL, or docker kill
+	FaultStop    FaultAction = "stop"    // SIGSTOP, or docker pause
+	FaultCont    FaultAction = "cont"    // SIGCONT, or docker unpause
+	FaultRestart FaultAction = "restart" // stop, start again, wait until it answers
+	FaultPause   FaultAction = "pause"   // stop now, cont after For (spec only)
+)
+
+// FaultActions lists the actions a spec may name.
+var FaultActions = []string{string(FaultKill), string(FaultStop), string(FaultCont), string(FaultRestart), string(FaultPause)}
 
 // Fault is one injected failure during the attack.
 type Fault struct {
 	// At is the offset from the start of the attack.
 	At Duration `yaml:"at" json:"at"`
 	// Action: kill, stop (SIGSTOP), cont, restart or pause (stop, then cont after For).
-	Action string `yaml:"action" json:"action"`
+	Action FaultAction `yaml:"action" json:"action"`
 	// Target names a Redis node, an app, or "haproxy".
 	Target string `yaml:"target" json:"target"`
 	// For: with stop/pause/kill, recover (cont/restart) after this long.

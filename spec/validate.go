@@ -558,7 +558,7 @@ func (v *validator) faults() {
 		if !slices.Contains(targets, f.Target) {
 			v.errorf(p+".target", "unknown target %q (want a redis node, an app or haproxy: %s)%s", f.Target, strings.Join(targets, ", "), didYouMean(f.Target, targets))
 		}
-		v.oneOf(p+".action", f.Action, FaultActions)
+		v.oneOf(p+".action", string(f.Action), FaultActions)
 		switch {
 		case f.At < 0:
 			v.errorf(p+".at", "must not be negative (got %s)", f.At)
@@ -568,19 +568,10 @@ func (v *validator) faults() {
 		switch {
 		case f.For < 0:
 			v.errorf(p+".for", "must not be negative (got %s)", f.For)
-		case f.Action == "pause" && f.For == 0:
+		case f.Action == FaultPause && f.For == 0:
 			v.errorf(p+".for", "required with action pause")
-		case (f.Action == "cont" || f.Action == "restart") && f.For != 0:
+		case (f.Action == FaultCont || f.Action == FaultRestart) && f.For != 0:
 			v.errorf(p+".for", "not used with action %s", f.Action)
 		}
 	}
-}
-
-// names lists the Redis node names, master first.
-func (r Redis) names() []string {
-	out := []string{r.Master.Name}
-	for _, n := range r.Replicas {
-		out = append(out, n.Name)
-	}
-	return out
 }

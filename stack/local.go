@@ -395,11 +395,10 @@ func (l *Local) prepare() (*State, error) {
 	ep := Endpoints{Runtime: RuntimeLocal, Project: s.Name, RunDir: l.runDir}
 	addr := func(p spec.Port) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(int(p))) }
 
-	nodes := append([]spec.RedisNode{s.Redis.Master}, s.Redis.Replicas...)
-	for i, n := range nodes {
-		role, health := "replica", healthRedisReplica
-		if i == 0 {
-			role, health = "master", healthRedisMaster
+	for _, n := range s.Redis.Nodes() {
+		role, health := n.Role, healthRedisReplica
+		if n.Master() {
+			health = healthRedisMaster
 		}
 		// Every up starts from an empty data set: an RDB or AOF left by the
 		// previous run would warm the caches and skew the comparison.
@@ -447,7 +446,7 @@ func (l *Local) prepare() (*State, error) {
 			if _, err := os.Stat(l.opts.AppBinary); err != nil {
 				return nil, fmt.Errorf("app %q: app binary: %w", a.Name, err)
 			}
-			svc.Health, svc.HealthPath = healthHTTP, "/healthz"
+			svc.Health, svc.HealthPath = healthHTTP, spec.DefaultHealthPath
 		case spec.AppCommand:
 			if len(a.Command) == 0 {
 				return nil, fmt.Errorf("app %q: kind command needs a command", a.Name)
@@ -904,7 +903,7 @@ func (l *Local) Status(ctx context.Context) (Status, error) {
 // Fault applies kill (SIGKILL), stop (SIGSTOP), cont (SIGCONT) or restart
 // (stop, then launch again with the same arguments and wait until it
 // answers) to one service, by its spec name (a Redis node, an app, haproxy).
-func (l *Local) Fault(ctx context.Context, service, action string) error {
+func (l *Local) Fault(ctx context.Context, service string, action spec.FaultAction) error {
 	l.mu.Lock()
 	if l.state == nil {
 		st, err := ReadState(l.runDir)
@@ -921,13 +920,13 @@ func (l *Local) Fault(ctx context.Context, service, action string) error {
 	}
 	var sig syscall.Signal
 	switch action {
-	case "kill":
+	case spec.FaultKill:
 		sig = syscall.SIGKILL
-	case "stop":
+	case spec.FaultStop:
 		sig = syscall.SIGSTOP
-	case "cont":
+	case spec.FaultCont:
 		sig = syscall.SIGCONT
-	case "restart":
+	case spec.FaultRestart:
 		if err := l.stopProc(ctx, svc); err != nil {
 			return fmt.Errorf("fault restart %s: %w", service, err)
 		}

@@ -6,6 +6,8 @@ package stack
 import (
 	"context"
 	"time"
+
+	"github.com/duckbench/duckbench/spec"
 )
 
 // Runtime names.
@@ -14,8 +16,9 @@ const (
 	RuntimeCompose = "compose"
 )
 
-// Driver runs one stack. Up renders nothing itself: it is given the rendered
-// files (see configgen) through its constructor.
+// Driver runs one stack. Its constructor is given the spec; Up renders the
+// configs (configgen) into the run directory itself, after resolving the
+// spec's "auto" ports.
 type Driver interface {
 	// Up starts every service in dependency order and waits until healthy.
 	// On failure or cancellation it stops what it started before returning.
@@ -26,8 +29,9 @@ type Driver interface {
 	// Down stops and removes everything of this stack, and only that.
 	Down(ctx context.Context) error
 	// Fault applies a fault action (kill, stop, cont, restart) to one service.
-	Fault(ctx context.Context, service, action string) error
-	// Logs returns the log file path (local) or streams logs (compose).
+	Fault(ctx context.Context, service string, action spec.FaultAction) error
+	// Logs writes one service's log to w, or every service's when service
+	// is "".
 	Logs(ctx context.Context, service string, w LogWriter) error
 }
 
@@ -60,7 +64,7 @@ type HAProxyEndpoint struct {
 // RedisEndpoint locates one redis-server.
 type RedisEndpoint struct {
 	Name string `json:"name"`
-	Role string `json:"role"` // "master" or "replica"
+	Role string `json:"role"` // spec.RoleMaster or spec.RoleReplica
 	Addr string `json:"addr"` // 127.0.0.1:port
 }
 
@@ -73,7 +77,7 @@ type AppEndpoint struct {
 // Master returns the master's endpoint.
 func (e Endpoints) Master() (RedisEndpoint, bool) {
 	for _, r := range e.Redis {
-		if r.Role == "master" {
+		if r.Role == spec.RoleMaster {
 			return r, true
 		}
 	}
@@ -84,7 +88,7 @@ func (e Endpoints) Master() (RedisEndpoint, bool) {
 func (e Endpoints) Replicas() []RedisEndpoint {
 	var out []RedisEndpoint
 	for _, r := range e.Redis {
-		if r.Role == "replica" {
+		if r.Role == spec.RoleReplica {
 			out = append(out, r)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/duckbench/duckbench/load"
+	"github.com/duckbench/duckbench/results"
 	"github.com/duckbench/duckbench/runner"
 	"github.com/duckbench/duckbench/spec"
 )
@@ -131,7 +132,7 @@ func runSpec(cmd *cobra.Command, f *runFlags, path string) (*runner.Outcome, err
 func runExit(ctx context.Context, out *runner.Outcome, err error) error {
 	// A signal that arrives only during teardown of a completed run does
 	// not make the run interrupted: the recorded status decides.
-	interrupted := ctx.Err() != nil && (out == nil || out.Result.Status == runner.StatusInterrupted)
+	interrupted := ctx.Err() != nil && (out == nil || out.Result.Status == results.StatusInterrupted)
 	switch {
 	case interrupted:
 		return withCode(exitInterrupted, fmt.Errorf("interrupted; partial result kept%s", resultHint(out)))

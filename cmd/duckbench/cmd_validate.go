@@ -107,9 +107,9 @@ func validateSpecFile(ctx context.Context, path string, noBinaries bool) error {
 
 // redisNodeNames lists the Redis nodes of s, master first.
 func redisNodeNames(s *spec.Spec) []string {
-	names := []string{s.Redis.Master.Name}
-	for _, r := range s.Redis.Replicas {
-		names = append(names, r.Name)
+	var names []string
+	for _, n := range s.Redis.Nodes() {
+		names = append(names, n.Name)
 	}
 	return names
 }

@@ -253,7 +253,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		hits, misses := c.keyspace(n)
 		ch <- prometheus.MustNewConstMetric(descHits, prometheus.CounterValue, float64(hits), n.Node.Name)
 		ch <- prometheus.MustNewConstMetric(descMisses, prometheus.CounterValue, float64(misses), n.Node.Name)
-		gauge(descRatio, ratio(hits, hits+misses), n.Node.Name)
+		gauge(descRatio, hitRatio(hits, hits+misses), n.Node.Name)
 	}
 	for _, r := range snap.Replicas {
 		gauge(descLinkUp, b2f(r.LinkUp), r.Replica)
@@ -320,9 +320,10 @@ func (c *Collector) KeyspaceCounts(n NodeResult) (hits, misses uint64) {
 	return c.keyspace(n)
 }
 
-// ratio is num/den, NaN for 0/0 as PromQL would give: the ratio is
-// undefined until the first lookup, which 0 would misstate.
-func ratio(num, den uint64) float64 {
+// hitRatio is num/den for a gauge, NaN for 0/0 as PromQL would give: the
+// ratio is undefined until the first lookup, which 0 would misstate. (A
+// record's ratio is results.Ratio, 0 for 0/0: JSON has no NaN.)
+func hitRatio(num, den uint64) float64 {
 	if den == 0 {
 		return math.NaN()
 	}
