@@ -33,9 +33,6 @@ const DefaultWaitTimeout = 3 * time.Minute
 // logs, faults and down from another duckbench process.
 const StateFile = "compose-state.json"
 
-// ErrNotUp is returned by Status when no stack of the spec was started.
-var ErrNotUp = errors.New("no compose stack is up for this spec")
-
 // Options configure the compose driver.
 type Options struct {
 	// RunDir holds compose.yaml and the rendered configs mounted into the
@@ -118,7 +115,7 @@ func (d *Driver) composePath() string { return filepath.Join(d.opts.RunDir, File
 func (d *Driver) readState() (*state, error) {
 	b, err := os.ReadFile(d.statePath())
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w (no %s in %s)", ErrNotUp, StateFile, d.opts.RunDir)
+		return nil, fmt.Errorf("no compose stack of this spec: %w (no %s in %s)", stack.ErrNotUp, StateFile, d.opts.RunDir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read compose state: %w", err)
@@ -157,13 +154,10 @@ func (d *Driver) Up(ctx context.Context) (ep stack.Endpoints, err error) {
 	if cs, err := containers(ctx, d.project); err != nil {
 		return ep, err
 	} else if len(cs) > 0 {
-		return ep, fmt.Errorf("compose project %q already has %d containers (run duckbench down first)", d.project, len(cs))
+		return ep, fmt.Errorf("up %q: %w: compose project %q has %d containers; run duckbench down first", d.spec.Name, stack.ErrAlreadyUp, d.project, len(cs))
 	}
-	if err := ResolvePorts(d.spec); err != nil {
-		return ep, err
-	}
-	if err := CheckPortsFree(d.spec); err != nil {
-		return ep, err
+	if err := stack.ResolvePorts(d.spec, stack.PortOptions{}); err != nil {
+		return ep, fmt.Errorf("up %q: %w", d.spec.Name, err)
 	}
 	bin := d.opts.Binary
 	if bin == "" {
@@ -290,72 +284,10 @@ func kinds(s *spec.Spec) map[string]string {
 	return k
 }
 
-// ResolvePorts replaces every "auto" port of s with a free port on
-// 127.0.0.1 (the container listens on the same number). Unset (0) optional
-// ports get their defaults.
-func ResolvePorts(s *spec.Spec) error {
-	if s.HAProxy.StatsSocket.Port == 0 {
-		s.HAProxy.StatsSocket.Port = spec.DefaultStatsPort
-	}
-	if !s.HAProxy.Prometheus.Disabled && s.HAProxy.Prometheus.Port == 0 {
-		s.HAProxy.Prometheus.Port = spec.DefaultPromPort
-	}
-	if s.HAProxy.StatsPage.Enabled && s.HAProxy.StatsPage.Port == 0 {
-		s.HAProxy.StatsPage.Port = spec.DefaultStatsPagePort
-	}
-	taken := map[int]bool{}
-	for _, l := range s.Listeners() {
-		if !l.Port.IsAuto() {
-			taken[int(*l.Port)] = true
-		}
-	}
-	return s.ResolveAutoPorts(func(path string) (spec.Port, error) {
-		for range 100 {
-			p, err := freePort()
-			if err != nil {
-				return 0, err
-			}
-			if !taken[p] {
-				taken[p] = true
-				return spec.Port(p), nil
-			}
-		}
-		return 0, errors.New("no free port on 127.0.0.1")
-	})
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// CheckPortsFree fails, naming the port and its spec field, when a host
-// port of s is already taken on 127.0.0.1 or used twice.
-func CheckPortsFree(s *spec.Spec) error {
-	seen := map[spec.Port]string{}
-	for _, l := range s.Listeners() {
-		p := *l.Port
-		if prev, dup := seen[p]; dup {
-			return fmt.Errorf("%s: port %d is also %s", l.Path, p, prev)
-		}
-		seen[p] = l.Path
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(p))))
-		if err != nil {
-			return fmt.Errorf("%s: port %d is already in use on 127.0.0.1", l.Path, p)
-		}
-		ln.Close()
-	}
-	return nil
-}
-
 // DockerAvailable fails with a hint when no Docker engine answers.
 func DockerAvailable(ctx context.Context) error {
 	if _, err := exec.LookPath("docker"); err != nil {
-		return errors.New("docker CLI not found (apt-get install docker.io)")
+		return fmt.Errorf("find docker: %w (is the docker CLI installed? apt-get install docker.io)", stack.ErrMissingProgram)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -391,7 +323,7 @@ func (d *Driver) run(ctx context.Context, st *state, w stack.LogWriter, args ...
 		name, full = "docker", []string{"compose"}
 	} else {
 		if _, err := exec.LookPath("docker-compose"); err != nil {
-			return nil, errors.New("neither the docker compose plugin nor docker-compose is installed (apt-get install docker-compose)")
+			return nil, fmt.Errorf("find docker compose: %w (neither the docker compose plugin nor docker-compose is installed; apt-get install docker-compose)", stack.ErrMissingProgram)
 		}
 		name = "docker-compose"
 	}
@@ -629,7 +561,7 @@ func serviceOrder(st *state) []string {
 // already gone.
 func (d *Driver) Down(ctx context.Context) error {
 	st, err := d.readState()
-	if errors.Is(err, ErrNotUp) {
+	if errors.Is(err, stack.ErrNotUp) {
 		st = &state{Project: d.project, ComposeFile: d.composePath(), Plugin: hasPlugin(ctx)}
 	} else if err != nil {
 		return err

@@ -28,10 +28,10 @@ func TestNew(t *testing.T) {
 		t.Errorf("New() shares the caller's spec")
 	}
 	// Status, Logs and Fault of a stack never started say so.
-	if _, err := d.Status(context.Background()); !errors.Is(err, ErrNotUp) {
+	if _, err := d.Status(context.Background()); !errors.Is(err, stack.ErrNotUp) {
 		t.Errorf("Status() = %v; want ErrNotUp", err)
 	}
-	if err := d.Fault(context.Background(), "app1", "kill"); !errors.Is(err, ErrNotUp) {
+	if err := d.Fault(context.Background(), "app1", "kill"); !errors.Is(err, stack.ErrNotUp) {
 		t.Errorf("Fault() = %v; want ErrNotUp", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/duckbench/duckbench/configgen"
 	"github.com/duckbench/duckbench/spec"
+	"github.com/duckbench/duckbench/stack"
 )
 
 // Paths in the containers. They are those of the official images, so the
@@ -65,7 +66,7 @@ func ProjectName(s *spec.Spec) string {
 func RedisConfFile(node string) string { return configgen.RedisFile(node) }
 
 // Render renders s as compose.yaml. Every port of s must be resolved (see
-// ResolvePorts); the config files it mounts are expected next to the file.
+// stack.ResolvePorts); the config files it mounts are expected next to the file.
 func Render(s *spec.Spec, o RenderOptions) ([]byte, error) {
 	p, err := Project(s, o)
 	if err != nil {
@@ -139,7 +140,7 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 				img = redisImage
 			}
 			svc = baseService(a.Name, img)
-			svc.Entrypoint = builtinAppCommand(s, a, port, master)
+			svc.Entrypoint = builtinAppCommand(s, a)
 		case spec.AppImage:
 			if a.Image == "" {
 				return nil, fmt.Errorf("render compose: app %q: kind image needs an image", a.Name)
@@ -238,7 +239,7 @@ func appHealthPath(s *spec.Spec) string {
 
 func hostPort(what string, p spec.Port) (int, error) {
 	if p.IsAuto() {
-		return 0, fmt.Errorf("render compose: %s: port \"auto\" not resolved (call ResolvePorts first)", what)
+		return 0, fmt.Errorf("render compose: %s: port \"auto\" not resolved (call stack.ResolvePorts first)", what)
 	}
 	if p < 1 || p > 65535 {
 		return 0, fmt.Errorf("render compose: %s: port must be 1-65535 (got %d)", what, p)
@@ -316,28 +317,9 @@ func redisHealth(port int, pwEnv string, master bool) types.HealthCheckTest {
 
 // builtinAppCommand is the reference app's command line in its container:
 // Redis nodes are reached by service name on the project network.
-func builtinAppCommand(s *spec.Spec, a spec.App, port int, master spec.Node) types.ShellCommand {
-	cmd := types.ShellCommand{BinaryPath, "app",
-		"--name", a.Name,
-		"--listen", fmt.Sprintf("0.0.0.0:%d", port),
-		"--redis-master", fmt.Sprintf("%s:%d", master.Name, master.Port),
-	}
-	for _, n := range s.Redis.Replicas {
-		cmd = append(cmd, "--redis-replica", fmt.Sprintf("%s:%d", n.Name, n.Port))
-	}
-	if a.OriginCost > 0 {
-		cmd = append(cmd, "--origin-cost", a.OriginCost.String())
-	}
-	if a.CacheTTL > 0 {
-		cmd = append(cmd, "--cache-ttl", a.CacheTTL.String())
-	}
-	if a.MaxConcurrency > 0 {
-		cmd = append(cmd, "--max-concurrency", strconv.Itoa(a.MaxConcurrency))
-	}
-	if s.Redis.PasswordEnv != "" {
-		cmd = append(cmd, "--redis-password-env", s.Redis.PasswordEnv)
-	}
-	return cmd
+func builtinAppCommand(s *spec.Spec, a spec.App) types.ShellCommand {
+	addrs := stack.AppAddrsOf(s, a, "0.0.0.0", "")
+	return append(types.ShellCommand{BinaryPath}, stack.BuiltinAppArgs(a, addrs, s.Redis.PasswordEnv)...)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -156,36 +155,6 @@ func TestRenderErrors(t *testing.T) {
 				t.Errorf("Render() = %v; want error containing %q", err, c.want)
 			}
 		})
-	}
-}
-
-func TestResolvePorts(t *testing.T) {
-	s := loadSpec(t, "seed.yaml")
-	for _, l := range s.Listeners() {
-		*l.Port = spec.PortAuto
-	}
-	if err := ResolvePorts(s); err != nil {
-		t.Fatalf("ResolvePorts() = %v", err)
-	}
-	seen := map[spec.Port]bool{}
-	for _, l := range s.Listeners() {
-		if *l.Port <= 0 || seen[*l.Port] {
-			t.Errorf("%s = %v; want a distinct free port", l.Path, *l.Port)
-		}
-		seen[*l.Port] = true
-	}
-	if err := CheckPortsFree(s); err != nil {
-		t.Errorf("CheckPortsFree() = %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	s.Apps[1].Port = spec.Port(ln.Addr().(*net.TCPAddr).Port)
-	want := "apps[1].port: port " + strconv.Itoa(int(s.Apps[1].Port)) + " is already in use on 127.0.0.1"
-	if err := CheckPortsFree(s); err == nil || err.Error() != want {
-		t.Errorf("CheckPortsFree() = %v; want %q", err, want)
 	}
 }
 

@@ -20,10 +20,6 @@ const StateFile = "state.json"
 // stateVersion is bumped when State changes incompatibly.
 const stateVersion = 1
 
-// ErrNotUp is returned by Status (and wrapped by Logs) when a run directory
-// holds no state file: nothing of the stack was started, or it was taken down.
-var ErrNotUp = errors.New("stack is not up")
-
 // State is what the local driver records in <RunDir>/state.json after every
 // process it starts, so that a later duckbench (after a crash of this one,
 // even kill -9) can report on and stop exactly those processes. It holds no

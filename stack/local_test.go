@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+
 	"github.com/duckbench/duckbench/spec"
 )
 
@@ -269,94 +268,6 @@ func TestFaultSignals(t *testing.T) {
 	if err := l.Fault(ctx, "app1", "kill"); err == nil {
 		t.Errorf("Fault(kill) on a dead service = nil; want an error")
 	}
-}
-
-func TestResolvePorts(t *testing.T) {
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
-	busyPort := spec.Port(busy.Addr().(*net.TCPAddr).Port)
-
-	base := func() *spec.Spec {
-		return &spec.Spec{
-			Name: "t",
-			Redis: spec.Redis{
-				Master:   spec.RedisNode{Name: "redis-master", Port: spec.PortAuto},
-				Replicas: []spec.RedisNode{{Name: "redis-replica-1", Port: spec.PortAuto}},
-			},
-			Apps:    []spec.App{{Name: "app1", Port: spec.PortAuto}, {Name: "app2", Port: spec.PortAuto}},
-			HAProxy: spec.HAProxy{Port: spec.PortAuto, Prometheus: spec.PromEndpoint{Port: spec.PortAuto}},
-		}
-	}
-	t.Run("auto ports are distinct and the caller's spec keeps auto", func(t *testing.T) {
-		s := base()
-		l, _ := NewLocal(s, LocalOptions{RunDir: t.TempDir()})
-		if err := l.resolvePorts(); err != nil {
-			t.Fatalf("resolvePorts = %v", err)
-		}
-		seen := map[spec.Port]string{}
-		for _, li := range l.spec.Listeners() {
-			if li.Path == "haproxy.stats_socket.port" {
-				continue
-			}
-			if li.Port.IsAuto() || *li.Port <= 0 {
-				t.Errorf("%s = %v after resolvePorts; want a port", li.Path, *li.Port)
-			}
-			if other, dup := seen[*li.Port]; dup {
-				t.Errorf("%s and %s both got port %d", li.Path, other, *li.Port)
-			}
-			seen[*li.Port] = li.Path
-		}
-		if !s.Apps[0].Port.IsAuto() {
-			t.Errorf("caller's spec apps[0].port = %v; want auto (the driver works on a copy)", s.Apps[0].Port)
-		}
-	})
-	t.Run("port in use names the port and the node", func(t *testing.T) {
-		s := base()
-		s.Apps[1].Port = busyPort
-		l, _ := NewLocal(s, LocalOptions{RunDir: t.TempDir()})
-		err := l.resolvePorts()
-		if !errors.Is(err, ErrPortInUse) {
-			t.Fatalf("resolvePorts = %v; want ErrPortInUse", err)
-		}
-		for _, want := range []string{strconv.Itoa(int(busyPort)), "app2", "apps[1].port"} {
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("resolvePorts error %q does not name %q", err, want)
-			}
-		}
-	})
-}
-
-func TestParseShowStat(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "showstat.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := parseShowStat(string(b))
-	if err != nil {
-		t.Fatalf("parseShowStat = %v", err)
-	}
-	want := map[string]bool{"app1": true, "app2": false, "app3": true, "app4": true}
-	if len(got) != len(want) {
-		t.Fatalf("parseShowStat rows = %+v; want servers %v only", got, want)
-	}
-	for _, s := range got {
-		if s.up() != want[s.Server] {
-			t.Errorf("%s/%s (%q, %q).up() = %v; want %v", s.Backend, s.Server, s.Status, s.CheckStatus, s.up(), want[s.Server])
-		}
-	}
-	if _, err := parseShowStat("# a,b\n1,2\n"); err == nil {
-		t.Errorf("parseShowStat without status column = nil error; want one")
-	}
-}
-
-func FuzzParseShowStat(f *testing.F) {
-	b, _ := os.ReadFile(filepath.Join("testdata", "showstat.csv"))
-	f.Add(string(b))
-	f.Add("# pxname,svname,status\n")
-	f.Fuzz(func(t *testing.T, s string) { parseShowStat(s) })
 }
 
 func TestRedisDo(t *testing.T) {

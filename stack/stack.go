@@ -1,12 +1,21 @@
 // Package stack brings a spec's stack up and down. A Driver is one runtime:
-// local processes (the default) or a Docker Compose project. Whatever the
-// runtime, every endpoint it hands out is reachable from the host on 127.0.0.1.
+// local processes (the default, Local) or a Docker Compose project (package
+// compose). Whatever the runtime, every endpoint it hands out is reachable
+// from the host on 127.0.0.1.
+//
+// The contract every driver keeps is the Driver interface with its sentinel
+// errors; package stacktest holds the conformance suite each driver's
+// integration test runs. The pieces every driver needs are here once:
+// ResolvePorts picks the ports, BuiltinAppArgs builds the reference app's
+// command line.
 package stack
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/duckbench/duckbench/configgen"
 	"github.com/duckbench/duckbench/spec"
 )
 
@@ -16,19 +25,44 @@ const (
 	RuntimeCompose = "compose"
 )
 
+// Sentinel errors of the Driver contract. Every driver wraps them (errors.Is
+// finds them), with a message that says what to do.
+var (
+	// ErrNotUp: Status, Fault and Logs of a stack that was never started
+	// or was taken down (Down itself has nothing to do and returns nil).
+	ErrNotUp = errors.New("stack is not up")
+	// ErrAlreadyUp: Up of a stack whose services still run (from this or
+	// another duckbench process); duckbench down first.
+	ErrAlreadyUp = errors.New("stack is already up")
+	// ErrPortInUse: Up when a port from the spec is taken by another
+	// program (or given to two services).
+	ErrPortInUse = errors.New("port already in use")
+	// ErrMissingProgram: Up when a program the runtime needs (haproxy,
+	// redis-server, docker) is not installed; the message carries the
+	// install hint. It is configgen's ErrMissingBinary, so one errors.Is
+	// covers the config checks too.
+	ErrMissingProgram = configgen.ErrMissingBinary
+)
+
 // Driver runs one stack. Its constructor is given the spec; Up renders the
 // configs (configgen) into the run directory itself, after resolving the
 // spec's "auto" ports.
 type Driver interface {
 	// Up starts every service in dependency order and waits until healthy.
-	// On failure or cancellation it stops what it started before returning.
+	// On failure or cancellation it stops what it started before returning
+	// (an interrupted Up's error wraps ctx.Err()). ErrAlreadyUp,
+	// ErrPortInUse and ErrMissingProgram say why it could not start.
 	Up(ctx context.Context) (Endpoints, error)
 	// Status reports the services of a stack started earlier (possibly by
-	// another duckbench process), read from the state the driver keeps.
+	// another duckbench process), read from the state the driver keeps;
+	// ErrNotUp when there is none.
 	Status(ctx context.Context) (Status, error)
-	// Down stops and removes everything of this stack, and only that.
+	// Down stops and removes everything of this stack, and only that. It
+	// works from the kept state alone, after a crash of the process that
+	// ran Up too, and is a no-op when nothing is up.
 	Down(ctx context.Context) error
-	// Fault applies a fault action (kill, stop, cont, restart) to one service.
+	// Fault applies a driver action (kill, stop, cont, restart; pause is
+	// the spec's stop + cont) to one service, by its spec name.
 	Fault(ctx context.Context, service string, action spec.FaultAction) error
 	// Logs writes one service's log to w, or every service's when service
 	// is "".

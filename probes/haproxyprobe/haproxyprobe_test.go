@@ -188,3 +188,40 @@ func TestNewClient(t *testing.T) {
 		}
 	}
 }
+
+// TestStatRowReady: a stack waits until every server is Ready, which is
+// stricter than Up (traffic still flows to a server going down).
+func TestStatRowReady(t *testing.T) {
+	rows, err := ParseStat(bytes.NewReader(readFixture(t, "../testdata/haproxy-show-stat-checks.csv")))
+	if err != nil {
+		t.Fatalf("ParseStat() = %v", err)
+	}
+	want := map[string]bool{"app1": true, "app2": false, "app3": true, "app4": true}
+	n := 0
+	for _, r := range rows {
+		if r.Type != TypeServer {
+			continue
+		}
+		n++
+		if got := r.Ready(); got != want[r.Service] {
+			t.Errorf("%s/%s (%q, %q).Ready() = %v; want %v", r.Proxy, r.Service, r.Status, r.Fields["check_status"], got, want[r.Service])
+		}
+	}
+	if n != len(want) {
+		t.Errorf("ParseStat() server rows = %d; want %d", n, len(want))
+	}
+	for _, c := range []struct {
+		status, check string
+		want          bool
+	}{
+		{"UP 1/3", "L7STS", false}, // Up (going down), not Ready
+		{"DOWN 1/2", "L7OK", false}, // on its way up
+		{"UP", "L6OK", true},
+		{"MAINT", "", false},
+	} {
+		r := StatRow{Status: c.status, Fields: map[string]string{"check_status": c.check}}
+		if got := r.Ready(); got != c.want {
+			t.Errorf("StatRow{%q, %q}.Ready() = %v; want %v", c.status, c.check, got, c.want)
+		}
+	}
+}

@@ -53,6 +53,22 @@ func (r StatRow) Up() bool {
 	return strings.HasPrefix(s, "UP") || s == "no check" || s == "DRAIN" || s == "NOLB" || s == "OPEN"
 }
 
+// Ready reports whether a server is fully in service: UP with its last
+// health check passed (L4OK, L6OK or L7OK, "* "-prefixed while the next
+// check runs), or "no check" when checks are off. It is stricter than Up,
+// which also counts a server on its way down ("UP 1/3") or draining: a
+// stack is up once every server is Ready.
+func (r StatRow) Ready() bool {
+	if r.Status == "no check" {
+		return true
+	}
+	if r.Status != "UP" {
+		return false
+	}
+	c := strings.TrimPrefix(r.Fields["check_status"], "* ")
+	return c == "" || strings.HasPrefix(c, "L7OK") || strings.HasPrefix(c, "L4OK") || strings.HasPrefix(c, "L6OK")
+}
+
 // Uint returns a numeric field by header name; false when absent or empty.
 func (r StatRow) Uint(name string) (uint64, bool) {
 	v, err := strconv.ParseUint(r.Fields[name], 10, 64)
