@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/configgen"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
@@ -38,9 +39,12 @@ type Options struct {
 	// RunDir holds compose.yaml and the rendered configs mounted into the
 	// containers; also the state the driver keeps between commands.
 	RunDir string
-	// Binary is the host path of the duckbench binary mounted into the app
-	// and HAProxy containers (default: the running executable). It must run
-	// inside a Debian-based image: build it with CGO_ENABLED=0.
+	// AppImage is the image of builtin apps whose spec names none (default
+	// duckbench:dev; the command passes duckbench:<version>).
+	AppImage string
+	// Binary is the static duckbench binary the app image is built from
+	// when it is missing (default: the running executable; see
+	// appimage.Ensure).
 	Binary string
 	// WaitTimeout bounds Up's wait for health (default DefaultWaitTimeout).
 	WaitTimeout time.Duration
@@ -180,7 +184,10 @@ func (d *Driver) Up(ctx context.Context) (ep stack.Endpoints, err error) {
 			return ep, err
 		}
 	}
-	y, err := Render(d.spec, RenderOptions{Binary: bin, Observability: d.opts.Observability})
+	if err := d.ensureAppImages(ctx, bin); err != nil {
+		return ep, err
+	}
+	y, err := Render(d.spec, RenderOptions{AppImage: d.opts.AppImage, Observability: d.opts.Observability})
 	if err != nil {
 		return ep, err
 	}
@@ -226,6 +233,26 @@ func (d *Driver) Up(ctx context.Context) (ep stack.Endpoints, err error) {
 		return ep, err
 	}
 	return st.Endpoints, nil
+}
+
+// ensureAppImages builds a missing duckbench:<version> image of the
+// builtin apps from bin (see appimage.Ensure).
+func (d *Driver) ensureAppImages(ctx context.Context, bin string) error {
+	seen := map[string]bool{}
+	for _, a := range d.spec.Apps {
+		if or(a.Kind, spec.AppBuiltin) != spec.AppBuiltin {
+			continue
+		}
+		img := or(a.Image, or(d.opts.AppImage, appimage.Tag("")))
+		if seen[img] {
+			continue
+		}
+		seen[img] = true
+		if err := appimage.Ensure(ctx, img, bin, d.opts.Progress); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkSecrets fails when a password variable the compose file passes

@@ -3,7 +3,6 @@ package compose
 import (
 	"bytes"
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	yaml "go.yaml.in/yaml/v4"
 
+	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/configgen"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
@@ -22,8 +22,9 @@ import (
 const (
 	RedisConfPath   = "/usr/local/etc/redis/redis.conf"
 	HAProxyConfPath = "/usr/local/etc/haproxy/haproxy.cfg"
-	// BinaryPath is where the duckbench binary is mounted in containers
-	// that run it (builtin apps) or use it as a health probe.
+	// BinaryPath is the duckbench binary in the app image (see the
+	// repository's Dockerfile): builtin apps run it, and their health check
+	// is its `healthcheck` command.
 	BinaryPath = "/duckbench"
 	// FileName is the compose file written into the run directory.
 	FileName = "compose.yaml"
@@ -41,12 +42,13 @@ var (
 	healthRetries  = uint64(60)
 )
 
-// RenderOptions are the host-side facts compose.yaml needs.
+// RenderOptions are the choices compose.yaml needs beyond the spec. The
+// file references images and the config files next to it only, never a
+// host path, so the directory runs on any machine with those images.
 type RenderOptions struct {
-	// Binary is the absolute host path of a static duckbench binary, mounted
-	// read-only at BinaryPath: builtin apps run it and the app and HAProxy
-	// health checks use its hidden `healthcheck` command.
-	Binary string
+	// AppImage is the image of builtin apps whose spec names none
+	// (default appimage.Tag("dev"); duckbench passes duckbench:<version>).
+	AppImage string
 	// Observability adds the `observability` profile (Prometheus and
 	// Grafana; see WriteObservability for its files).
 	Observability bool
@@ -85,9 +87,6 @@ func or[T comparable](v, def T) T {
 
 // Project builds the compose project of s with the compose-go types.
 func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
-	if o.Binary != "" && !path.IsAbs(o.Binary) {
-		return nil, fmt.Errorf("render compose: duckbench binary path %q is not absolute", o.Binary)
-	}
 	p := &types.Project{
 		Name:     ProjectName(s),
 		Services: types.Services{},
@@ -120,58 +119,22 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 	}
 	redisDeps := append([]string{master.Name}, replicaNames...)
 
-	var appNames []string
+	appImage := or(o.AppImage, appimage.Tag(""))
+	appDeps := types.DependsOnConfig{}
 	for _, a := range s.Apps {
-		port, err := hostPort(fmt.Sprintf("app %q", a.Name), a.Port)
+		svc, err := appService(s, a, appImage, master, pwEnv)
 		if err != nil {
 			return nil, err
 		}
-		kind := or(a.Kind, spec.AppBuiltin)
-		var svc types.ServiceConfig
-		switch kind {
-		case spec.AppBuiltin:
-			if o.Binary == "" {
-				return nil, fmt.Errorf("render compose: app %q: builtin app needs the duckbench binary path", a.Name)
-			}
-			img := a.Image
-			// No duckbench image is published: a builtin app left at the
-			// spec's nominal image runs the mounted binary in the Redis image.
-			if img == "" || img == spec.DefaultAppImage {
-				img = redisImage
-			}
-			svc = baseService(a.Name, img)
-			svc.Entrypoint = builtinAppCommand(s, a)
-		case spec.AppImage:
-			if a.Image == "" {
-				return nil, fmt.Errorf("render compose: app %q: kind image needs an image", a.Name)
-			}
-			svc = baseService(a.Name, a.Image)
-		default:
-			return nil, fmt.Errorf("render compose: app %q: kind %q cannot run in a container (use kind image)", a.Name, kind)
-		}
-		env := types.MappingWithEquals{}
-		for k, v := range a.Env {
-			env[k] = &v
-		}
-		if kind == spec.AppImage {
-			env["PORT"] = ptr(strconv.Itoa(port))
-			env["REDIS_MASTER"] = ptr(fmt.Sprintf("%s:%d", master.Name, master.Port))
-		}
-		if pwEnv != "" {
-			env[pwEnv] = nil
-		}
-		if len(env) > 0 {
-			svc.Environment = env
-		}
-		if o.Binary != "" {
-			svc.Volumes = append(svc.Volumes, bindRO(o.Binary, BinaryPath))
-			svc.HealthCheck = health(types.HealthCheckTest{"CMD", BinaryPath, "healthcheck",
-				fmt.Sprintf("http://127.0.0.1:%d%s", port, appHealthPath(s))})
-		}
-		svc.Ports = []types.ServicePortConfig{publish(port)}
 		svc.DependsOn = healthyDeps(redisDeps...)
 		p.Services[a.Name] = svc
-		appNames = append(appNames, a.Name)
+		// An app of a user image has the image's own health check, if
+		// any: HAProxy waits for it to start, and checks it itself.
+		cond := types.ServiceConditionHealthy
+		if svc.HealthCheck == nil {
+			cond = types.ServiceConditionStarted
+		}
+		appDeps[a.Name] = types.ServiceDependency{Condition: cond, Required: true}
 	}
 
 	hp, err := hostPort("haproxy", s.HAProxy.Port)
@@ -186,18 +149,14 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 		ports = append(ports, publish(pp))
 	}
 	h.Ports = ports
-	if o.Binary != "" {
-		h.Volumes = append(h.Volumes, bindRO(o.Binary, BinaryPath))
-		h.HealthCheck = health(types.HealthCheckTest{"CMD", BinaryPath, "healthcheck", fmt.Sprintf("tcp:127.0.0.1:%d", hp)})
-	} else {
-		// bash is in the official (Debian) haproxy image; sh may be dash.
-		h.HealthCheck = health(types.HealthCheckTest{"CMD", "bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/127.0.0.1/%d", hp)})
-	}
+	// The haproxy image has no curl or nc, but it is Debian-based with
+	// bash: healthy once HAProxy accepts on its frontend.
+	h.HealthCheck = health(types.HealthCheckTest{"CMD", "bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/127.0.0.1/%d", hp)})
 	if s.HAProxy.StatsPage.Enabled && s.HAProxy.StatsPage.PasswordEnv != "" {
 		h.Environment = passthrough(s.HAProxy.StatsPage.PasswordEnv)
 	}
-	if len(appNames) > 0 {
-		h.DependsOn = healthyDeps(appNames...)
+	if len(appDeps) > 0 {
+		h.DependsOn = appDeps
 	} else {
 		h.DependsOn = healthyDeps(redisDeps...)
 	}
@@ -206,6 +165,45 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 		addObservability(p)
 	}
 	return p, nil
+}
+
+// appService is one app's service: a builtin app runs the duckbench binary
+// of the app image, a kind image app its own image with PORT and
+// REDIS_MASTER set.
+func appService(s *spec.Spec, a spec.App, appImage string, master spec.Node, pwEnv string) (types.ServiceConfig, error) {
+	var svc types.ServiceConfig
+	port, err := hostPort(fmt.Sprintf("app %q", a.Name), a.Port)
+	if err != nil {
+		return svc, err
+	}
+	env := types.MappingWithEquals{}
+	for k, v := range a.Env {
+		env[k] = &v
+	}
+	switch kind := or(a.Kind, spec.AppBuiltin); kind {
+	case spec.AppBuiltin:
+		svc = baseService(a.Name, or(a.Image, appImage))
+		svc.Entrypoint = builtinAppCommand(s, a)
+		svc.HealthCheck = health(types.HealthCheckTest{"CMD", BinaryPath, "healthcheck",
+			fmt.Sprintf("http://127.0.0.1:%d%s", port, appHealthPath(s))})
+	case spec.AppImage:
+		if a.Image == "" {
+			return svc, fmt.Errorf("render compose: app %q: kind image needs an image", a.Name)
+		}
+		svc = baseService(a.Name, a.Image)
+		env["PORT"] = ptr(strconv.Itoa(port))
+		env["REDIS_MASTER"] = ptr(fmt.Sprintf("%s:%d", master.Name, master.Port))
+	default:
+		return svc, fmt.Errorf("render compose: app %q: kind %q cannot run in a container (use kind image)", a.Name, kind)
+	}
+	if pwEnv != "" {
+		env[pwEnv] = nil
+	}
+	if len(env) > 0 {
+		svc.Environment = env
+	}
+	svc.Ports = []types.ServicePortConfig{publish(port)}
+	return svc, nil
 }
 
 // haproxyExtraPorts lists HAProxy's published ports besides the frontend:

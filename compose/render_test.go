@@ -20,7 +20,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-const testBinary = "/usr/local/bin/duckbench"
+const testAppImage = "duckbench:test"
 
 func loadSpec(t *testing.T, name string) *spec.Spec {
 	t.Helper()
@@ -85,12 +85,12 @@ func TestRender(t *testing.T) {
 				file, obs = "seed.yaml", true
 			}
 			s := loadSpec(t, file)
-			got, err := Render(s, RenderOptions{Binary: testBinary, Observability: obs})
+			got, err := Render(s, RenderOptions{AppImage: testAppImage, Observability: obs})
 			if err != nil {
 				t.Fatalf("Render(%q) = %v", name, err)
 			}
 			testenv.Golden(t, testenv.GoldenPath(t, ".golden.yaml"), got, *update)
-			again, _ := Render(s, RenderOptions{Binary: testBinary, Observability: obs})
+			again, _ := Render(s, RenderOptions{AppImage: testAppImage, Observability: obs})
 			if !bytes.Equal(got, again) {
 				t.Errorf("Render(%q) is not deterministic", name)
 			}
@@ -103,7 +103,7 @@ func TestRender(t *testing.T) {
 // in a refresh: loopback-only ports, read-only mounts, no secret values.
 func TestRenderSafeDefaults(t *testing.T) {
 	s := loadSpec(t, "images.yaml")
-	p, err := Project(s, RenderOptions{Binary: testBinary})
+	p, err := Project(s, RenderOptions{AppImage: testAppImage})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,15 +121,45 @@ func TestRenderSafeDefaults(t *testing.T) {
 				t.Errorf("%s: mount %s is writable", name, v.Target)
 			}
 		}
-		if svc.HealthCheck == nil || len(svc.HealthCheck.Test) == 0 {
+		for _, v := range svc.Volumes {
+			if !strings.HasPrefix(v.Source, "./") {
+				t.Errorf("%s: mount source %q is not a path relative to compose.yaml", name, v.Source)
+			}
+		}
+		if svc.Image == "" || svc.Build != nil {
+			t.Errorf("%s: image %q, build %v; want an image only", name, svc.Image, svc.Build)
+		}
+		if name == "web" { // kind image: the image's own health check
+			if svc.HealthCheck != nil {
+				t.Errorf("%s: healthcheck %v; want none rendered for a user image", name, svc.HealthCheck.Test)
+			}
+			continue
+		}
+		if svc.HealthCheck == nil || len(svc.HealthCheck.Test) < 2 {
 			t.Errorf("%s: no healthcheck", name)
+			continue
+		}
+		// Each health check uses its own image's tools.
+		tool := map[string]string{"app1": BinaryPath, HAProxyService: "bash"}[name]
+		if tool == "" {
+			tool = "redis-cli"
+		}
+		if test := strings.Join(svc.HealthCheck.Test, " "); !strings.Contains(test, tool) || strings.Contains(test, "curl") {
+			t.Errorf("%s: healthcheck %q; want one run with %s", name, test, tool)
 		}
 		if v, ok := svc.Environment[s.Redis.PasswordEnv]; name != HAProxyService && (!ok || v != nil) {
 			t.Errorf("%s: environment %s = %v, %v; want a passthrough with no value", name, s.Redis.PasswordEnv, v, ok)
 		}
 	}
-	if deps := p.Services["haproxy"].DependsOn; len(deps) != 2 || deps["app1"].Condition != "service_healthy" {
-		t.Errorf("haproxy depends_on = %v; want both apps healthy", deps)
+	if deps := p.Services["haproxy"].DependsOn; len(deps) != 2 || deps["app1"].Condition != "service_healthy" || deps["web"].Condition != "service_started" {
+		t.Errorf("haproxy depends_on = %v; want app1 healthy and web (no health check of ours) started", deps)
+	}
+	if got := p.Services["app1"].Image; got != testAppImage {
+		t.Errorf("app1 image = %q; want the default app image %q", got, testAppImage)
+	}
+	s.Apps[0].Image = "registry.example/duckbench:1.0"
+	if p, err = Project(s, RenderOptions{AppImage: testAppImage}); err != nil || p.Services["app1"].Image != s.Apps[0].Image {
+		t.Errorf("app1 image with apps[0].image set = %q, %v; want the spec's %q", p.Services["app1"].Image, err, s.Apps[0].Image)
 	}
 }
 
@@ -140,11 +170,11 @@ func TestRenderErrors(t *testing.T) {
 		opts   RenderOptions
 		want   string
 	}{
-		{"auto port", func(s *spec.Spec) { s.Apps[0].Port = spec.PortAuto }, RenderOptions{Binary: testBinary},
+		{"auto port", func(s *spec.Spec) { s.Apps[0].Port = spec.PortAuto }, RenderOptions{AppImage: testAppImage},
 			`app "app1": port "auto" not resolved`},
-		{"no binary", func(s *spec.Spec) {}, RenderOptions{}, `app "app1": builtin app needs the duckbench binary path`},
-		{"relative binary", func(s *spec.Spec) {}, RenderOptions{Binary: "duckbench"}, `binary path "duckbench" is not absolute`},
-		{"command app", func(s *spec.Spec) { s.Apps[0].Kind = spec.AppCommand }, RenderOptions{Binary: testBinary},
+		{"image app without image", func(s *spec.Spec) { s.Apps[0].Kind, s.Apps[0].Image = spec.AppImage, "" }, RenderOptions{},
+			`app "app1": kind image needs an image`},
+		{"command app", func(s *spec.Spec) { s.Apps[0].Kind = spec.AppCommand }, RenderOptions{AppImage: testAppImage},
 			`kind "command" cannot run in a container`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -8,7 +8,7 @@ var fieldDocs = map[string]string{
 	"App.CacheTTL":                   "CacheTTL is how long the reference app keeps computed values in Redis (default 60s); it is also the Cache-Control max-age it sends.",
 	"App.Command":                    "Command runs a user app (kind command); {port} is replaced by the port.",
 	"App.Env":                        "Env is extra environment for the app process or container.",
-	"App.Image":                      "Image overrides the container image (kind image, or builtin on compose; builtin default \"duckbench:latest\").",
+	"App.Image":                      "Image overrides the container image (kind image, or builtin on compose; builtin default \"duckbench:<version>\", see duckbench image build).",
 	"App.Kind":                       "Kind is builtin (default), command or image.",
 	"App.MaxConcurrency":             "MaxConcurrency caps in-flight requests in the reference app (0 = no cap); excess requests get 503. Gives a stack of known capacity.",
 	"App.Name":                       "Name is unique across the spec; it is the HAProxy server name and the X-Served-By value of the reference app.",

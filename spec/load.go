@@ -108,7 +108,6 @@ const (
 	DefaultRuntime       = "auto"
 	DefaultRedisImage    = "redis:7.0"
 	DefaultHAProxyImage  = "haproxy:2.6"
-	DefaultAppImage      = "duckbench:latest"
 	DefaultMasterName    = "redis-master"
 	DefaultMasterPort    = 6379
 	DefaultAppPort       = 8001
@@ -169,7 +168,6 @@ func (s *Spec) ApplyDefaults() {
 		str(&a.Kind, AppBuiltin)
 		port(&a.Port, p+".port", DefaultAppPort+i)
 		if a.Kind == AppBuiltin {
-			str(&a.Image, DefaultAppImage)
 			dur(&a.OriginCost, p+".origin_cost", "2ms")
 			dur(&a.CacheTTL, p+".cache_ttl", "60s")
 		}

@@ -106,7 +106,7 @@ type App struct {
 	// Command runs a user app (kind command); {port} is replaced by the port.
 	Command []string `yaml:"command,omitempty" json:"command,omitempty"`
 	// Image overrides the container image (kind image, or builtin on compose;
-	// builtin default "duckbench:latest").
+	// builtin default "duckbench:<version>", see duckbench image build).
 	Image string `yaml:"image,omitempty" json:"image,omitempty"`
 	// Env is extra environment for the app process or container.
 	Env map[string]string `yaml:"env,omitempty" json:"env,omitempty"`

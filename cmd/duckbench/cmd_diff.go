@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/configgen"
 	"github.com/duckbench/duckbench/internal/textdiff"
@@ -123,7 +124,7 @@ func renderAll(s *spec.Spec) (*rendered, error) {
 	for node, conf := range f.Redis {
 		out.files[configgen.RedisFile(node)] = conf
 	}
-	cy, err := compose.Render(s, compose.RenderOptions{Binary: "/usr/local/bin/duckbench"})
+	cy, err := compose.Render(s, compose.RenderOptions{AppImage: appimage.Tag(version)})
 	if err != nil {
 		return nil, fmt.Errorf("render compose.yaml of %q: %w", s.Name, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/configgen"
 	"github.com/duckbench/duckbench/spec"
@@ -17,7 +18,7 @@ import (
 func init() { register(newRenderCmd) }
 
 func newRenderCmd() *cobra.Command {
-	var out, runtime string
+	var out, runtime, appImage string
 	c := &cobra.Command{
 		Use:   "render SPEC -o DIR",
 		Short: "Write haproxy.cfg, redis-<node>.conf and compose.yaml for a spec",
@@ -27,7 +28,10 @@ rendered in memory first: on any error nothing is written. Ports written as
 "auto" are replaced by free ports picked now (printed on stderr).
 
 It also writes compose.yaml with the configs it mounts — in DIR/compose, or
-in DIR itself with --runtime compose — usable by hand:
+in DIR itself with --runtime compose. That directory stands alone: it holds
+no host path, only images (redis, haproxy, and the app image
+duckbench:<version>, built with "duckbench image build") and relative config
+paths, so it can be copied to another machine and started there:
   cd DIR/compose && docker-compose -p mylab up -d`,
 		Example: `  duckbench render examples/seed.yaml -o /tmp/seed
   duckbench render examples/seed.yaml -o out --runtime compose`,
@@ -68,11 +72,7 @@ in DIR itself with --runtime compose — usable by hand:
 					return usageErr(err)
 				}
 			}
-			exe, err := os.Executable()
-			if err != nil {
-				return depErr(fmt.Errorf("locate the duckbench binary for compose.yaml: %w", err))
-			}
-			composeYAML, err := compose.Render(s, compose.RenderOptions{Binary: exe})
+			composeYAML, err := compose.Render(s, compose.RenderOptions{AppImage: appImage})
 			if err != nil {
 				return usageErr(err)
 			}
@@ -105,6 +105,7 @@ in DIR itself with --runtime compose — usable by hand:
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "directory to write the files to (required)")
 	c.Flags().StringVar(&runtime, "runtime", "local", "render for this runtime: local or compose")
+	c.Flags().StringVar(&appImage, "app-image", appimage.Tag(version), "compose.yaml: image of builtin apps whose spec names none")
 	_ = c.MarkFlagRequired("output")
 	return c
 }

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
+	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
@@ -23,8 +26,8 @@ var progress io.Writer = os.Stderr
 func defaultRunDir(s *spec.Spec) string { return filepath.Join(".duckbench", s.Name) }
 
 // newDriver returns the stack driver for s. runtime is local, compose, or
-// auto/"" (the spec's runtime, then: the runtime whose state file the run dir
-// holds, then local when haproxy and redis-server are on PATH, else compose).
+// auto/"" (the spec's runtime, then autoRuntime's choice, which is printed
+// with its reason on the progress stream).
 func newDriver(s *spec.Spec, runtime, runDir string) (stack.Driver, error) {
 	return newDriverWith(s, runtime, runDir, false)
 }
@@ -39,31 +42,61 @@ func newDriverWith(s *spec.Spec, runtime, runDir string, observability bool) (st
 		runtime = s.Runtime
 	}
 	if runtime == "" || runtime == "auto" {
-		runtime = autoRuntime(runDir)
+		c, err := autoRuntime(context.Background(), runDir)
+		if err != nil {
+			return nil, depErr(err)
+		}
+		fmt.Fprintf(progress, "runtime: %s (auto: %s)\n", c.runtime, c.why)
+		runtime = c.runtime
 	}
 	switch runtime {
 	case stack.RuntimeLocal:
 		return stack.NewLocal(s, stack.LocalOptions{RunDir: runDir, Log: progress})
 	case stack.RuntimeCompose:
-		return compose.New(s, compose.Options{RunDir: runDir, Observability: observability})
+		return compose.New(s, compose.Options{RunDir: runDir, Observability: observability,
+			AppImage: appimage.Tag(version), Progress: progress})
 	}
 	return nil, usageErr(fmt.Errorf("--runtime: unknown runtime %q (want auto, local or compose)", runtime))
 }
 
-func autoRuntime(runDir string) string {
+// runtimeChoice is the runtime auto picked, and why.
+type runtimeChoice struct{ runtime, why string }
+
+// localPrograms are what the local runtime runs.
+var localPrograms = []string{"haproxy", "redis-server"}
+
+// localInstallHint is how to get localPrograms, per platform.
+const localInstallHint = "sudo apt-get install haproxy redis-server (Fedora: sudo dnf install haproxy redis; macOS: brew install haproxy redis), or scripts/deps demo in a duckbench checkout"
+
+// autoRuntime picks the runtime: the one of a stack of this spec that is
+// up, else local when its programs are on PATH, else compose when a Docker
+// engine answers. With neither it fails naming both ways out.
+func autoRuntime(ctx context.Context, runDir string) (runtimeChoice, error) {
 	// A stack already up decides: status and down must find it.
 	if _, err := os.Stat(filepath.Join(runDir, stack.StateFile)); err == nil {
-		return stack.RuntimeLocal
+		return runtimeChoice{stack.RuntimeLocal, "a stack of this spec is up with it, state in " + runDir}, nil
 	}
 	if _, err := os.Stat(filepath.Join(runDir, compose.StateFile)); err == nil {
-		return stack.RuntimeCompose
+		return runtimeChoice{stack.RuntimeCompose, "a stack of this spec is up with it, state in " + runDir}, nil
 	}
-	_, errH := exec.LookPath("haproxy")
-	_, errR := exec.LookPath("redis-server")
-	if errH == nil && errR == nil {
-		return stack.RuntimeLocal
+	var missing []string
+	for _, p := range localPrograms {
+		if _, err := exec.LookPath(p); err != nil {
+			missing = append(missing, p)
+		}
 	}
-	return stack.RuntimeCompose
+	if len(missing) == 0 {
+		return runtimeChoice{stack.RuntimeLocal, "haproxy and redis-server are on PATH"}, nil
+	}
+	notOnPath := strings.Join(missing, " and ") + " not on PATH"
+	dockerErr := compose.DockerAvailable(ctx)
+	if dockerErr == nil {
+		return runtimeChoice{stack.RuntimeCompose, notOnPath + ", and a Docker engine answers; for the local runtime instead: " + localInstallHint}, nil
+	}
+	return runtimeChoice{}, fmt.Errorf("no runtime can run this stack:\n"+
+		"  local runtime:   %s; install them: %s\n"+
+		"  compose runtime: %v; install Docker and start its engine: https://docs.docker.com/engine/install/",
+		notOnPath, localInstallHint, dockerErr)
 }
 
 // stackFlags are the flags every stack command shares.

@@ -1,8 +1,12 @@
 // Package testimages builds small local container images for the compose
 // integration tests on a host without an image registry: a root file system
 // assembled from the host's Debian binaries (redis-server, redis-cli,
-// haproxy, a shell) and their shared libraries, loaded with `docker import`.
-// Building is idempotent: an image whose content label matches is reused.
+// haproxy, a shell, bash) and their shared libraries, loaded with `docker
+// import`, standing in for the official redis and haproxy images; and the
+// app image, built like `duckbench image build` does (the Dockerfile's final
+// stage fed a static binary), since the Go build stage's image cannot be
+// pulled here. Building is idempotent: an image whose content label matches
+// is reused.
 package testimages
 
 import (
@@ -46,7 +50,11 @@ var binaries = []struct {
 	{[]string{"/usr/bin/redis-server", "/usr/local/bin/redis-server"}, "/usr/local/bin/redis-server"},
 	{[]string{"/usr/bin/redis-cli", "/usr/local/bin/redis-cli"}, "/usr/local/bin/redis-cli"},
 	{[]string{"/usr/sbin/haproxy", "/usr/local/sbin/haproxy"}, "/usr/local/sbin/haproxy"},
+	// The official haproxy image is Debian-based: its health check may use
+	// bash (/dev/tcp), so the stand-in has it too.
+	{[]string{"/bin/bash", "/usr/bin/bash"}, "/bin/bash"},
 	// A static busybox gives sh plus the usual tools; dash is the fallback.
+	// It stays last: rootfsFiles links the tools when it is busybox.
 	{[]string{"/bin/busybox", "/usr/bin/busybox", "/bin/dash", "/usr/bin/dash"}, "/bin/sh"},
 }
 
