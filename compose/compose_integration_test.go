@@ -37,18 +37,19 @@ func requireDocker(t *testing.T) {
 	}
 }
 
-// staticBinary builds the duckbench binary that the app and HAProxy
-// containers run.
-func staticBinary(t *testing.T) string {
+// appImage builds the app image (the Dockerfile's final stage fed a
+// static binary) and returns its tag.
+func appImage(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "duckbench")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/duckbench")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build duckbench: %v\n%s", err, out)
+	bin, err := testimages.StaticBinary(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return bin
+	tag, err := testimages.App(ctx, bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tag
 }
 
 // testSpec is the seed spec on the test images with every port "auto".
@@ -75,7 +76,7 @@ func TestComposeUp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("testimages.Build() = %v", err)
 	}
-	bin := staticBinary(t)
+	app := appImage(t, ctx)
 
 	// The stack runs with a password, passed by variable name only.
 	const pwEnv, pw = "DUCKBENCH_ITEST_REDIS_PW", "quack pw$1"
@@ -86,7 +87,7 @@ func TestComposeUp(t *testing.T) {
 		s := testSpec(t, imgs)
 		s.Redis.PasswordEnv = pwEnv
 		runDir := t.TempDir()
-		d, err := New(s, Options{RunDir: runDir, Binary: bin, WaitTimeout: 2 * time.Minute})
+		d, err := New(s, Options{RunDir: runDir, AppImage: app, WaitTimeout: 2 * time.Minute})
 		if err != nil {
 			t.Fatalf("New() = %v", err)
 		}
@@ -234,10 +235,10 @@ func TestComposeUpCancelled(t *testing.T) {
 	if err != nil {
 		t.Fatalf("testimages.Build() = %v", err)
 	}
-	bin := staticBinary(t)
+	app := appImage(t, ctx)
 	s := testSpec(t, imgs)
 	s.Name += "-cancel"
-	d, err := New(s, Options{RunDir: t.TempDir(), Binary: bin})
+	d, err := New(s, Options{RunDir: t.TempDir(), AppImage: app})
 	if err != nil {
 		t.Fatal(err)
 	}
