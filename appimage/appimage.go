@@ -146,7 +146,10 @@ func BuildSource(ctx context.Context, dir, tag, version string, log io.Writer) e
 	if _, err := os.Stat(filepath.Join(dir, "Dockerfile")); err != nil {
 		return fmt.Errorf("build image %s from source: %w (want a duckbench checkout)", tag, err)
 	}
-	return dockerBuild(ctx, log, "build", "--build-arg", "VERSION="+version, "-t", tag, dir)
+	if err := dockerBuild(ctx, log, "build", "--build-arg", "VERSION="+version, "-t", tag, dir); err != nil {
+		return fmt.Errorf("%w\n(the Go build stage pulls the golang image; without a registry build from a static binary: duckbench image build --binary FILE)", err)
+	}
+	return nil
 }
 
 func dockerBuild(ctx context.Context, log io.Writer, args ...string) error {

@@ -10,8 +10,8 @@ import (
 )
 
 // Probe is the container health check behind the hidden `duckbench
-// healthcheck TARGET` command: the official images carry no curl or wget,
-// so the mounted duckbench binary probes for them. TARGET is an http(s) URL
+// healthcheck TARGET` command: the app image is FROM scratch, with no shell
+// or curl, so its duckbench binary probes the app itself. TARGET is an http(s) URL
 // (healthy on a 2xx/3xx answer) or tcp:HOST:PORT (healthy when a connection
 // opens).
 func Probe(ctx context.Context, target string) error {

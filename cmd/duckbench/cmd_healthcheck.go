@@ -12,8 +12,8 @@ import (
 func init() { register(newHealthcheckCmd) }
 
 // newHealthcheckCmd is the container health check of the compose runtime
-// (hidden): the official images have no curl, so the mounted duckbench
-// binary probes its neighbour.
+// (hidden): the app image is FROM scratch, with no shell or curl, so its
+// duckbench binary probes the app itself (the Dockerfile's HEALTHCHECK).
 func newHealthcheckCmd() *cobra.Command {
 	var timeout time.Duration
 	c := &cobra.Command{
