@@ -156,7 +156,7 @@ func TestFreshMachine(t *testing.T) {
 			t.Fatalf("scripts/demo = exit %d; want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 		}
 		b, _ := os.ReadFile(log)
-		if got, want := string(b), "update -qq\ninstall -y -qq --no-install-recommends haproxy redis-server\n"; got != want {
+		if got, want := string(b), "update -qq\ninstall -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold haproxy redis-server\n"; got != want {
 			t.Errorf("apt-get calls = %q; want %q", got, want)
 		}
 		for _, want := range []string{
