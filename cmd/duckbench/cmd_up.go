@@ -23,7 +23,13 @@ after up returns; stop it with duckbench down.
 
 With the local runtime, state.json in the run directory records every process,
 so duckbench down works even after duckbench itself was killed. Ctrl-C during
-up stops what was started.`,
+up stops what was started.
+
+--runtime auto (the default, unless the spec names a runtime) prints what it
+chose and why: the runtime of a stack of this spec that is up, else local when
+haproxy and redis-server are on PATH, else compose when a Docker engine
+answers. The compose runtime runs the built-in app from duckbench:<version>,
+built from this binary when missing (see duckbench image build).`,
 		Example: `  duckbench up examples/seed.yaml
   duckbench up examples/seed.yaml --runtime compose
   duckbench up spec.yaml --run-dir /tmp/bench && duckbench status spec.yaml --run-dir /tmp/bench --json`,
