@@ -53,8 +53,7 @@ func newDriverWith(s *spec.Spec, runtime, runDir string, observability bool) (st
 	case stack.RuntimeLocal:
 		return stack.NewLocal(s, stack.LocalOptions{RunDir: runDir, Log: progress})
 	case stack.RuntimeCompose:
-		return compose.New(s, compose.Options{RunDir: runDir, Observability: observability,
-			AppImage: appimage.Tag(version), Progress: progress})
+		return compose.New(s, compose.Options{RunDir: runDir, Observability: observability, AppImage: appimage.Tag(version)})
 	}
 	return nil, usageErr(fmt.Errorf("--runtime: unknown runtime %q (want auto, local or compose)", runtime))
 }
