@@ -168,7 +168,7 @@ func TestFreshMachine(t *testing.T) {
 				t.Errorf("stderr lacks %q:\n%s", want, stderr)
 			}
 		}
-		if !strings.Contains(stdout, "SLO: PASS") || !strings.Contains(stdout, "runtime local") {
+		if !strings.Contains(stdout, "SLO: PASS") || !strings.Contains(stdout, "p99      <= 5s") || !strings.Contains(stdout, "runtime local") {
 			t.Errorf("stdout lacks the local run's passing summary:\n%s", stdout)
 		}
 		if strings.Contains(stdout+stderr, "compose") {
@@ -193,7 +193,8 @@ func checkHint(t *testing.T, stderr string, code int) {
 }
 
 // demoSpec is the seed spec with a name of its own and every port "auto",
-// since other stacks may be running on this machine.
+// since other stacks may be running on this machine, and a p99 bound that a
+// loaded 2-core machine holds: this test is about set-up, not speed.
 func demoSpec(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile("../examples/seed.yaml")
@@ -202,6 +203,7 @@ func demoSpec(t *testing.T) string {
 	}
 	s := regexp.MustCompile(`(?m)^name: seed$`).ReplaceAllString(string(b), fmt.Sprintf("name: fresh-demo-%d", os.Getpid()))
 	s = regexp.MustCompile(`port: \d+`).ReplaceAllString(s, "port: auto")
+	s = regexp.MustCompile(`(?m)^  p99: 50ms`).ReplaceAllString(s, "  p99: 5s")
 	s = strings.Replace(s, "\nhaproxy:\n", "\nhaproxy:\n  stats_socket: {port: auto}\n  prometheus: {port: auto}\n", 1)
 	path := filepath.Join(tmpDir(t), "seed.yaml")
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
