@@ -48,9 +48,13 @@ func TestAutoRuntime(t *testing.T) {
 		if err == nil {
 			t.Fatalf("autoRuntime() = %+v; want an error", c)
 		}
+		dockerErr := compose.DockerAvailable(t.Context())
+		if dockerErr == nil {
+			t.Fatal("compose.DockerAvailable() = nil with no docker on PATH")
+		}
 		want := "no runtime can run this stack:\n" +
 			"  local runtime:   haproxy not on PATH; install them: " + localInstallHint + "\n" +
-			"  compose runtime: docker CLI not found (apt-get install docker.io); install Docker and start its engine: https://docs.docker.com/engine/install/"
+			"  compose runtime: " + dockerErr.Error() + "; install Docker and start its engine: https://docs.docker.com/engine/install/"
 		if err.Error() != want {
 			t.Errorf("autoRuntime() error =\n%s\nwant\n%s", err, want)
 		}
