@@ -162,7 +162,7 @@ func TestFreshMachine(t *testing.T) {
 		for _, want := range []string{
 			"scripts/deps: installing haproxy redis-server with apt-get (missing: haproxy redis-server)\n",
 			"runtime: local (auto: haproxy and redis-server are on PATH)\n",
-			"bringing the stack up (local)",
+			"bringing the stack up…",
 		} {
 			if !strings.Contains(stderr, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, stderr)
