@@ -4,14 +4,21 @@ package dashboards
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/duckbench/duckbench/internal/testenv"
+	"github.com/duckbench/duckbench/results"
 )
 
 // TestLiveRun is the issue's live check end to end: the real duckbench
@@ -50,6 +57,7 @@ haproxy:
       servers: [{app: app1}, {app: app2}]
 load:
   duration: 35s
+  warmup: 6s   # unobserved: Prometheus's first scrape sees an empty latency histogram
   rate: 100
   keys: {count: 200}
   targets:
@@ -108,4 +116,74 @@ load:
 	if len(qs) < 20 {
 		t.Errorf("only %d panel queries; the dashboards lost panels?", len(qs))
 	}
+	checkDashboardP99(qctx, t, "http://"+promAddr, filepath.Join(dir, "results"), start, time.Now())
+}
+
+// checkDashboardP99 wants the overview dashboard's p99 (its own query,
+// over the whole run) within 5 % of the report's p99.
+func checkDashboardP99(ctx context.Context, t *testing.T, promURL, resultsDir string, start, at time.Time) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(resultsDir, "*", "result.json"))
+	if len(files) != 1 {
+		t.Fatalf("result.json files = %v; want one", files)
+	}
+	r, err := results.Load(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	win := fmt.Sprintf("%ds", int(at.Sub(start).Seconds())+30)
+	expr, err := Expand(latencyQuantile(0.99), map[string]string{VarRateWindow: win})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := queryScalar(ctx, promURL, expr, at)
+	if err != nil {
+		t.Fatalf("query %s: %v", expr, err)
+	}
+	want := r.Summary.Latency.P99
+	native, errN := queryScalar(ctx, promURL, fmt.Sprintf("histogram_quantile(0.99, sum(rate(%s[%s])))", MetricLoadRequestDuration, win), at)
+	classic, errC := queryScalar(ctx, promURL, fmt.Sprintf("histogram_quantile(0.99, sum by (le) (rate(%s_bucket[%s])))", MetricLoadRequestDuration, win), at)
+	cnt, errCnt := queryScalar(ctx, promURL, fmt.Sprintf("histogram_count(sum(increase(%s[%s])))", MetricLoadRequestDuration, win), at)
+	raw, errRaw := queryScalar(ctx, promURL, fmt.Sprintf("histogram_quantile(0.99, sum(%s))", MetricLoadRequestDuration), at)
+	t.Logf("native %v (%v), classic %v (%v), count %v (%v; report %d successes), last sample's p99 %v (%v)", native, errN, classic, errC, cnt, errCnt, r.Summary.Success, raw, errRaw)
+	t.Logf("p99: dashboard %.3gms, report %.3gms (%s)", got*1e3, want*1e3, expr)
+	if want <= 0 || math.Abs(got-want)/want > 0.05 {
+		t.Errorf("dashboard p99 = %.4gms; want the report's %.4gms ±5%%", got*1e3, want*1e3)
+	}
+}
+
+// queryScalar evaluates expr at `at` and returns the value of its one series.
+func queryScalar(ctx context.Context, promURL, expr string, at time.Time) (float64, error) {
+	v := url.Values{}
+	v.Set("query", expr)
+	v.Set("time", strconv.FormatInt(at.Unix(), 10))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(promURL, "/")+"/api/v1/query?"+v.Encode(), nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var pr struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Value [2]json.RawMessage `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&pr); err != nil {
+		return 0, err
+	}
+	if pr.Status != "success" || len(pr.Data.Result) != 1 {
+		return 0, fmt.Errorf("status %s (%s), %d series; want one", pr.Status, pr.Error, len(pr.Data.Result))
+	}
+	var sv string
+	if err := json.Unmarshal(pr.Data.Result[0].Value[1], &sv); err != nil {
+		return 0, err
+	}
+	return strconv.ParseFloat(sv, 64)
 }

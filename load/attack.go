@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"strconv"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -70,6 +69,8 @@ type Attack struct {
 	rate     *spec.Rate
 	durOver  time.Duration
 	lagSat   time.Duration
+	keySeed  int64
+	keyOff   int
 	ran      bool
 }
 
@@ -93,6 +94,14 @@ func WithRateOverride(r spec.Rate) Option { return func(a *Attack) { a.rate = &r
 // WithDurationOverride replaces the workload's duration.
 func WithDurationOverride(d time.Duration) Option { return func(a *Attack) { a.durOver = d } }
 
+// WithKeys replaces the workload's seed (0: keep it) and shifts every key
+// number by offset: a capacity step draws a fresh, reproducible sequence
+// on keys no earlier step has touched, so it does not run on a cache the
+// earlier steps warmed.
+func WithKeys(seed int64, offset int) Option {
+	return func(a *Attack) { a.keySeed, a.keyOff = seed, offset }
+}
+
 // New plans an attack of workload w against baseURL (e.g. the HAProxy
 // frontend, http://127.0.0.1:6301). Unset workload fields take their
 // documented defaults.
@@ -103,6 +112,9 @@ func New(w spec.Workload, baseURL string, opts ...Option) (*Attack, error) {
 	}
 	if a.rate != nil {
 		a.w.Rate = *a.rate
+	}
+	if a.keySeed != 0 {
+		a.w.Seed = a.keySeed
 	}
 	if a.w.Rate == 0 {
 		a.w.Rate = DefaultRate
@@ -125,6 +137,10 @@ func New(w spec.Workload, baseURL string, opts ...Option) (*Attack, error) {
 	if a.timeout <= 0 {
 		a.timeout = DefaultTimeout
 	}
+	if a.timeout > MaxTimeout {
+		return nil, fmt.Errorf("load.timeout: must be at most %v, so that every latency fits the histogram (1µs-%v) (got %v)",
+			MaxTimeout, time.Duration(HistMax)*time.Microsecond, a.timeout)
+	}
 	var err error
 	if a.pacer, err = NewPacer(a.w, a.dur); err != nil {
 		return nil, err
@@ -132,6 +148,7 @@ func New(w spec.Workload, baseURL string, opts ...Option) (*Attack, error) {
 	if a.tgt, err = newTargeter(a.w, baseURL); err != nil {
 		return nil, err
 	}
+	a.tgt.keyOff = a.keyOff
 	a.workers, a.maxWork, a.conns = Size(a.w, a.pacer.Peak(), runtime.GOMAXPROCS(0))
 	keepAlive := a.w.KeepAlive == nil || *a.w.KeepAlive
 	a.client = newClient(a.conns, a.timeout, keepAlive)
@@ -225,26 +242,36 @@ func (a *Attack) Plan() results.LoadPlan {
 	return results.LoadPlan{
 		Shape: shape, Rate: rate, DurationSeconds: a.dur.Seconds(),
 		Workers: a.workers, MaxWorkers: a.maxWork, Connections: a.conns,
-		Targets: a.tgt.names(), KeyDistribution: dist, Seed: seed,
+		Targets: a.tgt.names(), KeyDistribution: dist, Seed: seed, KeyOffset: a.keyOff,
 	}
 }
 
 // Report is what an attack measured.
 type Report struct {
-	Plan      results.LoadPlan      `json:"plan"`
-	Summary   results.Summary       `json:"summary"`
-	Timeline  []results.Second      `json:"timeline"`
-	Targets   []results.TargetStats `json:"targets,omitempty"`
-	AppShare  map[string]float64    `json:"app_share,omitempty"`
-	Saturated bool                  `json:"generator_saturated"`
+	Plan     results.LoadPlan      `json:"plan"`
+	Summary  results.Summary       `json:"summary"`
+	Timeline []results.Second      `json:"timeline"`
+	Targets  []results.TargetStats `json:"targets,omitempty"`
+	AppShare map[string]float64    `json:"app_share,omitempty"`
+	// Saturated means the generator could not keep up: short of CPU, or
+	// its worker cap reached while responses came quickly.
+	Saturated bool `json:"generator_saturated"`
+	// SUTBound means the system under test could not keep up: the
+	// schedule slipped because every worker waited on responses slower
+	// than LatencyBudget (or on none: a stall longer than the workers last).
+	SUTBound bool            `json:"system_under_test_bound,omitempty"`
+	Stalls   []results.Stall `json:"stalls,omitempty"`
 	// MaxScheduleLagSeconds is the worst lag behind the schedule seen.
 	MaxScheduleLagSeconds float64 `json:"max_schedule_lag_seconds"`
-	// Histogram is the V2 compressed, base64 HdrHistogram (microseconds).
-	Histogram   string          `json:"histogram"`
-	Events      []results.Event `json:"events,omitempty"`
-	Interrupted bool            `json:"interrupted"`
-	StartedAt   time.Time       `json:"started_at"`
-	EndedAt     time.Time       `json:"ended_at"`
+	// Histogram is the V2 compressed, base64 HdrHistogram (microseconds)
+	// of the primary latency of successes; ServiceHistogram of their
+	// service time (open model only).
+	Histogram        string          `json:"histogram"`
+	ServiceHistogram string          `json:"service_histogram,omitempty"`
+	Events           []results.Event `json:"events,omitempty"`
+	Interrupted      bool            `json:"interrupted"`
+	StartedAt        time.Time       `json:"started_at"`
+	EndedAt          time.Time       `json:"ended_at"`
 }
 
 // ErrAlreadyRun is returned by a second call of Run.
@@ -265,30 +292,25 @@ func (a *Attack) Run(ctx context.Context) (*Report, error) {
 	}
 	defer a.client.CloseIdleConnections()
 
-	c := newConsumer(a)
 	var enc vegeta.Encoder
 	var bw *bufio.Writer
 	if a.raw != nil {
 		bw = bufio.NewWriterSize(a.raw, 256<<10)
 		enc = vegeta.NewEncoder(bw)
 	}
-	atk := vegeta.NewAttacker(vegeta.Client(a.client), vegeta.Workers(a.workers),
-		vegeta.MaxWorkers(a.maxWork), vegeta.MaxBody(0))
 	began := time.Now()
-	c.began = began
-	// A paced attack stops itself after its last scheduled hit; the limit
-	// here only drops hits later than the saturation lag (vegeta drops every
-	// hit not sent by du, even one a millisecond late).
-	du := a.dur
-	if !a.pacer.Max() {
-		du += a.lagSat
-	}
-	res := atk.Attack(a.tgt.Next, a.pacer, du, "")
+	c := newConsumer(a, began)
+	sch := newScheduler(a, began)
+	c.sch = sch
+	// Requests in flight finish under their own timeout even when ctx is
+	// cancelled: an interrupt keeps their answers.
+	go sch.run(context.WithoutCancel(ctx))
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 
 	var rawErr error
 	done := ctx.Done()
+	res := sch.out
 	for res != nil {
 		select {
 		case r, ok := <-res:
@@ -298,13 +320,13 @@ func (a *Attack) Run(ctx context.Context) (*Report, error) {
 			}
 			c.add(r)
 			if enc != nil && rawErr == nil {
-				rawErr = enc.Encode(r)
+				rawErr = enc.Encode(&r.Result)
 			}
 		case now := <-tick.C:
 			c.tick(now)
 		case <-done:
 			done = nil
-			atk.Stop()
+			sch.Stop()
 			c.interrupt(time.Since(began))
 		}
 	}
@@ -348,218 +370,3 @@ func (a *Attack) runWarmup(ctx context.Context) error {
 }
 
 func constPacer(rate float64) *Pacer { return &Pacer{s: constant{rate}, dur: math.MaxInt64} }
-
-// consumer owns every statistic; only Run's goroutine calls it.
-type consumer struct {
-	a        *Attack
-	began    time.Time
-	total    *stats
-	targets  []*stats
-	tl       *timeline
-	apps     map[string]uint64
-	received uint64
-
-	lastTick    time.Time
-	lastSent    uint64
-	saturated   bool // live state
-	satTicks    int  // monitor ticks found behind schedule
-	maxLag      time.Duration
-	events      []results.Event
-	newEvents   int // events not yet handed to progress
-	interrupted bool
-	interruptAt time.Duration
-	metricCodes map[uint16]counter
-}
-
-func newConsumer(a *Attack) *consumer {
-	c := &consumer{
-		a:     a,
-		total: newStats(),
-		tl:    newTimeline(a.pacer, a.dur, a.timeout, a.lagSat),
-		apps:  map[string]uint64{},
-	}
-	for range a.tgt.targets {
-		c.targets = append(c.targets, newStats())
-	}
-	return c
-}
-
-// add is the hot path: one call per result.
-func (c *consumer) add(r *vegeta.Result) {
-	c.received++
-	us := micros(r.Latency)
-	ok := r.Error == "" && r.Code >= 200 && r.Code < 400
-	bytesIn := r.BytesIn
-	if bytesIn == 0 && r.Headers != nil {
-		if v := r.Headers["Content-Length"]; len(v) == 1 {
-			if n, err := strconv.ParseUint(v[0], 10, 64); err == nil {
-				bytesIn = n
-				r.BytesIn = n // keeps the raw output honest: bodies are not kept
-			}
-		}
-	}
-	c.total.add(r, us, bytesIn, ok)
-	if len(c.targets) > 1 {
-		c.targets[c.a.tgt.index(r.Method, r.URL)].add(r, us, bytesIn, ok)
-	}
-	at := r.Timestamp.Sub(c.began)
-	var lag time.Duration
-	if !c.a.pacer.Max() {
-		if lag = at - c.a.pacer.At(r.Seq); lag < 0 {
-			lag = 0
-		}
-		if lag > c.maxLag {
-			c.maxLag = lag
-		}
-	}
-	c.tl.add(at, us, r.Code, ok, lag)
-	if v := r.Headers[ServedByHeader]; len(v) > 0 {
-		c.apps[v[0]]++
-	}
-	if m := c.a.metrics; m != nil {
-		m.observe(c, r.Code, r.Latency)
-	}
-}
-
-// tick runs once a second: it closes finished seconds, checks the schedule
-// and reports progress.
-func (c *consumer) tick(now time.Time) {
-	elapsed := now.Sub(c.began)
-	interval := now.Sub(c.lastTick)
-	if c.lastTick.IsZero() {
-		interval = elapsed
-	}
-	c.lastTick = now
-	sec := int(elapsed / time.Second)
-	c.tl.closeThrough(sec - 1 - int(c.a.timeout/time.Second) - 1)
-
-	p := c.a.pacer
-	sent := p.Sent()
-	achieved := float64(sent-c.lastSent) / interval.Seconds()
-	c.lastSent = sent
-	var target float64
-	var lag time.Duration
-	if !p.Max() {
-		from := max(elapsed-interval, 0)
-		target = (p.Hits(min(elapsed, c.a.dur)) - p.Hits(min(from, c.a.dur))) / interval.Seconds()
-		if due := p.At(sent); due < c.a.dur && elapsed > due {
-			lag = elapsed - due
-		}
-		if lag > c.maxLag {
-			c.maxLag = lag
-		}
-		c.tl.noteLag(sec-1, lag)
-	}
-	inFlight := sent - min(sent, c.received)
-	sat := !p.Max() && !c.interrupted && lag > c.a.lagSat
-	switch {
-	case sat && !c.saturated:
-		why := "the generator is short of CPU"
-		if inFlight >= c.a.maxWork {
-			why = fmt.Sprintf("all %d workers are busy", c.a.maxWork)
-		}
-		c.event(elapsed, "saturation", "start", fmt.Sprintf(
-			"load generator %s behind schedule (%s): achieved %.0f of %.0f req/s; results are not a capacity",
-			lag.Round(time.Millisecond), why, achieved, target))
-	case !sat && c.saturated:
-		c.event(elapsed, "saturation", "end", "load generator back on schedule")
-	}
-	c.saturated = sat
-	if sat {
-		c.satTicks++
-	}
-	if m := c.a.metrics; m != nil {
-		m.targetRate.Set(target)
-		m.achievedRate.Set(achieved)
-	}
-	if c.a.progress != nil {
-		c.a.progress(c.progress(elapsed, target, achieved, lag, inFlight))
-	}
-}
-
-func (c *consumer) progress(elapsed time.Duration, target, achieved float64, lag time.Duration, inFlight uint64) Progress {
-	pr := Progress{
-		Elapsed: min(elapsed, c.a.dur), Total: c.a.dur,
-		Sent: c.a.pacer.Sent(), Responses: c.received, Errors: c.total.requests - c.total.success,
-		TargetRate: target, AchievedRate: achieved, ScheduleLag: lag, InFlight: inFlight,
-		P99:       time.Duration(c.total.hist.ValueAtQuantile(99)) * time.Microsecond,
-		Saturated: c.saturated,
-	}
-	if c.newEvents < len(c.events) {
-		pr.Events = append([]results.Event(nil), c.events[c.newEvents:]...)
-		c.newEvents = len(c.events)
-	}
-	return pr
-}
-
-func (c *consumer) event(at time.Duration, kind, action, msg string) {
-	c.events = append(c.events, results.Event{AtSeconds: at.Seconds(), Kind: kind, Action: action, Message: msg})
-}
-
-func (c *consumer) interrupt(at time.Duration) {
-	c.interrupted, c.interruptAt = true, at
-	c.event(at, "interrupt", "stop", "attack stopped early; waiting for requests in flight")
-	if c.a.progress != nil {
-		c.a.progress(c.progress(at, 0, 0, 0, 0))
-	}
-}
-
-// isSaturated is the verdict on the whole attack: behind schedule for more
-// than a passing moment (two seconds, live or by the results' own lag), or
-// short of the scheduled requests by more than 1 %. A single late second —
-// a GC pause, a neighbour on the core — gets an event, not the flag.
-func (c *consumer) isSaturated(upTo time.Duration) bool {
-	p := c.a.pacer
-	if p.Max() {
-		return false
-	}
-	if c.satTicks >= 2 || c.tl.satSecs >= 2 {
-		return true
-	}
-	want := math.Ceil(p.Hits(min(upTo, c.a.dur)))
-	return !c.interrupted && float64(c.total.requests) < 0.99*want
-}
-
-func (c *consumer) report(end time.Time) *Report {
-	upTo := c.a.dur
-	if c.interrupted {
-		upTo = c.interruptAt
-	}
-	if c.saturated {
-		c.event(min(end.Sub(c.began), c.a.dur), "saturation", "end", "attack ended while behind schedule")
-	}
-	tl := c.tl.finish(upTo)
-	mean := 0.0
-	if !c.a.pacer.Max() {
-		d := min(upTo, c.a.dur)
-		if d > 0 {
-			mean = c.a.pacer.Hits(d) / d.Seconds()
-		}
-	}
-	rep := &Report{
-		Plan:                  c.a.Plan(),
-		Summary:               c.total.summary(mean),
-		Timeline:              tl,
-		AppShare:              shares(c.apps),
-		Saturated:             c.isSaturated(upTo),
-		MaxScheduleLagSeconds: c.maxLag.Seconds(),
-		Events:                c.events,
-		Interrupted:           c.interrupted,
-		StartedAt:             c.began,
-		EndedAt:               end,
-	}
-	if c.tl.satSecs > 0 {
-		rep.Events = append(rep.Events, results.Event{AtSeconds: upTo.Seconds(), Kind: "saturation", Action: "summary",
-			Message: fmt.Sprintf("load generator was more than %s behind schedule in %d second(s)", c.a.lagSat, c.tl.satSecs)})
-	}
-	rep.Histogram, _ = EncodeHistogram(c.total.hist)
-	names := c.a.tgt.names()
-	if len(c.targets) > 1 {
-		for i, s := range c.targets {
-			rep.Targets = append(rep.Targets, results.TargetStats{Name: names[i], Summary: s.summary(0)})
-		}
-	} else {
-		rep.Targets = []results.TargetStats{{Name: names[0], Summary: rep.Summary}}
-	}
-	return rep
-}

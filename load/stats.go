@@ -1,6 +1,7 @@
 package load
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -13,13 +14,19 @@ import (
 	"github.com/duckbench/duckbench/results"
 )
 
-// Histogram range: latencies in microseconds from 1µs to 60s, 3 significant
-// digits.
+// Histogram range: latencies in microseconds from 1µs to one hour, 3
+// significant digits. An intended-time latency includes the wait for a
+// late send, so the range reaches far past any request timeout.
 const (
 	HistMin     = 1
-	HistMax     = 60_000_000
+	HistMax     = 3_600_000_000
 	HistSigFigs = 3
 )
+
+// MaxTimeout is the longest load.timeout accepted: a request that waited
+// for a free worker until the attack's end and then for its own timeout
+// still fits the histogram for attacks up to HistMax − 2·MaxTimeout long.
+const MaxTimeout = 10 * time.Minute
 
 // NewHistogram returns an empty latency histogram with duckbench's range.
 func NewHistogram() *hdrhistogram.Histogram {
@@ -45,16 +52,17 @@ func Quantiles(h *hdrhistogram.Histogram) results.Quantiles {
 	}
 }
 
-// micros clamps a latency into the histogram's range.
-func micros(d time.Duration) int64 {
-	us := d.Microseconds()
+// micros is d in the histogram's range; over is true when d lay beyond it
+// and was recorded at the top (the caller counts it).
+func micros(d time.Duration) (us int64, over bool) {
+	us = d.Microseconds()
 	switch {
 	case us < HistMin:
-		return HistMin
+		return HistMin, false
 	case us > HistMax:
-		return HistMax
+		return HistMax, true
 	}
-	return us
+	return us, false
 }
 
 // maxCode bounds the status-code array; anything above lands in the last slot.
@@ -64,43 +72,47 @@ const maxCode = 1000
 const maxErrorKinds = 32
 
 // stats are the totals of a set of results. Only the consumer goroutine
-// touches them.
+// touches them. Successes and failures have separate histograms: a fast
+// 503 must not make p99 look good, a slow timeout must not hide in the
+// success figures.
 type stats struct {
-	hist              *hdrhistogram.Histogram
+	hist, svc, fail   *hdrhistogram.Histogram
+	overRange, unsent uint64
 	requests, success uint64
 	bytesIn, bytesOut uint64
 	codes             [maxCode]uint64
 	errKinds          map[string]uint64
-	first, last       time.Time // earliest and latest start
-	lastEnd           time.Time
 }
 
-func newStats() *stats { return &stats{hist: NewHistogram()} }
+func newStats() *stats {
+	return &stats{hist: NewHistogram(), svc: NewHistogram(), fail: NewHistogram()}
+}
 
-func (s *stats) add(r *vegeta.Result, us int64, bytesIn uint64, ok bool) {
-	_ = s.hist.RecordValue(us)
+func (s *stats) add(r *result, ok bool) {
+	us, over := micros(r.Latency)
+	if over {
+		s.overRange++
+	}
 	s.requests++
 	if ok {
 		s.success++
+		_ = s.hist.RecordValue(us)
+		sv, _ := micros(r.service)
+		_ = s.svc.RecordValue(sv)
 	} else {
-		s.addError(r)
+		_ = s.fail.RecordValue(us)
+		s.addError(&r.Result)
 	}
-	s.bytesIn += bytesIn
+	if r.unsent {
+		s.unsent++
+	}
+	s.bytesIn += r.BytesIn
 	s.bytesOut += r.BytesOut
 	c := int(r.Code)
 	if c >= maxCode {
 		c = maxCode - 1
 	}
 	s.codes[c]++
-	if s.first.IsZero() || r.Timestamp.Before(s.first) {
-		s.first = r.Timestamp
-	}
-	if r.Timestamp.After(s.last) {
-		s.last = r.Timestamp
-	}
-	if end := r.Timestamp.Add(r.Latency); end.After(s.lastEnd) {
-		s.lastEnd = end
-	}
 }
 
 func (s *stats) addError(r *vegeta.Result) {
@@ -135,13 +147,26 @@ func errorKind(r *vegeta.Result) string {
 	return e
 }
 
-func (s *stats) summary(targetRate float64) results.Summary {
+// summary sums s up over an attack window of window; basis says what the
+// latency is timed from (with BasisService there is no separate service time).
+func (s *stats) summary(targetRate float64, window time.Duration, basis string) results.Summary {
 	out := results.Summary{
 		Requests: s.requests, Success: s.success, Errors: s.requests - s.success,
 		BytesIn: s.bytesIn, BytesOut: s.bytesOut,
-		TargetRate:  targetRate,
-		Latency:     Quantiles(s.hist),
-		StatusCodes: map[string]uint64{},
+		TargetRate:   targetRate,
+		LatencyBasis: basis,
+		Latency:      Quantiles(s.hist),
+		OverRange:    s.overRange,
+		Unsent:       s.unsent,
+		StatusCodes:  map[string]uint64{},
+	}
+	if basis == results.BasisIntended && s.svc.TotalCount() > 0 {
+		q := Quantiles(s.svc)
+		out.ServiceTime = &q
+	}
+	if s.fail.TotalCount() > 0 {
+		q := Quantiles(s.fail)
+		out.FailureLatency = &q
 	}
 	for c, n := range s.codes {
 		if n > 0 {
@@ -156,49 +181,50 @@ func (s *stats) summary(targetRate float64) results.Summary {
 	}
 	if s.requests > 0 {
 		out.SuccessRatio = float64(s.success) / float64(s.requests)
-		// As vegeta: rate over the span of starts, throughput until the
-		// last response.
-		span := s.last.Sub(s.first).Seconds()
-		out.DurationSeconds = span
-		if span > 0 {
-			out.Rate = float64(s.requests) / span
-		}
-		if all := s.lastEnd.Sub(s.first).Seconds(); all > 0 {
-			out.Throughput = float64(s.success) / all
-		}
+	}
+	// One definition everywhere (a trial, merged trials, a second):
+	// throughput = successes / attack window.
+	out.DurationSeconds = window.Seconds()
+	if window > 0 {
+		out.Rate = float64(s.requests) / window.Seconds()
+		out.Throughput = float64(s.success) / window.Seconds()
 	}
 	return out
 }
 
 // window holds one second of the timeline while results for it may still
-// arrive; its histogram is reused second after second.
+// arrive; its histograms are reused second after second.
 type window struct {
-	sec    int // -1: free
-	hist   *hdrhistogram.Histogram
-	count  uint64
-	errors uint64
-	codes  map[uint16]uint64
-	maxLag time.Duration
+	sec       int // -1: free
+	hist, svc *hdrhistogram.Histogram
+	count     uint64
+	success   uint64
+	errors    uint64
+	codes     map[uint16]uint64
+	cpuLag    time.Duration // worst lag of a hit that found a free worker
 }
 
 func (w *window) reset(sec int) {
 	w.sec = sec
 	w.hist.Reset()
-	w.count, w.errors, w.maxLag = 0, 0, 0
+	w.svc.Reset()
+	w.count, w.success, w.errors, w.cpuLag = 0, 0, 0, 0
 	clear(w.codes)
 }
 
-// timeline bins results by the second their request started in. A second is
-// closed once no result for it can still arrive (its end plus the request
-// timeout), or at the end of the run.
+// timeline bins results by the second they were due in (for rate max: the
+// second they were sent in). A second is closed once no result for it can
+// still arrive — every hit due in it was sent, and a request timeout has
+// passed since — or at the end of the run.
 type timeline struct {
 	secs    []results.Second
+	sent    []uint64 // requests sent per second (by actual send time)
 	ring    []window
 	closed  int // secs[:closed] are final
 	pacer   *Pacer
 	dur     time.Duration
 	lagSat  time.Duration
-	satSecs int
+	satSecs int // seconds with a CPU-bound schedule lag past lagSat
 }
 
 func newTimeline(p *Pacer, dur, timeout, lagSat time.Duration) *timeline {
@@ -210,9 +236,9 @@ func newTimeline(p *Pacer, dur, timeout, lagSat time.Duration) *timeline {
 	if ringN > n {
 		ringN = n
 	}
-	t := &timeline{secs: make([]results.Second, n), ring: make([]window, ringN), pacer: p, dur: dur, lagSat: lagSat}
+	t := &timeline{secs: make([]results.Second, n), sent: make([]uint64, n), ring: make([]window, ringN), pacer: p, dur: dur, lagSat: lagSat}
 	for i := range t.ring {
-		t.ring[i] = window{sec: -1, hist: NewHistogram(), codes: map[uint16]uint64{}}
+		t.ring[i] = window{sec: -1, hist: newSecondHistogram(), svc: newSecondHistogram(), codes: map[uint16]uint64{}}
 	}
 	for i := range t.secs {
 		t.secs[i].T = i
@@ -220,36 +246,46 @@ func newTimeline(p *Pacer, dur, timeout, lagSat time.Duration) *timeline {
 	return t
 }
 
-// add records a result that started `at` after the attack began, with
-// schedule lag `lag`.
-func (t *timeline) add(at time.Duration, us int64, code uint16, ok bool, lag time.Duration) {
+// newSecondHistogram is a per-second histogram: 2 significant digits are
+// plenty for a timeline point and keep the ring small.
+func newSecondHistogram() *hdrhistogram.Histogram { return hdrhistogram.New(HistMin, HistMax, 2) }
+
+func (t *timeline) clampSec(at time.Duration) int {
 	sec := int(at / time.Second)
-	if sec >= len(t.secs) {
-		sec = len(t.secs) - 1
+	return max(0, min(sec, len(t.secs)-1))
+}
+
+// add records a result due `at` after the attack began and sent `sentAt`
+// after it; cpuLag is its lag behind schedule when it did not wait for a
+// worker (0 otherwise).
+func (t *timeline) add(r *result, at, sentAt time.Duration, ok bool, cpuLag time.Duration) {
+	if !r.unsent {
+		t.sent[t.clampSec(sentAt)]++
 	}
-	if sec < t.closed { // later than the timeout allowed: fold into the oldest open second
+	sec := t.clampSec(at)
+	if sec < t.closed { // later than the ring allowed: fold into the oldest open second
 		if t.closed >= len(t.secs) {
 			return
 		}
 		sec = t.closed
-	}
-	if sec < 0 {
-		sec = 0
 	}
 	w := &t.ring[sec%len(t.ring)]
 	if w.sec != sec {
 		t.closeThrough(sec - len(t.ring))
 		w.reset(sec)
 	}
-	_ = w.hist.RecordValue(us)
+	us, _ := micros(r.Latency)
 	w.count++
-	if !ok {
+	if ok {
+		w.success++
+		_ = w.hist.RecordValue(us)
+		sv, _ := micros(r.service)
+		_ = w.svc.RecordValue(sv)
+	} else {
 		w.errors++
 	}
-	w.codes[code]++
-	if lag > w.maxLag {
-		w.maxLag = lag
-	}
+	w.codes[r.Code]++
+	w.cpuLag = max(w.cpuLag, cpuLag)
 }
 
 // closeThrough finalizes every second up to and including last.
@@ -268,21 +304,25 @@ func (t *timeline) closeThrough(last int) {
 		s.TargetRate = (t.pacer.Hits(to) - t.pacer.Hits(from)) / span
 		w := &t.ring[t.closed%len(t.ring)]
 		if w.sec != t.closed {
-			continue // nothing started that second
+			continue // nothing due that second
 		}
-		s.AchievedRate = float64(w.count) / span
+		s.Throughput = float64(w.success) / span
 		s.Errors = w.errors
-		if w.count > 0 {
+		if w.success > 0 {
 			s.P50 = float64(w.hist.ValueAtQuantile(50)) / 1e6
 			s.P99 = float64(w.hist.ValueAtQuantile(99)) / 1e6
 			s.Max = float64(w.hist.Max()) / 1e6
+			if !t.pacer.Max() {
+				s.ServiceP50 = float64(w.svc.ValueAtQuantile(50)) / 1e6
+				s.ServiceP99 = float64(w.svc.ValueAtQuantile(99)) / 1e6
+			}
 		}
 		s.StatusCodes = make(map[string]uint64, len(w.codes))
 		for c, n := range w.codes {
 			s.StatusCodes[strconv.Itoa(int(c))] = n
 		}
-		s.ScheduleLagSeconds = max(s.ScheduleLagSeconds, w.maxLag.Seconds())
-		if !t.pacer.Max() && w.maxLag > t.lagSat {
+		s.ScheduleLagSeconds = max(s.ScheduleLagSeconds, w.cpuLag.Seconds())
+		if !t.pacer.Max() && w.cpuLag > t.lagSat {
 			t.satSecs++
 		}
 		w.sec = -1
@@ -300,6 +340,14 @@ func (t *timeline) noteLag(sec int, lag time.Duration) {
 // finish closes every second and trims the timeline to `upTo` (a run cut short).
 func (t *timeline) finish(upTo time.Duration) []results.Second {
 	t.closeThrough(len(t.secs) - 1)
+	for i := range t.secs {
+		from := time.Duration(i) * time.Second
+		span := (min(from+time.Second, t.dur) - from).Seconds()
+		if span <= 0 {
+			span = 1
+		}
+		t.secs[i].AchievedRate = float64(t.sent[i]) / span
+	}
 	n := int(math.Ceil(upTo.Seconds()))
 	if n < len(t.secs) && n >= 0 {
 		if n == 0 {
@@ -334,4 +382,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// DecodeHistogramString decodes an encoded histogram (Report.Histogram).
+func DecodeHistogramString(enc string) (*hdrhistogram.Histogram, error) {
+	h, err := hdrhistogram.Decode([]byte(enc))
+	if err != nil {
+		return nil, fmt.Errorf("decode histogram: %w", err)
+	}
+	return h, nil
 }

@@ -3,6 +3,7 @@ package load
 import (
 	"math"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,12 +48,28 @@ func TestQuantilesKnownSamples(t *testing.T) {
 	}
 }
 
-func TestMicrosClamps(t *testing.T) {
-	if got := micros(0); got != 1 {
-		t.Errorf("micros(0) = %d; want 1", got)
+func TestMicrosCountsOverRange(t *testing.T) {
+	if got, over := micros(0); got != 1 || over {
+		t.Errorf("micros(0) = %d, %v; want 1, false", got, over)
 	}
-	if got := micros(2 * time.Minute); got != HistMax {
-		t.Errorf("micros(2m) = %d; want %d", got, HistMax)
+	if got, over := micros(2 * time.Minute); got != 120_000_000 || over {
+		t.Errorf("micros(2m) = %d, %v; want 120000000, false", got, over)
+	}
+	if got, over := micros(2 * time.Hour); got != HistMax || !over {
+		t.Errorf("micros(2h) = %d, %v; want %d, true", got, over, HistMax)
+	}
+	s := newStats()
+	s.add(&result{Result: vegeta.Result{Code: 200, Latency: 2 * time.Hour}}, true)
+	s.add(&result{Result: vegeta.Result{Code: 200, Latency: time.Millisecond}}, true)
+	if sum := s.summary(0, time.Second, "intended"); sum.OverRange != 1 || math.Abs(sum.Latency.Max-float64(HistMax)/1e6) > 0.001*float64(HistMax)/1e6 {
+		t.Errorf("summary: OverRange %d, max %v; want 1 and the range's top", sum.OverRange, sum.Latency.Max)
+	}
+}
+
+func TestNewRejectsTimeoutPastRange(t *testing.T) {
+	_, err := New(spec.Workload{Rate: 10, Timeout: spec.Duration(2 * time.Hour)}, "http://127.0.0.1:1")
+	if err == nil || !strings.Contains(err.Error(), "load.timeout") {
+		t.Errorf("New(timeout 2h) = %v; want a load.timeout error", err)
 	}
 }
 
@@ -72,18 +89,17 @@ func BenchmarkRecord(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := newConsumer(a)
-	c.began = time.Now()
+	c := newConsumer(a, time.Now())
 	hdrs := []http.Header{{"X-Served-By": {"app1"}, "Content-Length": {"2"}}, {"X-Served-By": {"app2"}, "Content-Length": {"2"}}}
-	r := &vegeta.Result{Code: 200, Method: "GET", URL: "http://127.0.0.1:6301/kv/k17"}
+	r := &result{Result: vegeta.Result{Code: 200, Method: "GET", URL: "http://127.0.0.1:6301/kv/k17"}}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		r.Seq = uint64(i)
 		r.Timestamp = c.began.Add(time.Duration(i%8000) * time.Millisecond)
 		r.Latency = time.Duration(200+i%5000) * time.Microsecond
+		r.sent, r.service = r.Timestamp, r.Latency
 		r.Headers = hdrs[i&1]
-		r.BytesIn = 0
 		c.add(r)
 		i++
 	}
@@ -94,15 +110,15 @@ func BenchmarkRecordMetrics(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := newConsumer(a)
-	c.began = time.Now()
-	r := &vegeta.Result{Code: 200, Method: "GET", URL: "http://127.0.0.1:6301/kv/k17", Headers: http.Header{"X-Served-By": {"app1"}}}
+	c := newConsumer(a, time.Now())
+	r := &result{Result: vegeta.Result{Code: 200, Method: "GET", URL: "http://127.0.0.1:6301/kv/k17", Headers: http.Header{"X-Served-By": {"app1"}}}}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		r.Seq = uint64(i)
 		r.Timestamp = c.began.Add(time.Duration(i%8000) * time.Millisecond)
 		r.Latency = time.Duration(200+i%5000) * time.Microsecond
+		r.sent, r.service = r.Timestamp, r.Latency
 		c.add(r)
 		i++
 	}

@@ -49,6 +49,7 @@ type targeter struct {
 	cum     []int // cumulative weights
 	keyPref string
 	count   int
+	keyOff  int // added to every key number
 
 	mu   sync.Mutex
 	rng  *rand.Rand
@@ -192,7 +193,7 @@ func (t *targeter) Next(tgt *vegeta.Target) error {
 	for j, part := range tg.parts {
 		if j > 0 {
 			b = append(b, t.keyPref...)
-			b = strconv.AppendInt(b, int64(key), 10)
+			b = strconv.AppendInt(b, int64(key+t.keyOff), 10)
 		}
 		b = append(b, part...)
 	}

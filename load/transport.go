@@ -90,21 +90,22 @@ func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 		return resp, nil
 	}
-	addr := req.URL.Host
-	if req.URL.Port() == "" {
-		addr += ":80"
-	}
+	addr := hostPort(req.URL.Host)
 	ctx := req.Context()
+	// The timeout bounds the whole request: dial, write, headers and body.
+	dl := time.Now().Add(t.timeout)
 	for attempt := 0; ; attempt++ {
 		c, reused := t.get(addr), true
 		if c == nil {
-			nc, err := t.dialer.DialContext(ctx, "tcp", addr)
+			dctx, cancel := context.WithDeadline(ctx, dl)
+			nc, err := t.dialer.DialContext(dctx, "tcp", addr)
+			cancel()
 			if err != nil {
 				return nil, err
 			}
 			c, reused = &h1conn{Conn: nc, br: bufio.NewReaderSize(nc, 4096), bw: bufio.NewWriterSize(nc, 4096)}, false
 		}
-		resp, err := t.roundTrip(ctx, c, req)
+		resp, err := t.roundTrip(ctx, c, req, dl)
 		if err == nil {
 			return resp, nil
 		}
@@ -123,8 +124,10 @@ func isStale(err error) bool {
 		strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "broken pipe")
 }
 
-func (t *h1Transport) roundTrip(ctx context.Context, c *h1conn, req *http.Request) (*http.Response, error) {
-	dl := time.Now().Add(t.timeout)
+// max1xx bounds the interim responses read past before the final one.
+const max1xx = 16
+
+func (t *h1Transport) roundTrip(ctx context.Context, c *h1conn, req *http.Request, dl time.Time) (*http.Response, error) {
 	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
 		dl = d
 	}
@@ -146,7 +149,7 @@ func (t *h1Transport) roundTrip(ctx context.Context, c *h1conn, req *http.Reques
 		stop()
 		return nil, err
 	}
-	resp, err := http.ReadResponse(c.br, req)
+	resp, err := readFinal(c.br, req)
 	if err != nil {
 		stop()
 		if ctx.Err() != nil {
@@ -157,8 +160,26 @@ func (t *h1Transport) roundTrip(ctx context.Context, c *h1conn, req *http.Reques
 		}
 		return nil, err
 	}
-	resp.Body = &h1body{ReadCloser: resp.Body, t: t, c: c, addr: req.URL.Host, reuse: t.keepAlive && !resp.Close && !req.Close, stop: stop}
+	resp.Body = &h1body{ReadCloser: resp.Body, t: t, c: c, addr: hostPort(req.URL.Host), reuse: t.keepAlive && !resp.Close && !req.Close, stop: stop}
 	return resp, nil
+}
+
+// readFinal reads past 1xx interim responses (103 Early Hints, 100
+// Continue) to the final response, as net/http does; 101 Switching
+// Protocols is final.
+func readFinal(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+	for n := 0; ; n++ {
+		resp, err := http.ReadResponse(br, req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
+			return resp, nil
+		}
+		if n >= max1xx {
+			return nil, fmt.Errorf("too many 1xx informational responses (%d)", n+1)
+		}
+	}
 }
 
 // h1body gives the connection back to the pool once the body is read.
@@ -199,7 +220,7 @@ func (b *h1body) Close() error {
 		b.reuse = false
 	}
 	if b.reuse && err == nil {
-		b.t.put(hostPort(b.addr), b.c)
+		b.t.put(b.addr, b.c)
 	} else {
 		b.c.Close()
 	}

@@ -22,8 +22,8 @@ func TestTransportTimeout(t *testing.T) {
 	if rep.Summary.Requests == 0 || rep.Summary.Success != 0 {
 		t.Fatalf("Summary = %+v; want every request to time out", rep.Summary)
 	}
-	if rep.Summary.Latency.Max > 0.25 {
-		t.Errorf("max latency %vs; want about the 50ms timeout", rep.Summary.Latency.Max)
+	if f := rep.Summary.FailureLatency; f == nil || f.Max > 0.25 {
+		t.Errorf("FailureLatency %+v; want a max of about the 50ms timeout", f)
 	}
 	var timeout bool
 	for k := range rep.Summary.ErrorKinds {

@@ -249,6 +249,10 @@ func Compare(base, new *Result, th Thresholds) *Comparison {
 	} else if base.Spec.Hash != "" && new.Spec.Hash != "" && base.Spec.Hash != new.Spec.Hash {
 		c.Warnings = append(c.Warnings, "the spec changed between the runs (hash differs)")
 	}
+	if bb, nb := base.Summary.LatencyBasis, new.Summary.LatencyBasis; bb != nb {
+		// Intended-time latency includes waits that send-time latency hides.
+		c.Warnings = append(c.Warnings, fmt.Sprintf("the latencies are timed differently (base: %s, new: %s): compare them with care", nonEmpty(bb, "unknown"), nonEmpty(nb, "unknown")))
+	}
 	if base.GeneratorSaturated || new.GeneratorSaturated {
 		c.Warnings = append(c.Warnings, "the load generator was saturated in at least one run: latency and throughput are not the server's")
 	}

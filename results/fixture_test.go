@@ -36,19 +36,23 @@ func encode(t testing.TB, h *hdrhistogram.Histogram) string {
 	return string(b)
 }
 
-// fixtureRun builds a realistic 10-second run at 500 req/s: app2 is killed
-// at 4 s and back at 7 s, replica-2 falls behind meanwhile.
+// fixtureRun builds a realistic 10-second run at 500 req/s: the server
+// stalls for 0.6 s at 2 s (requests due meanwhile wait for its end: their
+// intended-time latency grows, their service time does not), app2 is
+// killed at 4 s and back at 7 s, replica-2 falls behind meanwhile.
 func fixtureRun(t testing.TB) *Result {
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Date(2026, 11, 27, 12, 1, 2, 0, time.UTC)
-	all := newHist()
+	const stallFrom, stallTo = 2.0, 2.6
+	var stalled uint64
+	all, svcAll, failAll := newHist(), newHist(), newHist()
 	codes := map[string]uint64{}
 	var timeline []Second
 	var served [2]uint64
 	var errs, bytesIn uint64
 	for sec := 0; sec < 10; sec++ {
 		fault := sec >= 4 && sec < 7
-		h := newHist()
+		h, sh := newHist(), newHist()
 		sc := map[string]uint64{}
 		n := 500 - rng.IntN(3)
 		var secErr uint64
@@ -58,6 +62,7 @@ func fixtureRun(t testing.TB) *Result {
 				lat *= 4 + rng.Float64()*4 // a slow tail
 			}
 			app := i % 2
+			failed := false
 			if fault && app == 1 {
 				app = 0
 				lat *= 1.6
@@ -65,10 +70,22 @@ func fixtureRun(t testing.TB) *Result {
 					sc["503"]++
 					secErr++
 					lat = 5000 + rng.Float64()*2000
+					failed = true
 				}
 			}
-			h.RecordValue(int64(lat))
-			all.RecordValue(int64(lat))
+			primary := lat
+			if due := float64(sec) + float64(i)/float64(n); due >= stallFrom && due < stallTo {
+				primary += (stallTo - due) * 1e6
+				stalled++
+			}
+			if failed {
+				failAll.RecordValue(int64(primary))
+			} else {
+				h.RecordValue(int64(primary))
+				all.RecordValue(int64(primary))
+				sh.RecordValue(int64(lat))
+				svcAll.RecordValue(int64(lat))
+			}
 			served[app]++
 			bytesIn += 320
 		}
@@ -77,7 +94,7 @@ func fixtureRun(t testing.TB) *Result {
 			codes[k] += v
 		}
 		errs += secErr
-		q := quantiles(h)
+		q, sq := quantiles(h), quantiles(sh)
 		d1 := 0.0004 + rng.Float64()*0.0003
 		d2 := 0.0005 + rng.Float64()*0.0004
 		if fault {
@@ -88,20 +105,23 @@ func fixtureRun(t testing.TB) *Result {
 			share = map[string]float64{"web/app1": 1}
 		}
 		timeline = append(timeline, Second{
-			T: sec, TargetRate: 500, AchievedRate: float64(n), P50: q.P50, P99: q.P99, Max: q.Max,
+			T: sec, TargetRate: 500, AchievedRate: float64(n), Throughput: float64(uint64(n) - secErr),
+			P50: q.P50, P99: q.P99, Max: q.Max, ServiceP50: sq.P50, ServiceP99: sq.P99,
 			Errors: secErr, StatusCodes: sc, ScheduleLagSeconds: 0.0002,
 			ReplicationDelay:     map[string]float64{"replica-1": round6(d1), "replica-2": round6(d2)},
 			ReplicationOffsetLag: map[string]int64{"replica-1": 0, "replica-2": int64(d2 * 2e6)},
 			ServerShare:          share,
 		})
 	}
-	total := uint64(all.TotalCount())
+	total := uint64(all.TotalCount()) + errs
+	svcQ, failQ := quantiles(svcAll), quantiles(failAll)
 	sum := Summary{
 		Requests: total, Success: total - errs, Errors: errs,
 		SuccessRatio: float64(total-errs) / float64(total),
 		Throughput:   round6(float64(total-errs) / 10), Rate: round6(float64(total) / 10), TargetRate: 500,
 		DurationSeconds: 10, BytesIn: bytesIn, BytesOut: 0,
-		Latency: quantiles(all), StatusCodes: codes,
+		LatencyBasis: BasisIntended, Latency: quantiles(all), ServiceTime: &svcQ, FailureLatency: &failQ,
+		StatusCodes: codes,
 	}
 	r := &Result{
 		SchemaVersion: SchemaVersion, ID: NewID(start, "seed"),
@@ -118,7 +138,10 @@ func fixtureRun(t testing.TB) *Result {
 		Targets:  []TargetStats{{Name: "GET /item/{key}", Summary: sum}},
 		AppShare: map[string]float64{
 			"app1": round6(float64(served[0]) / float64(total)), "app2": round6(float64(served[1]) / float64(total))},
-		Histogram: encode(t, all),
+		Histogram:        encode(t, all),
+		ServiceHistogram: encode(t, svcAll),
+		SUTBound:         true,
+		Stalls:           []Stall{{StartSeconds: stallFrom, DurationSeconds: stallTo - stallFrom, Requests: stalled}},
 		Replication: []ReplicaStats{
 			{Replica: "replica-1", DelayP50Seconds: 0.00055, DelayP99Seconds: 0.00071, DelayMaxSeconds: 0.0009, MaxOffsetLagBytes: 412, MaxAckAgeSeconds: 1, HeartbeatSamples: 100},
 			{Replica: "replica-2", DelayP50Seconds: 0.0007, DelayP99Seconds: 0.0094, DelayMaxSeconds: 0.0101, MaxOffsetLagBytes: 20480, MaxAckAgeSeconds: 1, HeartbeatSamples: 100},
@@ -132,6 +155,7 @@ func fixtureRun(t testing.TB) *Result {
 		Caches:   []CacheStats{{Backend: "web", Lookups: total, Hits: total * 31 / 100, HitRatio: 0.31}},
 		Keyspace: []KeyspaceStats{{Node: "master", Hits: 3200, Misses: 800, HitRatio: 0.8}},
 		Events: []Event{
+			{AtSeconds: 2, Kind: "stall", Action: "start", Message: "system under test answered nothing for 600ms while requests waited"},
 			{AtSeconds: 4, Kind: "fault", Target: "app2", Action: "kill", Message: "stopped app2"},
 			{AtSeconds: 7, Kind: "recovery", Target: "app2", Action: "start", Message: "app2 back up"},
 		},

@@ -51,10 +51,15 @@ type reportPage struct {
 	Warnings []string
 	Charts   []chart
 	Quant    []kv
-	Codes    []kv
-	Run      []kv
-	Configs  []kv
-	Text     string
+	// QuantName names the Quant row; MoreQuant are further rows (service
+	// time, failed requests) of the same quantiles.
+	QuantName   string
+	MoreQuant   []quantRow
+	LatencyNote string
+	Codes       []kv
+	Run         []kv
+	Configs     []kv
+	Text        string
 }
 
 // WriteHTML writes a self-contained HTML report of r: inline CSS and SVG
@@ -73,9 +78,12 @@ func WriteHTML(w io.Writer, r *Result) error {
 		{Label: "requests", Value: fmt.Sprintf("%d", s.Requests), Sub: fmt.Sprintf("in %s", FormatSeconds(s.DurationSeconds))},
 		{Label: "throughput", Value: fmt.Sprintf("%.1f/s", s.Throughput), Sub: targetSub(r)},
 		{Label: "success", Value: FormatPercent(s.SuccessRatio), Sub: fmt.Sprintf("%d errors", s.Errors), Class: okClass(s.Errors == 0)},
-		{Label: "p50", Value: FormatSeconds(s.Latency.P50)},
+		{Label: "p50", Value: FormatSeconds(s.Latency.P50), Sub: serviceSub(s, func(q Quantiles) float64 { return q.P50 })},
 		{Label: "p99", Value: FormatSeconds(s.Latency.P99), Sub: "p99.9 " + FormatSeconds(s.Latency.P999)},
-		{Label: "max", Value: FormatSeconds(s.Latency.Max)},
+		{Label: "max", Value: FormatSeconds(s.Latency.Max), Sub: serviceSub(s, func(q Quantiles) float64 { return q.Max })},
+	}
+	if s.ServiceTime != nil {
+		p.KPIs[4].Sub = fmt.Sprintf("service %s", FormatSeconds(s.ServiceTime.P99))
 	}
 	if r.SLO != nil {
 		v := kpi{Label: "SLO", Value: "PASS", Class: "good", Sub: fmt.Sprintf("%d checks", len(r.SLO.Checks))}
@@ -85,7 +93,14 @@ func WriteHTML(w io.Writer, r *Result) error {
 		p.KPIs = append(p.KPIs, v)
 	}
 	if r.GeneratorSaturated {
-		p.Warnings = append(p.Warnings, "The load generator could not keep up with the schedule: latency and throughput describe the generator, not the server's capacity.")
+		p.Warnings = append(p.Warnings, "The load generator could not keep up with the schedule (short of CPU or workers): latency and throughput describe the generator, not the server's capacity.")
+	}
+	if r.SUTBound {
+		p.Warnings = append(p.Warnings, "The system under test could not keep up (the schedule slipped while every worker waited on it): latency counts from each request's intended send time, so the wait is in it.")
+	}
+	for _, st := range r.Stalls {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("Stall at %.2fs: the system under test answered nothing for %s; %d requests waited through it.",
+			st.StartSeconds, FormatSeconds(st.DurationSeconds), st.Requests))
 	}
 	if r.Status != "" && r.Status != StatusCompleted {
 		msg := "This run is " + r.Status
@@ -126,6 +141,25 @@ func WriteHTML(w io.Writer, r *Result) error {
 	p.Quant = []kv{{"min", FormatSeconds(l.Min)}, {"mean", FormatSeconds(l.Mean)}, {"p50", FormatSeconds(l.P50)},
 		{"p90", FormatSeconds(l.P90)}, {"p99", FormatSeconds(l.P99)}, {"p99.9", FormatSeconds(l.P999)},
 		{"p99.99", FormatSeconds(l.P9999)}, {"max", FormatSeconds(l.Max)}}
+	p.QuantName = "successes"
+	row := func(name string, q Quantiles) quantRow {
+		return quantRow{K: name, V: []string{FormatSeconds(q.Min), FormatSeconds(q.Mean), FormatSeconds(q.P50), FormatSeconds(q.P90),
+			FormatSeconds(q.P99), FormatSeconds(q.P999), FormatSeconds(q.P9999), FormatSeconds(q.Max)}}
+	}
+	if s.ServiceTime != nil {
+		p.MoreQuant = append(p.MoreQuant, row("service time", *s.ServiceTime))
+	}
+	if s.FailureLatency != nil {
+		p.MoreQuant = append(p.MoreQuant, row("failed", *s.FailureLatency))
+	}
+	switch s.LatencyBasis {
+	case BasisIntended:
+		p.LatencyNote = "Latency runs from each request's intended send time (the schedule) to the end of its response, so a stall shows in it; service time runs from the actual send. Failed requests are apart."
+	case BasisService:
+		p.LatencyNote = "Rate max has no schedule: latency runs from the actual send."
+	case BasisSentV1:
+		p.LatencyNote = "A schema 1 record: latency was timed from the actual send, over all requests; a stall of the server may be missing from it."
+	}
 	for _, k := range sortedKeys(s.StatusCodes) {
 		p.Codes = append(p.Codes, kv{k, fmt.Sprintf("%d (%s)", s.StatusCodes[k], FormatPercent(Ratio(float64(s.StatusCodes[k]), float64(s.Requests))))})
 	}
@@ -180,6 +214,39 @@ func targetSub(r *Result) string {
 
 func ms(v float64) float64 { return v * 1000 }
 
+type quantRow struct {
+	K string
+	V []string
+}
+
+// serviceSub names the service-time figure beside a primary one.
+func serviceSub(s Summary, f func(Quantiles) float64) string {
+	if s.ServiceTime == nil {
+		return latencyBasisShort(s.LatencyBasis)
+	}
+	return "service " + FormatSeconds(f(*s.ServiceTime))
+}
+
+func latencyBasisShort(b string) string {
+	switch b {
+	case BasisService:
+		return "from the send (rate max)"
+	case BasisSentV1:
+		return "from the send (schema 1)"
+	}
+	return ""
+}
+
+// stallBands shades the stalls on a time chart.
+func stallBands(r *Result) []band {
+	var out []band
+	for _, st := range r.Stalls {
+		out = append(out, band{From: st.StartSeconds, To: st.StartSeconds + st.DurationSeconds,
+			Label: fmt.Sprintf("stall %s", FormatSeconds(st.DurationSeconds)), Color: "#b91c1c"})
+	}
+	return out
+}
+
 func eventMarkers(r *Result) []vmarker {
 	var out []vmarker
 	for _, e := range r.Events {
@@ -191,10 +258,17 @@ func eventMarkers(r *Result) []vmarker {
 			color = "#16a34a"
 		case "saturation":
 			color = "#ea580c"
+		case "overload":
+			color = "#b91c1c"
+		case "stall":
+			continue // shaded as a band
 		}
 		label := e.Kind
 		if e.Action != "" {
 			label = e.Action
+		}
+		if e.Kind == "overload" || e.Kind == "saturation" {
+			label = e.Kind + " " + e.Action
 		}
 		if e.Target != "" {
 			label += " " + e.Target
@@ -205,21 +279,30 @@ func eventMarkers(r *Result) []vmarker {
 }
 
 func latencyOverTime(r *Result) chart {
-	var t, p50, p99, mx []float64
+	var t, p50, p99, mx, sp99 []float64
+	svc := false
 	for _, s := range r.Timeline {
 		t = append(t, float64(s.T))
 		p50 = append(p50, ms(s.P50))
 		p99 = append(p99, ms(s.P99))
 		mx = append(mx, ms(s.Max))
+		sp99 = append(sp99, ms(s.ServiceP99))
+		svc = svc || s.ServiceP99 > 0
 	}
-	return chart{ID: "latency-time", Title: "Latency over time", Sub: "per second; vertical lines are fault and recovery events",
-		line: &lineChart{XLabel: "time since start (s)", YLabel: "latency (ms)",
-			Series: []series{
-				{Name: "p50", Color: palette[0], X: t, Y: p50},
-				{Name: "p99", Color: palette[4], X: t, Y: p99},
-				{Name: "max", Color: "#94a3b8", X: t, Y: mx, Width: 1.2},
-			},
-			Markers: eventMarkers(r), Empty: "no timeline"}}
+	ser := []series{
+		{Name: "p50", Color: palette[0], X: t, Y: p50},
+		{Name: "p99", Color: palette[4], X: t, Y: p99},
+		{Name: "max", Color: "#94a3b8", X: t, Y: mx, Width: 1.2},
+	}
+	sub := "per second, by intended send time; vertical lines are events, shaded spans stalls"
+	if svc {
+		ser = append(ser, series{Name: "service p99", Color: palette[4], X: t, Y: sp99, Dash: true, Width: 1.4})
+	} else if r.Summary.LatencyBasis != BasisIntended {
+		sub = "per second; vertical lines are events"
+	}
+	return chart{ID: "latency-time", Title: "Latency over time", Sub: sub,
+		line: &lineChart{XLabel: "time since start (s)", YLabel: "latency (ms)", Series: ser,
+			Markers: eventMarkers(r), Bands: stallBands(r), Empty: "no timeline"}}
 }
 
 // percentileChart plots latency against the percentile on the usual
@@ -234,16 +317,25 @@ func percentileChart(r *Result) chart {
 	}
 	if h != nil && h.TotalCount() > 0 {
 		top := math.Min(6, math.Max(1, math.Ceil(math.Log10(float64(h.TotalCount())))))
-		var xs, ys []float64
-		for i := 0; i <= int(top*40); i++ {
-			x := float64(i) / 40
-			q := 100 * (1 - math.Pow(10, -x))
-			xs = append(xs, x)
-			ys = append(ys, float64(h.ValueAtQuantile(q))/1000)
+		curve := func(h *hdrhistogram.Histogram) (xs, ys []float64) {
+			for i := 0; i <= int(top*40); i++ {
+				x := float64(i) / 40
+				q := 100 * (1 - math.Pow(10, -x))
+				xs = append(xs, x)
+				ys = append(ys, float64(h.ValueAtQuantile(q))/1000)
+			}
+			return append(xs, top), append(ys, float64(h.Max())/1000)
 		}
-		xs = append(xs, top)
-		ys = append(ys, float64(h.Max())/1000)
-		lc.Series = []series{{Name: "latency", Color: palette[0], X: xs, Y: ys, Width: 2.2}}
+		name := "latency"
+		if r.Summary.LatencyBasis == BasisIntended {
+			name = "latency (from intended send)"
+		}
+		xs, ys := curve(h)
+		lc.Series = []series{{Name: name, Color: palette[0], X: xs, Y: ys, Width: 2.2}}
+		if sh, err := DecodeHistogram(r.ServiceHistogram); err == nil && sh != nil && sh.TotalCount() > 0 {
+			xs, ys := curve(sh)
+			lc.Series = append(lc.Series, series{Name: "service time (from actual send)", Color: palette[4], X: xs, Y: ys, Width: 1.8, Dash: true})
+		}
 		labels := []string{"0%", "90%", "99%", "99.9%", "99.99%", "99.999%", "99.9999%"}
 		for i := 0; i <= int(top); i++ {
 			lc.XTicks = append(lc.XTicks, tick{float64(i), labels[i]})
@@ -256,20 +348,26 @@ func percentileChart(r *Result) chart {
 }
 
 func rateChart(r *Result) chart {
-	var t, target, achieved, errs []float64
+	var t, target, achieved, errs, thr []float64
+	hasThr := false
 	for _, s := range r.Timeline {
 		t = append(t, float64(s.T))
 		target = append(target, s.TargetRate)
 		achieved = append(achieved, s.AchievedRate)
 		errs = append(errs, float64(s.Errors))
+		thr = append(thr, s.Throughput)
+		hasThr = hasThr || s.Throughput > 0
 	}
-	ss := []series{{Name: "achieved", Color: palette[0], X: t, Y: achieved}}
+	ss := []series{{Name: "sent", Color: palette[0], X: t, Y: achieved}}
+	if hasThr {
+		ss = append(ss, series{Name: "successes (by due second)", Color: palette[2], X: t, Y: thr, Width: 1.4})
+	}
 	if r.Plan.Rate >= 0 {
 		ss = append([]series{{Name: "target", Color: "#64748b", X: t, Y: target, Dash: true}}, ss...)
 	}
 	ss = append(ss, series{Name: "errors", Color: palette[1], X: t, Y: errs, Width: 1.4})
 	return chart{ID: "rate", Title: "Achieved vs target rate", Sub: "requests per second, errors per second",
-		line: &lineChart{XLabel: "time since start (s)", YLabel: "requests / s", Series: ss, Markers: eventMarkers(r), Empty: "no timeline"}}
+		line: &lineChart{XLabel: "time since start (s)", YLabel: "requests / s", Series: ss, Markers: eventMarkers(r), Bands: stallBands(r), Empty: "no timeline"}}
 }
 
 func appShareChart(r *Result) chart {

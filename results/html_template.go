@@ -77,7 +77,8 @@ footer{color:var(--muted);font-size:12px;margin-top:28px}
 
 <section class="tables">
 <div><h3>Latency</h3>
-<table><tr>{{range .Quant}}<th class="n">{{.K}}</th>{{end}}</tr><tr>{{range .Quant}}<td class="n">{{.V}}</td>{{end}}</tr></table></div>
+<table><tr><th></th>{{range .Quant}}<th class="n">{{.K}}</th>{{end}}</tr><tr><td>{{.QuantName}}</td>{{range .Quant}}<td class="n">{{.V}}</td>{{end}}</tr>{{range .MoreQuant}}<tr><td>{{.K}}</td>{{range .V}}<td class="n">{{.}}</td>{{end}}</tr>{{end}}</table>
+<div class="sub">{{.LatencyNote}}</div></div>
 <div><h3>Status codes and errors</h3>
 <table><tr><th>code</th><th class="n">count</th></tr>{{range .Codes}}<tr><td>{{.K}}</td><td class="n">{{.V}}</td></tr>{{else}}<tr><td colspan="2">none</td></tr>{{end}}</table></div>
 </section>

@@ -6,7 +6,25 @@ package results
 import "time"
 
 // SchemaVersion is bumped on any incompatible change of Result.
-const SchemaVersion = 1
+//
+// Version 2: Summary.Latency of an open-model attack is timed from each
+// request's intended send time (the pacer's schedule) and covers successful
+// requests only; service time, failed requests' latency, stalls and the
+// attack window as throughput's denominator came with it. Version 1 records
+// are still read: their latency was timed from the actual send over all
+// requests (LatencyBasis "sent", set by Decode).
+const SchemaVersion = 2
+
+// Latency bases: what a Summary's Latency is timed from.
+const (
+	// BasisIntended: response end − intended send time (open model).
+	BasisIntended = "intended"
+	// BasisService: response end − actual send (rate max, closed model:
+	// there is no schedule, so there is one figure).
+	BasisService = "service"
+	// BasisSentV1: schema 1 records, end − actual send, over all requests.
+	BasisSentV1 = "sent (schema 1)"
+)
 
 // Result is one run, stored as results/<UTC timestamp>-<spec name>/result.json.
 // Durations are stored in seconds (float) and named *_seconds so the JSON
@@ -35,15 +53,25 @@ type Result struct {
 	// GeneratorSaturated is true when the load generator could not keep up
 	// with the schedule: the server's figures are then not a capacity.
 	GeneratorSaturated bool `json:"generator_saturated"`
-	// Histogram is the encoded HdrHistogram of all latencies (microseconds).
-	Histogram   string          `json:"histogram"`
-	Replication []ReplicaStats  `json:"replication,omitempty"`
-	Backends    []ServerStats   `json:"backends,omitempty"`
-	Caches      []CacheStats    `json:"caches,omitempty"`
-	Keyspace    []KeyspaceStats `json:"keyspace,omitempty"`
-	Events      []Event         `json:"events,omitempty"`
-	SLO         *Verdict        `json:"slo,omitempty"`
-	Capacity    *Capacity       `json:"capacity,omitempty"`
+	// SUTBound is true when the system under test could not keep up: the
+	// schedule slipped because all workers waited on slow (or no)
+	// responses. Its figures are then true (and bad), not unknown.
+	SUTBound bool `json:"system_under_test_bound,omitempty"`
+	// Stalls are the spans in which the system under test answered nothing
+	// while requests waited on it.
+	Stalls []Stall `json:"stalls,omitempty"`
+	// Histogram is the encoded HdrHistogram (microseconds) of the primary
+	// latency of successful requests (Summary.LatencyBasis).
+	Histogram string `json:"histogram"`
+	// ServiceHistogram is the same for service time (open model only).
+	ServiceHistogram string          `json:"service_histogram,omitempty"`
+	Replication      []ReplicaStats  `json:"replication,omitempty"`
+	Backends         []ServerStats   `json:"backends,omitempty"`
+	Caches           []CacheStats    `json:"caches,omitempty"`
+	Keyspace         []KeyspaceStats `json:"keyspace,omitempty"`
+	Events           []Event         `json:"events,omitempty"`
+	SLO              *Verdict        `json:"slo,omitempty"`
+	Capacity         *Capacity       `json:"capacity,omitempty"`
 }
 
 // SpecInfo identifies the spec and the rendered configs of a run.
@@ -77,23 +105,41 @@ type LoadPlan struct {
 	Targets         []string `json:"targets"`
 	KeyDistribution string   `json:"key_distribution"`
 	Seed            int64    `json:"seed"`
-	Repeat          int      `json:"repeat,omitempty"`
+	// KeyOffset is added to every key number (a capacity step's own keys).
+	KeyOffset int `json:"key_offset,omitempty"`
+	Repeat    int `json:"repeat,omitempty"`
 }
 
 // Summary is the totals and latency quantiles of a set of requests.
 type Summary struct {
-	Requests        uint64  `json:"requests"`
-	Success         uint64  `json:"success"` // 2xx and 3xx
-	Errors          uint64  `json:"errors"`
-	SuccessRatio    float64 `json:"success_ratio"`
-	Throughput      float64 `json:"throughput"`  // successful req/s
-	Rate            float64 `json:"rate"`        // attempted req/s
-	TargetRate      float64 `json:"target_rate"` // scheduled req/s (mean)
+	Requests     uint64  `json:"requests"`
+	Success      uint64  `json:"success"` // 2xx and 3xx
+	Errors       uint64  `json:"errors"`
+	SuccessRatio float64 `json:"success_ratio"`
+	// Throughput is successes / DurationSeconds, Rate requests / DurationSeconds.
+	Throughput float64 `json:"throughput"`
+	Rate       float64 `json:"rate"`
+	TargetRate float64 `json:"target_rate"` // scheduled req/s (mean)
+	// DurationSeconds is the attack window: from the attack's start to its
+	// last response (summed over trials). Schema 1: the span of send times.
 	DurationSeconds float64 `json:"duration_seconds"`
 	BytesIn         uint64  `json:"bytes_in"`
 	BytesOut        uint64  `json:"bytes_out"`
-	// Latency quantiles in seconds.
-	Latency     Quantiles         `json:"latency"`
+	// LatencyBasis says what Latency is timed from: BasisIntended,
+	// BasisService or BasisSentV1.
+	LatencyBasis string `json:"latency_basis,omitempty"`
+	// Latency is the primary latency of successful requests, in seconds.
+	Latency Quantiles `json:"latency"`
+	// ServiceTime is the latency of successful requests from their actual
+	// send (open model only: it leaves out the wait for a late send).
+	ServiceTime *Quantiles `json:"service_time,omitempty"`
+	// FailureLatency is the primary latency of failed requests.
+	FailureLatency *Quantiles `json:"failure_latency,omitempty"`
+	// OverRange counts latencies beyond the histogram's range: they are
+	// recorded at its top, so the highest quantiles are at least that.
+	OverRange uint64 `json:"latency_over_range,omitempty"`
+	// Unsent counts hits that were due but never sent (counted as errors).
+	Unsent      uint64            `json:"unsent,omitempty"`
 	StatusCodes map[string]uint64 `json:"status_codes"`
 	ErrorKinds  map[string]uint64 `json:"error_kinds,omitempty"`
 }
@@ -112,21 +158,40 @@ type Quantiles struct {
 
 // Trial is one repeat of a `run --repeat N`.
 type Trial struct {
-	Index     int     `json:"index"`
-	Summary   Summary `json:"summary"`
-	Histogram string  `json:"histogram"`
+	Index            int     `json:"index"`
+	Summary          Summary `json:"summary"`
+	Histogram        string  `json:"histogram"`
+	ServiceHistogram string  `json:"service_histogram,omitempty"`
 }
 
-// Second is one entry of the per-second timeline.
+// Stall is a span in which the system under test answered nothing while
+// requests waited on it (longer than the stall threshold).
+type Stall struct {
+	StartSeconds    float64 `json:"start_seconds"` // since the attack began
+	DurationSeconds float64 `json:"duration_seconds"`
+	// Requests is how many requests waited through the stall: due before
+	// its end, answered (or failed) at or after it.
+	Requests uint64 `json:"requests"`
+}
+
+// Second is one entry of the per-second timeline. Requests belong to the
+// second they were due in (schema 1: the second they were sent in).
 type Second struct {
-	T            int               `json:"t"` // seconds since the attack began
-	TargetRate   float64           `json:"target_rate"`
-	AchievedRate float64           `json:"achieved_rate"`
-	P50          float64           `json:"p50"`
-	P99          float64           `json:"p99"`
-	Max          float64           `json:"max"`
-	Errors       uint64            `json:"errors"`
-	StatusCodes  map[string]uint64 `json:"status_codes,omitempty"`
+	T          int     `json:"t"` // seconds since the attack began
+	TargetRate float64 `json:"target_rate"`
+	// AchievedRate is the requests sent in this second, per second.
+	AchievedRate float64 `json:"achieved_rate"`
+	// Throughput is the successes among this second's requests, per second.
+	Throughput float64 `json:"throughput,omitempty"`
+	// P50, P99 and Max are the primary latency of the second's requests.
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+	// ServiceP50 and ServiceP99 are their service time (open model).
+	ServiceP50  float64           `json:"service_p50,omitempty"`
+	ServiceP99  float64           `json:"service_p99,omitempty"`
+	Errors      uint64            `json:"errors"`
+	StatusCodes map[string]uint64 `json:"status_codes,omitempty"`
 	// ScheduleLagSeconds is how far behind schedule the generator was.
 	ScheduleLagSeconds float64 `json:"schedule_lag_seconds"`
 	// ReplicationDelay maps replica name to its worst delay (seconds) that second.
@@ -222,5 +287,8 @@ type Capacity struct {
 type CapacityStep struct {
 	Rate    float64 `json:"rate"`
 	Outcome string  `json:"outcome"` // pass, fail, unknown (generator saturated)
+	// Why says what decided the outcome (SLO check, SUT bound, generator bound).
+	Why     string  `json:"why,omitempty"`
+	Seed    int64   `json:"seed,omitempty"` // the step's key sequence
 	Summary Summary `json:"summary"`
 }

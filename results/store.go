@@ -176,7 +176,28 @@ func Decode(data []byte) (*Result, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, locate(data, err)
 	}
+	if r.SchemaVersion == 1 {
+		upgradeV1(&r)
+	}
 	return &r, nil
+}
+
+// upgradeV1 names what a schema 1 record's latency was timed from, so
+// that reports and compare say it instead of passing it off as
+// intended-time latency.
+func upgradeV1(r *Result) {
+	r.Summary.LatencyBasis = BasisSentV1
+	for i := range r.Trials {
+		r.Trials[i].Summary.LatencyBasis = BasisSentV1
+	}
+	for i := range r.Targets {
+		r.Targets[i].Summary.LatencyBasis = BasisSentV1
+	}
+	if r.Capacity != nil {
+		for i := range r.Capacity.Steps {
+			r.Capacity.Steps[i].Summary.LatencyBasis = BasisSentV1
+		}
+	}
 }
 
 // locate adds a line:column to JSON syntax and type errors.

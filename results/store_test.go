@@ -86,7 +86,7 @@ func TestLoadErrors(t *testing.T) {
 		{"syntax", write("syntax.json", "{\n  \"schema_version\": 1,\n  \"id\": oops\n}"), "invalid JSON at line 3, column 10", false},
 		{"type", write("type.json", `{"schema_version": 1, "summary": {"requests": "many"}}`), "invalid JSON at line 1", false},
 		{"no version", write("noversion.json", `{"id": "x"}`), "no schema_version field", true},
-		{"newer", write("newer.json", `{"schema_version": 99}`), "schema_version 99 is newer than this duckbench reads (1)", true},
+		{"newer", write("newer.json", `{"schema_version": 99}`), "schema_version 99 is newer than this duckbench reads (2)", true},
 		{"zero", write("zero.json", `{"schema_version": 0}`), "schema_version 0 is not valid", true},
 		{"not an object", write("array.json", `[1,2]`), "invalid JSON", false},
 	}
@@ -137,4 +137,23 @@ func FuzzLoad(f *testing.F) {
 		_ = WriteText(&strings.Builder{}, r)
 		_ = WriteHTML(&strings.Builder{}, r)
 	})
+}
+
+// TestLoadSchema1 keeps reading schema 1 records and says what their
+// latency was timed from.
+func TestLoadSchema1(t *testing.T) {
+	r, err := Load(filepath.Join("testdata", "v1-result.json"))
+	if err != nil {
+		t.Fatalf("Load(v1) = %v", err)
+	}
+	if r.SchemaVersion != 1 || r.Summary.LatencyBasis != BasisSentV1 || r.Trials[0].Summary.LatencyBasis != BasisSentV1 {
+		t.Errorf("Load(v1): version %d, basis %q, trial basis %q; want 1 and %q", r.SchemaVersion, r.Summary.LatencyBasis, r.Trials[0].Summary.LatencyBasis, BasisSentV1)
+	}
+	var b strings.Builder
+	if err := WriteText(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "schema 1 record, timed from the actual send") {
+		t.Errorf("WriteText(v1) does not say how its latency was timed:\n%s", b.String())
+	}
 }

@@ -29,6 +29,13 @@ type vmarker struct {
 	Color string
 }
 
+// band shades [From, To] on the x axis (a stall).
+type band struct {
+	From, To float64
+	Label    string
+	Color    string
+}
+
 type tick struct {
 	V     float64
 	Label string
@@ -44,6 +51,7 @@ type lineChart struct {
 	YMax    float64
 	Series  []series
 	Markers []vmarker
+	Bands   []band
 	Empty   string
 }
 
@@ -206,18 +214,37 @@ func (c lineChart) SVG() template.HTML {
 	fmt.Fprintf(&b, `<text class="label" transform="translate(14 %s) rotate(-90)" text-anchor="middle">%s</text>`, num(padT+ph/2), esc(c.YLabel))
 	b.WriteString(`</g>`)
 
-	// Event markers.
+	// Bands (stalls) under the markers and series.
+	for _, bd := range c.Bands {
+		from, to := math.Max(bd.From, xmin), math.Min(bd.To, xmax)
+		if to <= from {
+			continue
+		}
+		fmt.Fprintf(&b, `<g class="band"><rect x="%s" y="%s" width="%s" height="%s" fill="%s" fill-opacity="0.15"><title>%s</title></rect>`,
+			num(px(from)), num(padT), num(math.Max(px(to)-px(from), 1)), num(ph), bd.Color, esc(bd.Label))
+		fmt.Fprintf(&b, `<text x="%s" y="%s" style="fill:%s" text-anchor="start">%s</text></g>`, num(px(from)+3), num(padT+ph-6), bd.Color, esc(bd.Label))
+	}
+
+	// Event markers; labels of markers close together go one row lower
+	// each, so that they do not overprint.
+	lastX, row := math.Inf(-1), 0
 	for _, m := range c.Markers {
 		if m.X < xmin || m.X > xmax {
 			continue
 		}
 		x := px(m.X)
+		if x-lastX < 90 {
+			row++
+		} else {
+			row = 0
+		}
+		lastX = x
 		fmt.Fprintf(&b, `<g class="marker"><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`, num(x), num(padT), num(x), num(padT+ph), m.Color)
 		tx, anchor := x+3, "start"
 		if x > padL+pw*0.8 { // keep the label inside the plot
 			tx, anchor = x-3, "end"
 		}
-		fmt.Fprintf(&b, `<text x="%s" y="%s" style="fill:%s" text-anchor="%s">%s</text></g>`, num(tx), num(padT+10), m.Color, anchor, esc(m.Label))
+		fmt.Fprintf(&b, `<text x="%s" y="%s" style="fill:%s" text-anchor="%s">%s</text></g>`, num(tx), num(padT+10+float64(row%4)*12), m.Color, anchor, esc(m.Label))
 	}
 
 	// Series.

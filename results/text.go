@@ -25,10 +25,13 @@ func WriteText(w io.Writer, r *Result) error {
 		row("Target", "rate", "max")
 	}
 	row("Duration", "total", FormatSeconds(s.DurationSeconds))
-	l := s.Latency
-	row("Latencies", "min, mean, 50, 90, 99, 99.9, 99.99, max", strings.Join([]string{
-		FormatSeconds(l.Min), FormatSeconds(l.Mean), FormatSeconds(l.P50), FormatSeconds(l.P90),
-		FormatSeconds(l.P99), FormatSeconds(l.P999), FormatSeconds(l.P9999), FormatSeconds(l.Max)}, ", "))
+	row("Latencies", "min, mean, 50, 90, 99, 99.9, 99.99, max", formatQuantiles(s.Latency))
+	if st := s.ServiceTime; st != nil && DiffersMaterially(s.Latency, *st) {
+		row("Service Time", "min, mean, 50, 90, 99, 99.9, 99.99, max", formatQuantiles(*st))
+	}
+	if f := s.FailureLatency; f != nil {
+		row("Failed", "min, mean, 50, 90, 99, 99.9, 99.99, max", formatQuantiles(*f))
+	}
 	row("Bytes In", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesIn, Ratio(float64(s.BytesIn), float64(s.Requests))))
 	row("Bytes Out", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesOut, Ratio(float64(s.BytesOut), float64(s.Requests))))
 	row("Success", "ratio", FormatPercent(s.SuccessRatio))
@@ -47,7 +50,15 @@ func WriteText(w io.Writer, r *Result) error {
 		}
 		row("Trials", "throughput/p99", strings.Join(parts, ", "))
 	}
+	if len(r.Stalls) > 0 {
+		var parts []string
+		for _, st := range r.Stalls {
+			parts = append(parts, fmt.Sprintf("%.2fs+%s:%d", st.StartSeconds, FormatSeconds(st.DurationSeconds), st.Requests))
+		}
+		row("Stalls", "start+duration:requests", strings.Join(parts, " "))
+	}
 	tw.Flush()
+	writeLatencyNotes(w, r)
 
 	if len(s.ErrorKinds) > 0 {
 		fmt.Fprintln(w, "Error Set:")
@@ -56,7 +67,10 @@ func WriteText(w io.Writer, r *Result) error {
 		}
 	}
 	if r.GeneratorSaturated {
-		fmt.Fprintln(w, "WARNING: the load generator could not keep up with the schedule; latency and throughput describe the generator, not the server's capacity.")
+		fmt.Fprintln(w, "WARNING: the load generator could not keep up with the schedule (short of CPU or workers); latency and throughput describe the generator, not the server's capacity.")
+	}
+	if r.SUTBound {
+		fmt.Fprintln(w, "WARNING: the system under test could not keep up (the schedule slipped while every worker waited on it); the latency above includes the wait.")
 	}
 	if r.Status != "" && r.Status != StatusCompleted {
 		msg := "WARNING: run " + r.Status
@@ -112,10 +126,14 @@ func WriteText(w io.Writer, r *Result) error {
 			fmt.Fprint(w, ", timed out")
 		}
 		fmt.Fprintln(w)
-		writeTable(w, "  rate\toutcome\tachieved\tp99\tsuccess", func(tw io.Writer) {
+		writeTable(w, "  rate\toutcome\tthroughput\tp99\tservice p99\tsuccess\twhy", func(tw io.Writer) {
 			for _, st := range c.Steps {
-				fmt.Fprintf(tw, "  %.1f\t%s\t%.1f\t%s\t%s\n", st.Rate, st.Outcome, st.Summary.Rate,
-					FormatSeconds(st.Summary.Latency.P99), FormatPercent(st.Summary.SuccessRatio))
+				svc := "-"
+				if st.Summary.ServiceTime != nil {
+					svc = FormatSeconds(st.Summary.ServiceTime.P99)
+				}
+				fmt.Fprintf(tw, "  %.1f\t%s\t%.1f\t%s\t%s\t%s\t%s\n", st.Rate, st.Outcome, st.Summary.Throughput,
+					FormatSeconds(st.Summary.Latency.P99), svc, FormatPercent(st.Summary.SuccessRatio), nonEmpty(st.Why, "-"))
 			}
 		})
 	}
@@ -138,6 +156,55 @@ func writeTable(w io.Writer, header string, rows func(tw io.Writer)) {
 	fmt.Fprintln(tw, header)
 	rows(tw)
 	tw.Flush()
+}
+
+func formatQuantiles(l Quantiles) string {
+	return strings.Join([]string{
+		FormatSeconds(l.Min), FormatSeconds(l.Mean), FormatSeconds(l.P50), FormatSeconds(l.P90),
+		FormatSeconds(l.P99), FormatSeconds(l.P999), FormatSeconds(l.P9999), FormatSeconds(l.Max)}, ", ")
+}
+
+// DiffersMaterially reports whether service time tells a different story
+// from the primary latency: p50, p90, p99 or max apart by more than 10 %
+// and 0.5 ms.
+func DiffersMaterially(primary, service Quantiles) bool {
+	for _, pair := range [][2]float64{{primary.P50, service.P50}, {primary.P90, service.P90},
+		{primary.P99, service.P99}, {primary.Max, service.Max}} {
+		d := pair[0] - pair[1]
+		if d < 0 {
+			d = -d
+		}
+		if d > 0.0005 && d > 0.1*max(pair[0], pair[1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// writeLatencyNotes says what the latency rows are timed from, and what
+// no percentile shows.
+func writeLatencyNotes(w io.Writer, r *Result) {
+	s := r.Summary
+	switch s.LatencyBasis {
+	case BasisIntended:
+		msg := "Latencies: successful requests, from each request's intended send time (the schedule)"
+		if s.ServiceTime != nil && !DiffersMaterially(s.Latency, *s.ServiceTime) {
+			msg += "; service time (from the actual send) agrees within 10 %"
+		} else if s.ServiceTime != nil {
+			msg += "; Service Time: from the actual send, leaving out the wait for a late send"
+		}
+		fmt.Fprintln(w, msg+".")
+	case BasisService:
+		fmt.Fprintln(w, "Latencies: successful requests, from the actual send (rate max has no schedule, so no intended send time).")
+	case BasisSentV1:
+		fmt.Fprintln(w, "Latencies: a schema 1 record, timed from the actual send over all requests (a stall of the server may be missing).")
+	}
+	if s.OverRange > 0 {
+		fmt.Fprintf(w, "%d latencies lay beyond the histogram's range and count at its top (1h).\n", s.OverRange)
+	}
+	if s.Unsent > 0 {
+		fmt.Fprintf(w, "%d requests were due but never sent (no free worker before the attack ended); they count as errors.\n", s.Unsent)
+	}
 }
 
 func writeVerdictText(w io.Writer, v *Verdict) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/duckbench/duckbench/load"
@@ -28,7 +29,7 @@ const (
 const (
 	StepPass    = "pass"
 	StepFail    = "fail"
-	StepUnknown = "unknown" // the generator could not keep up: no verdict on the server
+	StepUnknown = "unknown" // only the generator could not keep up: no verdict on the server
 )
 
 // CapacityConfig configures a capacity search. Zero values take the
@@ -93,8 +94,9 @@ var ErrNoCapacity = errors.New("no sustainable rate: the start rate did not meet
 // SearchCapacity finds the highest rate at which try's trials meet the SLO:
 // the rate doubles from Start until a step fails, then a binary search
 // between the last good and the first bad rate narrows the bracket to
-// Precision. A step whose generator saturated is "unknown": it is no verdict
-// on the server, but no higher rate can be judged either, so it bounds the
+// Precision. A step whose system under test could not keep up fails; a
+// step whose generator alone could not is "unknown": it is no verdict on
+// the server, but no higher rate can be judged either, so it bounds the
 // search from above without counting as the first bad rate.
 //
 // It returns the capacity found so far in every case: with TimedOut set when
@@ -134,7 +136,8 @@ func SearchCapacity(ctx context.Context, cfg CapacityConfig, try Trier) (*result
 		if err != nil {
 			return "", false, fmt.Errorf("capacity step at %g req/s: %w", rate, err)
 		}
-		st := results.CapacityStep{Rate: rate, Outcome: judgeStep(cfg.SLO, rep), Summary: rep.Summary}
+		outcome, why := judgeStep(cfg.SLO, rep)
+		st := results.CapacityStep{Rate: rate, Outcome: outcome, Why: why, Seed: rep.Plan.Seed, Summary: rep.Summary}
 		c.Steps = append(c.Steps, st)
 		tried[rate] = st.Outcome
 		if cfg.OnStep != nil {
@@ -218,21 +221,34 @@ func SearchCapacity(ctx context.Context, cfg CapacityConfig, try Trier) (*result
 	}
 }
 
-// SaturationShortfall is how far the achieved rate of a saturated step may
-// fall short of its target before the step is "unknown": a generator that
-// stalled for a moment and caught up still tested the server at the rate.
-const SaturationShortfall = 0.03
-
-// judgeStep is a step's outcome: unknown when the generator saturated and
-// fell short of the rate, else the SLO's verdict on the step's summary.
-func judgeStep(slo spec.SLO, rep *load.Report) string {
-	if rep.Saturated && rep.Summary.Rate < (1-SaturationShortfall)*rep.Summary.TargetRate {
-		return StepUnknown
+// judgeStep is a step's outcome and why. The step is judged on its
+// intended-time latency (the report's primary figure). A system under
+// test that could not keep up — the schedule slipped because every worker
+// waited on it — breaks the SLO however the percentiles came out: fail. Only a generator
+// that could not keep up by itself (CPU, worker cap) leaves the step
+// unknown: no verdict on the server.
+func judgeStep(slo spec.SLO, rep *load.Report) (outcome, why string) {
+	switch {
+	case rep.SUTBound:
+		why = "the system under test could not keep up (every worker waiting on it"
+		if len(rep.Stalls) > 0 {
+			why = fmt.Sprintf("%s, or %d stall(s)", why, len(rep.Stalls))
+		}
+		return StepFail, why + ")"
+	case rep.Saturated:
+		return StepUnknown, "the load generator could not keep up (CPU or worker cap): no verdict on the server"
 	}
-	if v := results.EvaluateSLO(slo, &results.Result{Summary: rep.Summary}); v.Pass {
-		return StepPass
+	v := results.EvaluateSLO(slo, &results.Result{Summary: rep.Summary})
+	if v.Pass {
+		return StepPass, "SLO met"
 	}
-	return StepFail
+	var broken []string
+	for _, c := range v.Checks {
+		if !c.Pass {
+			broken = append(broken, fmt.Sprintf("%s %s (observed %s)", c.Name, c.Threshold, c.Observed))
+		}
+	}
+	return StepFail, "SLO broken: " + strings.Join(broken, ", ")
 }
 
 // roundRate keeps rates readable: whole req/s from 20 up, tenths below.
@@ -290,20 +306,31 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 		}
 		if co.Table != nil {
 			sum := st.Summary
-			lag := ""
-			if n := len(reports); n > 0 && reports[n-1].Saturated {
-				lag = fmt.Sprintf("%.0fms", reports[n-1].MaxScheduleLagSeconds*1e3)
+			svc := "-"
+			if sum.ServiceTime != nil {
+				svc = results.FormatSeconds(sum.ServiceTime.P99)
 			}
-			fmt.Fprintf(co.Table, "%-10g %-8s %10.1f %9s %9s %9s %6s\n", st.Rate, st.Outcome, sum.Rate,
-				results.FormatPercent(sum.SuccessRatio), results.FormatSeconds(sum.Latency.P50), results.FormatSeconds(sum.Latency.P99), lag)
+			fmt.Fprintf(co.Table, "%-10g %-8s %10.1f %9s %9s %9s %9s  %s\n", st.Rate, st.Outcome, sum.Throughput,
+				results.FormatPercent(sum.SuccessRatio), results.FormatSeconds(sum.Latency.P50), results.FormatSeconds(sum.Latency.P99), svc, st.Why)
 		}
 		if userStep != nil {
 			userStep(st)
 		}
 	}
+	seed, keys := s.Load.Seed, s.Load.Keys.Count
+	if seed == 0 {
+		seed = 1
+	}
+	if keys <= 0 {
+		keys = load.DefaultKeyCount
+	}
 	try := func(ctx context.Context, rate float64) (*load.Report, error) {
 		rt := spec.Rate(rate)
+		// Step i draws its own seeded sequence on its own keys (numbered
+		// from i × keys.count): no step runs on a cache an earlier one warmed.
+		i := len(reports)
 		rep, err := ss.Attack(ctx, AttackOptions{Rate: &rt, Duration: cfg.StepDuration, Constant: true,
+			Seed: seed + int64(i), KeyOffset: i * keys,
 			OnPlan: func(p results.LoadPlan) {
 				if r.Plan.Shape == "" {
 					r.Plan = p
@@ -325,7 +352,7 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 	ss.logf("capacity search on %s: SLO %s, start %g req/s, steps of %v with %v cooldown, at most %v",
 		ss.Endpoints.HAProxy.URL, cfg.SLOText, cfg.Start, cfg.StepDuration, max(cfg.Cooldown, 0), cfg.MaxTime)
 	if co.Table != nil {
-		fmt.Fprintf(co.Table, "%-10s %-8s %10s %9s %9s %9s %6s\n", "rate", "outcome", "achieved", "success", "p50", "p99", "lag")
+		fmt.Fprintf(co.Table, "%-10s %-8s %10s %9s %9s %9s %9s  %s\n", "rate", "outcome", "throughput", "success", "p50", "p99", "svc p99", "why")
 	}
 	capa, searchErr := SearchCapacity(ctx, cfg, try)
 	if stackErr != nil {
@@ -342,7 +369,8 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 		// the step at the rate found; the timeline keeps every step.
 		r.Trials = nil
 		if rep := stepReport[capa.Rate]; rep != nil && capa.Rate > 0 {
-			r.Summary, r.Histogram, r.Targets, r.AppShare = rep.Summary, rep.Histogram, rep.Targets, rep.AppShare
+			r.Summary, r.Histogram, r.ServiceHistogram, r.Targets, r.AppShare = rep.Summary, rep.Histogram, rep.ServiceHistogram, rep.Targets, rep.AppShare
+			r.SUTBound = rep.SUTBound // the steps above the rate found are in Capacity.Steps
 		}
 		r.Capacity = capa
 		r.Plan.Rate = capa.Rate

@@ -24,8 +24,9 @@ func (c *fakeClock) sleep(ctx context.Context, d time.Duration) bool {
 	return true
 }
 
-// server is a pure function of rate: it meets the SLO up to limit, and the
-// generator saturates from satFrom up (0: never).
+// server is a pure function of rate: it meets the SLO up to limit, cannot
+// keep up (every worker waiting on it) from 1.5 × limit, and the generator
+// saturates from satFrom up (0: never).
 type server struct {
 	limit, satFrom float64
 }
@@ -37,6 +38,7 @@ func (s server) report(rate float64) *load.Report {
 		rep.Summary.Success, rep.Summary.SuccessRatio = 700, 0.7
 		rep.Summary.Latency.P99 = 0.5
 	}
+	rep.SUTBound = rate >= 1.5*s.limit
 	if s.satFrom > 0 && rate >= s.satFrom {
 		rep.Saturated = true
 		rep.Summary.Rate = s.satFrom * 0.9
@@ -171,6 +173,8 @@ func TestSearchCapacity(t *testing.T) {
 				unknown = unknown || st.Outcome == StepUnknown
 				want := StepPass
 				switch {
+				case st.Rate >= 1.5*tt.srv.limit:
+					want = StepFail // SUT-bound: fail even when the generator saturated too
 				case tt.srv.satFrom > 0 && st.Rate >= tt.srv.satFrom:
 					want = StepUnknown
 				case st.Rate > tt.srv.limit:
@@ -205,14 +209,16 @@ func TestJudgeStep(t *testing.T) {
 	}{
 		{"met", load.Report{Summary: withRate(ok, 100)}, StepPass},
 		{"broken", load.Report{Summary: withRate(bad, 100)}, StepFail},
-		{"saturated and short of the rate", load.Report{Saturated: true, Summary: withRate(ok, 80)}, StepUnknown},
-		{"saturated, short, and broken", load.Report{Saturated: true, Summary: withRate(bad, 80)}, StepUnknown},
-		{"a stall it caught up from", load.Report{Saturated: true, Summary: withRate(ok, 99)}, StepPass},
+		{"generator saturated", load.Report{Saturated: true, Summary: withRate(ok, 80)}, StepUnknown},
+		{"generator saturated and broken", load.Report{Saturated: true, Summary: withRate(bad, 80)}, StepUnknown},
+		{"server could not keep up", load.Report{SUTBound: true, Summary: withRate(ok, 100)}, StepFail},
+		{"server stalled, generator saturated too", load.Report{SUTBound: true, Saturated: true,
+			Stalls: []results.Stall{{StartSeconds: 1, DurationSeconds: 1}}, Summary: withRate(ok, 100)}, StepFail},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := judgeStep(slo, &tt.rep); got != tt.want {
-				t.Errorf("judgeStep() = %q; want %q", got, tt.want)
+			if got, why := judgeStep(slo, &tt.rep); got != tt.want || why == "" {
+				t.Errorf("judgeStep() = %q, %q; want %q and a reason", got, why, tt.want)
 			}
 		})
 	}

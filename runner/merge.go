@@ -18,6 +18,7 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 		return
 	}
 	r.Histogram = reps[0].Histogram
+	r.ServiceHistogram = reps[0].ServiceHistogram
 	r.Summary = reps[0].Summary
 	r.Targets = reps[0].Targets
 	r.AppShare = reps[0].AppShare
@@ -32,14 +33,19 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 			e.AtSeconds += off.Seconds()
 			r.Events = append(r.Events, e)
 		}
+		for _, st := range rep.Stalls {
+			st.StartSeconds += off.Seconds()
+			r.Stalls = append(r.Stalls, st)
+		}
 		r.GeneratorSaturated = r.GeneratorSaturated || rep.Saturated
+		r.SUTBound = r.SUTBound || rep.SUTBound
 	}
 	if len(reps) == 1 {
-		r.Trials = []results.Trial{{Index: 1, Summary: reps[0].Summary, Histogram: reps[0].Histogram}}
+		r.Trials = []results.Trial{{Index: 1, Summary: reps[0].Summary, Histogram: reps[0].Histogram, ServiceHistogram: reps[0].ServiceHistogram}}
 		return
 	}
 
-	h := load.NewHistogram()
+	h, svc := load.NewHistogram(), load.NewHistogram()
 	var sum results.Summary
 	sum.StatusCodes = map[string]uint64{}
 	sum.ErrorKinds = map[string]uint64{}
@@ -47,10 +53,18 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 	var targetRate float64
 	for i, rep := range reps {
 		s := rep.Summary
-		r.Trials = append(r.Trials, results.Trial{Index: i + 1, Summary: s, Histogram: rep.Histogram})
+		r.Trials = append(r.Trials, results.Trial{Index: i + 1, Summary: s, Histogram: rep.Histogram, ServiceHistogram: rep.ServiceHistogram})
 		if th, err := hdrhistogram.Decode([]byte(rep.Histogram)); err == nil {
 			h.Merge(th)
 		}
+		if rep.ServiceHistogram != "" {
+			if th, err := hdrhistogram.Decode([]byte(rep.ServiceHistogram)); err == nil {
+				svc.Merge(th)
+			}
+		}
+		sum.LatencyBasis = s.LatencyBasis
+		sum.OverRange += s.OverRange
+		sum.Unsent += s.Unsent
 		sum.Requests += s.Requests
 		sum.Success += s.Success
 		sum.Errors += s.Errors
@@ -79,9 +93,19 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 		sum.Rate = float64(sum.Requests) / sum.DurationSeconds
 		sum.TargetRate = targetRate / sum.DurationSeconds
 	}
+	// One definition: throughput = successes / attack window, the windows
+	// of the trials summed (above). Failed requests' quantiles stay per trial.
 	sum.Latency = load.Quantiles(h)
 	if enc, err := load.EncodeHistogram(h); err == nil {
 		r.Histogram = enc
+	}
+	r.ServiceHistogram = ""
+	if svc.TotalCount() > 0 {
+		q := load.Quantiles(svc)
+		sum.ServiceTime = &q
+		if enc, err := load.EncodeHistogram(svc); err == nil {
+			r.ServiceHistogram = enc
+		}
 	}
 	if len(sum.ErrorKinds) == 0 {
 		sum.ErrorKinds = nil

@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -231,19 +232,51 @@ func saveAll(r *results.Result, dir string, htmlPath *string) (string, error) {
 
 // serve starts the exporter on addr (port 0 picks one) and returns the
 // address it listens on.
+// ExporterLinger is how long the exporter waits, when stopping, for one
+// more scrape (a scrape interval of 5 s and some).
+const ExporterLinger = 7 * time.Second
+
 func serve(addr string, reg *prometheus.Registry) (string, func(), error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	var mu sync.Mutex
+	var lastScrape time.Time
+	scraped := make(chan struct{}, 1)
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		metrics.ServeHTTP(w, r)
+		mu.Lock()
+		lastScrape = time.Now()
+		mu.Unlock()
+		select {
+		case scraped <- struct{}{}:
+		default:
+		}
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, `duckbench exporter: <a href="/metrics">/metrics</a>`)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	return ln.Addr().String(), func() {
+		// Something scrapes us: serve until it has read the final figures
+		// (the attack's last seconds), else its dashboards miss them.
+		mu.Lock()
+		was := !lastScrape.IsZero()
+		mu.Unlock()
+		if was {
+			select {
+			case <-scraped: // drop a scrape from before the stop
+			default:
+			}
+			select {
+			case <-scraped:
+			case <-time.After(ExporterLinger):
+			}
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)

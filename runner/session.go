@@ -54,6 +54,10 @@ type AttackOptions struct {
 	Rate     *spec.Rate
 	// Constant forces a constant-rate shape with no warmup (a capacity step).
 	Constant bool
+	// Seed (0: the spec's) and KeyOffset give the attack its own key
+	// sequence (see load.WithKeys).
+	Seed      int64
+	KeyOffset int
 	// Raw receives every result in vegeta's format (nil: none).
 	Raw io.Writer
 	// OnPlan is told the plan before the attack starts.
@@ -164,6 +168,9 @@ func (ss *Session) Attack(ctx context.Context, ao AttackOptions) (*load.Report, 
 	}
 	if ao.Raw != nil {
 		opts = append(opts, load.WithRaw(ao.Raw))
+	}
+	if ao.Seed != 0 || ao.KeyOffset != 0 {
+		opts = append(opts, load.WithKeys(ao.Seed, ao.KeyOffset))
 	}
 	att, err := load.New(w, ss.Endpoints.HAProxy.URL, opts...)
 	if err != nil {

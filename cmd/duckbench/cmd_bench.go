@@ -49,7 +49,8 @@ the share of responses per app (X-Served-By) and whether the load generator
 kept up with the schedule: when it falls behind it warns live and says
 "saturated", and the figures are then not a capacity.
 
---raw FILE saves every result in vegeta's gob format, for vegeta report/plot.
+--raw FILE saves every result in vegeta's gob format, for vegeta report/plot
+(timestamp = the intended send time, latency from it: duckbench's figures).
 Ctrl-C stops the attack and prints the partial summary; a second Ctrl-C
 aborts at once. Exit codes: 0 ok, 2 bad usage, 3 no successful response.`,
 		Example: `  duckbench bench http://127.0.0.1:6301/kv/{key} --rate 500 --duration 10s

@@ -37,7 +37,7 @@ func (f *runFlags) add(c *cobra.Command) {
 	fl.StringVar(&f.rate, "rate", "", `request rate in req/s or "max" (overrides load.rate)`)
 	fl.StringVar(&f.resultsDir, "results", "results", "directory that receives <UTC timestamp>-<spec>/")
 	fl.IntVar(&f.repeat, "repeat", 1, "run the attack N times (trials) for a noise-aware compare")
-	fl.BoolVar(&f.raw, "raw", false, "also save every request result in vegeta's format (results.bin)")
+	fl.BoolVar(&f.raw, "raw", false, "also save every request result in vegeta's format (results.bin): timestamp = intended send time, latency from it, as `vegeta report` reads it")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress")
 	fl.StringVar(&f.listen, "exporter-listen", "", `Prometheus exporter address (default the spec's probes.listen, 127.0.0.1:9477; "off" for none)`)
 	fl.BoolVar(&f.prometheus, "prometheus", false, "also start a local Prometheus scraping the run; its TSDB stays in the run directory")

@@ -1,0 +1,286 @@
+package load
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/duckbench/duckbench/results"
+)
+
+// Causes of a slipped schedule, as the live monitor tells them apart.
+const (
+	causeCPU = "cpu" // workers were free: the generator itself is late
+	causeCap = "cap" // all workers busy on quick responses: the worker cap is too low
+	causeSUT = "sut" // all workers waiting on slow or missing responses
+)
+
+// consumer owns every statistic; only Run's goroutine calls it.
+type consumer struct {
+	a        *Attack
+	sch      *scheduler
+	began    time.Time
+	total    *stats
+	targets  []*stats
+	tl       *timeline
+	stalls   *stallFinder
+	apps     map[string]uint64
+	received uint64
+	lastEnd  time.Time
+
+	lastTick    time.Time
+	lastSent    uint64
+	lastBlocked time.Duration
+	tickSvc     time.Duration // service time of this tick's results
+	tickN       uint64
+	cause       string // live state: "" on schedule, else a cause*
+	genTicks    int    // monitor ticks behind schedule by the generator's fault
+	sutTicks    int    // … by the system under test's
+	maxLag      time.Duration
+	events      []results.Event
+	newEvents   int // events not yet handed to progress
+	interrupted bool
+	interruptAt time.Duration
+	metricCodes map[uint16]counter
+}
+
+func newConsumer(a *Attack, began time.Time) *consumer {
+	c := &consumer{
+		a:     a,
+		began: began,
+		total: newStats(),
+		tl:    newTimeline(a.pacer, a.dur, a.timeout, a.lagSat),
+		apps:  map[string]uint64{},
+	}
+	c.stalls = &stallFinder{began: began, paced: !a.pacer.Max(), onStall: func(st results.Stall) {
+		c.event(time.Duration(st.StartSeconds*1e9), "stall", "start", fmt.Sprintf(
+			"no response for %s while requests waited",
+			results.FormatSeconds(st.DurationSeconds)))
+	}}
+	for range a.tgt.targets {
+		c.targets = append(c.targets, newStats())
+	}
+	return c
+}
+
+// add is the hot path: one call per result.
+func (c *consumer) add(r *result) {
+	c.received++
+	ok := r.Error == "" && r.Code >= 200 && r.Code < 400
+	c.total.add(r, ok)
+	if len(c.targets) > 1 && !r.unsent {
+		c.targets[c.a.tgt.index(r.Method, r.URL)].add(r, ok)
+	}
+	at := r.Timestamp.Sub(c.began)
+	sentAt := r.sent.Sub(c.began)
+	var cpuLag time.Duration
+	if !c.a.pacer.Max() && !r.unsent {
+		lag := max(r.sent.Sub(r.Timestamp), 0)
+		c.maxLag = max(c.maxLag, lag)
+		if !r.waited {
+			cpuLag = lag
+		}
+	}
+	c.tl.add(r, at, sentAt, ok, cpuLag)
+	c.stalls.add(r, ok)
+	if end := r.Timestamp.Add(r.Latency); end.After(c.lastEnd) {
+		c.lastEnd = end
+	}
+	if !r.unsent {
+		c.tickSvc += r.service
+		c.tickN++
+	}
+	if v := r.Headers[ServedByHeader]; len(v) > 0 {
+		c.apps[v[0]]++
+	}
+	if m := c.a.metrics; m != nil {
+		m.observe(c, r.Code, r.Latency, ok)
+	}
+}
+
+// tick runs once a second: it closes finished seconds, checks the schedule
+// and tells why it slipped, and reports progress.
+func (c *consumer) tick(now time.Time) {
+	elapsed := now.Sub(c.began)
+	interval := now.Sub(c.lastTick)
+	if c.lastTick.IsZero() {
+		interval = elapsed
+	}
+	c.lastTick = now
+	sec := int(elapsed / time.Second)
+	p := c.a.pacer
+	sent := p.Sent()
+	// A second is final once every hit due in it was sent and a timeout passed.
+	oldestDue := int(min(p.At(sent), c.a.dur) / time.Second)
+	c.tl.closeThrough(min(sec-1-int(c.a.timeout/time.Second)-1, oldestDue-1))
+
+	achieved := float64(sent-c.lastSent) / interval.Seconds()
+	c.lastSent = sent
+	var target float64
+	var lag time.Duration
+	if !p.Max() {
+		from := max(elapsed-interval, 0)
+		target = (p.Hits(min(elapsed, c.a.dur)) - p.Hits(min(from, c.a.dur))) / interval.Seconds()
+		if due := p.At(sent); due < c.a.dur && elapsed > due {
+			lag = elapsed - due
+		}
+		c.maxLag = max(c.maxLag, lag)
+		c.tl.noteLag(sec-1, lag)
+	}
+	inFlight := sent - min(sent, c.received)
+	cause := ""
+	if !p.Max() && !c.interrupted && lag > c.a.lagSat {
+		cause = c.why(now, interval)
+	}
+	if cause != c.cause {
+		c.causeEvent(elapsed, cause, lag, achieved, target)
+	}
+	c.cause = cause
+	switch cause {
+	case causeCPU, causeCap:
+		c.genTicks++
+	case causeSUT:
+		c.sutTicks++
+	}
+	c.tickSvc, c.tickN = 0, 0
+	if m := c.a.metrics; m != nil {
+		m.targetRate.Set(target)
+		m.achievedRate.Set(achieved)
+	}
+	if c.a.progress != nil {
+		c.a.progress(c.progress(elapsed, target, achieved, lag, inFlight))
+	}
+}
+
+// why tells why the schedule slipped over the last interval. Workers free
+// most of the time: the generator is late by itself (CPU). All workers
+// busy: the responses decide — answered within LatencyBudget (what the
+// cap was sized for) the cap is too low; slower, or none at all, the
+// system under test is not keeping up.
+func (c *consumer) why(now time.Time, interval time.Duration) string {
+	blocked := c.sch.blockedFor(now)
+	dBlocked := blocked - c.lastBlocked
+	c.lastBlocked = blocked
+	if dBlocked < interval/2 && c.sch.blockedSince.Load() == 0 {
+		return causeCPU
+	}
+	if c.tickN == 0 || c.tickSvc/time.Duration(c.tickN) >= LatencyBudget {
+		return causeSUT
+	}
+	return causeCap
+}
+
+func (c *consumer) causeEvent(elapsed time.Duration, cause string, lag time.Duration, achieved, target float64) {
+	behind := fmt.Sprintf("%s behind schedule: achieved %.0f of %.0f req/s", lag.Round(time.Millisecond), achieved, target)
+	switch cause {
+	case causeCPU:
+		c.event(elapsed, "saturation", "start", "load generator "+behind+
+			" (the generator is short of CPU); results are not a capacity")
+	case causeCap:
+		c.event(elapsed, "saturation", "start", fmt.Sprintf("load generator %s (all %d workers busy on quick responses: raise load.max_workers); results are not a capacity",
+			behind, c.a.maxWork))
+	case causeSUT:
+		c.event(elapsed, "overload", "start", fmt.Sprintf("system under test not keeping up, %s (all %d workers waiting on responses); latency counts from each request's intended send time",
+			behind, c.a.maxWork))
+	default:
+		kind := "saturation"
+		if c.cause == causeSUT {
+			kind = "overload"
+		}
+		c.event(elapsed, kind, "end", "back on schedule")
+	}
+}
+
+func (c *consumer) progress(elapsed time.Duration, target, achieved float64, lag time.Duration, inFlight uint64) Progress {
+	pr := Progress{
+		Elapsed: min(elapsed, c.a.dur), Total: c.a.dur,
+		Sent: c.a.pacer.Sent(), Responses: c.received, Errors: c.total.requests - c.total.success,
+		TargetRate: target, AchievedRate: achieved, ScheduleLag: lag, InFlight: inFlight,
+		P99:       time.Duration(c.total.hist.ValueAtQuantile(99)) * time.Microsecond,
+		Saturated: c.cause == causeCPU || c.cause == causeCap,
+	}
+	if c.newEvents < len(c.events) {
+		pr.Events = append([]results.Event(nil), c.events[c.newEvents:]...)
+		c.newEvents = len(c.events)
+	}
+	return pr
+}
+
+func (c *consumer) event(at time.Duration, kind, action, msg string) {
+	c.events = append(c.events, results.Event{AtSeconds: at.Seconds(), Kind: kind, Action: action, Message: msg})
+}
+
+func (c *consumer) interrupt(at time.Duration) {
+	c.interrupted, c.interruptAt = true, at
+	c.event(at, "interrupt", "stop", "attack stopped early; waiting for requests in flight")
+	if c.a.progress != nil {
+		c.a.progress(c.progress(at, 0, 0, 0, 0))
+	}
+}
+
+// isSaturated is the verdict on the generator over the whole attack:
+// behind schedule by its own fault for more than a passing moment (two
+// seconds, live or by the results' own lag). A single late second — a GC
+// pause, a neighbour on the core — gets an event, not the flag.
+func (c *consumer) isSaturated() bool {
+	return !c.a.pacer.Max() && (c.genTicks >= 2 || c.tl.satSecs >= 2)
+}
+
+func (c *consumer) report(end time.Time) *Report {
+	upTo := c.a.dur
+	if c.interrupted {
+		upTo = c.interruptAt
+	}
+	if c.cause != "" {
+		c.causeEvent(min(end.Sub(c.began), c.a.dur), "", 0, 0, 0)
+	}
+	tl := c.tl.finish(upTo)
+	mean := 0.0
+	if !c.a.pacer.Max() {
+		d := min(upTo, c.a.dur)
+		if d > 0 {
+			mean = c.a.pacer.Hits(d) / d.Seconds()
+		}
+	}
+	// The attack window: from the start to the last response, and at
+	// least the scheduled duration (or up to the interrupt).
+	window := max(c.lastEnd.Sub(c.began), upTo)
+	basis := results.BasisIntended
+	if c.a.pacer.Max() {
+		basis = results.BasisService
+	}
+	rep := &Report{
+		Plan:                  c.a.Plan(),
+		Summary:               c.total.summary(mean, window, basis),
+		Timeline:              tl,
+		AppShare:              shares(c.apps),
+		Saturated:             c.isSaturated(),
+		Stalls:                c.stalls.result(),
+		MaxScheduleLagSeconds: c.maxLag.Seconds(),
+		Events:                c.events,
+		Interrupted:           c.interrupted,
+		StartedAt:             c.began,
+		EndedAt:               end,
+	}
+	if c.tl.satSecs > 0 {
+		rep.Events = append(rep.Events, results.Event{AtSeconds: upTo.Seconds(), Kind: "saturation", Action: "summary",
+			Message: fmt.Sprintf("load generator was more than %s behind schedule with workers free in %d second(s)", c.a.lagSat, c.tl.satSecs)})
+	}
+	// A stall alone does not make the run SUT-bound: a loaded machine's
+	// 100 ms hiccup is recorded (and is in the latency), but only a
+	// schedule that slipped because every worker waited on the server
+	// says it could not keep up.
+	rep.SUTBound = c.sutTicks > 0
+	rep.Histogram, _ = EncodeHistogram(c.total.hist)
+	if basis == results.BasisIntended {
+		rep.ServiceHistogram, _ = EncodeHistogram(c.total.svc)
+	}
+	names := c.a.tgt.names()
+	if len(c.targets) > 1 {
+		for i, s := range c.targets {
+			rep.Targets = append(rep.Targets, results.TargetStats{Name: names[i], Summary: s.summary(0, window, basis)})
+		}
+	} else {
+		rep.Targets = []results.TargetStats{{Name: names[0], Summary: rep.Summary}}
+	}
+	return rep
+}

@@ -1,0 +1,146 @@
+package load
+
+import (
+	"time"
+
+	"github.com/duckbench/duckbench/results"
+)
+
+// StallMin is the shortest span without any answer that counts as a stall
+// of the system under test; a stall must also be StallFactor times longer
+// than the mean service time so far, so that a slow but steady server is
+// not said to stall between its answers.
+const (
+	StallMin    = 100 * time.Millisecond
+	StallFactor = 10
+)
+
+// stallFinder finds stalls in the stream of results: spans in which no
+// response arrived although a request was waiting for one. Results come in
+// (about) the order their responses ended.
+type stallFinder struct {
+	began   time.Time
+	paced   bool      // an open-model attack: hits have due times
+	lastEnd time.Time // the latest response end seen (any HTTP response)
+	svcSum  time.Duration
+	svcN    uint64
+	stalls  []results.Stall
+	ends    []time.Time // each stall's end, to count who waited through it
+	// Per stall, the hits due inside it: sent on time (or held only for
+	// want of a worker) vs sent late with workers free. Mostly late means
+	// the generator itself was paused (its CPU taken), not the server.
+	onTime, late []int
+	// quiet is, per stall, the last answer before it.
+	quiet   []time.Time
+	onStall func(results.Stall)
+}
+
+// add looks at one result; ok results feed the service-time mean.
+func (f *stallFinder) add(r *result, ok bool) {
+	if r.unsent {
+		f.count(r, r.Timestamp.Add(r.Latency))
+		return
+	}
+	end := r.sent.Add(r.service)
+	if f.lastEnd.IsZero() {
+		f.lastEnd = f.began
+	}
+	// The gap this request waited through with nothing answered: from the
+	// later of its send and the last answer, to its own end.
+	from := r.sent
+	if f.lastEnd.After(from) {
+		from = f.lastEnd
+	}
+	// Until a first answer gives a service time to compare with, a slow
+	// answer is not told from a stall.
+	if gap := end.Sub(from); f.svcN > 0 && gap >= f.threshold() {
+		f.record(from, end)
+	} else if n := len(f.stalls); n > 0 && !end.Before(f.ends[n-1]) {
+		// The answers that end a stall come in a burst, in no set order:
+		// one sent before the stall's recorded start moves it back, as far
+		// as the last answer before it.
+		ss := f.began.Add(time.Duration(f.stalls[n-1].StartSeconds * 1e9))
+		ns := r.sent
+		if f.quiet[n-1].After(ns) {
+			ns = f.quiet[n-1]
+		}
+		if ns.Before(ss) {
+			f.stalls[n-1].StartSeconds = ns.Sub(f.began).Seconds()
+			f.stalls[n-1].DurationSeconds = f.ends[n-1].Sub(ns).Seconds()
+		}
+	}
+	f.count(r, end)
+	if r.Code != 0 && end.After(f.lastEnd) {
+		f.lastEnd = end
+	}
+	if ok {
+		f.svcSum += r.service
+		f.svcN++
+	}
+}
+
+func (f *stallFinder) threshold() time.Duration {
+	th := StallMin
+	if f.svcN > 0 {
+		th = max(th, StallFactor*time.Duration(int64(f.svcSum)/int64(f.svcN)))
+	}
+	return th
+}
+
+// record adds the stall [from, to), merging it with the previous one when
+// they overlap.
+func (f *stallFinder) record(from, to time.Time) {
+	if n := len(f.stalls); n > 0 && !from.After(f.ends[n-1]) {
+		if to.After(f.ends[n-1]) {
+			f.ends[n-1] = to
+			f.stalls[n-1].DurationSeconds = to.Sub(f.began).Seconds() - f.stalls[n-1].StartSeconds
+		}
+		return
+	}
+	st := results.Stall{StartSeconds: from.Sub(f.began).Seconds(), DurationSeconds: to.Sub(from).Seconds()}
+	f.stalls = append(f.stalls, st)
+	f.ends = append(f.ends, to)
+	f.onTime, f.late = append(f.onTime, 0), append(f.late, 0)
+	f.quiet = append(f.quiet, f.lastEnd)
+	if f.onStall != nil {
+		f.onStall(st)
+	}
+}
+
+// count adds r to the stall it waited through (due before the stall's
+// end and done at or after it), and tells whether it went out on time.
+func (f *stallFinder) count(r *result, end time.Time) {
+	for i := len(f.stalls) - 1; i >= 0; i-- {
+		se := f.ends[i]
+		if r.Timestamp.Before(se) && !end.Before(se) {
+			f.stalls[i].Requests++
+			ss := f.began.Add(time.Duration(f.stalls[i].StartSeconds * 1e9))
+			if !r.Timestamp.Before(ss) && !r.unsent && f.paced {
+				if r.waited || r.sent.Sub(r.Timestamp) < StallMin/2 {
+					f.onTime[i]++
+				} else {
+					f.late[i]++
+				}
+			}
+			return
+		}
+		if end.Before(se) {
+			continue
+		}
+		return
+	}
+}
+
+// result is the stalls of the system under test: those in which the
+// generator itself was paused (hits due in them went out late with
+// workers free) are left out; the schedule lag shows those.
+func (f *stallFinder) result() []results.Stall {
+	var out []results.Stall
+	for i, st := range f.stalls {
+		if f.late[i] > f.onTime[i] {
+			continue
+		}
+		out = append(out, st)
+	}
+	return out
+}
