@@ -1,9 +1,14 @@
-// Package load drives an attack with the vegeta library, in process: pacers
-// for the rate shapes of a spec's workload, a seeded target mix, worker and
-// connection sizing that holds up under overload, schedule-lag based
-// saturation detection, and streaming statistics (HdrHistogram quantiles, a
-// per-second timeline, per-target stats and the client-side share of each
-// app from X-Served-By). It knows nothing about Redis.
+// Package load drives an attack in process: pacers for the rate shapes of
+// a spec's workload, its own pacing loop that keeps every hit's intended
+// send time (latency is timed from it, service time from the actual send,
+// so a stall of the system under test shows: no coordinated omission),
+// vegeta's Result and gob format, a seeded target mix, worker and
+// connection sizing that holds up under overload, a lean HTTP/1.1
+// transport, telling a saturated generator from a system under test that
+// does not keep up, stall detection, and streaming statistics (HdrHistogram
+// quantiles of successes and failures apart, a per-second timeline,
+// per-target stats and the client-side share of each app from
+// X-Served-By). It knows nothing about Redis.
 package load
 
 import (

@@ -214,38 +214,7 @@ func (c lineChart) SVG() template.HTML {
 	fmt.Fprintf(&b, `<text class="label" transform="translate(14 %s) rotate(-90)" text-anchor="middle">%s</text>`, num(padT+ph/2), esc(c.YLabel))
 	b.WriteString(`</g>`)
 
-	// Bands (stalls) under the markers and series.
-	for _, bd := range c.Bands {
-		from, to := math.Max(bd.From, xmin), math.Min(bd.To, xmax)
-		if to <= from {
-			continue
-		}
-		fmt.Fprintf(&b, `<g class="band"><rect x="%s" y="%s" width="%s" height="%s" fill="%s" fill-opacity="0.15"><title>%s</title></rect>`,
-			num(px(from)), num(padT), num(math.Max(px(to)-px(from), 1)), num(ph), bd.Color, esc(bd.Label))
-		fmt.Fprintf(&b, `<text x="%s" y="%s" style="fill:%s" text-anchor="start">%s</text></g>`, num(px(from)+3), num(padT+ph-6), bd.Color, esc(bd.Label))
-	}
-
-	// Event markers; labels of markers close together go one row lower
-	// each, so that they do not overprint.
-	lastX, row := math.Inf(-1), 0
-	for _, m := range c.Markers {
-		if m.X < xmin || m.X > xmax {
-			continue
-		}
-		x := px(m.X)
-		if x-lastX < 90 {
-			row++
-		} else {
-			row = 0
-		}
-		lastX = x
-		fmt.Fprintf(&b, `<g class="marker"><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`, num(x), num(padT), num(x), num(padT+ph), m.Color)
-		tx, anchor := x+3, "start"
-		if x > padL+pw*0.8 { // keep the label inside the plot
-			tx, anchor = x-3, "end"
-		}
-		fmt.Fprintf(&b, `<text x="%s" y="%s" style="fill:%s" text-anchor="%s">%s</text></g>`, num(tx), num(padT+10+float64(row%4)*12), m.Color, anchor, esc(m.Label))
-	}
+	c.writeBandsAndMarkers(&b, px, xmin, xmax, ph, pw)
 
 	// Series.
 	for _, s := range c.Series {
@@ -276,19 +245,23 @@ func (c lineChart) SVG() template.HTML {
 			}
 		}
 	}
-	// Legend (top-left, one row).
+	c.writeLegend(&b)
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// writeLegend draws the legend: top-left, one row.
+func (c lineChart) writeLegend(b *strings.Builder) {
 	x := padL
 	for _, s := range c.Series {
 		dash := ""
 		if s.Dash {
 			dash = ` stroke-dasharray="6 4"`
 		}
-		fmt.Fprintf(&b, `<g class="legend"><line x1="%s" y1="12" x2="%s" y2="12" stroke="%s" stroke-width="3"%s/><text x="%s" y="16">%s</text></g>`,
+		fmt.Fprintf(b, `<g class="legend"><line x1="%s" y1="12" x2="%s" y2="12" stroke="%s" stroke-width="3"%s/><text x="%s" y="16">%s</text></g>`,
 			num(x), num(x+18), s.Color, dash, num(x+22), esc(s.Name))
 		x += 30 + 7*float64(len([]rune(s.Name)))
 	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
 }
 
 func isBad(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
@@ -358,4 +331,41 @@ func (c barChart) SVG() template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// writeBandsAndMarkers draws the shaded bands (stalls) and the event
+// markers, under the series.
+func (c lineChart) writeBandsAndMarkers(b *strings.Builder, px func(float64) float64, xmin, xmax, ph, pw float64) {
+	// Bands (stalls) under the markers and series.
+	for _, bd := range c.Bands {
+		from, to := math.Max(bd.From, xmin), math.Min(bd.To, xmax)
+		if to <= from {
+			continue
+		}
+		fmt.Fprintf(b, `<g class="band"><rect x="%s" y="%s" width="%s" height="%s" fill="%s" fill-opacity="0.15"><title>%s</title></rect>`,
+			num(px(from)), num(padT), num(math.Max(px(to)-px(from), 1)), num(ph), bd.Color, esc(bd.Label))
+		fmt.Fprintf(b, `<text x="%s" y="%s" style="fill:%s" text-anchor="start">%s</text></g>`, num(px(from)+3), num(padT+ph-6), bd.Color, esc(bd.Label))
+	}
+
+	// Event markers; labels of markers close together go one row lower
+	// each, so that they do not overprint.
+	lastX, row := math.Inf(-1), 0
+	for _, m := range c.Markers {
+		if m.X < xmin || m.X > xmax {
+			continue
+		}
+		x := px(m.X)
+		if x-lastX < 90 {
+			row++
+		} else {
+			row = 0
+		}
+		lastX = x
+		fmt.Fprintf(b, `<g class="marker"><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`, num(x), num(padT), num(x), num(padT+ph), m.Color)
+		tx, anchor := x+3, "start"
+		if x > padL+pw*0.8 { // keep the label inside the plot
+			tx, anchor = x-3, "end"
+		}
+		fmt.Fprintf(b, `<text x="%s" y="%s" style="fill:%s" text-anchor="%s">%s</text></g>`, num(tx), num(padT+10+float64(row%4)*12), m.Color, anchor, esc(m.Label))
+	}
 }

@@ -120,22 +120,7 @@ func WriteText(w io.Writer, r *Result) error {
 		})
 	}
 	if r.Capacity != nil {
-		c := r.Capacity
-		fmt.Fprintf(w, "\nCapacity (%s)\n  rate %.1f req/s, bracket [%.1f, %s)", c.SLO, c.Rate, c.LowGood, highBad(c.HighBad))
-		if c.TimedOut {
-			fmt.Fprint(w, ", timed out")
-		}
-		fmt.Fprintln(w)
-		writeTable(w, "  rate\toutcome\tthroughput\tp99\tservice p99\tsuccess\twhy", func(tw io.Writer) {
-			for _, st := range c.Steps {
-				svc := "-"
-				if st.Summary.ServiceTime != nil {
-					svc = FormatSeconds(st.Summary.ServiceTime.P99)
-				}
-				fmt.Fprintf(tw, "  %.1f\t%s\t%.1f\t%s\t%s\t%s\t%s\n", st.Rate, st.Outcome, st.Summary.Throughput,
-					FormatSeconds(st.Summary.Latency.P99), svc, FormatPercent(st.Summary.SuccessRatio), nonEmpty(st.Why, "-"))
-			}
-		})
+		writeCapacityText(w, r.Capacity)
 	}
 	if len(r.Events) > 0 {
 		fmt.Fprintln(w, "\nEvents")
@@ -147,6 +132,26 @@ func WriteText(w io.Writer, r *Result) error {
 		writeVerdictText(w, r.SLO)
 	}
 	return nil
+}
+
+// writeCapacityText writes the capacity search: the rate found, its
+// bracket, and every step with why it came out as it did.
+func writeCapacityText(w io.Writer, c *Capacity) {
+	fmt.Fprintf(w, "\nCapacity (%s)\n  rate %.1f req/s, bracket [%.1f, %s)", c.SLO, c.Rate, c.LowGood, highBad(c.HighBad))
+	if c.TimedOut {
+		fmt.Fprint(w, ", timed out")
+	}
+	fmt.Fprintln(w)
+	writeTable(w, "  rate\toutcome\tthroughput\tp99\tservice p99\tsuccess\twhy", func(tw io.Writer) {
+		for _, st := range c.Steps {
+			svc := "-"
+			if st.Summary.ServiceTime != nil {
+				svc = FormatSeconds(st.Summary.ServiceTime.P99)
+			}
+			fmt.Fprintf(tw, "  %.1f\t%s\t%.1f\t%s\t%s\t%s\t%s\n", st.Rate, st.Outcome, st.Summary.Throughput,
+				FormatSeconds(st.Summary.Latency.P99), svc, FormatPercent(st.Summary.SuccessRatio), nonEmpty(st.Why, "-"))
+		}
+	})
 }
 
 // writeTable writes a tab-aligned table: the header line, then what rows
