@@ -167,7 +167,6 @@ func TestGroundTruthFreeze(t *testing.T) {
 	)
 	be := groundtruth.StartBackend(t, service)
 	hp := groundtruth.StartHAProxy(t, be.Addr, 0)
-	floor, svcFloor := floorP50(t, be, hp.URL, rate)
 	be.SetService(service)
 	var raw bytes.Buffer
 	time.AfterFunc(at, be.Freeze)
@@ -182,10 +181,11 @@ func TestGroundTruthFreeze(t *testing.T) {
 	// p99 ≈ F − 0.01 D = 1.9 s); p85 (0.5 s) is logged only: how fast the
 	// backlog drains after the thaw is the loaded machine's, not the model's.
 	qs := []float64{0.5, 0.85, 0.9, 0.95, 0.99, 0.999}
-	// The path's own floor and the backend's timer overshoot add to every
-	// answer (see TestGroundTruthFixedService).
+	// The backend's timer overshoot adds to every answer; the path's own
+	// floor (a few ms on a busy machine, see TestGroundTruthFixedService)
+	// is below the tolerance of every quantile checked against the model.
 	over := be.MedianHold() - service
-	want := analyticQuantiles(rate, dur, service+over+time.Duration(floor*1e9), f0, f1, qs)
+	want := analyticQuantiles(rate, dur, service+over, f0, f1, qs)
 	s := rep.Summary
 	got := []float64{s.Latency.P50, 0, s.Latency.P90, 0, s.Latency.P99, s.Latency.P999}
 	h, err := DecodeHistogramString(rep.Histogram)
@@ -193,7 +193,7 @@ func TestGroundTruthFreeze(t *testing.T) {
 		t.Fatal(err)
 	}
 	got[1] = float64(h.ValueAtQuantile(85)) / 1e6
-	checked := map[float64]bool{0.5: true, 0.9: true, 0.95: true, 0.99: true, 0.999: true}
+	checked := map[float64]bool{0.9: true, 0.95: true, 0.99: true, 0.999: true}
 	got[3] = float64(h.ValueAtQuantile(95)) / 1e6
 	if s.Requests != uint64(rate*dur.Seconds()) || s.Errors != 0 {
 		t.Errorf("requests %d, errors %d; want %d and 0: nothing dropped", s.Requests, s.Errors, int(rate*dur.Seconds()))
@@ -201,21 +201,21 @@ func TestGroundTruthFreeze(t *testing.T) {
 	for i, q := range qs {
 		t.Logf("GROUNDTRUTH freeze %.2fs at %.2fs, %g req/s: p%g expected %.1fms measured %.1fms", (f1 - f0).Seconds(), f0.Seconds(), rate, q*100, want[i]*1e3, got[i]*1e3)
 		tol := 0.10 * want[i]
-		if q == 0.5 {
-			tol = 0.002 // p50 is the service time itself: ±2 ms (TestGroundTruthFixedService is the precise one)
-		}
 		if checked[q] && !within(got[i], want[i], tol) {
 			t.Errorf("p%g = %.1fms; analytic %.1fms (tolerance %.1fms)", q*100, got[i]*1e3, want[i]*1e3, tol*1e3)
 		}
 	}
 	st := s.ServiceTime
-	wantSvc := (service + over).Seconds() + svcFloor
-	t.Logf("GROUNDTRUTH freeze: service time p50 %.3fms p90 %.3fms (expected p50: fixed cost 5ms + overshoot + floor = %.3fms)", st.P50*1e3, st.P90*1e3, wantSvc*1e3)
+	held := (service + over).Seconds()
+	t.Logf("GROUNDTRUTH freeze: service time p50 %.3fms p90 %.3fms (the backend held %.3fms)", st.P50*1e3, st.P90*1e3, held*1e3)
 	// The requests sent before the workers ran out (64 of 500, 13 %) waited
 	// through the freeze after their send; most did not: service p50 stays
-	// the fixed cost while the intended-time p90 is a second.
-	if !within(st.P50, wantSvc, 0.002) {
-		t.Errorf("service p50 = %.3fms; want %.3fms ± 2ms", st.P50*1e3, wantSvc*1e3)
+	// the fixed cost (plus a busy machine's few ms of path), and so does
+	// the intended-time p50 of the requests outside the freeze, while the
+	// intended-time p90 is a second.
+	if st.P50 < held || st.P50 > held+0.005 || !within(s.Latency.P50, st.P50, 0.002) {
+		t.Errorf("service p50 = %.3fms, p50 = %.3fms; want both within [%.3f, %.3f]ms and within 2ms of each other",
+			st.P50*1e3, s.Latency.P50*1e3, held*1e3, (held+0.005)*1e3)
 	}
 	if !rep.SUTBound || rep.Saturated {
 		t.Errorf("SUT-bound %v, generator saturated %v; want true, false", rep.SUTBound, rep.Saturated)
