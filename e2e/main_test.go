@@ -387,7 +387,7 @@ type specOpts struct {
 	name        string
 	duration    string // default 10s
 	rate        int    // default 200
-	p99         string // default 50ms
+	p99         string // default 500ms
 	success     string // default 99%
 	faults      string // YAML list items, each line starting "  - "
 	passwordEnv string
@@ -406,7 +406,10 @@ func seedSpec(o specOpts) string {
 		o.rate = 200
 	}
 	if o.p99 == "" {
-		o.p99 = "50ms"
+		// Latency counts from each request's intended send time: on a
+		// shared 2-core machine its p99 truly reaches tens of ms, and
+		// these tests are not about latency.
+		o.p99 = "500ms"
 	}
 	if o.success == "" {
 		o.success = "99%"

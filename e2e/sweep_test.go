@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"crypto/rand"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,8 +53,9 @@ func sweepFixtures(t *testing.T, dir string) {
 	}
 	// WriteFile may normalise the version: force the future one.
 	b, _ := os.ReadFile(filepath.Join(dir, "future.json"))
-	if !strings.Contains(string(b), `"schema_version": 2`) {
-		b = []byte(strings.Replace(string(b), `"schema_version": 1`, `"schema_version": 2`, 1))
+	future := fmt.Sprintf(`"schema_version": %d`, results.SchemaVersion+1)
+	if !strings.Contains(string(b), future) {
+		b = []byte(strings.Replace(string(b), fmt.Sprintf(`"schema_version": %d`, results.SchemaVersion), future, 1))
 		os.WriteFile(filepath.Join(dir, "future.json"), b, 0o644)
 	}
 }
@@ -106,7 +108,7 @@ func TestBadInvocationSweep(t *testing.T) {
 		{"report empty file", []string{"report", "empty.json"}, []string{`"empty.json"`, "invalid JSON"}},
 		{"report truncated result", []string{"report", "trunc.json"}, []string{`"trunc.json"`, "line 2", "unexpected end"}},
 		{"report garbage", []string{"report", "garbage.json"}, []string{`"garbage.json"`, "invalid JSON at line"}},
-		{"report future schema", []string{"report", "future.json"}, []string{`"future.json"`, "schema_version 2 is newer"}},
+		{"report future schema", []string{"report", "future.json"}, []string{`"future.json"`, fmt.Sprintf("schema_version %d is newer", results.SchemaVersion+1)}},
 		{"report folder without result", []string{"report", "noresult"}, []string{filepath.Join("noresult", "result.json"), "no such file"}},
 		{"report JSON array", []string{"report", "array.json"}, []string{`"array.json"`, "invalid JSON"}},
 		{"report no schema_version", []string{"report", "noschema.json"}, []string{`"noschema.json"`, "no schema_version"}},

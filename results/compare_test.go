@@ -161,8 +161,8 @@ func TestCompareRelativeAndDefaults(t *testing.T) {
 }
 
 func comparePair(t *testing.T) *Comparison {
-	base := fixtureRun(t)
-	next := fixtureRun(t)
+	base := buildFixture(t, false)
+	next := buildFixture(t, false)
 	next.ID = "20261127T130000Z-seed"
 	next.Summary.Latency.P99 += 0.01
 	next.Summary.Latency.P50 *= 1.02

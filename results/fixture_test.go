@@ -40,10 +40,17 @@ func encode(t testing.TB, h *hdrhistogram.Histogram) string {
 // stalls for 0.6 s at 2 s (requests due meanwhile wait for its end: their
 // intended-time latency grows, their service time does not), app2 is
 // killed at 4 s and back at 7 s, replica-2 falls behind meanwhile.
-func fixtureRun(t testing.TB) *Result {
+func fixtureRun(t testing.TB) *Result { return buildFixture(t, true) }
+
+// buildFixture is fixtureRun, with or without the stall (the comparison
+// tests want a run whose p99 a small regression moves).
+func buildFixture(t testing.TB, stall bool) *Result {
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Date(2026, 11, 27, 12, 1, 2, 0, time.UTC)
-	const stallFrom, stallTo = 2.0, 2.6
+	stallFrom, stallTo := 2.0, 2.6
+	if !stall {
+		stallTo = stallFrom
+	}
 	var stalled uint64
 	all, svcAll, failAll := newHist(), newHist(), newHist()
 	codes := map[string]uint64{}
@@ -140,8 +147,7 @@ func fixtureRun(t testing.TB) *Result {
 			"app1": round6(float64(served[0]) / float64(total)), "app2": round6(float64(served[1]) / float64(total))},
 		Histogram:        encode(t, all),
 		ServiceHistogram: encode(t, svcAll),
-		SUTBound:         true,
-		Stalls:           []Stall{{StartSeconds: stallFrom, DurationSeconds: stallTo - stallFrom, Requests: stalled}},
+		SUTBound:         stall,
 		Replication: []ReplicaStats{
 			{Replica: "replica-1", DelayP50Seconds: 0.00055, DelayP99Seconds: 0.00071, DelayMaxSeconds: 0.0009, MaxOffsetLagBytes: 412, MaxAckAgeSeconds: 1, HeartbeatSamples: 100},
 			{Replica: "replica-2", DelayP50Seconds: 0.0007, DelayP99Seconds: 0.0094, DelayMaxSeconds: 0.0101, MaxOffsetLagBytes: 20480, MaxAckAgeSeconds: 1, HeartbeatSamples: 100},
@@ -159,6 +165,11 @@ func fixtureRun(t testing.TB) *Result {
 			{AtSeconds: 4, Kind: "fault", Target: "app2", Action: "kill", Message: "stopped app2"},
 			{AtSeconds: 7, Kind: "recovery", Target: "app2", Action: "start", Message: "app2 back up"},
 		},
+	}
+	if stall {
+		r.Stalls = []Stall{{StartSeconds: stallFrom, DurationSeconds: stallTo - stallFrom, Requests: stalled}}
+	} else {
+		r.Events = r.Events[1:]
 	}
 	r.SLO = EvaluateSLO(spec.SLO{P99: spec.Duration(50 * time.Millisecond), Success: 0.999,
 		MaxReplicationDelay: spec.Duration(5 * time.Millisecond)}, r)
