@@ -102,7 +102,7 @@ func TestFill(t *testing.T) {
 	// The fourth sample falls after the attack's last second (taken as the
 	// monitor stops): it counts in the figures but adds no timeline entry.
 	for i, d := range []time.Duration{time.Millisecond, 2 * time.Millisecond, 1500 * time.Millisecond, time.Millisecond} {
-		m.rec.delay(redisprobe.Sample{Replica: "r1", At: t0.Add(time.Duration(i) * time.Second), Delay: d, Reached: true})
+		m.rec.reading(redisprobe.Reading{Replica: "r1", At: t0.Add(time.Duration(i) * time.Second), Delay: d, Lost: i == 2})
 	}
 	r := results.Result{Timeline: []results.Second{{T: 0}, {T: 1, AchievedRate: 42}, {T: 2}}}
 	m.Fill(&r)
@@ -114,7 +114,7 @@ func TestFill(t *testing.T) {
 	if len(r.Caches) != 1 || r.Caches[0].Lookups != 40 || r.Caches[0].Hits != 30 || r.Caches[0].HitRatio != 0.75 {
 		t.Errorf("Fill caches = %+v; want web 40/30 0.75", r.Caches)
 	}
-	if len(r.Replication) != 1 || r.Replication[0].HeartbeatSamples != 4 || r.Replication[0].DelayMaxSeconds < 1.49 {
+	if len(r.Replication) != 1 || r.Replication[0].HeartbeatSamples != 4 || r.Replication[0].HeartbeatsLost != 1 || r.Replication[0].DelayMaxSeconds < 1.49 {
 		t.Errorf("Fill replication = %+v", r.Replication)
 	}
 	if len(r.Timeline) != 3 || r.Timeline[1].AchievedRate != 42 || r.Timeline[1].ServerShare["web/a1"] != 0.75 ||

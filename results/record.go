@@ -208,16 +208,27 @@ type TargetStats struct {
 	Summary Summary `json:"summary"`
 }
 
-// ReplicaStats are one replica's replication figures over the run.
+// ReplicaStats are one replica's replication figures over the run. The
+// delay quantiles are over every heartbeat published during the run:
+// delivery on the replica minus publish on the master (one clock); a
+// heartbeat the replica never delivered (it was down, or resynchronised)
+// counts until the next one arrived.
 type ReplicaStats struct {
-	Replica           string  `json:"replica"`
-	DelayP50Seconds   float64 `json:"delay_p50_seconds"`
-	DelayP99Seconds   float64 `json:"delay_p99_seconds"`
-	DelayMaxSeconds   float64 `json:"delay_max_seconds"`
-	MaxOffsetLagBytes int64   `json:"max_offset_lag_bytes"`
-	MaxAckAgeSeconds  float64 `json:"max_ack_age_seconds"`
-	LinkDownSeconds   float64 `json:"link_down_seconds"`
-	HeartbeatSamples  uint64  `json:"heartbeat_samples"`
+	Replica         string  `json:"replica"`
+	DelayP50Seconds float64 `json:"delay_p50_seconds"`
+	DelayP99Seconds float64 `json:"delay_p99_seconds"`
+	DelayMaxSeconds float64 `json:"delay_max_seconds"`
+	// MaxOffsetLagBytes is master_repl_offset − the replica's acknowledged
+	// offset: replicas ACK once a second, so it mostly shows the writes of
+	// up to a second, not a delay.
+	MaxOffsetLagBytes int64 `json:"max_offset_lag_bytes"`
+	// MaxAckAgeSeconds is INFO's lag=: the age of the last ACK.
+	MaxAckAgeSeconds float64 `json:"max_ack_age_seconds"`
+	LinkDownSeconds  float64 `json:"link_down_seconds"`
+	// HeartbeatSamples counts the delay readings (one per heartbeat).
+	HeartbeatSamples uint64 `json:"heartbeat_samples"`
+	// HeartbeatsLost counts the heartbeats among them that never arrived.
+	HeartbeatsLost uint64 `json:"heartbeats_lost,omitempty"`
 }
 
 // ServerStats is one HAProxy server's share of its backend, server side.

@@ -22,19 +22,19 @@ var (
 	descLinkUp = prometheus.NewDesc("duckbench_redis_replica_link_up",
 		"1 when the replica reports master_link_status:up.", []string{"replica"}, nil)
 	descOffsetLag = prometheus.NewDesc("duckbench_redis_replication_offset_lag_bytes",
-		"master_repl_offset minus the offset the replica acknowledged, both from one INFO on the master.", []string{"replica"}, nil)
+		"master_repl_offset minus the offset the replica acknowledged, both from one INFO on the master; replicas ACK once a second, so this is up to a second of writes, not a delay.", []string{"replica"}, nil)
 	descAckAge = prometheus.NewDesc("duckbench_redis_replication_ack_age_seconds",
 		"INFO's lag: seconds since the replica's last ACK (not a propagation delay).", []string{"replica"}, nil)
 	descDelay = prometheus.NewDesc("duckbench_redis_replication_delay_seconds",
-		"Current replication delay: now minus the write time of the newest heartbeat visible on the replica (one clock).", []string{"replica"}, nil)
+		"Current replication delay: delivery on the replica minus publish on the master of the newest heartbeat (one clock), or the age of a heartbeat published since and not delivered yet, when that is longer.", []string{"replica"}, nil)
 	descLastIO = prometheus.NewDesc("duckbench_redis_replica_last_io_seconds",
 		"The replica's master_last_io_seconds_ago (absent while the link has never been up).", []string{"replica"}, nil)
 	descSync = prometheus.NewDesc("duckbench_redis_replica_sync_in_progress",
 		"1 while the replica runs a full sync (master_sync_in_progress).", []string{"replica"}, nil)
 	descHits = prometheus.NewDesc("duckbench_redis_keyspace_hits_total",
-		"Keyspace hits (INFO stats), without duckbench's own heartbeat reads.", []string{"node"}, nil)
+		"Keyspace hits (INFO stats); the heartbeat (Pub/Sub) touches no key.", []string{"node"}, nil)
 	descMisses = prometheus.NewDesc("duckbench_redis_keyspace_misses_total",
-		"Keyspace misses (INFO stats), without duckbench's own heartbeat reads.", []string{"node"}, nil)
+		"Keyspace misses (INFO stats); the heartbeat (Pub/Sub) touches no key.", []string{"node"}, nil)
 	descRatio = prometheus.NewDesc("duckbench_redis_keyspace_hit_ratio",
 		"hits / (hits + misses) since the node started; NaN (0/0) before the first lookup.", []string{"node"}, nil)
 	descSuccess = prometheus.NewDesc("duckbench_probe_success",
@@ -267,9 +267,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descSync, b2f(r.SyncInProgress), r.Replica)
 	}
 	if c.hb != nil {
+		now := time.Now()
 		for _, r := range c.replicas {
-			if s, ok := c.hb.Delay(r.Name); ok {
-				gauge(descDelay, s.Delay.Seconds(), r.Name)
+			if d, ok := c.hb.Delay(r.Name, now); ok {
+				gauge(descDelay, d.Seconds(), r.Name)
 			}
 		}
 		c.hb.Collect(ch)
@@ -278,14 +279,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descDuration, snap.Duration.Seconds())
 }
 
-// keyspace returns a node's hits and misses without the heartbeat's own
-// reads, kept monotonic while the node's run_id stays the same.
+// keyspace returns a node's hits and misses, kept monotonic while the
+// node's run_id stays the same.
 func (c *Collector) keyspace(n NodeResult) (hits, misses uint64) {
 	hits, misses = n.Info.KeyspaceHits, n.Info.KeyspaceMisses
-	if c.hb != nil {
-		oh, om := c.hb.OwnReads(n.Node.Name)
-		hits, misses = sub0(hits, oh), sub0(misses, om)
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := c.kept[n.Node.Name]
@@ -297,13 +294,6 @@ func (c *Collector) keyspace(n NodeResult) (hits, misses uint64) {
 	return k.hits, k.misses
 }
 
-func sub0(a, b uint64) uint64 {
-	if b > a {
-		return 0
-	}
-	return a - b
-}
-
 func b2f(b bool) float64 {
 	if b {
 		return 1
@@ -312,7 +302,7 @@ func b2f(b bool) float64 {
 }
 
 // KeyspaceCounts is a node's keyspace hits and misses as the collector
-// exports them: without the heartbeat's own reads, monotonic per run_id.
+// exports them: monotonic per run_id.
 func (c *Collector) KeyspaceCounts(n NodeResult) (hits, misses uint64) {
 	if n.Info == nil {
 		return 0, 0

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,98 +18,111 @@ import (
 
 // Heartbeat defaults.
 const (
-	// DefaultHeartbeatInterval is how often the heartbeat is written on the
-	// master and read on every replica. At 100ms the probe costs 10 SET/s on
-	// the master and 10–20 GET/s per replica (the first read after a write
-	// usually beats replication by a fraction of a millisecond, so about one
-	// catch-up read follows it): with 2 replicas 30–50 commands/s, which
-	// stays at or under 1 % of the load from 5,000 Redis commands/s
-	// (1 % rule: 10·(1+2R)/interval_s ≤ 0.01·load). For lighter loads raise
-	// the interval (spec probes.heartbeat_interval).
+	// DefaultHeartbeatInterval is how often the heartbeat is published on
+	// the master. At 100ms the probe costs 10 PUBLISH/s on the master, which
+	// every replica applies from its replication stream (10/s each), and
+	// nothing else: the subscribers are pushed to. With 2 replicas that is
+	// 30 commands/s, 0.6 % of a 5,000 commands/s workload (rule:
+	// 10·(1+R)/interval_s ≤ 0.01·load; raise the interval, spec
+	// probes.heartbeat_interval, for lighter loads).
 	DefaultHeartbeatInterval = 100 * time.Millisecond
-	// HeartbeatKey is the key the heartbeat SETs on the master. It expires
-	// an hour after the last write, so nothing is left behind for long.
-	HeartbeatKey = "duckbench:heartbeat"
-	heartbeatTTL = time.Hour
-	// minCommandTimeout bounds a heartbeat command on a busy 2-core host.
+	// HeartbeatChannelPrefix starts the Pub/Sub channel of a heartbeat; the
+	// rest is a random id per process, so two duckbench processes watching
+	// one stack never read each other's clocks.
+	HeartbeatChannelPrefix = "duckbench:heartbeat:"
+	// minCommandTimeout bounds a PUBLISH on a busy 2-core host.
 	minCommandTimeout = 200 * time.Millisecond
+	// maxPending caps the publish times kept for heartbeats a replica has
+	// not delivered yet: 100,000 is 2.8 h at the default interval.
+	maxPending = 100_000
 )
 
 // DelayBuckets are the histogram buckets (seconds) of the replication delay.
 var DelayBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
 
-// Sample is one reading of one replica's replication delay.
-type Sample struct {
+// Reading is one heartbeat's replication delay on one replica.
+type Reading struct {
 	Replica string
-	At      time.Time
-	// Delay is now − the write time of the newest heartbeat visible on the
-	// replica (pt-heartbeat semantics): it keeps growing while the replica
-	// is stalled or disconnected.
+	Seq     uint64
+	// At is when the heartbeat arrived on the replica's subscriber (for a
+	// lost one: when a later heartbeat arrived).
+	At time.Time
+	// Delay is arrival − publish time, both read from this process's
+	// monotonic clock.
 	Delay time.Duration
-	// Reached is false when the replica did not answer (timeout, refused).
-	Reached bool
+	// Lost is true for a heartbeat the subscriber never received (the
+	// replica was down, or was resynchronised from a snapshot): Delay is
+	// then measured to the arrival of the next heartbeat, the moment the
+	// replica showed a state at least as new.
+	Lost bool
 }
 
-// Heartbeat writes a sequence number and timestamps on the master every
-// interval and, right after each write, reads it back on every replica, all
-// from one process so that one clock measures the delay. Each write kicks the
-// replica pollers, so a healthy replica shows a delay of about one round
-// trip (well under 1 ms on loopback), not up to one interval.
+// Heartbeat publishes a sequence number and its publish time on the master
+// every interval; outside cluster mode the master propagates PUBLISH to its
+// replicas, and a subscriber per replica (SUBSCRIBE on the replica) is
+// pushed each heartbeat when the replica applies it. Arrival − publish time
+// is the replication delay, measured by one process with one monotonic
+// clock, and without polling: its resolution is the wake-up of the
+// subscriber, not a polling period.
 type Heartbeat struct {
-	master   *Node
-	replicas []*Node
-	interval time.Duration
-	onSample func(Sample)
+	master    *Node
+	replicas  []*Node
+	interval  time.Duration
+	onReading func(Reading)
+	channel   string
+	start     time.Time // monotonic origin of publish and arrival times
 
-	id        string
-	start     time.Time // monotonic origin
-	startWall int64
-
-	mu         sync.Mutex
-	seq        uint64
-	firstWrite time.Duration // since start; -1 before the first write
-	lastWrite  time.Duration // since start, of the newest successful write
-	writeErrs  uint64
-	reps       map[string]*replicaState
+	mu          sync.Mutex
+	seq         uint64
+	sent        []sentBeat // published, not yet delivered to every replica
+	publishErrs uint64
+	reps        map[string]*replicaState
 
 	hist   *prometheus.HistogramVec
-	kicks  map[string]chan struct{}
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
+type sentBeat struct {
+	seq uint64
+	at  time.Duration // publish time since start
+}
+
 type replicaState struct {
-	seen         bool
-	seenAt       time.Duration // write time (since start) of the newest heartbeat seen
-	last         Sample
-	haveLast     bool
-	hits, misses uint64 // our own GETs as Redis counts them
+	// baseSeq is the newest heartbeat published before the first
+	// subscription was confirmed: earlier ones may have been applied before
+	// SUBSCRIBE, so missing them says nothing about the replica.
+	baseSeq    uint64
+	everSubbed bool
+	subscribed bool
+	lastSeq    uint64        // newest heartbeat received
+	lastDelay  time.Duration // its delay
+	have       bool
+	subErrs    uint64
 }
 
 // NewHeartbeat prepares a heartbeat; Start runs it. The nodes should be
 // dedicated to the heartbeat (not shared with INFO scrapes) so a slow INFO
-// never delays a reading. onSample, if not nil, is called for every reading.
-func NewHeartbeat(master *Node, replicas []*Node, interval time.Duration, onSample func(Sample)) *Heartbeat {
+// never delays a publish. onReading, if not nil, is called for every
+// reading (arrived or lost), outside any lock.
+func NewHeartbeat(master *Node, replicas []*Node, interval time.Duration, onReading func(Reading)) *Heartbeat {
 	if interval <= 0 {
 		interval = DefaultHeartbeatInterval
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	h := &Heartbeat{
-		master: master, replicas: replicas, interval: interval, onSample: onSample,
-		id:         hex.EncodeToString(b[:]),
-		firstWrite: -1,
-		reps:       map[string]*replicaState{},
-		kicks:      map[string]chan struct{}{},
+		master: master, replicas: replicas, interval: interval, onReading: onReading,
+		channel: HeartbeatChannelPrefix + hex.EncodeToString(b[:]),
+		reps:    map[string]*replicaState{},
 		hist: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "duckbench_redis_replication_delay_histogram_seconds",
-			Help:    "Distribution of heartbeat replication delay readings (one per heartbeat interval per replica).",
+			Name:    "duckbench_redis_replication_delay_observed_seconds",
+			Help:    "Replication delay of every heartbeat per replica: delivery on the replica minus publish on the master, one clock; a lost heartbeat counts until the next one arrived.",
 			Buckets: DelayBuckets,
 		}, []string{"replica"}),
 	}
 	for _, r := range replicas {
 		h.reps[r.Name] = &replicaState{}
-		h.kicks[r.Name] = make(chan struct{}, 1)
 	}
 	return h
 }
@@ -116,16 +130,19 @@ func NewHeartbeat(master *Node, replicas []*Node, interval time.Duration, onSamp
 // Interval is the heartbeat period.
 func (h *Heartbeat) Interval() time.Duration { return h.interval }
 
-// Start runs the writer and one poller per replica until ctx ends or Stop.
+// Channel is the Pub/Sub channel the heartbeat publishes on.
+func (h *Heartbeat) Channel() string { return h.channel }
+
+// Start runs the publisher and one subscriber per replica until ctx ends
+// or Stop.
 func (h *Heartbeat) Start(ctx context.Context) {
 	ctx, h.cancel = context.WithCancel(ctx)
 	h.start = time.Now()
-	h.startWall = h.start.UnixNano()
 	h.wg.Add(1 + len(h.replicas))
-	go h.writeLoop(ctx)
 	for _, r := range h.replicas {
-		go h.pollLoop(ctx, r)
+		go h.subscribeLoop(ctx, r)
 	}
+	go h.publishLoop(ctx)
 }
 
 // Stop cancels the loops and waits for them.
@@ -138,18 +155,12 @@ func (h *Heartbeat) Stop() {
 
 func (h *Heartbeat) cmdTimeout() time.Duration { return max(h.interval, minCommandTimeout) }
 
-func (h *Heartbeat) writeLoop(ctx context.Context) {
+func (h *Heartbeat) publishLoop(ctx context.Context) {
 	defer h.wg.Done()
 	t := time.NewTicker(h.interval)
 	defer t.Stop()
 	for {
-		h.write(ctx)
-		for _, k := range h.kicks {
-			select {
-			case k <- struct{}{}:
-			default:
-			}
-		}
+		h.publish(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -158,162 +169,188 @@ func (h *Heartbeat) writeLoop(ctx context.Context) {
 	}
 }
 
-func (h *Heartbeat) write(ctx context.Context) {
+func (h *Heartbeat) publish(ctx context.Context) {
 	h.mu.Lock()
 	h.seq++
 	seq := h.seq
 	h.mu.Unlock()
 	at := time.Since(h.start)
-	val := fmt.Sprintf("%s %d %d %d", h.id, seq, int64(at), h.startWall+int64(at))
 	cctx, cancel := context.WithTimeout(ctx, h.cmdTimeout())
-	err := h.master.client.Set(cctx, HeartbeatKey, val, heartbeatTTL).Err()
+	err := h.master.client.Publish(cctx, h.channel, strconv.FormatUint(seq, 10)+" "+strconv.FormatInt(int64(at), 10)).Err()
 	cancel()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err != nil {
-		h.writeErrs++
+		// It may still reach the replicas (a timeout after the master ran
+		// it): its arrival is measured from its payload, but it is never
+		// counted as pending or lost.
+		h.publishErrs++
 		return
 	}
-	if h.firstWrite < 0 {
-		h.firstWrite = at
-	}
-	h.lastWrite = at
+	h.sent = append(h.sent, sentBeat{seq, at})
+	h.prune()
 }
 
-func (h *Heartbeat) pollLoop(ctx context.Context, r *Node) {
+// prune drops the publish times every replica is past, and the oldest
+// beyond maxPending. Called with h.mu held.
+func (h *Heartbeat) prune() {
+	low := h.seq
+	for _, st := range h.reps {
+		low = min(low, max(st.lastSeq, st.baseSeq))
+	}
+	i := sort.Search(len(h.sent), func(i int) bool { return h.sent[i].seq > low })
+	i = max(i, len(h.sent)-maxPending)
+	if i > 0 {
+		h.sent = append(h.sent[:0], h.sent[i:]...)
+	}
+}
+
+// subscribeLoop keeps one subscription on r, resubscribing after a failure
+// (a replica restart, a dropped connection) until ctx ends.
+func (h *Heartbeat) subscribeLoop(ctx context.Context, r *Node) {
 	defer h.wg.Done()
-	t := time.NewTimer(h.interval)
-	defer t.Stop()
+	retry := min(max(h.interval, 50*time.Millisecond), time.Second)
 	for {
+		err := h.subscribe(ctx, r)
+		h.mu.Lock()
+		st := h.reps[r.Name]
+		st.subscribed = false
+		if err != nil && ctx.Err() == nil {
+			st.subErrs++
+		}
+		h.mu.Unlock()
+		t := time.NewTimer(retry)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
-		case <-h.kicks[r.Name]:
 		case <-t.C:
 		}
-		h.poll(ctx, r)
-		t.Reset(h.interval + h.interval/2) // a fallback when the writer is stuck
 	}
 }
 
-// Catch-up reads: a read right after the write usually beats the
-// replication stream by a fraction of a millisecond. Reading again after
-// 250µs, 500µs, 1ms, … (up to a quarter interval) until the newest write
-// shows keeps the reading's resolution at about a millisecond instead of a
-// whole interval, for one or two extra GETs per heartbeat.
-const firstCatchUp = 250 * time.Microsecond
-
-// poll reads the heartbeat on r, re-reading with a growing pause while the
-// newest write has not shown yet (see firstCatchUp), and records one
-// reading.
-func (h *Heartbeat) poll(ctx context.Context, r *Node) {
-	var (
-		err    error
-		caught bool
-	)
-	for wait := firstCatchUp; ; wait *= 2 {
-		caught, err = h.read(ctx, r)
-		if caught || err != nil || wait > h.interval/4 || ctx.Err() != nil {
-			break
-		}
-		pause := time.NewTimer(wait)
+// subscribe runs one subscription on r until it fails or ctx ends.
+func (h *Heartbeat) subscribe(ctx context.Context, r *Node) error {
+	ps := r.client.Subscribe(ctx, h.channel)
+	done := make(chan struct{})
+	defer close(done)
+	go func() { // Close unblocks a Receive that ctx cannot interrupt.
 		select {
 		case <-ctx.Done():
-			pause.Stop()
-			return
-		case <-pause.C:
+		case <-done:
+		}
+		_ = ps.Close()
+	}()
+	// A quiet subscription is kept, however long: a stopped replica delivers
+	// what it owes when it resumes, and those readings are the truth. A PING
+	// after each quiet spell turns a half-open connection into an error.
+	idle := max(4*h.interval, time.Second)
+	for {
+		msg, err := ps.ReceiveTimeout(ctx, idle)
+		arrived := time.Now()
+		if err != nil {
+			var ne interface{ Timeout() bool }
+			if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
+				if err := ps.Ping(ctx); err != nil {
+					return fmt.Errorf("ping subscriber on %q: %w", r.Name, err)
+				}
+				continue
+			}
+			return fmt.Errorf("receive heartbeat on %q: %w", r.Name, err)
+		}
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" {
+				h.subscribed(r.Name)
+			}
+		case *redis.Message:
+			if m.Channel == h.channel {
+				h.arrived(r.Name, m.Payload, arrived)
+			}
 		}
 	}
-	if ctx.Err() != nil {
-		return
-	}
-	h.record(r, err)
 }
 
-// read GETs the heartbeat on r once and reports whether r shows the newest
-// successful write.
-func (h *Heartbeat) read(ctx context.Context, r *Node) (bool, error) {
-	cctx, cancel := context.WithTimeout(ctx, h.cmdTimeout())
-	val, err := r.client.Get(cctx, HeartbeatKey).Result()
-	cancel()
+func (h *Heartbeat) subscribed(replica string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	st := h.reps[r.Name]
-	switch {
-	case err == nil:
-		st.hits++
-		if at, ok := h.writeTime(val); ok && (!st.seen || at > st.seenAt) {
-			st.seen, st.seenAt = true, at
-		}
-	case errors.Is(err, redis.Nil):
-		st.misses++
-		err = nil
+	st := h.reps[replica]
+	if !st.everSubbed {
+		st.baseSeq, st.everSubbed = h.seq, true
 	}
-	return st.seen && st.seenAt >= h.lastWrite, err
+	st.subscribed = true
 }
 
-// record turns r's state into one reading: now − the write time of the
-// newest heartbeat seen on it.
-func (h *Heartbeat) record(r *Node, err error) {
-	now := time.Now()
-	since := now.Sub(h.start)
+// arrived records heartbeat payload delivered to replica at t, and the
+// heartbeats between the previous one and it as lost.
+func (h *Heartbeat) arrived(replica, payload string, t time.Time) {
+	seq, at, ok := parsePayload(payload)
+	if !ok {
+		return
+	}
+	now := t.Sub(h.start)
+	var out []Reading
 	h.mu.Lock()
-	st := h.reps[r.Name]
-	s := Sample{Replica: r.Name, At: now, Reached: err == nil}
-	switch {
-	case st.seen:
-		s.Delay = since - st.seenAt
-	case h.firstWrite >= 0:
-		s.Delay = since - h.firstWrite
-	default:
-		h.mu.Unlock()
-		return // nothing written yet: no reading
+	st := h.reps[replica]
+	if lo := max(st.lastSeq, st.baseSeq); seq > lo {
+		i := sort.Search(len(h.sent), func(i int) bool { return h.sent[i].seq > lo })
+		for ; i < len(h.sent) && h.sent[i].seq < seq; i++ {
+			out = append(out, Reading{Replica: replica, Seq: h.sent[i].seq, At: t, Delay: max(now-h.sent[i].at, 0), Lost: true})
+		}
 	}
-	s.Delay = max(s.Delay, 0)
-	st.last, st.haveLast = s, true
+	d := max(now-at, 0)
+	out = append(out, Reading{Replica: replica, Seq: seq, At: t, Delay: d})
+	if seq > st.lastSeq || !st.have {
+		st.lastSeq, st.lastDelay, st.have = seq, d, true
+	}
 	h.mu.Unlock()
-	h.hist.WithLabelValues(r.Name).Observe(s.Delay.Seconds())
-	if h.onSample != nil {
-		h.onSample(s)
+	for _, rd := range out {
+		h.hist.WithLabelValues(replica).Observe(rd.Delay.Seconds())
+		if h.onReading != nil {
+			h.onReading(rd)
+		}
 	}
 }
 
-// writeTime turns a heartbeat value into its write time since h.start: the
-// monotonic reading for our own writes, the wall clock of this host for a
-// heartbeat another duckbench process wrote.
-func (h *Heartbeat) writeTime(val string) (time.Duration, bool) {
-	f := strings.Fields(val)
-	if len(f) != 4 {
-		return 0, false
+// parsePayload reads "<seq> <publish time, ns since start>".
+func parsePayload(s string) (uint64, time.Duration, bool) {
+	a, b, ok := strings.Cut(s, " ")
+	if !ok {
+		return 0, 0, false
 	}
-	if f[0] == h.id {
-		mono, err := strconv.ParseInt(f[2], 10, 64)
-		return time.Duration(mono), err == nil
-	}
-	wall, err := strconv.ParseInt(f[3], 10, 64)
-	return time.Duration(wall - h.startWall), err == nil
+	seq, err1 := strconv.ParseUint(a, 10, 64)
+	at, err2 := strconv.ParseInt(b, 10, 64)
+	return seq, time.Duration(at), err1 == nil && err2 == nil
 }
 
-// Delay returns a replica's latest reading, false before the first one.
-func (h *Heartbeat) Delay(replica string) (Sample, bool) {
+// Delay is replica's current replication delay at now: the delay of the
+// newest heartbeat it delivered, or, when a heartbeat published since has
+// not arrived for longer than that, the age of that heartbeat. So the
+// delay keeps growing while the link is down or the replica is stopped,
+// and never waits for the next heartbeat to show it. False before the
+// first heartbeat was published.
+func (h *Heartbeat) Delay(replica string, now time.Time) (time.Duration, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	st, ok := h.reps[replica]
-	if !ok || !st.haveLast {
-		return Sample{}, false
+	if !ok || h.start.IsZero() {
+		return 0, false
 	}
-	return st.last, true
+	d, have := st.lastDelay, st.have
+	lo := max(st.lastSeq, st.baseSeq)
+	i := sort.Search(len(h.sent), func(i int) bool { return h.sent[i].seq > lo })
+	if i < len(h.sent) {
+		d, have = max(d, now.Sub(h.start)-h.sent[i].at), true
+	}
+	return max(d, 0), have
 }
 
-// OwnReads is how many keyspace hits and misses the heartbeat's own GETs
-// caused on a replica, so the keyspace figures can leave them out.
-func (h *Heartbeat) OwnReads(replica string) (hits, misses uint64) {
+// Subscribed reports whether replica's subscription is up now.
+func (h *Heartbeat) Subscribed(replica string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if st, ok := h.reps[replica]; ok {
-		return st.hits, st.misses
-	}
-	return 0, 0
+	st, ok := h.reps[replica]
+	return ok && st.subscribed
 }
 
 // Describe implements prometheus.Collector for the delay histogram.

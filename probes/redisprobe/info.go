@@ -1,7 +1,8 @@
 // Package redisprobe watches a Redis master and its replicas: it parses INFO,
-// measures true replication delay with a heartbeat written on the master and
-// read back on every replica by one process (one clock), and exposes it all
-// as a prometheus.Collector that scrapes at Collect time.
+// measures true replication delay with a heartbeat published on the master
+// and pushed to a subscriber on every replica (one process, one clock, no
+// polling), and exposes it all as a prometheus.Collector that scrapes at
+// Collect time.
 package redisprobe
 
 import (
