@@ -5,14 +5,20 @@ package probes_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/duckbench/duckbench/probes"
 	"github.com/duckbench/duckbench/probes/redisprobe"
+	"github.com/duckbench/duckbench/results"
 )
 
 // quantile is the q-quantile of sorted ds (nearest rank).
@@ -163,4 +169,87 @@ func TestDelayGroundTruth(t *testing.T) {
 		}
 	}
 	t.Logf("heartbeat every %v for %v, %d SET/s of 1 KiB:\n%s", interval, measure, rate, table.String())
+}
+
+// TestHeartbeatRestartAndResync runs the heartbeat with AUTH across a
+// replica's restart (its subscriber reconnects and resubscribes) and a full
+// resync (REPLICAOF NO ONE, then back: the master no longer knows the
+// replica's history): the delay grows while nothing is delivered, the
+// heartbeats never delivered count as lost, and the readings resume.
+func TestHeartbeatRestartAndResync(t *testing.T) {
+	const pw, pwEnv = "duck-hb-pw", "DUCKBENCH_IT_HB_PW"
+	dir := t.TempDir()
+	master := startRedisAuth(t, dir, "redis-master", nil, pw)
+	r1 := startRedisAuth(t, dir, "redis-replica-1", master, pw)
+	t.Setenv(pwEnv, pw)
+	m, err := probes.NewMonitor(redisEndpoints(master, r1), probes.Options{PasswordEnv: pwEnv, HeartbeatInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := m.Start(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rc := m.Collectors()[0]
+	delay := func() float64 {
+		v, _ := gauge(t, rc, "duckbench_redis_replication_delay_seconds", map[string]string{"replica": r1.name})
+		return v
+	}
+	waitFor(t, "a first delay under 20ms", 10*time.Second, func() bool { d := delay(); return d > 0 && d < 0.02 })
+
+	// Restart: kill, 1.5s down, start on the same port.
+	_, port, _ := net.SplitHostPort(r1.addr)
+	if err := r1.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if d := delay(); d < 1.4 {
+		t.Errorf("killed replica: delay %.3fs after 1.5s; want ≥ 1.4s", d)
+	}
+	p, _ := strconv.Atoi(port)
+	startRedisOn(t, dir, r1.name, p, master, pw)
+	waitFor(t, "the delay to recover after the restart (resubscribed)", 15*time.Second, func() bool { return delay() < 0.02 })
+
+	// Full resync without a restart: the subscriber stays connected.
+	mc := redis.NewClient(&redis.Options{Addr: master.addr, Password: pw})
+	defer mc.Close()
+	rcl := redis.NewClient(&redis.Options{Addr: r1.addr, Password: pw})
+	defer rcl.Close()
+	fullSyncs := func() int {
+		s, _ := mc.Info(ctx, "stats").Result()
+		for _, l := range strings.Split(s, "\r\n") {
+			if v, ok := strings.CutPrefix(l, "sync_full:"); ok {
+				n, _ := strconv.Atoi(v)
+				return n
+			}
+		}
+		return -1
+	}
+	before := fullSyncs()
+	if err := rcl.Do(ctx, "REPLICAOF", "NO", "ONE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if d := delay(); d < 0.9 {
+		t.Errorf("detached replica: delay %.3fs after 1s; want ≥ 0.9s", d)
+	}
+	h, pt, _ := net.SplitHostPort(master.addr)
+	if err := rcl.Do(ctx, "REPLICAOF", h, pt).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the delay to recover after the full resync", 15*time.Second, func() bool { return delay() < 0.02 })
+	if after := fullSyncs(); after <= before {
+		t.Errorf("sync_full %d → %d: REPLICAOF NO ONE and back did not force a full resync", before, after)
+	}
+	time.Sleep(300 * time.Millisecond)
+	m.Stop(ctx)
+	var r results.Result
+	m.Fill(&r)
+	s := r.Replication[0]
+	t.Logf("%+v", s)
+	if s.HeartbeatsLost < 20 || s.DelayMaxSeconds < 1.4 {
+		t.Errorf("replication = %+v; want ≥ 20 lost heartbeats (1.5s down and 1s detached at 50ms) and max ≥ 1.4s", s)
+	}
 }
