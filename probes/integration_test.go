@@ -582,3 +582,36 @@ func TestPasswordFromEnv(t *testing.T) {
 		t.Errorf("wrong password: duckbench_redis_up = %v (present %v); want 0", v, ok)
 	}
 }
+
+// TestPromtoolCheckMetrics lints the exporter's whole output, every family
+// present (a replica with heartbeat readings, HAProxy with a cache), with
+// `promtool check metrics`: any output is a failure.
+func TestPromtoolCheckMetrics(t *testing.T) {
+	promtool := testenv.RequireBinary(t, "promtool", "")
+	dir := t.TempDir()
+	master := startRedis(t, dir, "redis-master", nil)
+	r1 := startRedis(t, dir, "redis-replica-1", master)
+	hp := startHAProxy(t, dir)
+	ep := redisEndpoints(master, r1)
+	ep.HAProxy = stack.HAProxyEndpoint{URL: hp.url, Stats: hp.stats}
+	m, err := probes.NewMonitor(ep, probes.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	base := serveExporter(t, ctx, m)
+	get(t, hp.url+"/static/a")
+	var body string
+	waitFor(t, "heartbeat readings in /metrics", 10*time.Second, func() bool {
+		_, body = scrape(t, base+"/metrics")
+		return strings.Contains(body, "duckbench_redis_replication_delay_observed_seconds_count")
+	})
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(out) > 0 {
+		t.Errorf("promtool check metrics = %v:\n%s", err, out)
+	}
+}
