@@ -253,3 +253,86 @@ func TestHeartbeatRestartAndResync(t *testing.T) {
 		t.Errorf("replication = %+v; want ≥ 20 lost heartbeats (1.5s down and 1s detached at 50ms) and max ≥ 1.4s", s)
 	}
 }
+
+// commandCalls reads INFO commandstats: calls per command.
+func commandCalls(ctx context.Context, t *testing.T, addr string) map[string]int {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
+	defer c.Close()
+	s, err := c.Info(ctx, "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, l := range strings.Split(s, "\r\n") {
+		name, rest, ok := strings.Cut(strings.TrimPrefix(l, "cmdstat_"), ":calls=")
+		if !ok || !strings.HasPrefix(l, "cmdstat_") {
+			continue
+		}
+		n, _ := strconv.Atoi(strings.SplitN(rest, ",", 2)[0])
+		out[name] = n
+	}
+	return out
+}
+
+// TestProbeCost measures what the probes cost Redis at the defaults
+// (heartbeat 100ms, sampling 1s) with a master and two replicas: every
+// command they cause on any node, from INFO commandstats before and after
+// a quiet 10s window (the replicas' count includes the PUBLISHes they
+// apply from the replication stream). The budget is 1 % of a 5,000
+// commands/s workload: 50 commands/s. The arithmetic: 10 PUBLISH/s on the
+// master, applied by each replica (20/s), 1 INFO/s per node (3/s) = 33/s.
+func TestProbeCost(t *testing.T) {
+	dir := t.TempDir()
+	master := startRedis(t, dir, "redis-master", nil)
+	r1 := startRedis(t, dir, "redis-replica-1", master)
+	r2 := startRedis(t, dir, "redis-replica-2", master)
+	nodes := []*redisProc{master, r1, r2}
+	m, err := probes.NewMonitor(redisEndpoints(master, r1, r2), probes.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := m.Start(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // connections and subscriptions made
+	const window = 10 * time.Second
+	var before []map[string]int
+	for _, n := range nodes {
+		before = append(before, commandCalls(ctx, t, n.addr))
+	}
+	start := time.Now()
+	time.Sleep(window)
+	var after []map[string]int
+	for _, n := range nodes {
+		after = append(after, commandCalls(ctx, t, n.addr))
+	}
+	took := time.Since(start).Seconds()
+	m.Stop(ctx)
+	total := 0
+	var lines []string
+	for i, n := range nodes {
+		for cmd, calls := range after[i] {
+			d := calls - before[i][cmd]
+			switch cmd {
+			case "info", "hello":
+				d-- // the "before" connection and INFO commandstats of this test
+			case "replconf", "ping":
+				continue // replication's own: the replicas' ACKs, the master's pings
+			}
+			if d > 0 {
+				total += d
+				lines = append(lines, fmt.Sprintf("%s %s %.1f/s", n.name, cmd, float64(d)/took))
+			}
+		}
+	}
+	sort.Strings(lines)
+	rate := float64(total) / took
+	t.Logf("probe commands over %.1fs: %.1f/s = %.2f %% of 5,000/s\n  %s", took, rate, rate/50, strings.Join(lines, "\n  "))
+	if rate > 50 {
+		t.Errorf("probes cost %.1f Redis commands/s; want ≤ 50 (1 %% of 5,000/s)", rate)
+	}
+}
