@@ -11,15 +11,15 @@ import (
 // rename in the contract is a change here and nowhere else.
 const (
 	// Redis probes.
-	MetricRedisUp                    = "duckbench_redis_up"                                  // {node,role}
-	MetricRedisReplicaLinkUp         = "duckbench_redis_replica_link_up"                     // {replica}
-	MetricRedisOffsetLagBytes        = "duckbench_redis_replication_offset_lag_bytes"        // {replica}
-	MetricRedisAckAgeSeconds         = "duckbench_redis_replication_ack_age_seconds"         // {replica}
-	MetricRedisDelaySeconds          = "duckbench_redis_replication_delay_seconds"           // {replica}, gauge: last heartbeat delay
-	MetricRedisKeyspaceHitsTotal     = "duckbench_redis_keyspace_hits_total"                 // {node}
-	MetricRedisKeyspaceMissesTotal   = "duckbench_redis_keyspace_misses_total"               // {node}
-	MetricRedisKeyspaceHitRatio      = "duckbench_redis_keyspace_hit_ratio"                  // {node}
-	MetricRedisDelayHistogramSeconds = "duckbench_redis_replication_delay_histogram_seconds" // {replica}, histogram of heartbeat delays
+	MetricRedisUp                   = "duckbench_redis_up"                                 // {node,role}
+	MetricRedisReplicaLinkUp        = "duckbench_redis_replica_link_up"                    // {replica}
+	MetricRedisOffsetLagBytes       = "duckbench_redis_replication_offset_lag_bytes"       // {replica}
+	MetricRedisAckAgeSeconds        = "duckbench_redis_replication_ack_age_seconds"        // {replica}
+	MetricRedisDelaySeconds         = "duckbench_redis_replication_delay_seconds"          // {replica}, gauge: newest heartbeat's delay, growing while none arrives
+	MetricRedisKeyspaceHitsTotal    = "duckbench_redis_keyspace_hits_total"                // {node}
+	MetricRedisKeyspaceMissesTotal  = "duckbench_redis_keyspace_misses_total"              // {node}
+	MetricRedisKeyspaceHitRatio     = "duckbench_redis_keyspace_hit_ratio"                 // {node}
+	MetricRedisDelayObservedSeconds = "duckbench_redis_replication_delay_observed_seconds" // {replica}, histogram: every heartbeat's delay
 
 	// HAProxy probes (Runtime API "show stat").
 	MetricHAProxyServerUp            = "duckbench_haproxy_server_up"                   // {backend,server}
@@ -44,8 +44,8 @@ const (
 // Histogram lists the contract metrics that are histograms: a query may use
 // their _bucket, _sum and _count series.
 var histograms = map[string]bool{
-	MetricRedisDelayHistogramSeconds: true,
-	MetricLoadRequestDuration:        true,
+	MetricRedisDelayObservedSeconds: true,
+	MetricLoadRequestDuration:       true,
 }
 
 // ContractMetrics returns every metric name of the duckbench contract, sorted.
@@ -53,7 +53,7 @@ func ContractMetrics() []string {
 	out := []string{
 		MetricRedisUp, MetricRedisReplicaLinkUp, MetricRedisOffsetLagBytes,
 		MetricRedisAckAgeSeconds, MetricRedisDelaySeconds, MetricRedisKeyspaceHitsTotal,
-		MetricRedisKeyspaceMissesTotal, MetricRedisKeyspaceHitRatio, MetricRedisDelayHistogramSeconds,
+		MetricRedisKeyspaceMissesTotal, MetricRedisKeyspaceHitRatio, MetricRedisDelayObservedSeconds,
 		MetricHAProxyServerUp, MetricHAProxyServerRequestsTotal, MetricHAProxyServerShareRatio,
 		MetricHAProxyHTTPResponsesTotal, MetricHAProxyCacheLookupsTotal, MetricHAProxyCacheHitsTotal,
 		MetricHAProxyCacheHitRatio,

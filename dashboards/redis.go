@@ -7,10 +7,11 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/stat"
 )
 
-// delayQuantile is the q-quantile of heartbeat propagation delay per replica.
+// delayQuantile is the q-quantile of the heartbeats' replication delay per
+// replica over the rate window.
 func delayQuantile(q float64) string {
 	return fmt.Sprintf(`histogram_quantile(%g, sum by (replica, le) (rate(%s_bucket{%s}[%s])))`,
-		q, MetricRedisDelayHistogramSeconds, sel, rateWin)
+		q, MetricRedisDelayObservedSeconds, sel, rateWin)
 }
 
 // perReplica is a gauge's value per replica.
@@ -34,10 +35,10 @@ func redis() *dashboard.DashboardBuilder {
 
 	d.row("Propagation delay")
 	d.timeseries("Propagation delay per replica (last heartbeat)",
-		"Time from writing a heartbeat on the master to reading it on the replica, measured by one process with one clock.",
+		"Time from publishing a heartbeat on the master to its delivery to a subscriber on the replica, measured by one process with one clock. While no heartbeat arrives (link down, replica stopped) it grows with the age of the oldest undelivered one.",
 		unitSeconds, halfWidth, []target{q(perReplica(MetricRedisDelaySeconds), "{{replica}}")}, fromZero)
 	d.timeseries("Propagation delay quantiles",
-		"p50 and p99 of heartbeat delay per replica over the rate window (from "+MetricRedisDelayHistogramSeconds+").",
+		"p50 and p99 of every heartbeat's delay per replica over the rate window (from "+MetricRedisDelayObservedSeconds+"; a heartbeat never delivered counts until the next one arrived).",
 		unitSeconds, halfWidth, []target{
 			q(delayQuantile(0.5), "{{replica}} p50"),
 			q(delayQuantile(0.99), "{{replica}} p99"),
@@ -45,7 +46,7 @@ func redis() *dashboard.DashboardBuilder {
 
 	d.row("Replication stream")
 	d.timeseries("Offset lag",
-		"Bytes of the replication stream the replica has not acknowledged yet (master_repl_offset - replica offset).",
+		"Bytes of the replication stream the replica has not acknowledged yet (master_repl_offset - replica offset). Replicas ACK once a second, so this shows up to a second of writes even on a replica that is not behind: a volume, not a delay.",
 		unitBytes, halfWidth, []target{q(perReplica(MetricRedisOffsetLagBytes), "{{replica}}")}, fromZero)
 	d.timeseries("ACK age",
 		"INFO's lag field: seconds since the replica's last ACK (normally 0-1). An age, not a propagation delay.",
