@@ -73,7 +73,12 @@ func TestRunSeed(t *testing.T) {
 	raw := rawResult(t, path)
 	for _, k := range []string{"replication", "backends", "keyspace"} {
 		if _, ok := raw[k]; !ok {
-			t.Logf("note: result.json has no %q yet (probes not wired into run?)", k)
+			t.Errorf("result.json has no %q: the probes did not record the run", k)
+		}
+	}
+	for _, rs := range r.Replication {
+		if rs.HeartbeatSamples == 0 || rs.HeartbeatsLost != 0 || rs.DelayP99Seconds <= 0 || rs.DelayP99Seconds > 0.1 {
+			t.Errorf("replication %+v: want heartbeat readings, none lost, 0 < p99 ≤ 100ms on a healthy stack", rs)
 		}
 	}
 

@@ -145,12 +145,46 @@ func (h *Heartbeat) Start(ctx context.Context) {
 	go h.publishLoop(ctx)
 }
 
-// Stop cancels the loops and waits for them.
+// Stop cancels the loops and waits for them. A replica still owing
+// heartbeats that are overdue (older than one interval plus its last
+// delay: a replica down at the end of a run) gets them as lost readings,
+// their delay their age now, a lower bound; so a run's figures show an
+// outage that had not ended when the run did.
 func (h *Heartbeat) Stop() {
-	if h.cancel != nil {
-		h.cancel()
+	if h.cancel == nil {
+		return
 	}
+	h.cancel()
 	h.wg.Wait()
+	h.cancel = nil
+	now := time.Now()
+	since := now.Sub(h.start)
+	var out []Reading
+	h.mu.Lock()
+	for _, r := range h.replicas {
+		st := h.reps[r.Name]
+		lo := max(st.lastSeq, st.baseSeq)
+		for _, b := range h.sent {
+			if b.seq > lo && since-b.at > h.interval+st.lastDelay {
+				out = append(out, Reading{Replica: r.Name, Seq: b.seq, At: now, Delay: since - b.at, Lost: true})
+			}
+		}
+		if n := len(out); n > 0 && out[n-1].Replica == r.Name {
+			st.lastSeq = out[n-1].Seq
+		}
+	}
+	h.mu.Unlock()
+	h.emit(out)
+}
+
+// emit records readings in the histogram and hands them to onReading.
+func (h *Heartbeat) emit(out []Reading) {
+	for _, rd := range out {
+		h.hist.WithLabelValues(rd.Replica).Observe(rd.Delay.Seconds())
+		if h.onReading != nil {
+			h.onReading(rd)
+		}
+	}
 }
 
 func (h *Heartbeat) cmdTimeout() time.Duration { return max(h.interval, minCommandTimeout) }
@@ -304,12 +338,7 @@ func (h *Heartbeat) arrived(replica, payload string, t time.Time) {
 		st.lastSeq, st.lastDelay, st.have = seq, d, true
 	}
 	h.mu.Unlock()
-	for _, rd := range out {
-		h.hist.WithLabelValues(replica).Observe(rd.Delay.Seconds())
-		if h.onReading != nil {
-			h.onReading(rd)
-		}
-	}
+	h.emit(out)
 }
 
 // parsePayload reads "<seq> <publish time, ns since start>".

@@ -1,0 +1,85 @@
+package redisprobe
+
+import (
+	"strconv"
+	"testing"
+	"time"
+)
+
+// A heartbeat run without Redis: publishes are recorded by hand and
+// deliveries fed to arrived, so the bookkeeping is checked exactly.
+func TestHeartbeatReadings(t *testing.T) {
+	var got []Reading
+	r1 := &Node{Name: "r1"}
+	h := NewHeartbeat(&Node{Name: "m"}, []*Node{r1}, 100*time.Millisecond, func(rd Reading) { got = append(got, rd) })
+	h.start = time.Now().Add(-time.Hour)
+	h.cancel = func() {}
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	publish := func(seq uint64, at time.Duration) {
+		h.seq = seq
+		h.sent = append(h.sent, sentBeat{seq, at})
+	}
+	deliver := func(seq uint64, at, arrival time.Duration) {
+		h.arrived("r1", strconv.FormatUint(seq, 10)+" "+strconv.FormatInt(int64(at), 10), h.start.Add(arrival))
+	}
+	delay := func(at time.Duration) time.Duration {
+		d, ok := h.Delay("r1", h.start.Add(at))
+		if !ok {
+			t.Fatalf("Delay(r1, %v) = none", at)
+		}
+		return d
+	}
+
+	publish(1, ms(0)) // before the subscription: never counted as lost
+	h.subscribed("r1")
+	publish(2, ms(100))
+	deliver(2, ms(100), ms(103))
+	if d := delay(ms(150)); d != ms(3) {
+		t.Errorf("Delay after heartbeat 2 = %v; want 3ms (its own delay)", d)
+	}
+	// 3 and 4 are not delivered (replica down): the delay grows from 3's
+	// publish time, at scrape time.
+	publish(3, ms(200))
+	publish(4, ms(300))
+	if d := delay(ms(1200)); d != ms(1000) {
+		t.Errorf("Delay with 3 and 4 undelivered = %v; want 1s (the age of 3)", d)
+	}
+	deliver(5, ms(400), ms(1500))
+	want := []Reading{
+		{Replica: "r1", Seq: 2, Delay: ms(3)},
+		{Replica: "r1", Seq: 3, Delay: ms(1300), Lost: true},
+		{Replica: "r1", Seq: 4, Delay: ms(1200), Lost: true},
+		{Replica: "r1", Seq: 5, Delay: ms(1100)},
+	}
+	check := func(want []Reading) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("readings = %+v; want %+v", got, want)
+		}
+		for i := range want {
+			if g := got[i]; g.Seq != want[i].Seq || g.Delay != want[i].Delay || g.Lost != want[i].Lost {
+				t.Errorf("reading %d = %+v; want %+v", i, g, want[i])
+			}
+		}
+	}
+	check(want)
+	if d := delay(ms(1550)); d != ms(1100) {
+		t.Errorf("Delay after 5 = %v; want 1.1s (5's delay)", d)
+	}
+	// 6 is overdue when the heartbeat stops: a lost reading, its age.
+	publish(6, ms(500))
+	got = nil
+	h.start = time.Now().Add(-ms(2000) + 0) // now is 2s after start
+	h.Stop()
+	if len(got) != 1 || got[0].Seq != 6 || !got[0].Lost || got[0].Delay < ms(1500) {
+		t.Errorf("Stop: readings %+v; want heartbeat 6 lost with a delay ≥ 1.5s", got)
+	}
+}
+
+func TestParsePayload(t *testing.T) {
+	for in, ok := range map[string]bool{"7 123": true, "7": false, "x 1": false, "1 y": false, "": false} {
+		if _, _, got := parsePayload(in); got != ok {
+			t.Errorf("parsePayload(%q) ok = %v; want %v", in, got, ok)
+		}
+	}
+}
