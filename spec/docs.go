@@ -58,7 +58,7 @@ var fieldDocs = map[string]string{
 	"Keys.Prefix":                    "Prefix is prepended to each key (default \"k\").",
 	"Keys.ZipfS":                     "ZipfS (>1, default 1.1) and ZipfV (>=1, default 1) shape the zipf skew.",
 	"Probes":                         "Probes configures the replication and HAProxy probes and the exporter.",
-	"Probes.HeartbeatInterval":       "HeartbeatInterval is how often the heartbeat is written on the master and polled on the replicas (default 100ms).",
+	"Probes.HeartbeatInterval":       "HeartbeatInterval is how often the heartbeat is published on the master and pushed to a subscriber on every replica (default 100ms).",
 	"Probes.Interval":                "Interval between INFO / show stat samples stored in the result (default 1s).",
 	"Probes.Listen":                  "Listen is the exporter address (default 127.0.0.1:9477).",
 	"PromEndpoint":                   "PromEndpoint is HAProxy's built-in Prometheus exporter.",

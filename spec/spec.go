@@ -332,8 +332,8 @@ type Check struct {
 
 // Probes configures the replication and HAProxy probes and the exporter.
 type Probes struct {
-	// HeartbeatInterval is how often the heartbeat is written on the master
-	// and polled on the replicas (default 100ms).
+	// HeartbeatInterval is how often the heartbeat is published on the master
+	// and pushed to a subscriber on every replica (default 100ms).
 	HeartbeatInterval Duration `yaml:"heartbeat_interval,omitempty" json:"heartbeat_interval,omitempty"`
 	// Interval between INFO / show stat samples stored in the result (default 1s).
 	Interval Duration `yaml:"interval,omitempty" json:"interval,omitempty"`

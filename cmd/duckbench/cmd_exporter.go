@@ -32,8 +32,8 @@ func newExporterCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "exporter [SPEC]",
 		Short: "Serve Redis replication and HAProxy share/cache metrics to Prometheus until Ctrl-C",
-		Long: `Serve /metrics for Prometheus: Redis replication delay (a heartbeat written on
-the master every 100ms and read back on every replica), offset lag, ACK age,
+		Long: `Serve /metrics for Prometheus: Redis replication delay (a heartbeat published on
+the master every 100ms and pushed to a subscriber on every replica), offset lag, ACK age,
 link state and keyspace hit ratio; HAProxy per-server state, requests, share
 of the backend, responses by class and per-backend cache hit ratio.
 
@@ -44,8 +44,8 @@ socket path or host:port of the Runtime API). The Redis password, if any, is
 read from the environment variable --redis-password-env names (SPEC: the
 spec's redis.password_env); it is never printed.
 
-The heartbeat costs 10 SET/s on the master and 10 GET/s per replica at the
-default interval. Runs until Ctrl-C.`,
+The heartbeat costs 10 PUBLISH/s on the master, applied by every replica, at
+the default interval. Runs until Ctrl-C.`,
 		Example: `  duckbench exporter examples/seed.yaml
   duckbench exporter examples/seed.yaml --listen 127.0.0.1:9500
   duckbench exporter --redis-master 127.0.0.1:6379 --redis-replica 127.0.0.1:6380 \
