@@ -72,11 +72,10 @@ type Heartbeat struct {
 	channel   string
 	start     time.Time // monotonic origin of publish and arrival times
 
-	mu          sync.Mutex
-	seq         uint64
-	sent        []sentBeat // published, not yet delivered to every replica
-	publishErrs uint64
-	reps        map[string]*replicaState
+	mu   sync.Mutex
+	seq  uint64
+	sent []sentBeat // published, not yet delivered to every replica
+	reps map[string]*replicaState
 
 	hist   *prometheus.HistogramVec
 	cancel context.CancelFunc
@@ -98,7 +97,6 @@ type replicaState struct {
 	lastSeq    uint64        // newest heartbeat received
 	lastDelay  time.Duration // its delay
 	have       bool
-	subErrs    uint64
 }
 
 // NewHeartbeat prepares a heartbeat; Start runs it. The nodes should be
@@ -212,15 +210,14 @@ func (h *Heartbeat) publish(ctx context.Context) {
 	cctx, cancel := context.WithTimeout(ctx, h.cmdTimeout())
 	err := h.master.client.Publish(cctx, h.channel, strconv.FormatUint(seq, 10)+" "+strconv.FormatInt(int64(at), 10)).Err()
 	cancel()
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	if err != nil {
 		// It may still reach the replicas (a timeout after the master ran
 		// it): its arrival is measured from its payload, but it is never
 		// counted as pending or lost.
-		h.publishErrs++
 		return
 	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.sent = append(h.sent, sentBeat{seq, at})
 	h.prune()
 }
@@ -245,13 +242,11 @@ func (h *Heartbeat) subscribeLoop(ctx context.Context, r *Node) {
 	defer h.wg.Done()
 	retry := min(max(h.interval, 50*time.Millisecond), time.Second)
 	for {
-		err := h.subscribe(ctx, r)
+		// The error only ends this subscription: the replica is down or
+		// restarting, which the delay itself shows.
+		_ = h.subscribe(ctx, r)
 		h.mu.Lock()
-		st := h.reps[r.Name]
-		st.subscribed = false
-		if err != nil && ctx.Err() == nil {
-			st.subErrs++
-		}
+		h.reps[r.Name].subscribed = false
 		h.mu.Unlock()
 		t := time.NewTimer(retry)
 		select {
