@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,11 +97,25 @@ func TestHeartbeatCompose(t *testing.T) {
 	}
 	c := redis.NewClient(&redis.Options{Addr: r2, Password: pw})
 	defer c.Close()
+	// The master as the replica reaches it inside the project's network.
+	info, err := c.Info(ctx, "replication").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var host, port string
+	for _, l := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(l, "master_host:"); ok {
+			host = v
+		}
+		if v, ok := strings.CutPrefix(l, "master_port:"); ok {
+			port = v
+		}
+	}
 	if err := c.Do(ctx, "REPLICAOF", "NO", "ONE").Err(); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second)
-	if err := c.Do(ctx, "REPLICAOF", "redis-master", "6379").Err(); err != nil {
+	if err := c.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
 		t.Fatal(err)
 	}
 	recovered("the delay to recover after a full resync")
