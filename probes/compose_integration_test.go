@@ -125,8 +125,10 @@ func TestHeartbeatCompose(t *testing.T) {
 	m.Fill(&res)
 	for _, st := range res.Replication {
 		t.Logf("%+v", st)
-		if st.HeartbeatSamples == 0 || st.HeartbeatsLost == 0 || st.DelayP50Seconds > 0.05 {
-			t.Errorf("%s: %+v; want readings, some lost (restart / resync), p50 under 50ms", st.Replica, st)
+		// The outages are in the figures: heartbeats lost while the
+		// replica restarted or resynchronised, a delay max of seconds.
+		if st.HeartbeatSamples == 0 || st.HeartbeatsLost == 0 || st.DelayMaxSeconds < 0.5 {
+			t.Errorf("%s: %+v; want readings, some lost (restart / resync), max ≥ 0.5s", st.Replica, st)
 		}
 	}
 }
