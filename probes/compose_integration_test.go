@@ -76,18 +76,30 @@ func TestHeartbeatCompose(t *testing.T) {
 		v, _ := gauge(t, rc, "duckbench_redis_replication_delay_seconds", map[string]string{"replica": replica})
 		return v
 	}
+	// Under 100ms: the ports are published through docker-proxy on a
+	// shared 2-core host; an outage reads in seconds.
 	recovered := func(what string) {
-		waitFor(t, what, time.Minute, func() bool {
-			d1, d2 := delay("redis-replica-1"), delay("redis-replica-2")
-			return d1 > 0 && d1 < 0.05 && d2 > 0 && d2 < 0.05
-		})
+		t.Helper()
+		var d1, d2 float64
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			d1, d2 = delay("redis-replica-1"), delay("redis-replica-2")
+			if d1 > 0 && d1 < 0.1 && d2 > 0 && d2 < 0.1 {
+				t.Logf("%s: delays %.4fs, %.4fs", what, d1, d2)
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: delays still %.3fs, %.3fs after 2m", what, d1, d2)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
-	recovered("delays of both replicas under 50ms")
+	recovered("both replicas")
 
 	if err := d.Fault(ctx, "redis-replica-1", "restart"); err != nil {
 		t.Fatal(err)
 	}
-	recovered("the delay to recover after a container restart")
+	recovered("after a container restart")
 
 	var r2 string
 	for _, r := range ep.Replicas() {
@@ -118,7 +130,7 @@ func TestHeartbeatCompose(t *testing.T) {
 	if err := c.Do(ctx, "REPLICAOF", host, port).Err(); err != nil {
 		t.Fatal(err)
 	}
-	recovered("the delay to recover after a full resync")
+	recovered("after a full resync")
 	time.Sleep(time.Second)
 	m.Stop(ctx)
 	var res results.Result
