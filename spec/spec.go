@@ -16,7 +16,8 @@ type Spec struct {
 	// Name names the stack; it prefixes run directories, compose projects and
 	// result folders. Lowercase letters, digits and '-'. Required.
 	Name string `yaml:"name" json:"name"`
-	// Runtime is the default stack driver: auto (default), local or compose.
+	// Runtime is the default stack driver: auto (default), local, compose or
+	// swarm.
 	Runtime string `yaml:"runtime,omitempty" json:"runtime,omitempty"`
 
 	// Redis is the master and its replicas (default: one master, no replicas).
@@ -63,7 +64,10 @@ type RedisNode struct {
 	// Name is unique across the spec (default "redis-master", "redis-replica-N").
 	Name string `yaml:"name,omitempty" json:"name,omitempty"`
 	// Port on 127.0.0.1: 1-65535 or "auto" (default: master 6379, replicas 6380+).
-	Port          Port `yaml:"port,omitempty" json:"port,omitempty"`
+	Port Port `yaml:"port,omitempty" json:"port,omitempty"`
+	// Placement pins the node on the swarm runtime: constraints such as
+	// "node.labels.duckbench==redis-master" (ignored elsewhere).
+	Placement     []string `yaml:"placement,omitempty" json:"placement,omitempty"`
 	RedisSettings `yaml:",inline" json:",inline"`
 }
 
@@ -119,6 +123,13 @@ type App struct {
 	// MaxConcurrency caps in-flight requests in the reference app (0 = no cap);
 	// excess requests get 503. Gives a stack of known capacity.
 	MaxConcurrency int `yaml:"max_concurrency,omitempty" json:"max_concurrency,omitempty"`
+	// Replicas is the number of tasks of this app on the swarm runtime
+	// (default 1); HAProxy finds them through Docker's DNS. Other runtimes
+	// run one instance.
+	Replicas int `yaml:"replicas,omitempty" json:"replicas,omitempty"`
+	// Placement pins the app's tasks on the swarm runtime to nodes:
+	// constraints such as "node.labels.duckbench==app" (ignored elsewhere).
+	Placement []string `yaml:"placement,omitempty" json:"placement,omitempty"`
 }
 
 // Balance algorithms HAProxy accepts here.
@@ -128,6 +139,9 @@ var BalanceAlgorithms = []string{"roundrobin", "leastconn", "source", "uri", "ra
 type HAProxy struct {
 	// Image for the compose runtime (default "haproxy:2.6").
 	Image string `yaml:"image,omitempty" json:"image,omitempty"`
+	// Placement pins HAProxy on the swarm runtime: constraints such as
+	// "node.labels.duckbench==lb" (ignored elsewhere).
+	Placement []string `yaml:"placement,omitempty" json:"placement,omitempty"`
 	// Port is the frontend port (default 6301, as in the origin lab).
 	Port Port `yaml:"port,omitempty" json:"port,omitempty"`
 	// Mode is http (default); the only mode supported now.

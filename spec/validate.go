@@ -11,7 +11,7 @@ import (
 
 // Enumerations the spec accepts (also used by the JSON Schema).
 var (
-	Runtimes          = []string{"auto", "local", "compose"}
+	Runtimes          = []string{"auto", "local", "compose", "swarm"}
 	AppKinds          = []string{AppBuiltin, AppCommand, AppImage}
 	HAProxyModes      = []string{"http"}
 	LoadShapes        = []string{"constant", "ramp", "sine", "steps"}
@@ -204,6 +204,10 @@ func (v *validator) spec() {
 				v.errorf(p+".image", "required when kind is image")
 			}
 		}
+		if a.Replicas < 0 || a.Replicas > 64 {
+			v.errorf(p+".replicas", "must be 0-64 (got %d; 0 means 1)", a.Replicas)
+		}
+		v.placement(p+".placement", a.Placement)
 		if a.Kind != AppCommand && len(a.Command) > 0 {
 			v.errorf(p+".command", "only used when kind is command (kind is %q)", a.Kind)
 		}
@@ -241,6 +245,7 @@ func (v *validator) redis(claim func(string, string), listen func(string, Port))
 		claim(p+".name", n.Name)
 		v.port(p+".port", n.Port)
 		listen(p+".port", n.Port)
+		v.placement(p+".placement", n.Placement)
 		v.redisSettings(p, n.RedisSettings)
 	}
 }
@@ -267,6 +272,7 @@ func (v *validator) redisSettings(p string, rs RedisSettings) {
 func (v *validator) haproxy(claim func(string, string), listen func(string, Port), apps []string) {
 	h := v.s.HAProxy
 	v.port("haproxy.port", h.Port)
+	v.placement("haproxy.placement", h.Placement)
 	listen("haproxy.port", h.Port)
 	v.oneOf("haproxy.mode", h.Mode, HAProxyModes)
 	if h.Maxconn < 1 {
@@ -572,6 +578,21 @@ func (v *validator) faults() {
 			v.errorf(p+".for", "required with action pause")
 		case (f.Action == FaultCont || f.Action == FaultRestart) && f.For != 0:
 			v.errorf(p+".for", "not used with action %s", f.Action)
+		}
+	}
+}
+
+// placement checks swarm placement constraints: "<field> == <value>" or
+// "<field> != <value>", as `docker service create --constraint` takes them.
+func (v *validator) placement(path string, cs []string) {
+	for i, c := range cs {
+		op := "=="
+		if !strings.Contains(c, op) {
+			op = "!="
+		}
+		k, val, ok := strings.Cut(c, op)
+		if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(val) == "" || strings.ContainsAny(c, "\n\r") {
+			v.errorf(fmt.Sprintf("%s[%d]", path, i), "must be a swarm constraint like \"node.labels.duckbench==app\" (got %q)", c)
 		}
 	}
 }
