@@ -21,6 +21,7 @@ import (
 const (
 	runtimeLocal   = "local"
 	runtimeCompose = "compose"
+	runtimeSwarm   = "swarm"
 )
 
 // File names inside a run directory.
@@ -50,14 +51,20 @@ func RedisFile(node string) string {
 // data in RunDir) and for compose (service names on the project network,
 // files mounted at fixed container paths).
 type Target struct {
-	// Runtime is stack.RuntimeLocal or stack.RuntimeCompose; empty means local.
+	// Runtime is stack.RuntimeLocal, stack.RuntimeCompose or
+	// stack.RuntimeSwarm; empty means local.
 	Runtime string
 	// RunDir is the absolute run directory (local): the Runtime API socket,
 	// Redis working directories and pid files live below it.
 	RunDir string
 }
 
-func (t Target) compose() bool { return t.Runtime == runtimeCompose }
+// compose reports whether the files run in containers on a Docker network
+// (compose or swarm): services by name, files at fixed container paths.
+func (t Target) compose() bool { return t.Runtime == runtimeCompose || t.Runtime == runtimeSwarm }
+
+// swarm reports whether apps may have several tasks behind one DNS name.
+func (t Target) swarm() bool { return t.Runtime == runtimeSwarm }
 
 // StatsSocketPath is the Runtime API unix socket of a local target:
 // <RunDir>/haproxy.sock.
@@ -79,9 +86,9 @@ func (t Target) validate() error {
 		if !filepath.IsAbs(t.RunDir) {
 			return fmt.Errorf("local target needs an absolute run dir (got %q)", t.RunDir)
 		}
-	case runtimeCompose:
+	case runtimeCompose, runtimeSwarm:
 	default:
-		return fmt.Errorf("unknown runtime %q (want %q or %q)", t.Runtime, runtimeLocal, runtimeCompose)
+		return fmt.Errorf("unknown runtime %q (want %q, %q or %q)", t.Runtime, runtimeLocal, runtimeCompose, runtimeSwarm)
 	}
 	return nil
 }

@@ -121,6 +121,13 @@ func extrasSpec() *spec.Spec {
 	return s
 }
 
+// swarmScaledSpec is the seed with app1 scaled to three swarm tasks.
+func swarmScaledSpec() *spec.Spec {
+	s := seedSpec()
+	s.Apps[0].Replicas = 3
+	return s
+}
+
 var renderCases = []struct {
 	name string
 	spec func() *spec.Spec
@@ -130,6 +137,7 @@ var renderCases = []struct {
 	{"CacheWeighted", cacheWeightedSpec, Target{Runtime: "local", RunDir: testRunDir}},
 	{"Compose", seedSpec, Target{Runtime: "compose"}},
 	{"ComposePassword", extrasSpec, Target{Runtime: "compose"}},
+	{"SwarmScaled", swarmScaledSpec, Target{Runtime: "swarm"}},
 	{"StatsPage", statsPageSpec, Target{Runtime: "local", RunDir: testRunDir}},
 	{"Extras", extrasSpec, Target{Runtime: "local", RunDir: testRunDir}},
 }
@@ -268,7 +276,7 @@ func TestRenderErrors(t *testing.T) {
 		{"relative run dir", func(*spec.Spec) {}, Target{Runtime: "local", RunDir: "run"},
 			`render: local target needs an absolute run dir (got "run")`},
 		{"unknown runtime", func(*spec.Spec) {}, Target{Runtime: "k8s"},
-			`render: unknown runtime "k8s" (want "local" or "compose")`},
+			`render: unknown runtime "k8s" (want "local", "compose" or "swarm")`},
 		{"unknown app", func(s *spec.Spec) { s.HAProxy.Backends[0].Servers[1].App = "app9" }, local,
 			`render haproxy.cfg: haproxy.backends[0].servers[1].app: no app named "app9"`},
 		{"route to unknown backend", func(s *spec.Spec) { s.HAProxy.Routes = []spec.Route{{PathPrefix: "/x", Backend: "nope"}} }, local,

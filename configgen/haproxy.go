@@ -124,11 +124,14 @@ type hHTTPCheck struct {
 
 // hServer is one "server" line.
 type hServer struct {
-	Name    string
-	Addr    string
-	Weight  int
-	Check   bool
-	Maxconn int
+	// Template > 1 renders a server-template of that many slots named
+	// <Name>-1…<Name>-N (a scaled swarm app).
+	Template int
+	Name     string
+	Addr     string
+	Weight   int
+	Check    bool
+	Maxconn  int
 }
 
 // cfgWriter prints sections: keywords at column 0, directives indented.
@@ -305,6 +308,11 @@ func (c *haproxyConfig) render(header []string) []byte {
 		}
 		for _, s := range b.Servers {
 			l := fmt.Sprintf("server %s %s weight %d", s.Name, s.Addr, s.Weight)
+			if s.Template > 1 {
+				// One slot per task: Docker's DNS answers the service name
+				// with every task's address (endpoint mode dnsrr).
+				l = fmt.Sprintf("server-template %s- %d %s weight %d", s.Name, s.Template, s.Addr, s.Weight)
+			}
 			if s.Check {
 				l += " check"
 			}
@@ -469,12 +477,17 @@ func buildHAProxy(s *spec.Spec, t Target) (*haproxyConfig, error) {
 			if t.compose() {
 				host = a.Name // the compose service name
 			}
+			tmpl := 0
+			if t.swarm() && a.Replicas > 1 {
+				tmpl = a.Replicas
+			}
 			hb.Servers = append(hb.Servers, hServer{
-				Name:    a.Name,
-				Addr:    fmt.Sprintf("%s:%d", host, a.Port),
-				Weight:  weight,
-				Check:   !hc.Disabled,
-				Maxconn: sv.Maxconn,
+				Template: tmpl,
+				Name:     a.Name,
+				Addr:     fmt.Sprintf("%s:%d", host, a.Port),
+				Weight:   weight,
+				Check:    !hc.Disabled,
+				Maxconn:  sv.Maxconn,
 			})
 		}
 		c.Backends = append(c.Backends, hb)
