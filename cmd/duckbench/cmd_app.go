@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/duckbench/duckbench/app"
@@ -15,8 +17,9 @@ func init() { register(newAppCmd) }
 
 func newAppCmd() *cobra.Command {
 	var (
-		cfg         app.Config
-		passwordEnv string
+		cfg          app.Config
+		passwordEnv  string
+		passwordFile string
 	)
 	c := &cobra.Command{
 		Use:   "app",
@@ -29,7 +32,9 @@ master with --cache-ttl); PUT /kv/{key} writes to the master; GET /healthz
 PINGs the Redis links. Every response carries X-Served-By: <name>.
 
 The Redis password is read from the environment variable named by
---redis-password-env, never from a flag.`,
+--redis-password-env, or from the file named by --redis-password-file (a
+Docker secret such as /run/secrets/redis_password; one trailing newline is
+dropped), never from a flag.`,
 		Example: `  duckbench app --name app1 --listen 127.0.0.1:8001 \
     --redis-master 127.0.0.1:6379 --redis-replica 127.0.0.1:6380 --redis-replica 127.0.0.1:6381
   REDIS_PW=secret duckbench app --name app2 --redis-password-env REDIS_PW --max-concurrency 64`,
@@ -41,6 +46,16 @@ The Redis password is read from the environment variable named by
 					return usageErr(fmt.Errorf("--redis-password-env: environment variable %q is not set", passwordEnv))
 				}
 				cfg.RedisPassword = pw
+			}
+			if passwordFile != "" {
+				if passwordEnv != "" {
+					return usageErr(errors.New("--redis-password-file: give either it or --redis-password-env"))
+				}
+				b, err := os.ReadFile(passwordFile)
+				if err != nil {
+					return usageErr(fmt.Errorf("--redis-password-file: %w", err))
+				}
+				cfg.RedisPassword = strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
 			}
 			if cfg.OriginCost == 0 {
 				cfg.OriginCost = -1 // an explicit 0 means no cost
@@ -70,6 +85,7 @@ The Redis password is read from the environment variable named by
 	f.StringVar(&cfg.RedisMaster, "redis-master", app.DefaultRedisMaster, "Redis master host:port (writes)")
 	f.StringSliceVar(&cfg.RedisReplicas, "redis-replica", nil, "Redis replica host:port for reads (repeatable; none = read the master)")
 	f.StringVar(&passwordEnv, "redis-password-env", "", "name of the environment variable holding the Redis password")
+	f.StringVar(&passwordFile, "redis-password-file", "", "file holding the Redis password (a Docker secret)")
 	f.DurationVar(&cfg.OriginCost, "origin-cost", app.DefaultOriginCost, "simulated cost of computing a value on a cache miss")
 	f.DurationVar(&cfg.CacheTTL, "cache-ttl", app.DefaultCacheTTL, "TTL of computed values in Redis and Cache-Control max-age (0 = no TTL, uncacheable)")
 	f.IntVar(&cfg.MaxConcurrency, "max-concurrency", 0, "cap on in-flight requests, 503 beyond (0 = no cap)")
