@@ -23,6 +23,7 @@ import (
 const (
 	RuntimeLocal   = "local"
 	RuntimeCompose = "compose"
+	RuntimeSwarm   = "swarm"
 )
 
 // Sentinel errors of the Driver contract. Every driver wraps them (errors.Is

@@ -14,6 +14,7 @@ import (
 	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
+	"github.com/duckbench/duckbench/swarm"
 	"github.com/spf13/cobra"
 )
 
@@ -54,8 +55,13 @@ func newDriverWith(s *spec.Spec, runtime, runDir string, observability bool) (st
 		return stack.NewLocal(s, stack.LocalOptions{RunDir: runDir, Log: progress})
 	case stack.RuntimeCompose:
 		return compose.New(s, compose.Options{RunDir: runDir, Observability: observability, AppImage: appimage.Tag(version)})
+	case stack.RuntimeSwarm:
+		if s.Redis.PasswordEnv == "" {
+			return nil, usageErr(fmt.Errorf("--runtime swarm: %w", swarm.ErrNoPassword))
+		}
+		return swarm.New(s, swarm.Options{RunDir: runDir, Progress: progress, AppImage: appimage.Tag(version)})
 	}
-	return nil, usageErr(fmt.Errorf("--runtime: unknown runtime %q (want auto, local or compose)", runtime))
+	return nil, usageErr(fmt.Errorf("--runtime: unknown runtime %q (want auto, local, compose or swarm)", runtime))
 }
 
 // runtimeChoice is the runtime auto picked, and why.
@@ -77,6 +83,9 @@ func autoRuntime(ctx context.Context, runDir string) (runtimeChoice, error) {
 	}
 	if _, err := os.Stat(filepath.Join(runDir, compose.StateFile)); err == nil {
 		return runtimeChoice{stack.RuntimeCompose, "a stack of this spec is up with it, state in " + runDir}, nil
+	}
+	if _, err := os.Stat(filepath.Join(runDir, swarm.StateFile)); err == nil {
+		return runtimeChoice{stack.RuntimeSwarm, "a stack of this spec is up with it, state in " + runDir}, nil
 	}
 	var missing []string
 	for _, p := range localPrograms {
@@ -106,7 +115,7 @@ type stackFlags struct {
 }
 
 func (f *stackFlags) add(c *cobra.Command) {
-	c.Flags().StringVar(&f.runtime, "runtime", "auto", "stack runtime: auto, local or compose")
+	c.Flags().StringVar(&f.runtime, "runtime", "auto", "stack runtime: auto, local, compose or swarm (swarm: an active swarm on this engine, see the README)")
 	c.Flags().StringVar(&f.runDir, "run-dir", "", "run directory (default .duckbench/<spec name>)")
 	c.Flags().BoolVar(&f.observability, "observability", false, "compose runtime: also start Prometheus and Grafana provisioned with duckbench's dashboards and rules")
 }

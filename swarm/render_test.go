@@ -1,0 +1,62 @@
+package swarm
+
+import (
+	"errors"
+	"flag"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/duckbench/duckbench/compose"
+	"github.com/duckbench/duckbench/internal/testenv"
+	"github.com/duckbench/duckbench/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func loadSpec(t *testing.T, name string) *spec.Spec {
+	t.Helper()
+	s, err := spec.Load(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatalf("spec.Load(%q) = %v", name, err)
+	}
+	return s
+}
+
+var testRender = RenderOptions{Compose: compose.RenderOptions{Binary: "/usr/local/bin/duckbench"}}
+
+// TestRender locks the stack file: dnsrr and host-mode ports everywhere,
+// configs instead of bind mounts, the secret instead of any password
+// variable, placement and replicas from the spec.
+func TestRender(t *testing.T) {
+	s := loadSpec(t, "seed.yaml")
+	got, err := Render(s, testRender)
+	if err != nil {
+		t.Fatalf("Render(seed) = %v", err)
+	}
+	testenv.Golden(t, testenv.GoldenPath(t, ".golden.yaml"), got, *update)
+	for _, bad := range []string{"SWARM_TEST_REDIS_PASSWORD", "depends_on", "host_ip", "./haproxy.cfg:"} {
+		if strings.Contains(string(got), bad) {
+			t.Errorf("Render(seed) holds %q; want it absent", bad)
+		}
+	}
+}
+
+func TestRenderNeedsPassword(t *testing.T) {
+	s := loadSpec(t, "seed.yaml")
+	s.Redis.PasswordEnv = ""
+	if _, err := Render(s, testRender); !errors.Is(err, ErrNoPassword) {
+		t.Errorf("Render(no password_env) = %v; want ErrNoPassword", err)
+	}
+}
+
+func TestPasswordFromFile(t *testing.T) {
+	got := passwordFromFile([]string{"/duckbench", "app", "--redis-password-env", "PW", "--name", "a"})
+	want := "/duckbench app --redis-password-file " + SecretPath + " --name a"
+	if strings.Join(got, " ") != want {
+		t.Errorf("passwordFromFile() = %q; want %q", got, want)
+	}
+	if passwordFromFile(nil) != nil {
+		t.Error("passwordFromFile(nil) != nil")
+	}
+}

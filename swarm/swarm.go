@@ -1,0 +1,487 @@
+// Package swarm runs a spec's stack on Docker Swarm mode: the stack file is
+// rendered from the same compose project as the compose runtime (package
+// compose, compose-go types) and deployed with `docker stack deploy`, so
+// HAProxy, the apps and the Redis nodes can be placed on different hosts
+// of a cluster. It knows nothing about load.
+//
+// From the host, every service is reached through ports published in host
+// mode on the task's node, which duckbench dials on 127.0.0.1; swarm binds
+// them on all interfaces, so the runtime requires a Redis password, which
+// reaches the tasks as a swarm secret.
+package swarm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/duckbench/duckbench/compose"
+	"github.com/duckbench/duckbench/spec"
+	"github.com/duckbench/duckbench/stack"
+)
+
+// DefaultWaitTimeout bounds the wait for every task to be healthy.
+const DefaultWaitTimeout = 3 * time.Minute
+
+// StateFile is the driver's state in the run directory, read by status,
+// logs, faults and down from another duckbench process.
+const StateFile = "swarm-state.json"
+
+// Options configure the swarm driver.
+type Options struct {
+	// RunDir holds stack.yaml and the rendered configs; also the state the
+	// driver keeps between commands.
+	RunDir string
+	// Binary is the static duckbench binary builtin apps and the health
+	// checks run (default: the running executable); bind-mounted, so it
+	// must exist at the same path on every node that runs such a task.
+	Binary string
+	// WaitTimeout bounds Up's wait for health (default DefaultWaitTimeout).
+	WaitTimeout time.Duration
+	// Progress receives the docker commands' output while they run.
+	Progress stack.LogWriter
+}
+
+// Driver is the swarm runtime; it implements stack.Driver.
+type Driver struct {
+	spec  *spec.Spec
+	opts  Options
+	stack string
+}
+
+var _ stack.Driver = (*Driver)(nil)
+
+// New returns the swarm driver for s. It copies s: resolving "auto" ports
+// at Up does not change the caller's spec.
+func New(s *spec.Spec, opts Options) (stack.Driver, error) {
+	if s == nil {
+		return nil, errors.New("swarm runtime: nil spec")
+	}
+	if opts.RunDir == "" {
+		return nil, errors.New("swarm runtime: a run directory is needed")
+	}
+	dir, err := filepath.Abs(opts.RunDir)
+	if err != nil {
+		return nil, fmt.Errorf("swarm runtime: run dir: %w", err)
+	}
+	opts.RunDir = dir
+	if opts.WaitTimeout <= 0 {
+		opts.WaitTimeout = DefaultWaitTimeout
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("swarm runtime: copy spec: %w", err)
+	}
+	var c spec.Spec
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("swarm runtime: copy spec: %w", err)
+	}
+	return &Driver{spec: &c, opts: opts, stack: StackName(s)}, nil
+}
+
+// state is what the driver keeps in RunDir/StateFile. It is written before
+// anything is created, so Down finds the stack after a crash.
+type state struct {
+	Stack     string            `json:"stack"`
+	StackFile string            `json:"stack_file"`
+	StartedAt time.Time         `json:"started_at"`
+	Endpoints stack.Endpoints   `json:"endpoints"`
+	Kinds     map[string]string `json:"kinds"`
+	Replicas  map[string]int    `json:"replicas"`
+}
+
+func (d *Driver) statePath() string { return filepath.Join(d.opts.RunDir, StateFile) }
+
+func (d *Driver) readState() (*state, error) {
+	b, err := os.ReadFile(d.statePath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no swarm stack of this spec: %w (no %s in %s)", stack.ErrNotUp, StateFile, d.opts.RunDir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read swarm state: %w", err)
+	}
+	var st state
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("read swarm state %s: %w", d.statePath(), err)
+	}
+	return &st, nil
+}
+
+func (d *Driver) writeState(st *state) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write swarm state: %w", err)
+	}
+	tmp := d.statePath() + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write swarm state: %w", err)
+	}
+	return os.Rename(tmp, d.statePath())
+}
+
+// password returns the Redis password from the variable the spec names.
+func (d *Driver) password() (string, error) {
+	name := d.spec.Redis.PasswordEnv
+	if name == "" {
+		return "", ErrNoPassword
+	}
+	pw, ok := os.LookupEnv(name)
+	if !ok || pw == "" {
+		return "", fmt.Errorf("redis.password_env: environment variable %q is not set", name)
+	}
+	if strings.ContainsAny(pw, "\"\\\n\r") {
+		return "", fmt.Errorf("redis.password_env: the password in %q holds a quote, backslash or newline, which redis.conf cannot hold safely", name)
+	}
+	return pw, nil
+}
+
+// Up renders the stack into RunDir, creates the password secret, deploys
+// and waits until every task is healthy and every published port answers
+// on 127.0.0.1. On failure or cancellation it removes the stack again.
+func (d *Driver) Up(ctx context.Context) (ep stack.Endpoints, err error) {
+	pw, err := d.password()
+	if err != nil {
+		return ep, err
+	}
+	if err := SwarmActive(ctx); err != nil {
+		return ep, err
+	}
+	if svcs, err := listByLabel(ctx, "service", d.stack); err != nil {
+		return ep, err
+	} else if len(svcs) > 0 {
+		return ep, fmt.Errorf("up %q: %w: swarm stack %q has %d services; run duckbench down first", d.spec.Name, stack.ErrAlreadyUp, d.stack, len(svcs))
+	}
+	if err := os.MkdirAll(d.opts.RunDir, 0o755); err != nil {
+		return ep, fmt.Errorf("create run dir: %w", err)
+	}
+	// Ports are chosen free on this host: on a one-node swarm that is where
+	// every task publishes.
+	if err := stack.ResolvePorts(d.spec, stack.PortOptions{}); err != nil {
+		return ep, fmt.Errorf("up %q: %w", d.spec.Name, err)
+	}
+	y, err := d.render()
+	if err != nil {
+		return ep, err
+	}
+	st := &state{
+		Stack:     d.stack,
+		StackFile: filepath.Join(d.opts.RunDir, FileName),
+		StartedAt: time.Now().UTC(),
+		Endpoints: Endpoints(d.spec, d.stack, d.opts.RunDir),
+		Kinds:     map[string]string{compose.HAProxyService: "haproxy"},
+		Replicas:  map[string]int{compose.HAProxyService: 1},
+	}
+	for _, n := range d.spec.Redis.Nodes() {
+		st.Kinds[n.Name], st.Replicas[n.Name] = "redis", 1
+	}
+	for _, a := range d.spec.Apps {
+		st.Kinds[a.Name], st.Replicas[a.Name] = "app", max(a.Replicas, 1)
+	}
+	if err := os.WriteFile(st.StackFile, y, 0o644); err != nil {
+		return ep, fmt.Errorf("write %s: %w", FileName, err)
+	}
+	// State first: `duckbench down` must work even if this process dies now.
+	if err := d.writeState(st); err != nil {
+		return ep, err
+	}
+	defer func() {
+		if err != nil {
+			downCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer cancel()
+			if derr := d.Down(downCtx); derr != nil {
+				err = fmt.Errorf("%w (and rolling back: %v)", err, derr)
+			}
+		}
+	}()
+	if _, err := docker(ctx, pw, "secret", "create", "--label", namespaceLabel+"="+d.stack,
+		d.stack+"_"+SecretKey, "-"); err != nil {
+		return ep, fmt.Errorf("create the redis password secret: %w", err)
+	}
+	// No registry is asked: every image must be on the nodes already.
+	out, err := dockerIn(ctx, d.opts.RunDir, "", "stack", "deploy", "--resolve-image", "never", "--prune", "-c", FileName, d.stack)
+	if d.opts.Progress != nil {
+		d.opts.Progress.Write(out)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ep, fmt.Errorf("stack deploy: %w", ctx.Err())
+		}
+		return ep, fmt.Errorf("stack deploy: %w", err)
+	}
+	if err := d.waitHealthy(ctx, st); err != nil {
+		return ep, err
+	}
+	return st.Endpoints, nil
+}
+
+// render writes the config files into the run dir and returns the stack file.
+func (d *Driver) render() ([]byte, error) {
+	bin := d.opts.Binary
+	if bin == "" {
+		var err error
+		if bin, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("find duckbench binary: %w", err)
+		}
+	}
+	bin, err := filepath.Abs(bin)
+	if err != nil {
+		return nil, fmt.Errorf("find duckbench binary: %w", err)
+	}
+	files, err := Files(d.spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := files.WriteDir(d.opts.RunDir); err != nil {
+		return nil, fmt.Errorf("write configs: %w", err)
+	}
+	return Render(d.spec, RenderOptions{Compose: compose.RenderOptions{Binary: bin}})
+}
+
+// Endpoints are the host-side addresses of s's stack: ports published on
+// this node, dialled on 127.0.0.1. A scaled app publishes none (URL "").
+func Endpoints(s *spec.Spec, stackName, runDir string) stack.Endpoints {
+	ep := compose.Endpoints(s, stackName, runDir)
+	ep.Runtime = stack.RuntimeSwarm
+	for i, a := range s.Apps {
+		if a.Replicas > 1 {
+			ep.Apps[i].URL = ""
+		}
+	}
+	return ep
+}
+
+// waitHealthy polls the services until each runs all its tasks (swarm
+// counts a task with a health check as running only once it is healthy),
+// then dials every published port. A task that fails ends the wait at once,
+// with its error and logs.
+func (d *Driver) waitHealthy(ctx context.Context, st *state) error {
+	ctx, cancel := context.WithTimeout(ctx, d.opts.WaitTimeout)
+	defer cancel()
+	tick := time.NewTicker(300 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ts, err := tasks(ctx, st.Stack)
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
+		var pending []string
+		for _, svc := range serviceOrder(st) {
+			if t, ok := failed(ts, st.Stack+"_"+svc); ok {
+				logs, _ := docker(context.WithoutCancel(ctx), "", "service", "logs", "--tail", "20", "--no-task-ids", st.Stack+"_"+svc)
+				return fmt.Errorf("service %q: task %s %s: %s\n%s", svc, t.Name, t.CurrentState, t.Error, tail(string(logs), 20))
+			}
+			if n := running(ts, st.Stack+"_"+svc); n < st.Replicas[svc] {
+				pending = append(pending, fmt.Sprintf("%s (%d/%d)", svc, n, st.Replicas[svc]))
+			}
+		}
+		if len(pending) == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("wait for healthy services: %s not healthy after %v", strings.Join(pending, ", "), d.opts.WaitTimeout)
+			}
+			return fmt.Errorf("wait for healthy services: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return probePorts(ctx, st.Endpoints)
+}
+
+// probePorts dials every published endpoint on 127.0.0.1.
+func probePorts(ctx context.Context, ep stack.Endpoints) error {
+	addrs := []string{strings.TrimPrefix(ep.HAProxy.URL, "http://"), ep.HAProxy.Stats}
+	for _, r := range ep.Redis {
+		addrs = append(addrs, r.Addr)
+	}
+	for _, a := range ep.Apps {
+		if a.URL != "" {
+			addrs = append(addrs, strings.TrimPrefix(a.URL, "http://"))
+		}
+	}
+	var dl net.Dialer
+	for _, a := range addrs {
+		var err error
+		for i := 0; i < 25; i++ {
+			var c net.Conn
+			if c, err = dl.DialContext(ctx, "tcp", a); err == nil {
+				c.Close()
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("probe published port %s: %w", a, ctx.Err())
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("probe published port %s: %w", a, err)
+		}
+	}
+	return nil
+}
+
+// serviceOrder is start order: redis nodes, apps, haproxy.
+func serviceOrder(st *state) []string {
+	var out []string
+	for _, r := range st.Endpoints.Redis {
+		out = append(out, r.Name)
+	}
+	for _, a := range st.Endpoints.Apps {
+		out = append(out, a.Name)
+	}
+	return append(out, compose.HAProxyService)
+}
+
+// Status reports each service's tasks, read from the swarm, with the
+// endpoints kept in the state file. A service is running when at least one
+// task runs, healthy when all its tasks run (and so passed their checks).
+func (d *Driver) Status(ctx context.Context) (stack.Status, error) {
+	st, err := d.readState()
+	if err != nil {
+		return stack.Status{}, err
+	}
+	ts, err := tasks(ctx, st.Stack)
+	if err != nil {
+		return stack.Status{}, err
+	}
+	// A paused (stopped) container still counts as running in the swarm
+	// until its health check gives up: look at this node's containers.
+	paused := pausedByService(ctx, st.Stack)
+	out := stack.Status{Endpoints: st.Endpoints, StartedAt: st.StartedAt}
+	for _, svc := range serviceOrder(st) {
+		n := running(ts, st.Stack+"_"+svc) - paused[st.Stack+"_"+svc]
+		out.Services = append(out.Services, stack.ServiceStatus{
+			Name:    svc,
+			Kind:    st.Kinds[svc],
+			Running: n > 0,
+			Healthy: n >= st.Replicas[svc],
+		})
+	}
+	return out, nil
+}
+
+// Logs writes the services' logs (one service's, or all when service is
+// empty) to w, from every node (docker service logs).
+func (d *Driver) Logs(ctx context.Context, service string, w stack.LogWriter) error {
+	st, err := d.readState()
+	if err != nil {
+		return err
+	}
+	svcs := serviceOrder(st)
+	if service != "" {
+		if _, ok := st.Kinds[service]; !ok {
+			return fmt.Errorf("logs: no service %q in swarm stack %q", service, st.Stack)
+		}
+		svcs = []string{service}
+	}
+	for _, svc := range svcs {
+		out, err := docker(ctx, "", "service", "logs", "--no-task-ids", "--timestamps", st.Stack+"_"+svc)
+		if err != nil {
+			return fmt.Errorf("logs %q: %w", svc, err)
+		}
+		if len(svcs) > 1 {
+			out = prefixLines(svc, out)
+		}
+		if _, err := w.Write(out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func prefixLines(p string, b []byte) []byte {
+	var sb strings.Builder
+	for _, l := range strings.SplitAfter(string(b), "\n") {
+		if l != "" {
+			sb.WriteString(p + " | " + l)
+		}
+	}
+	return []byte(sb.String())
+}
+
+// Down removes the stack (services, network, configs) and the secret, and
+// only what carries the stack's namespace label. It works from the state
+// file alone, or without it from the spec's stack name, and tolerates a
+// stack that is already gone.
+func (d *Driver) Down(ctx context.Context) error {
+	name := d.stack
+	if st, err := d.readState(); err == nil {
+		name = st.Stack
+	} else if !errors.Is(err, stack.ErrNotUp) {
+		return err
+	}
+	if err := compose.DockerAvailable(ctx); err != nil {
+		return err
+	}
+	if err := removeStack(ctx, name); err != nil {
+		return err
+	}
+	if err := os.Remove(d.statePath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove swarm state: %w", err)
+	}
+	return nil
+}
+
+// Fault applies action to one task of service: kill (docker kill; the
+// restart policy is none, so it stays down), stop and pause (docker pause:
+// the cgroup freezer, like SIGSTOP), cont (docker unpause), restart (a
+// forced service update: swarm replaces the task and waits for it to be
+// healthy). Kill, stop and cont reach tasks on this node only.
+func (d *Driver) Fault(ctx context.Context, service string, action spec.FaultAction) error {
+	st, err := d.readState()
+	if err != nil {
+		return err
+	}
+	if _, ok := st.Kinds[service]; !ok {
+		return fmt.Errorf("fault %s: no service %q in swarm stack %q", action, service, st.Stack)
+	}
+	full := st.Stack + "_" + service
+	if action == spec.FaultRestart {
+		for _, id := range localContainers(ctx, full, "paused") {
+			_, _ = docker(ctx, "", "unpause", id)
+		}
+		if _, err := docker(ctx, "", "service", "update", "--force", "--quiet", "--detach=false", full); err != nil {
+			return fmt.Errorf("fault restart %q: %w", service, err)
+		}
+		return nil
+	}
+	var args []string
+	switch action {
+	case spec.FaultKill:
+		args = []string{"kill"}
+	case spec.FaultStop, spec.FaultPause:
+		args = []string{"pause"}
+	case spec.FaultCont, "unpause":
+		args = []string{"unpause"}
+	default:
+		return fmt.Errorf("fault %q on %q: unknown action (want kill, stop, cont or restart)", action, service)
+	}
+	status := "running"
+	if args[0] == "unpause" {
+		status = "paused"
+	}
+	ids := localContainers(ctx, full, status)
+	if len(ids) == 0 {
+		return fmt.Errorf("fault %s %q: no %s task of the service on this node (faults other than restart reach this node's tasks only; run duckbench on the task's node)", action, service, status)
+	}
+	if _, err := docker(ctx, "", append(args, ids[0])...); err != nil {
+		return fmt.Errorf("fault %s %q: %w", action, service, err)
+	}
+	return nil
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
