@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/duckbench/duckbench/compose"
+	"github.com/duckbench/duckbench/probes/haproxyprobe"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
 )
@@ -292,7 +293,43 @@ func (d *Driver) waitHealthy(ctx context.Context, st *state) error {
 		case <-tick.C:
 		}
 	}
-	return probePorts(ctx, st.Endpoints)
+	if err := probePorts(ctx, st.Endpoints); err != nil {
+		return err
+	}
+	return d.waitServersReady(ctx, st)
+}
+
+// waitServersReady waits until HAProxy has every app task in service: a
+// scaled app's slots fill only once Docker's DNS answers with its tasks
+// and their checks pass, after swarm already counts the tasks running.
+func (d *Driver) waitServersReady(ctx context.Context, st *state) error {
+	want := 0
+	for _, b := range d.spec.HAProxy.Backends {
+		for _, sv := range b.Servers {
+			want += max(st.Replicas[sv.App], 1)
+		}
+	}
+	c := haproxyprobe.NewClient(st.Endpoints.HAProxy.Stats)
+	ready := 0
+	for {
+		rows, err := c.ShowStat(ctx)
+		if err == nil {
+			ready = 0
+			for _, r := range rows {
+				if r.Type == haproxyprobe.TypeServer && r.Ready() {
+					ready++
+				}
+			}
+			if ready >= want {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for HAProxy's servers: %d of %d ready: %w", ready, want, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // probePorts dials every published endpoint on 127.0.0.1.
@@ -433,8 +470,9 @@ func (d *Driver) Down(ctx context.Context) error {
 // Fault applies action to one task of service: kill (docker kill; the
 // restart policy is none, so it stays down), stop and pause (docker pause:
 // the cgroup freezer, like SIGSTOP), cont (docker unpause), restart (a
-// forced service update: swarm replaces the task and waits for it to be
-// healthy). Kill, stop and cont reach tasks on this node only.
+// forced service update, not waited for: swarm replaces the task, which
+// Status shows healthy once its check passes). Kill, stop and cont reach
+// tasks on this node only.
 func (d *Driver) Fault(ctx context.Context, service string, action spec.FaultAction) error {
 	st, err := d.readState()
 	if err != nil {
@@ -448,7 +486,7 @@ func (d *Driver) Fault(ctx context.Context, service string, action spec.FaultAct
 		for _, id := range localContainers(ctx, full, "paused") {
 			_, _ = docker(ctx, "", "unpause", id)
 		}
-		if _, err := docker(ctx, "", "service", "update", "--force", "--quiet", "--detach=false", full); err != nil {
+		if _, err := docker(ctx, "", "service", "update", "--force", "--quiet", "--detach", full); err != nil {
 			return fmt.Errorf("fault restart %q: %w", service, err)
 		}
 		return nil

@@ -161,7 +161,9 @@ func checkGone(t *testing.T, name string) {
 // Down leaves nothing of the stack.
 func TestSwarmStack(t *testing.T) {
 	requireSwarm(t)
+	t0 := time.Now()
 	imgs, bin := fixtures(t)
+	t.Logf("images and binary in %v", time.Since(t0).Round(time.Millisecond))
 	t.Setenv(testPwEnv, testPw)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -244,11 +246,17 @@ func TestSwarmStack(t *testing.T) {
 		}
 	})
 
-	t.Run("faults", func(t *testing.T) { testFaults(ctx, t, d, newDriver(t, s, dir, bin)) })
+	t.Run("faults", func(t *testing.T) {
+		start := time.Now()
+		testFaults(ctx, t, d, newDriver(t, s, dir, bin))
+		t.Logf("faults took %v", time.Since(start).Round(time.Millisecond))
+	})
 
+	start = time.Now()
 	if err := newDriver(t, s, dir, bin).Down(ctx); err != nil {
 		t.Fatalf("Down() = %v", err)
 	}
+	t.Logf("down in %v", time.Since(start).Round(time.Millisecond))
 	checkGone(t, StackName(s))
 }
 
