@@ -62,6 +62,9 @@ Exits 3 when the stack is not up or a service is not healthy.`,
 				}
 				for _, a := range st.Apps {
 					addr[a.Name] = a.URL
+					if a.URL == "" {
+						addr[a.Name] = "(swarm tasks, through HAProxy)"
+					}
 				}
 				for _, sv := range st.Services {
 					fmt.Fprintf(tw, "%s\t%s\t%d\t%v\t%v\t%s\n", sv.Name, sv.Kind, sv.PID, sv.Running, sv.Healthy, addr[sv.Name])

@@ -55,7 +55,11 @@ built from this binary when missing (see duckbench image build).`,
 				fmt.Fprintf(out, "  %-8s %s  %s\n", r.Role, r.Addr, r.Name)
 			}
 			for _, a := range ep.Apps {
-				fmt.Fprintf(out, "  app      %s  %s\n", a.URL, a.Name)
+				url := a.URL
+				if url == "" {
+					url = "(several swarm tasks: through HAProxy only)"
+				}
+				fmt.Fprintf(out, "  app      %s  %s\n", url, a.Name)
 			}
 			fmt.Fprintf(out, "stop it with: duckbench down %s\n", args[0])
 			return nil
