@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/duckbench/duckbench/internal/testenv"
+	"github.com/duckbench/duckbench/swarm"
 )
 
 // captureRun calls run(args) with stdout and stderr captured. It swaps
@@ -129,6 +130,8 @@ func TestBadInputSweep(t *testing.T) {
 		{"render without -o", []string{"render", "../../examples/seed.yaml"}, "duckbench: required flag(s) \"output\" not set\n"},
 		{"render two specs", []string{"render", "a.yaml", "b.yaml", "-o", dir}, "duckbench: accepts 1 arg(s), received 2\n"},
 		{"render bad runtime", []string{"render", "../../examples/seed.yaml", "-o", filepath.Join(dir, "rt"), "--runtime", "podman"}, "duckbench: --runtime: must be local or compose (got \"podman\")\n"},
+		{"up swarm without password", []string{"up", "../../examples/seed.yaml", "--runtime", "swarm", "--run-dir", filepath.Join(dir, "run")},
+			"duckbench: --runtime swarm: " + swarm.ErrNoPassword.Error() + "\n"},
 		{"init existing", []string{"init", exists}, "duckbench: " + filepath.Join(exists, "duckbench.yaml") + " already exists (use --force to overwrite it)\n"},
 		{"init two dirs", []string{"init", "a", "b"}, "duckbench: accepts at most 1 arg(s), received 2\n"},
 		{"schema with args", []string{"schema", "x"}, "duckbench: unknown command \"x\" for \"duckbench schema\"\n"},
