@@ -31,11 +31,13 @@ import (
 const testPwEnv, testPw = "DUCKBENCH_SWARM_ITEST_PW", "swarm quack$1"
 
 // createdSwarm is set when this test binary initialised the swarm; TestMain
-// then leaves it again, and only then.
+// then leaves it again, and only then. createdGWBridge: the swarm's bridge
+// to the host did not exist before either, so it goes too.
 var (
-	swarmOnce    sync.Once
-	swarmErr     error
-	createdSwarm bool
+	swarmOnce       sync.Once
+	swarmErr        error
+	createdSwarm    bool
+	createdGWBridge bool
 )
 
 func TestMain(m *testing.M) {
@@ -44,6 +46,9 @@ func TestMain(m *testing.M) {
 		if out, err := exec.Command("docker", "swarm", "leave", "--force").CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "docker swarm leave --force: %v: %s\n", err, out)
 			code = 1
+		}
+		if createdGWBridge {
+			_ = exec.Command("docker", "network", "rm", "docker_gwbridge").Run()
 		}
 	}
 	os.Exit(code)
@@ -66,6 +71,7 @@ func requireSwarm(t *testing.T) {
 		if strings.TrimSpace(string(out)) == "active" {
 			return
 		}
+		createdGWBridge = exec.Command("docker", "network", "inspect", "docker_gwbridge").Run() != nil
 		if out, err := exec.Command("docker", "swarm", "init", "--advertise-addr", "127.0.0.1").CombinedOutput(); err != nil {
 			swarmErr = fmt.Errorf("docker swarm init: %v: %s", err, out)
 			return
