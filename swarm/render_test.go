@@ -23,7 +23,7 @@ func loadSpec(t *testing.T, name string) *spec.Spec {
 	return s
 }
 
-var testRender = RenderOptions{Compose: compose.RenderOptions{Binary: "/usr/local/bin/duckbench"}}
+var testRender = RenderOptions{Compose: compose.RenderOptions{AppImage: "duckbench:test"}}
 
 // TestRender locks the stack file: dnsrr and host-mode ports everywhere,
 // configs instead of bind mounts, the secret instead of any password

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/probes/haproxyprobe"
 	"github.com/duckbench/duckbench/spec"
@@ -39,9 +40,13 @@ type Options struct {
 	// RunDir holds stack.yaml and the rendered configs; also the state the
 	// driver keeps between commands.
 	RunDir string
-	// Binary is the static duckbench binary builtin apps and the health
-	// checks run (default: the running executable); bind-mounted, so it
-	// must exist at the same path on every node that runs such a task.
+	// AppImage is the image of builtin apps whose spec names none (default
+	// duckbench:dev; the command passes duckbench:<version>). It must be on
+	// every node that runs an app task: no registry is asked.
+	AppImage string
+	// Binary is the static duckbench binary the app image is built from
+	// when it is missing on this node (default: the running executable;
+	// see appimage.Ensure).
 	Binary string
 	// WaitTimeout bounds Up's wait for health (default DefaultWaitTimeout).
 	WaitTimeout time.Duration
@@ -166,7 +171,7 @@ func (d *Driver) Up(ctx context.Context) (ep stack.Endpoints, err error) {
 	if err := stack.ResolvePorts(d.spec, stack.PortOptions{}); err != nil {
 		return ep, fmt.Errorf("up %q: %w", d.spec.Name, err)
 	}
-	y, err := d.render()
+	y, err := d.render(ctx)
 	if err != nil {
 		return ep, err
 	}
@@ -221,18 +226,15 @@ func (d *Driver) Up(ctx context.Context) (ep stack.Endpoints, err error) {
 	return st.Endpoints, nil
 }
 
-// render writes the config files into the run dir and returns the stack file.
-func (d *Driver) render() ([]byte, error) {
+// render writes the config files into the run dir, builds a missing app
+// image on this node and returns the stack file.
+func (d *Driver) render(ctx context.Context) ([]byte, error) {
 	bin := d.opts.Binary
 	if bin == "" {
 		var err error
 		if bin, err = os.Executable(); err != nil {
 			return nil, fmt.Errorf("find duckbench binary: %w", err)
 		}
-	}
-	bin, err := filepath.Abs(bin)
-	if err != nil {
-		return nil, fmt.Errorf("find duckbench binary: %w", err)
 	}
 	files, err := Files(d.spec)
 	if err != nil {
@@ -241,7 +243,24 @@ func (d *Driver) render() ([]byte, error) {
 	if err := files.WriteDir(d.opts.RunDir); err != nil {
 		return nil, fmt.Errorf("write configs: %w", err)
 	}
-	return Render(d.spec, RenderOptions{Compose: compose.RenderOptions{Binary: bin}})
+	seen := map[string]bool{}
+	for _, a := range d.spec.Apps {
+		img := a.Image
+		if img == "" {
+			img = d.opts.AppImage
+		}
+		if img == "" {
+			img = appimage.Tag("")
+		}
+		if (a.Kind != "" && a.Kind != spec.AppBuiltin) || seen[img] {
+			continue
+		}
+		seen[img] = true
+		if err := appimage.Ensure(ctx, img, bin, d.opts.Progress); err != nil {
+			return nil, err
+		}
+	}
+	return Render(d.spec, RenderOptions{Compose: compose.RenderOptions{AppImage: d.opts.AppImage}})
 }
 
 // Endpoints are the host-side addresses of s's stack: ports published on

@@ -89,12 +89,14 @@ func requireSwarm(t *testing.T) {
 var (
 	fixtureOnce sync.Once
 	fixtureImgs testimages.Images
+	fixtureApp  string
 	fixtureBin  string
 	fixtureErr  error
 )
 
-// fixtures builds the test images and a static duckbench binary once.
-func fixtures(t *testing.T) (testimages.Images, string) {
+// fixtures builds the test images, a static duckbench binary and the app
+// image from it, once.
+func fixtures(t *testing.T) (testimages.Images, string, string) {
 	t.Helper()
 	fixtureOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -107,18 +109,15 @@ func fixtures(t *testing.T) (testimages.Images, string) {
 			fixtureErr = err
 			return
 		}
-		fixtureBin = filepath.Join(dir, "duckbench")
-		cmd := exec.Command("go", "build", "-o", fixtureBin, "./cmd/duckbench")
-		cmd.Dir = ".."
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fixtureErr = fmt.Errorf("go build duckbench: %v\n%s", err, out)
+		if fixtureBin, fixtureErr = testimages.StaticBinary(ctx, dir); fixtureErr != nil {
+			return
 		}
+		fixtureApp, fixtureErr = testimages.App(ctx, fixtureBin)
 	})
 	if fixtureErr != nil {
 		t.Fatal(fixtureErr)
 	}
-	return fixtureImgs, fixtureBin
+	return fixtureImgs, fixtureApp, fixtureBin
 }
 
 // testSpec is the seed layout on the test images, every port "auto", a
@@ -139,9 +138,9 @@ func testSpec(t *testing.T, imgs testimages.Images, name string) *spec.Spec {
 	return s
 }
 
-func newDriver(t *testing.T, s *spec.Spec, dir, bin string) stack.Driver {
+func newDriver(t *testing.T, s *spec.Spec, dir, app string) stack.Driver {
 	t.Helper()
-	d, err := New(s, Options{RunDir: dir, Binary: bin, WaitTimeout: 2 * time.Minute})
+	d, err := New(s, Options{RunDir: dir, AppImage: app, WaitTimeout: 2 * time.Minute})
 	if err != nil {
 		t.Fatalf("New() = %v", err)
 	}
@@ -168,7 +167,7 @@ func checkGone(t *testing.T, name string) {
 func TestSwarmStack(t *testing.T) {
 	requireSwarm(t)
 	t0 := time.Now()
-	imgs, bin := fixtures(t)
+	imgs, app, _ := fixtures(t)
 	t.Logf("images and binary in %v", time.Since(t0).Round(time.Millisecond))
 	t.Setenv(testPwEnv, testPw)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -178,7 +177,7 @@ func TestSwarmStack(t *testing.T) {
 	s.Apps = append(s.Apps, spec.App{Name: "app3", Port: spec.PortAuto, Replicas: 2})
 	s.HAProxy.Backends[0].Servers = append(s.HAProxy.Backends[0].Servers, spec.Server{App: "app3"})
 	dir := t.TempDir()
-	d := newDriver(t, s, dir, bin)
+	d := newDriver(t, s, dir, app)
 	t.Cleanup(func() { _ = d.Down(context.Background()) })
 	start := time.Now()
 	ep, err := d.Up(ctx)
@@ -254,12 +253,12 @@ func TestSwarmStack(t *testing.T) {
 
 	t.Run("faults", func(t *testing.T) {
 		start := time.Now()
-		testFaults(ctx, t, d, newDriver(t, s, dir, bin))
+		testFaults(ctx, t, d, newDriver(t, s, dir, app))
 		t.Logf("faults took %v", time.Since(start).Round(time.Millisecond))
 	})
 
 	start = time.Now()
-	if err := newDriver(t, s, dir, bin).Down(ctx); err != nil {
+	if err := newDriver(t, s, dir, app).Down(ctx); err != nil {
 		t.Fatalf("Down() = %v", err)
 	}
 	t.Logf("down in %v", time.Since(start).Round(time.Millisecond))
@@ -358,7 +357,7 @@ func waitService(ctx context.Context, t *testing.T, d stack.Driver, name string)
 // to leave no service, network, config or secret of the run.
 func TestSwarmDownAfterKill9(t *testing.T) {
 	requireSwarm(t)
-	imgs, bin := fixtures(t)
+	imgs, app, bin := fixtures(t)
 	t.Setenv(testPwEnv, testPw)
 	s := testSpec(t, imgs, "kill9")
 	dir := t.TempDir()
@@ -371,13 +370,13 @@ redis:
   master: {port: auto}
   replicas: [{port: auto}]
 apps:
-  - {name: app1, port: auto}
+  - {name: app1, port: auto, image: %s}
 haproxy:
   image: %s
   port: auto
   stats_socket: {port: auto}
   prometheus: {port: auto}
-`, s.Name, imgs.Redis, testPwEnv, imgs.HAProxy)
+`, s.Name, imgs.Redis, testPwEnv, app, imgs.HAProxy)
 	if err := os.WriteFile(specPath, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
 	}
