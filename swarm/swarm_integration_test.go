@@ -41,6 +41,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// Set once for every test (t.Setenv would forbid t.Parallel).
+	os.Setenv(testPwEnv, testPw)
 	code := m.Run()
 	if createdSwarm {
 		if out, err := exec.Command("docker", "swarm", "leave", "--force").CombinedOutput(); err != nil {
@@ -166,10 +168,10 @@ func checkGone(t *testing.T, name string) {
 // Down leaves nothing of the stack.
 func TestSwarmStack(t *testing.T) {
 	requireSwarm(t)
+	t.Parallel()
 	t0 := time.Now()
 	imgs, app, _ := fixtures(t)
 	t.Logf("images and binary in %v", time.Since(t0).Round(time.Millisecond))
-	t.Setenv(testPwEnv, testPw)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
@@ -357,8 +359,8 @@ func waitService(ctx context.Context, t *testing.T, d stack.Driver, name string)
 // to leave no service, network, config or secret of the run.
 func TestSwarmDownAfterKill9(t *testing.T) {
 	requireSwarm(t)
+	t.Parallel()
 	imgs, app, bin := fixtures(t)
-	t.Setenv(testPwEnv, testPw)
 	s := testSpec(t, imgs, "kill9")
 	dir := t.TempDir()
 	specPath := filepath.Join(dir, "spec.yaml")
