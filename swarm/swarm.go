@@ -468,13 +468,16 @@ func prefixLines(p string, b []byte) []byte {
 // file alone, or without it from the spec's stack name, and tolerates a
 // stack that is already gone.
 func (d *Driver) Down(ctx context.Context) error {
-	name := d.stack
+	name, recorded := d.stack, false
 	if st, err := d.readState(); err == nil {
-		name = st.Stack
+		name, recorded = st.Stack, true
 	} else if !errors.Is(err, stack.ErrNotUp) {
 		return err
 	}
-	if err := compose.DockerAvailable(ctx); err != nil {
+	if err := SwarmActive(ctx); err != nil {
+		if !recorded {
+			return nil // no record and no swarm: nothing of this spec can exist
+		}
 		return err
 	}
 	if err := removeStack(ctx, name); err != nil {
