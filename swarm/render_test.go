@@ -60,3 +60,24 @@ func TestPasswordFromFile(t *testing.T) {
 		t.Error("passwordFromFile(nil) != nil")
 	}
 }
+
+// TestRenderImageApp: a user image gets the secret and the path of its
+// file, never the password variable.
+func TestRenderImageApp(t *testing.T) {
+	s := loadSpec(t, "seed.yaml")
+	s.Apps[1].Kind, s.Apps[1].Image = spec.AppImage, "example/app:1"
+	p, err := Project(s, testRender)
+	if err != nil {
+		t.Fatalf("Project() = %v", err)
+	}
+	svc := p.Services["app2"]
+	if v := svc.Environment["REDIS_PASSWORD_FILE"]; v == nil || *v != SecretPath {
+		t.Errorf("app2 environment = %v; want REDIS_PASSWORD_FILE=%s", svc.Environment, SecretPath)
+	}
+	if _, ok := svc.Environment[s.Redis.PasswordEnv]; ok {
+		t.Errorf("app2 environment passes %s; want no password variable", s.Redis.PasswordEnv)
+	}
+	if len(svc.Secrets) != 1 || svc.Secrets[0].Source != SecretKey {
+		t.Errorf("app2 secrets = %v; want %s", svc.Secrets, SecretKey)
+	}
+}
