@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/duckbench/duckbench/compose"
+	"github.com/duckbench/duckbench/stack"
 )
 
 // namespaceLabel is the label `docker stack deploy` puts on everything of a
@@ -40,12 +40,16 @@ func dockerIn(ctx context.Context, dir, stdin string, args ...string) ([]byte, e
 // SwarmActive fails with a hint unless the Docker engine is a manager of an
 // active swarm (the only place `docker stack deploy` works).
 func SwarmActive(ctx context.Context) error {
-	if err := compose.DockerAvailable(ctx); err != nil {
-		return err
+	if _, err := exec.LookPath("docker"); err != nil {
+		return fmt.Errorf("find docker: %w (is the docker CLI installed? apt-get install docker.io)", stack.ErrMissingProgram)
 	}
+	// One call, with room for a busy engine (docker info can take tens of
+	// seconds on a loaded host).
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	out, err := docker(ctx, "", "info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}")
 	if err != nil {
-		return fmt.Errorf("swarm state: %w", err)
+		return fmt.Errorf("docker engine unreachable (is the Docker daemon running?): %w", err)
 	}
 	switch f := strings.Fields(string(out)); {
 	case len(f) < 2 || f[0] != "active":
