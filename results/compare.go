@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/duckbench/duckbench/spec"
 )
@@ -13,6 +14,21 @@ const (
 	DefaultMaxThroughputDrop = 0.05  // throughput may fall by 5 %
 	DefaultMaxErrorRate      = 0.001 // at most 0.1 % of requests may fail
 	DefaultAlpha             = 0.05  // significance level
+)
+
+// Verdicts of a metric (MetricDelta.Verdict), in benchstat's spirit.
+const (
+	// VerdictRegression: significantly worse and past the metric's threshold.
+	VerdictRegression = "regression"
+	// VerdictWorse: significantly worse, but within the threshold (or the
+	// metric has none).
+	VerdictWorse = "worse"
+	// VerdictImprovement: significantly better.
+	VerdictImprovement = "improvement"
+	// VerdictNoChange: no significant difference (benchstat's "~").
+	VerdictNoChange = "~"
+	// VerdictUntestable: too few runs for any test to reach p < alpha.
+	VerdictUntestable = "untestable"
 )
 
 // Thresholds bound what Compare accepts as noise. Ratios are fractions
@@ -39,251 +55,403 @@ type RunRef struct {
 	ID       string `json:"id"`
 	Spec     string `json:"spec"`
 	SpecHash string `json:"spec_hash"`
-	Trials   int    `json:"trials"`
-	Seconds  int    `json:"seconds"`
-	// Saturated mirrors Result.GeneratorSaturated.
+	// Runs is the number of run-level samples the tests had: the trials of
+	// a result (run --repeat N), or the runs of one side of an ab.
+	Runs int `json:"runs"`
+	// Seconds is the length of the per-second timeline (never tested).
+	Seconds int `json:"seconds"`
+	// Saturated mirrors Result.GeneratorSaturated (of any run).
 	Saturated bool `json:"generator_saturated"`
-}
-
-// Significance is the outcome of a test of the difference between the two
-// runs' samples of one metric.
-type Significance struct {
-	// Method names the test and the samples, e.g.
-	// "mann-whitney, per-second p99 (10 vs 10)".
-	Method string  `json:"method"`
-	NBase  int     `json:"n_base"`
-	NNew   int     `json:"n_new"`
-	P      float64 `json:"p"`
-	Exact  bool    `json:"exact,omitempty"`
-	// Effect is Cliff's delta of new against base for Mann–Whitney (−1…1,
-	// positive = new larger) and the difference of proportions for the
-	// two-proportion test.
-	Effect     float64 `json:"effect"`
-	EffectName string  `json:"effect_name"`
 }
 
 // MetricDelta is one row of a comparison.
 type MetricDelta struct {
 	Name string `json:"name"`
 	// Unit is "s", "req/s" or "ratio".
-	Unit string  `json:"unit"`
+	Unit string `json:"unit"`
+	// Base and New are the medians of the run-level samples (a single
+	// run's value when there is one), or the pooled proportion for the
+	// error rate.
 	Base float64 `json:"base"`
 	New  float64 `json:"new"`
 	// Delta is New − Base.
 	Delta float64 `json:"delta"`
-	// Relative is Delta / Base; nil when Base is 0.
+	// Relative is the change relative to Base: the Hodges–Lehmann shift
+	// over Base when there is a run-level test, else Delta / Base; nil
+	// when Base is 0. RelLo and RelHi bound it (the test's confidence
+	// interval over Base); nil when unbounded or untested.
 	Relative *float64 `json:"relative,omitempty"`
+	RelLo    *float64 `json:"relative_lo,omitempty"`
+	RelHi    *float64 `json:"relative_hi,omitempty"`
+	// Noise is the run-to-run spread of the metric: the larger of the two
+	// sides' robust coefficients of variation (1.4826·MAD / median); 0
+	// with fewer than 3 runs on a side.
+	Noise float64 `json:"noise,omitempty"`
 	// Better is "lower" or "higher".
 	Better string `json:"better"`
 	// Threshold is the gate on this metric ("" = informational only).
 	Threshold string        `json:"threshold,omitempty"`
 	Test      *Significance `json:"test,omitempty"`
 	// Exceeds is true when the change passes the threshold in the bad
-	// direction; Significant when the test's p < alpha (or no test could be
-	// run). Regression is both.
-	Exceeds     bool `json:"exceeds"`
-	Significant bool `json:"significant"`
-	Regression  bool `json:"regression"`
+	// direction; Significant when the test's p < alpha. Regression is both.
+	Exceeds     bool   `json:"exceeds"`
+	Significant bool   `json:"significant"`
+	Regression  bool   `json:"regression"`
+	Verdict     string `json:"verdict,omitempty"`
+	// Unresolved is true for a gated metric whose confidence interval is
+	// wider than its threshold on either side: a change of the threshold's
+	// size could hide in this noise.
+	Unresolved bool `json:"unresolved,omitempty"`
+
+	limit float64 // the threshold as a signed relative change (0: none)
 }
 
 // Comparison is the outcome of Compare.
 type Comparison struct {
-	Base       RunRef        `json:"base"`
-	New        RunRef        `json:"new"`
-	SameSpec   bool          `json:"same_spec"`
-	Thresholds Thresholds    `json:"thresholds"`
-	Metrics    []MetricDelta `json:"metrics"`
-	Regression bool          `json:"regression"`
+	Base       RunRef     `json:"base"`
+	New        RunRef     `json:"new"`
+	SameSpec   bool       `json:"same_spec"`
+	Thresholds Thresholds `json:"thresholds"`
+	// MinP is the smallest p-value the run-level tests could give with
+	// these numbers of runs; at or above alpha nothing can be significant.
+	MinP    float64       `json:"min_p"`
+	Metrics []MetricDelta `json:"metrics"`
+	// Regression is true when a gated metric regressed.
+	Regression bool `json:"regression"`
 	// Reasons lists each regression, one line each.
 	Reasons []string `json:"reasons,omitempty"`
 	// Warnings are caveats that do not fail the comparison.
 	Warnings []string `json:"warnings,omitempty"`
 }
 
+// Side is one side of a comparison: the run-level samples of one config.
+type Side struct {
+	Ref RunRef
+	// Runs are the run-level summaries: the samples of the tests.
+	Runs []Summary
+	// Pooled adds up the request counts of all runs (the error test).
+	Pooled Summary
+	// Extras are informational figures per run, by metric name
+	// (replication delay, share skew, cache hit ratio).
+	Extras []map[string]float64
+	// Statuses are the runs' statuses.
+	Statuses []string
+}
+
+// SideOf is one result as a side: its trials (run --repeat N) are the
+// run-level samples; a result without trials counts as one.
+func SideOf(r *Result) Side {
+	s := Side{Ref: RunRef{ID: r.ID, Spec: r.Spec.Name, SpecHash: r.Spec.Hash, Seconds: len(r.Timeline),
+		Saturated: r.GeneratorSaturated}, Pooled: r.Summary,
+		Extras: []map[string]float64{extras(r)}, Statuses: []string{r.Status}}
+	for _, t := range r.Trials {
+		s.Runs = append(s.Runs, t.Summary)
+	}
+	if len(s.Runs) == 0 {
+		s.Runs = []Summary{r.Summary}
+	}
+	s.Ref.Runs = len(s.Runs)
+	return s
+}
+
+// SideOfRuns is a set of runs of one config as a side (an ab): each run is
+// one sample, its trials pooled in its summary.
+func SideOfRuns(id string, runs []*Result) Side {
+	s := Side{Ref: RunRef{ID: id, Runs: len(runs)}}
+	for _, r := range runs {
+		s.Ref.Spec, s.Ref.SpecHash = r.Spec.Name, r.Spec.Hash
+		s.Ref.Seconds += len(r.Timeline)
+		s.Ref.Saturated = s.Ref.Saturated || r.GeneratorSaturated
+		s.Runs = append(s.Runs, r.Summary)
+		s.Pooled.Requests += r.Summary.Requests
+		s.Pooled.Success += r.Summary.Success
+		s.Pooled.Errors += r.Summary.Errors
+		s.Extras = append(s.Extras, extras(r))
+		s.Statuses = append(s.Statuses, r.Status)
+	}
+	return s
+}
+
 // Compare sets new against base. Gated metrics (p99, throughput, error
 // rate) count as a regression only when the change exceeds its threshold
-// and is significant at th.Alpha. Samples are the per-trial summaries when
-// both runs have at least 3 trials and enough of them for the test to reach
-// alpha, otherwise the per-second timeline. Zero thresholds take defaults.
+// and is significant at th.Alpha. The samples are run-level: the trials
+// of each result (run --repeat N); per-second samples are autocorrelated
+// and never tested. With too few trials for p < alpha a change is shown
+// but never called significant. Zero thresholds take defaults.
 func Compare(base, new *Result, th Thresholds) *Comparison {
-	th = th.withDefaults()
-	c := &Comparison{
-		Base:       ref(base),
-		New:        ref(new),
-		SameSpec:   base.Spec.Name == new.Spec.Name,
-		Thresholds: th,
-	}
-	perTrial := len(base.Trials) >= 3 && len(new.Trials) >= 3 &&
-		minExactP(len(base.Trials), len(new.Trials)) < th.Alpha
-	trialVals := func(r *Result, f func(Summary) float64) []float64 {
-		out := make([]float64, len(r.Trials))
-		for i, t := range r.Trials {
-			out[i] = f(t.Summary)
-		}
-		return out
-	}
-	secVals := func(r *Result, f func(Second) (float64, bool)) []float64 {
-		var out []float64
-		for _, s := range r.Timeline {
-			if v, ok := f(s); ok {
-				out = append(out, v)
-			}
-		}
-		return out
-	}
-	mw := func(what string, b, n []float64) *Significance {
-		if len(b) < 2 || len(n) < 2 {
-			return nil
-		}
-		res := MannWhitney(n, b)
-		return &Significance{
-			Method: fmt.Sprintf("mann-whitney, %s (%d vs %d)", what, len(b), len(n)),
-			NBase:  len(b), NNew: len(n), P: res.P, Exact: res.Exact,
-			Effect: res.CliffsDelta, EffectName: "cliff's delta",
-		}
-	}
-	latencyTest := func(label string, q func(Quantiles) float64, sec func(Second) float64) *Significance {
-		if perTrial {
-			f := func(s Summary) float64 { return q(s.Latency) }
-			return mw("per-trial "+label, trialVals(base, f), trialVals(new, f))
-		}
-		if sec == nil {
-			return nil
-		}
-		f := func(s Second) (float64, bool) { return sec(s), s.AchievedRate > 0 }
-		return mw("per-second "+label, secVals(base, f), secVals(new, f))
-	}
-
-	// Throughput.
-	{
-		m := delta("throughput", "req/s", "higher", base.Summary.Throughput, new.Summary.Throughput)
-		m.Threshold = "-" + FormatPercent(th.MaxThroughputDrop)
-		if perTrial {
-			f := func(s Summary) float64 { return s.Throughput }
-			m.Test = mw("per-trial throughput", trialVals(base, f), trialVals(new, f))
-		} else {
-			f := func(s Second) (float64, bool) { return math.Max(0, s.AchievedRate-float64(s.Errors)), true }
-			m.Test = mw("per-second throughput", secVals(base, f), secVals(new, f))
-		}
-		drop := -rel(m)
-		m.Exceeds = base.Summary.Throughput > 0 && drop > th.MaxThroughputDrop+1e-12
-		c.gate(&m, fmt.Sprintf("throughput fell %s (%.1f → %.1f req/s), more than the allowed %s",
-			FormatPercent(drop), m.Base, m.New, FormatPercent(th.MaxThroughputDrop)))
-	}
-	// Latency quantiles; only p99 is gated.
-	for _, q := range []struct {
-		name string
-		q    func(Quantiles) float64
-		sec  func(Second) float64
-	}{
-		{"p50", func(q Quantiles) float64 { return q.P50 }, func(s Second) float64 { return s.P50 }},
-		{"p90", func(q Quantiles) float64 { return q.P90 }, nil},
-		{"p99", func(q Quantiles) float64 { return q.P99 }, func(s Second) float64 { return s.P99 }},
-		{"p99.9", func(q Quantiles) float64 { return q.P999 }, nil},
-		{"max", func(q Quantiles) float64 { return q.Max }, func(s Second) float64 { return s.Max }},
-	} {
-		m := delta(q.name, "s", "lower", q.q(base.Summary.Latency), q.q(new.Summary.Latency))
-		m.Test = latencyTest(q.name, q.q, q.sec)
-		if q.name == "p99" {
-			m.Threshold = "+" + FormatPercent(th.MaxP99Regression)
-			switch {
-			case m.Base > 0:
-				m.Exceeds = rel(m) > th.MaxP99Regression+1e-12
-			default:
-				m.Exceeds = m.New > 0
-			}
-			c.gate(&m, fmt.Sprintf("p99 rose %s (%s → %s), more than the allowed %s",
-				FormatPercent(rel(m)), FormatSeconds(m.Base), FormatSeconds(m.New), FormatPercent(th.MaxP99Regression)))
-			continue
-		}
-		m.Significant = m.Test != nil && m.Test.P < th.Alpha
-		c.Metrics = append(c.Metrics, m)
-	}
-	// Error rate, tested as two proportions of the request counts.
-	{
-		bErr, nErr := errorRate(base.Summary), errorRate(new.Summary)
-		m := delta("error rate", "ratio", "lower", bErr, nErr)
-		m.Threshold = "<= " + FormatPercent(th.MaxErrorRate)
-		m.Test = twoProportions(base.Summary, new.Summary)
-		m.Exceeds = nErr > th.MaxErrorRate && nErr > bErr
-		c.gate(&m, fmt.Sprintf("error rate %s is above the allowed %s (base %s)",
-			FormatPercent(nErr), FormatPercent(th.MaxErrorRate), FormatPercent(bErr)))
-		if nErr > th.MaxErrorRate && !m.Exceeds {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("error rate %s is above %s in both runs", FormatPercent(nErr), FormatPercent(th.MaxErrorRate)))
-		}
-	}
-	// Replication delay p99 per replica (informational).
-	replica := func(r ReplicaStats) string { return r.Replica }
-	for _, name := range unionNames(base.Replication, new.Replication, replica) {
-		b, bok := findBy(base.Replication, replica, name)
-		n, nok := findBy(new.Replication, replica, name)
-		if !bok || !nok {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("replica %q is only in one run", name))
-			continue
-		}
-		m := delta("replication delay p99 ["+name+"]", "s", "lower", b.DelayP99Seconds, n.DelayP99Seconds)
-		f := func(s Second) (float64, bool) { v, ok := s.ReplicationDelay[name]; return v, ok }
-		m.Test = mw("per-second delay", secVals(base, f), secVals(new, f))
-		m.Significant = m.Test != nil && m.Test.P < th.Alpha
-		c.Metrics = append(c.Metrics, m)
-	}
-	// Per-backend share skew and cache hit ratio (informational).
-	for _, be := range unionNames(base.Backends, new.Backends, func(s ServerStats) string { return s.Backend }) {
-		bs, bok := shareSkew(base.Backends, be)
-		ns, nok := shareSkew(new.Backends, be)
-		if bok && nok {
-			c.Metrics = append(c.Metrics, delta("share skew ["+be+"]", "ratio", "lower", bs, ns))
-		}
-	}
-	cache := func(c CacheStats) string { return c.Backend }
-	for _, be := range unionNames(base.Caches, new.Caches, cache) {
-		b, bok := findBy(base.Caches, cache, be)
-		n, nok := findBy(new.Caches, cache, be)
-		if bok && nok {
-			c.Metrics = append(c.Metrics, delta("cache hit ratio ["+be+"]", "ratio", "higher", b.HitRatio, n.HitRatio))
-		}
-	}
-
-	if !c.SameSpec {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("different specs: %q vs %q", base.Spec.Name, new.Spec.Name))
-	} else if base.Spec.Hash != "" && new.Spec.Hash != "" && base.Spec.Hash != new.Spec.Hash {
+	c := CompareSides(SideOf(base), SideOf(new), th)
+	if base.Spec.Name == new.Spec.Name && base.Spec.Hash != "" && new.Spec.Hash != "" && base.Spec.Hash != new.Spec.Hash {
 		c.Warnings = append(c.Warnings, "the spec changed between the runs (hash differs)")
 	}
 	if bb, nb := base.Summary.LatencyBasis, new.Summary.LatencyBasis; bb != nb {
 		// Intended-time latency includes waits that send-time latency hides.
 		c.Warnings = append(c.Warnings, fmt.Sprintf("the latencies are timed differently (base: %s, new: %s): compare them with care", nonEmpty(bb, "unknown"), nonEmpty(nb, "unknown")))
 	}
-	if base.GeneratorSaturated || new.GeneratorSaturated {
-		c.Warnings = append(c.Warnings, "the load generator was saturated in at least one run: latency and throughput are not the server's")
-	}
-	for _, side := range []struct {
-		name string
-		r    *Result
-	}{{"base", base}, {"new", new}} {
-		if side.r.Status != "" && side.r.Status != "completed" {
-			c.Warnings = append(c.Warnings, fmt.Sprintf("the %s run is %s", side.name, side.r.Status))
-		}
-	}
-	if !perTrial && (len(base.Trials) >= 3 || len(new.Trials) >= 3) {
-		c.Warnings = append(c.Warnings, "too few trials for a per-trial test at this alpha: per-second samples used")
+	if min(len(base.Trials), len(new.Trials)) <= 1 && c.MinP >= c.Thresholds.Alpha {
+		c.Warnings = append(c.Warnings, fmt.Sprintf(
+			"%d vs %d trial(s) cannot reach p < %g: differences are shown, none is called significant; record both sides with --repeat %d (or use duckbench ab)",
+			c.Base.Runs, c.New.Runs, c.Thresholds.Alpha, RunsForAlpha(0, c.Thresholds.Alpha)))
 	}
 	return c
 }
 
-// gate appends a gated metric and records its regression.
-func (c *Comparison) gate(m *MetricDelta, reason string) {
-	m.Significant = m.Test == nil || m.Test.P < c.Thresholds.Alpha
-	m.Regression = m.Exceeds && m.Significant
-	if m.Regression {
-		if m.Test != nil {
-			reason += fmt.Sprintf(" (p=%s, %s)", formatP(m.Test.P), m.Test.Method)
-		} else {
-			reason += " (no samples to test significance)"
+// CompareSides compares two sides metric by metric (see Compare).
+func CompareSides(base, new Side, th Thresholds) *Comparison {
+	th = th.withDefaults()
+	c := &Comparison{Base: base.Ref, New: new.Ref, SameSpec: base.Ref.Spec == new.Ref.Spec,
+		Thresholds: th, MinP: MinAttainableP(len(base.Runs), len(new.Runs))}
+	c.compareThroughput(base, new)
+	for _, q := range latencyQuantiles {
+		c.compareLatency(base, new, q.name, q.of)
+	}
+	c.compareErrorRate(base, new)
+	c.compareExtras(base, new)
+	c.sideWarnings(base, new)
+	if c.MinP >= th.Alpha && (len(base.Runs) > 1 || len(new.Runs) > 1) {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%d vs %d runs cannot reach p < %g (smallest attainable p %s): nothing is called significant",
+			len(base.Runs), len(new.Runs), th.Alpha, formatP(c.MinP)))
+	}
+	return c
+}
+
+// Latency reads the latency quantiles of a summary: the one place that
+// chooses which latency a comparison judges.
+func Latency(s Summary) Quantiles { return s.Latency }
+
+var latencyQuantiles = []struct {
+	name string
+	of   func(Quantiles) float64
+}{
+	{"p50", func(q Quantiles) float64 { return q.P50 }},
+	{"p90", func(q Quantiles) float64 { return q.P90 }},
+	{"p99", func(q Quantiles) float64 { return q.P99 }},
+	{"p99.9", func(q Quantiles) float64 { return q.P999 }},
+	{"max", func(q Quantiles) float64 { return q.Max }},
+}
+
+func values(runs []Summary, f func(Summary) float64) []float64 {
+	out := make([]float64, len(runs))
+	for i, s := range runs {
+		out[i] = f(s)
+	}
+	return out
+}
+
+func (c *Comparison) compareThroughput(base, new Side) {
+	f := func(s Summary) float64 { return s.Throughput }
+	m := c.runMetric("throughput", "req/s", "higher", values(base.Runs, f), values(new.Runs, f))
+	m.Threshold = "-" + FormatPercent(c.Thresholds.MaxThroughputDrop)
+	m.limit = -c.Thresholds.MaxThroughputDrop
+	m.Exceeds = m.Base > 0 && -rel(m) > c.Thresholds.MaxThroughputDrop+1e-12
+	c.judge(&m, fmt.Sprintf("throughput fell %s%s (%.1f → %.1f req/s), more than the allowed %s",
+		FormatPercent(-rel(m)), ciNote(m, -1), m.Base, m.New, FormatPercent(c.Thresholds.MaxThroughputDrop)))
+}
+
+func (c *Comparison) compareLatency(base, new Side, name string, q func(Quantiles) float64) {
+	f := func(s Summary) float64 { return q(Latency(s)) }
+	m := c.runMetric(name, "s", "lower", values(base.Runs, f), values(new.Runs, f))
+	if name != "p99" {
+		c.judge(&m, "")
+		return
+	}
+	m.Threshold = "+" + FormatPercent(c.Thresholds.MaxP99Regression)
+	m.limit = c.Thresholds.MaxP99Regression
+	if m.Base > 0 {
+		m.Exceeds = rel(m) > c.Thresholds.MaxP99Regression+1e-12
+	} else {
+		m.Exceeds = m.New > 0
+	}
+	c.judge(&m, fmt.Sprintf("p99 rose %s%s (%s → %s), more than the allowed %s",
+		FormatPercent(rel(m)), ciNote(m, 1), FormatSeconds(m.Base), FormatSeconds(m.New), FormatPercent(c.Thresholds.MaxP99Regression)))
+}
+
+// compareErrorRate tests the pooled error proportions with Fisher's exact
+// test: at the counts of a benchmark (0 of 3000 vs 4 of 3000) a normal
+// approximation is far off.
+func (c *Comparison) compareErrorRate(base, new Side) {
+	bErr, nErr := errorRate(base.Pooled), errorRate(new.Pooled)
+	m := delta("error rate", "ratio", "lower", bErr, nErr)
+	m.Threshold = "<= " + FormatPercent(c.Thresholds.MaxErrorRate)
+	if base.Pooled.Requests > 0 && new.Pooled.Requests > 0 {
+		be, ne := failed(base.Pooled), failed(new.Pooled)
+		m.Test = &Significance{Method: fmt.Sprintf("fisher exact, requests (%d vs %d)", base.Pooled.Requests, new.Pooled.Requests),
+			NBase: int(base.Pooled.Requests), NNew: int(new.Pooled.Requests),
+			P:     fisherExact(be, base.Pooled.Requests, ne, new.Pooled.Requests),
+			Exact: true, Effect: nErr - bErr, EffectName: "difference"}
+	}
+	m.Exceeds = nErr > c.Thresholds.MaxErrorRate && nErr > bErr
+	c.judge(&m, fmt.Sprintf("error rate %s is above the allowed %s (base %s)",
+		FormatPercent(nErr), FormatPercent(c.Thresholds.MaxErrorRate), FormatPercent(bErr)))
+	if nErr > c.Thresholds.MaxErrorRate && !m.Exceeds {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("error rate %s is above %s in both runs", FormatPercent(nErr), FormatPercent(c.Thresholds.MaxErrorRate)))
+	}
+}
+
+// compareExtras adds the informational per-run figures (replication delay
+// per replica, share skew, cache hit ratio): tested when each side has
+// more than one run, never gated.
+func (c *Comparison) compareExtras(base, new Side) {
+	names := map[string]bool{}
+	for _, side := range [][]map[string]float64{base.Extras, new.Extras} {
+		for _, e := range side {
+			for k := range e {
+				names[k] = true
+			}
 		}
+	}
+	for _, name := range sortedKeys(names) {
+		b, n := extraValues(base.Extras, name), extraValues(new.Extras, name)
+		if len(b) == 0 || len(n) == 0 {
+			if prefix := "replication delay p99 ["; len(name) > len(prefix) && name[:len(prefix)] == prefix {
+				c.Warnings = append(c.Warnings, fmt.Sprintf("replica %q is only in one run", name[len(prefix):len(name)-1]))
+			}
+			continue
+		}
+		unit, better := extraUnit(name)
+		var m MetricDelta
+		if len(b) > 1 && len(n) > 1 {
+			m = c.runMetric(name, unit, better, b, n)
+		} else {
+			m = delta(name, unit, better, median(b), median(n))
+		}
+		c.judge(&m, "")
+	}
+}
+
+func extraValues(runs []map[string]float64, name string) []float64 {
+	var out []float64
+	for _, e := range runs {
+		if v, ok := e[name]; ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func extraUnit(name string) (unit, better string) {
+	switch {
+	case len(name) > 11 && name[:11] == "replication":
+		return "s", "lower"
+	case len(name) > 5 && name[:5] == "cache":
+		return "ratio", "higher"
+	}
+	return "ratio", "lower"
+}
+
+// extras are a result's informational figures by metric name.
+func extras(r *Result) map[string]float64 {
+	out := map[string]float64{}
+	for _, rs := range r.Replication {
+		out["replication delay p99 ["+rs.Replica+"]"] = rs.DelayP99Seconds
+	}
+	for be, skew := range ShareSkew(r) {
+		out["share skew ["+be+"]"] = skew
+	}
+	for _, cs := range r.Caches {
+		out["cache hit ratio ["+cs.Backend+"]"] = cs.HitRatio
+	}
+	return out
+}
+
+// runMetric is a metric measured once per run: medians, the run-level
+// test, the change with its confidence interval, and the noise.
+func (c *Comparison) runMetric(name, unit, better string, b, n []float64) MetricDelta {
+	m := delta(name, unit, better, median(b), median(n))
+	m.Test = testRuns(name, b, n, c.Thresholds.Alpha)
+	if m.Test == nil || m.Base == 0 {
+		return m
+	}
+	r := m.Test.Shift / m.Base
+	m.Relative = &r
+	if m.Test.ShiftLo != nil {
+		lo, hi := *m.Test.ShiftLo/m.Base, *m.Test.ShiftHi/m.Base
+		m.RelLo, m.RelHi = &lo, &hi
+	}
+	m.Noise = math.Max(robustCV(b), robustCV(n))
+	return m
+}
+
+// robustCV is 1.4826·MAD / median (the normal-consistent spread), 0 for
+// fewer than 3 values or a zero median.
+func robustCV(xs []float64) float64 {
+	med := median(xs)
+	if len(xs) < 3 || med == 0 {
+		return 0
+	}
+	dev := make([]float64, len(xs))
+	for i, x := range xs {
+		dev[i] = math.Abs(x - med)
+	}
+	return 1.4826 * median(dev) / math.Abs(med)
+}
+
+// judge sets the metric's verdict and, for a gated regression, records it.
+func (c *Comparison) judge(m *MetricDelta, reason string) {
+	alpha := c.Thresholds.Alpha
+	worse := rel(*m) > 0 || m.Delta > 0
+	if m.Better == "higher" {
+		worse = rel(*m) < 0 || m.Delta < 0
+	}
+	switch {
+	case m.Test == nil:
+	case m.Test.MinP >= alpha:
+		m.Verdict = VerdictUntestable
+	case m.Test.P < alpha && worse:
+		m.Significant, m.Verdict = true, VerdictWorse
+	case m.Test.P < alpha:
+		m.Significant, m.Verdict = true, VerdictImprovement
+	default:
+		m.Verdict = VerdictNoChange
+	}
+	if m.limit != 0 && m.RelLo != nil && (math.Abs(*m.RelHi-rel(*m)) > math.Abs(m.limit) || math.Abs(rel(*m)-*m.RelLo) > math.Abs(m.limit)) {
+		m.Unresolved = true
+	}
+	if m.limit != 0 && m.Test != nil && m.Test.MinP < alpha && m.RelLo == nil {
+		m.Unresolved = true // a test but no finite interval
+	}
+	m.Regression = m.Threshold != "" && m.Exceeds && m.Significant
+	switch {
+	case m.Regression:
+		m.Verdict = VerdictRegression
 		c.Regression = true
-		c.Reasons = append(c.Reasons, reason)
+		c.Reasons = append(c.Reasons, reason+fmt.Sprintf(" (p=%s, %s)", formatP(m.Test.P), m.Test.Method))
+	case m.Threshold != "" && m.Exceeds && m.Verdict == VerdictUntestable:
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s: past its threshold, but %d vs %d samples cannot reach p < %g: not called a regression",
+			reason, m.Test.NBase, m.Test.NNew, alpha))
 	}
 	c.Metrics = append(c.Metrics, *m)
+}
+
+// ciNote is " [lo, hi]" of the relative change (sign −1 flips it), or "".
+func ciNote(m MetricDelta, sign float64) string {
+	if m.RelLo == nil {
+		return ""
+	}
+	a, b := sign**m.RelLo, sign**m.RelHi
+	if a > b {
+		a, b = b, a
+	}
+	return fmt.Sprintf(" [%s, %s]", FormatPercent(a), FormatPercent(b))
+}
+
+// sideWarnings adds the caveats about the runs themselves.
+func (c *Comparison) sideWarnings(base, new Side) {
+	if !c.SameSpec {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("different specs: %q vs %q", base.Ref.Spec, new.Ref.Spec))
+	}
+	if base.Ref.Saturated || new.Ref.Saturated {
+		c.Warnings = append(c.Warnings, "the load generator was saturated in at least one run: latency and throughput are not the server's")
+	}
+	for _, side := range []struct {
+		name string
+		s    Side
+	}{{"base", base}, {"new", new}} {
+		for _, st := range slices.Compact(slices.Sorted(slices.Values(side.s.Statuses))) {
+			if st != "" && st != "completed" {
+				c.Warnings = append(c.Warnings, fmt.Sprintf("a %s run is %s", side.name, st))
+			}
+		}
+	}
 }
 
 // ThresholdsFromSpec returns the thresholds of a spec's check section,
@@ -314,11 +482,6 @@ func (th Thresholds) withDefaults() Thresholds {
 	return th
 }
 
-func ref(r *Result) RunRef {
-	return RunRef{ID: r.ID, Spec: r.Spec.Name, SpecHash: r.Spec.Hash, Trials: len(r.Trials),
-		Seconds: len(r.Timeline), Saturated: r.GeneratorSaturated}
-}
-
 func delta(name, unit, better string, b, n float64) MetricDelta {
 	m := MetricDelta{Name: name, Unit: unit, Better: better, Base: b, New: n, Delta: n - b}
 	if b != 0 {
@@ -335,61 +498,13 @@ func rel(m MetricDelta) float64 {
 	return *m.Relative
 }
 
-// minExactP is the smallest two-sided p-value an exact Mann–Whitney test
-// can give for samples of n1 and n2: 2 / C(n1+n2, n1).
-func minExactP(n1, n2 int) float64 {
-	c := 1.0
-	for i := 1; i <= n1; i++ {
-		c = c * float64(n2+i) / float64(i)
-	}
-	return 2 / c
-}
+func failed(s Summary) uint64 { return s.Requests - min(s.Success, s.Requests) }
 
 func errorRate(s Summary) float64 {
 	if s.Requests == 0 {
 		return 0
 	}
-	return float64(s.Requests-min(s.Success, s.Requests)) / float64(s.Requests)
-}
-
-// twoProportions tests whether the error proportions of two runs differ
-// (pooled two-proportion z-test, two-sided).
-func twoProportions(b, n Summary) *Significance {
-	if b.Requests == 0 || n.Requests == 0 {
-		return nil
-	}
-	p1, p2 := errorRate(b), errorRate(n)
-	n1, n2 := float64(b.Requests), float64(n.Requests)
-	pool := (p1*n1 + p2*n2) / (n1 + n2)
-	s := &Significance{Method: fmt.Sprintf("two-proportion z, requests (%d vs %d)", b.Requests, n.Requests),
-		NBase: int(b.Requests), NNew: int(n.Requests), P: 1, Effect: p2 - p1, EffectName: "difference"}
-	se := math.Sqrt(pool * (1 - pool) * (1/n1 + 1/n2))
-	if se > 0 {
-		s.P = math.Erfc(math.Abs(p2-p1) / se / math.Sqrt2)
-	}
-	return s
-}
-
-// unionNames is the sorted set of name(x) over the items of a and b.
-func unionNames[T any](a, b []T, name func(T) string) []string {
-	set := map[string]bool{}
-	for _, items := range [][]T{a, b} {
-		for _, x := range items {
-			set[name(x)] = true
-		}
-	}
-	return sortedKeys(set)
-}
-
-// findBy returns the first item of s whose name is key.
-func findBy[T any](s []T, name func(T) string, key string) (T, bool) {
-	for _, x := range s {
-		if name(x) == key {
-			return x, true
-		}
-	}
-	var zero T
-	return zero, false
+	return float64(failed(s)) / float64(s.Requests)
 }
 
 // shareSkew is the largest |share − expected share| over backend's servers.

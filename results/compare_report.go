@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 )
@@ -20,80 +21,111 @@ func formatValue(unit string, v float64) string {
 	return fmt.Sprintf("%g", v)
 }
 
-func formatDelta(m MetricDelta) (abs, relative string) {
-	sign := "+"
-	if m.Delta < 0 {
-		sign = "-"
+// formatChange is the relative change with its confidence interval,
+// "+20.1% [+14.0%, +27.3%]", or the absolute change when there is no
+// relative one.
+func formatChange(m MetricDelta) string {
+	if m.Relative == nil {
+		if m.Delta == 0 {
+			return "0"
+		}
+		sign := "+"
+		if m.Delta < 0 {
+			sign = "-"
+		}
+		switch m.Unit {
+		case "s":
+			return sign + FormatSeconds(math.Abs(m.Delta))
+		case "ratio":
+			return sign + trimZeros(fmt.Sprintf("%.3f", math.Abs(m.Delta)*100)) + "pp"
+		}
+		return sign + fmt.Sprintf("%.1f", math.Abs(m.Delta))
 	}
-	switch m.Unit {
-	case "s":
-		abs = sign + FormatSeconds(absf(m.Delta))
-	case "ratio":
-		abs = sign + trimZeros(fmt.Sprintf("%.3f", absf(m.Delta)*100)) + "pp"
-	default:
-		abs = sign + fmt.Sprintf("%.1f", absf(m.Delta))
+	s := fmt.Sprintf("%+.1f%%", *m.Relative*100)
+	switch {
+	case m.RelLo != nil:
+		s += fmt.Sprintf(" [%+.1f%%, %+.1f%%]", *m.RelLo*100, *m.RelHi*100)
+	case m.Test != nil && m.Test.ShiftLo == nil && m.Test.EffectName != "difference":
+		s += " [±∞]"
 	}
-	if m.Delta == 0 {
-		abs = "0"
-	}
-	relative = "n/a"
-	if m.Relative != nil {
-		relative = fmt.Sprintf("%+.1f%%", *m.Relative*100)
-	}
-	return abs, relative
+	return s
 }
 
-func absf(v float64) float64 {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
-func formatTest(t *Significance) (p, effect string) {
+func formatTest(t *Significance) (p, n string) {
 	if t == nil {
 		return "-", "-"
 	}
-	return formatP(t.P), fmt.Sprintf("%+.2f", t.Effect)
+	p = formatP(t.P)
+	if t.EffectName == "difference" { // Fisher: request counts
+		return p, "requests"
+	}
+	return p, fmt.Sprintf("%d+%d", t.NBase, t.NNew)
 }
 
-func status(m MetricDelta) string {
+// verdict is the metric's verdict as shown, with "(noise)" on a threshold
+// that was exceeded without significance.
+func verdict(m MetricDelta) string {
+	v := m.Verdict
 	switch {
 	case m.Regression:
 		return "REGRESSION"
-	case m.Exceeds && !m.Significant:
-		return "noise"
-	case m.Threshold != "":
+	case v == "" && m.Threshold != "":
 		return "ok"
-	case m.Significant:
-		return "changed"
+	case m.Exceeds && (v == VerdictNoChange || v == VerdictUntestable):
+		return v + " (noise?)"
 	}
-	return ""
+	return v
 }
 
 func verdictLine(c *Comparison) string {
 	if c.Regression {
 		return fmt.Sprintf("REGRESSION: %d metric(s) worse beyond threshold and significant (alpha %g)", len(c.Reasons), c.Thresholds.Alpha)
 	}
+	if c.MinP >= c.Thresholds.Alpha {
+		return fmt.Sprintf("NO VERDICT on latency and throughput: %d vs %d runs cannot reach p < %g", c.Base.Runs, c.New.Runs, c.Thresholds.Alpha)
+	}
 	return fmt.Sprintf("OK: no significant regression beyond thresholds (alpha %g)", c.Thresholds.Alpha)
+}
+
+// samplesLine says what the tests had and what they could give.
+func samplesLine(c *Comparison) string {
+	return fmt.Sprintf("samples: %d vs %d run-level (per-second samples are not tested); smallest attainable p %s, alpha %g",
+		c.Base.Runs, c.New.Runs, formatP(c.MinP), c.Thresholds.Alpha)
+}
+
+// Unresolved lists the gated metrics whose confidence interval is wider
+// than their threshold, with the interval's half-width.
+func (c *Comparison) Unresolved() []string {
+	var out []string
+	for _, m := range c.Metrics {
+		if !m.Unresolved {
+			continue
+		}
+		half := "unbounded"
+		if m.RelLo != nil {
+			half = "±" + FormatPercent(math.Max(*m.RelHi-rel(m), rel(m)-*m.RelLo))
+		}
+		out = append(out, fmt.Sprintf("%s: the confidence interval of the change reaches %s, wider than the %s threshold; noise %s run to run: this machine cannot resolve a change that small with %d vs %d runs",
+			m.Name, half, m.Threshold, FormatPercent(m.Noise), m.Test.NBase, m.Test.NNew))
+	}
+	return out
 }
 
 // WriteCompareText writes c as a terminal table followed by the verdict,
 // its reasons and any warnings.
 func WriteCompareText(w io.Writer, c *Comparison) error {
-	fmt.Fprintf(w, "base  %s (spec %s, %s)\nnew   %s (spec %s, %s)\n\n",
-		c.Base.ID, c.Base.Spec, sampleNote(c.Base), c.New.ID, c.New.Spec, sampleNote(c.New))
+	fmt.Fprintf(w, "base  %s (spec %s, %s)\nnew   %s (spec %s, %s)\n%s\n\n",
+		c.Base.ID, c.Base.Spec, sampleNote(c.Base), c.New.ID, c.New.Spec, sampleNote(c.New), samplesLine(c))
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "metric\tbase\tnew\tdelta\tdelta %\tp\teffect\tthreshold\tstatus")
+	fmt.Fprintln(tw, "metric\tbase\tnew\tchange [CI]\tp\tn\tthreshold\tverdict")
 	for _, m := range c.Metrics {
-		d, r := formatDelta(m)
-		p, e := formatTest(m.Test)
+		p, n := formatTest(m.Test)
 		th := m.Threshold
 		if th == "" {
 			th = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, formatValue(m.Unit, m.Base),
-			formatValue(m.Unit, m.New), d, r, p, e, th, status(m))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, formatValue(m.Unit, m.Base),
+			formatValue(m.Unit, m.New), formatChange(m), p, n, th, verdict(m))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -102,15 +134,20 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 	for _, r := range c.Reasons {
 		fmt.Fprintf(w, "  - %s\n", r)
 	}
+	for _, u := range c.Unresolved() {
+		fmt.Fprintf(w, "note: %s\n", u)
+	}
 	for _, warn := range c.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
-	_, err := fmt.Fprintf(w, "p: two-sided p-value; effect: Cliff's delta of new vs base (Mann-Whitney) or difference of proportions.\n")
+	_, err := fmt.Fprintf(w, "%s\n", footnote)
 	return err
 }
 
+const footnote = "base/new: medians over runs; change: Hodges-Lehmann shift over base with its confidence interval; p: two-sided Mann-Whitney over runs (benchmath), Fisher's exact test for the error rate; ~: no significant change."
+
 func sampleNote(r RunRef) string {
-	s := fmt.Sprintf("%d trial(s), %d s timeline", r.Trials, r.Seconds)
+	s := fmt.Sprintf("%d run-level sample(s), %d s timeline", r.Runs, r.Seconds)
 	if r.Saturated {
 		s += ", generator saturated"
 	}
@@ -123,15 +160,16 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 	icon := "✅"
 	if c.Regression {
 		icon = "❌"
+	} else if c.MinP >= c.Thresholds.Alpha {
+		icon = "⚠️"
 	}
 	fmt.Fprintf(w, "### %s duckbench: %s\n\n", icon, verdictLine(c))
-	fmt.Fprintf(w, "Base `%s` · new `%s` · spec `%s`\n\n", mdEscape(c.Base.ID), mdEscape(c.New.ID), mdEscape(c.New.Spec))
-	fmt.Fprintln(w, "| metric | base | new | Δ | Δ % | p | effect | threshold | status |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintf(w, "Base `%s` · new `%s` · spec `%s` · %s\n\n", mdEscape(c.Base.ID), mdEscape(c.New.ID), mdEscape(c.New.Spec), mdEscape(samplesLine(c)))
+	fmt.Fprintln(w, "| metric | base | new | change [CI] | p | n | threshold | verdict |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---|")
 	for _, m := range c.Metrics {
-		d, r := formatDelta(m)
-		p, e := formatTest(m.Test)
-		st := status(m)
+		p, n := formatTest(m.Test)
+		st := verdict(m)
 		if m.Regression {
 			st = "**REGRESSION**"
 		}
@@ -139,22 +177,22 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 		if th == "" {
 			th = "–"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(m.Name), formatValue(m.Unit, m.Base),
-			formatValue(m.Unit, m.New), d, r, p, e, th, st)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(m.Name), formatValue(m.Unit, m.Base),
+			formatValue(m.Unit, m.New), formatChange(m), p, n, mdEscape(th), mdEscape(st))
 	}
-	if len(c.Reasons) > 0 {
-		fmt.Fprintln(w, "\n**Regressions**")
-		for _, r := range c.Reasons {
-			fmt.Fprintf(w, "- %s\n", mdEscape(r))
+	for _, sec := range []struct {
+		title string
+		lines []string
+	}{{"Regressions", c.Reasons}, {"Resolution", c.Unresolved()}, {"Warnings", c.Warnings}} {
+		if len(sec.lines) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n**%s**\n", sec.title)
+		for _, l := range sec.lines {
+			fmt.Fprintf(w, "- %s\n", mdEscape(l))
 		}
 	}
-	if len(c.Warnings) > 0 {
-		fmt.Fprintln(w, "\n**Warnings**")
-		for _, warn := range c.Warnings {
-			fmt.Fprintf(w, "- %s\n", mdEscape(warn))
-		}
-	}
-	_, err := fmt.Fprintf(w, "\n<sub>A gated metric is a regression only when it exceeds its threshold and the difference is significant (p < %g). p: two-sided; effect: Cliff's delta (Mann–Whitney) or difference of proportions.</sub>\n", c.Thresholds.Alpha)
+	_, err := fmt.Fprintf(w, "\n<sub>A gated metric is a regression only when it exceeds its threshold and the difference is significant (p < %g). %s</sub>\n", c.Thresholds.Alpha, mdEscape(footnote))
 	return err
 }
 

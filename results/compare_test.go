@@ -23,85 +23,80 @@ func findMetric(t *testing.T, c *Comparison, name string) MetricDelta {
 }
 
 func TestCompareKnownRegression(t *testing.T) {
-	for _, tc := range []struct {
-		name            string
-		trials, seconds int
-		method          string
-	}{
-		{"per-second", 1, 30, "per-second p99"},
-		{"per-trial", 5, 6, "per-trial p99"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			base := synthRun(t, "seed", 1, 1.0, tc.trials, tc.seconds)
-			slow := synthRun(t, "seed", 2, 1.2, tc.trials, tc.seconds)
-			c := Compare(base, slow, DefaultThresholds())
-			if !c.Regression {
-				var buf bytes.Buffer
-				WriteCompareText(&buf, c)
-				t.Fatalf("Compare(base, 20%% slower) found no regression:\n%s", buf.String())
-			}
-			p99 := findMetric(t, c, "p99")
-			if !p99.Regression || p99.Test == nil || !strings.Contains(p99.Test.Method, tc.method) {
-				t.Errorf("p99 = %+v (test %+v); want a regression tested on %s", p99, p99.Test, tc.method)
-			}
-			if len(c.Reasons) == 0 || !strings.Contains(c.Reasons[0], "p99 rose") {
-				t.Errorf("Reasons = %q; want the p99 named", c.Reasons)
-			}
-			// The reverse direction is an improvement, not a regression.
-			if back := Compare(slow, base, DefaultThresholds()); back.Regression {
-				t.Errorf("Compare(slow, base) = regression %q; want none (it got faster)", back.Reasons)
-			}
-		})
+	base := synthRun(t, "seed", 1, 1.0, 5, 6)
+	slow := synthRun(t, "seed", 2, 1.2, 5, 6)
+	c := Compare(base, slow, DefaultThresholds())
+	if !c.Regression {
+		var buf bytes.Buffer
+		WriteCompareText(&buf, c)
+		t.Fatalf("Compare(base, 20%% slower) found no regression:\n%s", buf.String())
+	}
+	p99 := findMetric(t, c, "p99")
+	if !p99.Regression || p99.Test == nil || !strings.Contains(p99.Test.Method, "p99 (5 vs 5)") || p99.Verdict != VerdictRegression {
+		t.Errorf("p99 = %+v (test %+v); want a regression tested on 5 vs 5 trials", p99, p99.Test)
+	}
+	// The 20 % lies inside the interval, and the interval excludes 0.
+	if p99.RelLo == nil || *p99.RelLo > 0.2 || *p99.RelHi < 0.2 || *p99.RelLo <= 0 {
+		t.Errorf("p99 change %v [%v, %v]; want an interval around +20%% that excludes 0", rel(p99), p99.RelLo, p99.RelHi)
+	}
+	if len(c.Reasons) == 0 || !strings.Contains(c.Reasons[0], "p99 rose") || !strings.Contains(c.Reasons[0], "[") {
+		t.Errorf("Reasons = %q; want the p99 named with its interval", c.Reasons)
+	}
+	// The reverse direction is an improvement, not a regression.
+	back := Compare(slow, base, DefaultThresholds())
+	if back.Regression || findMetric(t, back, "p99").Verdict != VerdictImprovement {
+		t.Errorf("Compare(slow, base) = regression %q, p99 %q; want an improvement", back.Reasons, findMetric(t, back, "p99").Verdict)
 	}
 }
 
 func TestCompareNoFalseAlarm(t *testing.T) {
-	for _, tc := range []struct {
-		name            string
-		trials, seconds int
-	}{{"per-second", 1, 30}, {"per-trial", 5, 6}} {
-		t.Run(tc.name, func(t *testing.T) {
-			var runs []*Result
-			for seed := uint64(11); seed < 16; seed++ {
-				runs = append(runs, synthRun(t, "seed", seed, 1.0, tc.trials, tc.seconds))
+	var runs []*Result
+	for seed := uint64(11); seed < 16; seed++ {
+		runs = append(runs, synthRun(t, "seed", seed, 1.0, 5, 6))
+	}
+	for i, a := range runs {
+		for j, b := range runs {
+			if i == j {
+				continue
 			}
-			for i, a := range runs {
-				for j, b := range runs {
-					if i == j {
-						continue
-					}
-					if c := Compare(a, b, DefaultThresholds()); c.Regression {
-						t.Errorf("Compare(run %d, run %d) of the same distribution = regression: %q", i, j, c.Reasons)
-					}
-				}
+			if c := Compare(a, b, DefaultThresholds()); c.Regression {
+				t.Errorf("Compare(run %d, run %d) of the same distribution = regression: %q", i, j, c.Reasons)
 			}
-		})
+		}
 	}
 }
 
-// A big change in the aggregate that the samples do not support is noise.
-func TestCompareNotSignificantIsNoise(t *testing.T) {
+// One run per side: the per-second samples are not independent, so no
+// test is possible and a big change is shown but never called significant.
+func TestCompareSingleRunsAreUntestable(t *testing.T) {
 	base := synthRun(t, "seed", 1, 1.0, 1, 30)
-	next := synthRun(t, "seed", 1, 1.0, 1, 30) // same samples
-	next.Summary.Latency.P99 *= 1.5            // but an outlier-inflated total
+	next := synthRun(t, "seed", 2, 2.0, 1, 30) // twice as slow
 	c := Compare(base, next, DefaultThresholds())
 	p99 := findMetric(t, c, "p99")
-	if c.Regression || !p99.Exceeds || p99.Significant || status(p99) != "noise" {
-		t.Errorf("Compare = regression %v, p99 %+v; want exceeds, not significant, no regression", c.Regression, p99)
+	if c.Regression || !p99.Exceeds || p99.Significant || p99.Verdict != VerdictUntestable || c.MinP != 1 {
+		t.Errorf("Compare = regression %v, p99 %+v, min p %v; want exceeds, untestable, min p 1", c.Regression, p99, c.MinP)
+	}
+	var buf bytes.Buffer
+	WriteCompareText(&buf, c)
+	for _, want := range []string{"1 vs 1 run-level", "smallest attainable p 1.000", "NO VERDICT", "--repeat 4", "not called a regression"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("WriteCompareText lacks %q:\n%s", want, buf.String())
+		}
 	}
 }
 
-// timelineRun is a run whose per-second p99 and rate samples are fully
-// separated between runs (so every test is significant) and whose totals
-// are set exactly, to test threshold arithmetic alone.
-func timelineRun(p99, throughput float64, requests, errors uint64, shift float64) *Result {
+// trialRun is a run of n trials whose values are spread by ±1 % around
+// the given totals (so n ≥ 4 vs 4 is fully separated from a run 5 % away).
+func trialRun(n int, p99, throughput float64, requests, errors uint64) *Result {
 	r := &Result{Spec: SpecInfo{Name: "s"}, Summary: Summary{
 		Requests: requests, Success: requests - errors, Errors: errors,
 		SuccessRatio: float64(requests-errors) / float64(requests), Throughput: throughput,
 		Latency: Quantiles{P99: p99}}}
-	for i := 0; i < 10; i++ {
-		r.Timeline = append(r.Timeline, Second{T: i, AchievedRate: throughput + shift*(1+float64(i)*0.01),
-			P99: p99 + shift*1e-3*(1+float64(i)*0.01)})
+	for i := 0; i < n; i++ {
+		f := 1 + 0.01*(float64(i)/float64(max(n-1, 1))-0.5)*2
+		s := r.Summary
+		s.Throughput, s.Latency.P99 = throughput*f, p99*f
+		r.Trials = append(r.Trials, Trial{Index: i + 1, Summary: s})
 	}
 	return r
 }
@@ -115,19 +110,20 @@ func TestCompareThresholds(t *testing.T) {
 		metric           string
 		exceeds, regress bool
 	}{
-		{"p99 +10% is allowed", timelineRun(0.010, 500, 10000, 0, 0), timelineRun(0.011, 500, 10000, 0, 1), th, "p99", false, false},
-		{"p99 +11% regresses", timelineRun(0.010, 500, 10000, 0, 0), timelineRun(0.0111, 500, 10000, 0, 1), th, "p99", true, true},
-		{"p99 +11% within a 20% threshold", timelineRun(0.010, 500, 10000, 0, 0), timelineRun(0.0111, 500, 10000, 0, 1),
+		{"p99 +10% is allowed", trialRun(4, 0.010, 500, 10000, 0), trialRun(4, 0.011, 500, 10000, 0), th, "p99", false, false},
+		{"p99 +11% regresses", trialRun(4, 0.010, 500, 10000, 0), trialRun(4, 0.0111, 500, 10000, 0), th, "p99", true, true},
+		{"p99 +11% at 3 vs 3 trials cannot", trialRun(3, 0.010, 500, 10000, 0), trialRun(3, 0.0111, 500, 10000, 0), th, "p99", true, false},
+		{"p99 +11% within a 20% threshold", trialRun(4, 0.010, 500, 10000, 0), trialRun(4, 0.0111, 500, 10000, 0),
 			Thresholds{MaxP99Regression: 0.2}, "p99", false, false},
-		{"p99 from zero", timelineRun(0, 500, 10000, 0, 0), timelineRun(0.001, 500, 10000, 0, 1), th, "p99", true, true},
-		{"p99 lower is fine", timelineRun(0.010, 500, 10000, 0, 1), timelineRun(0.005, 500, 10000, 0, 0), th, "p99", false, false},
-		{"throughput -5% is allowed", timelineRun(0.01, 500, 10000, 0, 1), timelineRun(0.01, 475, 10000, 0, 0), th, "throughput", false, false},
-		{"throughput -6% regresses", timelineRun(0.01, 500, 10000, 0, 1), timelineRun(0.01, 470, 10000, 0, 0), th, "throughput", true, true},
-		{"throughput up is fine", timelineRun(0.01, 470, 10000, 0, 0), timelineRun(0.01, 500, 10000, 0, 1), th, "throughput", false, false},
-		{"error rate 0.1% is allowed", timelineRun(0.01, 500, 100000, 0, 0), timelineRun(0.01, 500, 100000, 100, 0), th, "error rate", false, false},
-		{"error rate 0.2% regresses", timelineRun(0.01, 500, 100000, 0, 0), timelineRun(0.01, 500, 100000, 200, 0), th, "error rate", true, true},
-		{"error rate 0.2% over few requests is not significant", timelineRun(0.01, 500, 1000, 0, 0), timelineRun(0.01, 500, 1000, 2, 0), th, "error rate", true, false},
-		{"error rate already high in base", timelineRun(0.01, 500, 100000, 500, 0), timelineRun(0.01, 500, 100000, 400, 0), th, "error rate", false, false},
+		{"p99 lower is fine", trialRun(4, 0.010, 500, 10000, 0), trialRun(4, 0.005, 500, 10000, 0), th, "p99", false, false},
+		{"throughput -5% is allowed", trialRun(4, 0.01, 500, 10000, 0), trialRun(4, 0.01, 475, 10000, 0), th, "throughput", false, false},
+		{"throughput -6% regresses", trialRun(4, 0.01, 500, 10000, 0), trialRun(4, 0.01, 470, 10000, 0), th, "throughput", true, true},
+		{"throughput up is fine", trialRun(4, 0.01, 470, 10000, 0), trialRun(4, 0.01, 500, 10000, 0), th, "throughput", false, false},
+		{"error rate 0.1% is allowed", trialRun(1, 0.01, 500, 100000, 0), trialRun(1, 0.01, 500, 100000, 100), th, "error rate", false, false},
+		{"error rate 0.2% regresses", trialRun(1, 0.01, 500, 100000, 0), trialRun(1, 0.01, 500, 100000, 200), th, "error rate", true, true},
+		{"error rate 0.2% over few requests is not significant", trialRun(1, 0.01, 500, 1000, 0), trialRun(1, 0.01, 500, 1000, 2), th, "error rate", true, false},
+		{"error rate 4 of 3000 is not significant (fisher p 0.125)", trialRun(1, 0.01, 500, 3000, 0), trialRun(1, 0.01, 500, 3000, 4), th, "error rate", true, false},
+		{"error rate already high in base", trialRun(1, 0.01, 500, 100000, 500), trialRun(1, 0.01, 500, 100000, 400), th, "error rate", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,7 +138,7 @@ func TestCompareThresholds(t *testing.T) {
 }
 
 func TestCompareRelativeAndDefaults(t *testing.T) {
-	c := Compare(timelineRun(0.010, 500, 1000, 0, 0), timelineRun(0.012, 400, 1000, 0, 0), Thresholds{})
+	c := Compare(trialRun(1, 0.010, 500, 1000, 0), trialRun(1, 0.012, 400, 1000, 0), Thresholds{})
 	if c.Thresholds != DefaultThresholds() {
 		t.Errorf("Thresholds = %+v; want defaults %+v", c.Thresholds, DefaultThresholds())
 	}
@@ -155,8 +151,11 @@ func TestCompareRelativeAndDefaults(t *testing.T) {
 		t.Errorf("throughput relative %v; want -0.2", tp.Relative)
 	}
 	// JSON never carries NaN or Inf.
-	if _, err := json.Marshal(Compare(&Result{}, &Result{}, Thresholds{})); err != nil {
-		t.Errorf("json.Marshal(Compare of empty results): %v", err)
+	for _, pair := range [][2]*Result{{&Result{}, &Result{}}, {trialRun(1, 0.01, 500, 10, 0), trialRun(1, 0.01, 500, 10, 0)},
+		{trialRun(3, 0.01, 500, 10, 0), trialRun(2, 0.01, 500, 10, 0)}} {
+		if _, err := json.Marshal(Compare(pair[0], pair[1], Thresholds{})); err != nil {
+			t.Errorf("json.Marshal(Compare): %v", err)
+		}
 	}
 }
 
@@ -173,12 +172,18 @@ func comparePair(t *testing.T) *Comparison {
 	next.Replication[1].DelayP99Seconds = 0.0031
 	next.Backends[0].ShareRatio, next.Backends[1].ShareRatio = 0.52, 0.48
 	next.Caches[0].HitRatio = 0.35
+	next.Trials[0].Summary = next.Summary
 	return Compare(base, next, DefaultThresholds())
+}
+
+// trialPair is 5 vs 5 trials, the new one 20 % slower.
+func trialPair(t *testing.T) *Comparison {
+	return Compare(synthRun(t, "seed", 1, 1.0, 5, 6), synthRun(t, "seed", 2, 1.2, 5, 6), DefaultThresholds())
 }
 
 func TestWriteCompareMarkdown(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteCompareMarkdown(&buf, comparePair(t)); err != nil {
+	if err := WriteCompareMarkdown(&buf, trialPair(t)); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Golden(t, testenv.GoldenPath(t, ".md"), buf.Bytes(), *update)
@@ -187,6 +192,14 @@ func TestWriteCompareMarkdown(t *testing.T) {
 func TestWriteCompareText(t *testing.T) {
 	var buf bytes.Buffer
 	if err := WriteCompareText(&buf, comparePair(t)); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Golden(t, testenv.GoldenPath(t, ".txt"), buf.Bytes(), *update)
+}
+
+func TestWriteCompareTextTrials(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteCompareText(&buf, trialPair(t)); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Golden(t, testenv.GoldenPath(t, ".txt"), buf.Bytes(), *update)

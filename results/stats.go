@@ -1,0 +1,194 @@
+package results
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/aclements/go-moremath/stats"
+	"golang.org/x/perf/benchmath"
+)
+
+// Significance is the outcome of a test of the difference between the two
+// sides' run-level samples of one metric (or, for the error rate, of their
+// request counts).
+type Significance struct {
+	// Method names the test and the samples, e.g.
+	// "mann-whitney, per-trial p99 (4 vs 4)".
+	Method string `json:"method"`
+	NBase  int    `json:"n_base"`
+	NNew   int    `json:"n_new"`
+	// P is the two-sided p-value; MinP the smallest p these sample sizes
+	// can give at all. When MinP ≥ alpha the test cannot find anything.
+	P     float64 `json:"p"`
+	MinP  float64 `json:"min_p"`
+	Exact bool    `json:"exact,omitempty"`
+	// Effect is Cliff's delta of new against base for Mann–Whitney (−1…1,
+	// positive = new larger) and the difference of proportions for
+	// Fisher's test.
+	Effect     float64 `json:"effect"`
+	EffectName string  `json:"effect_name"`
+	// Shift is the Hodges–Lehmann estimate of new − base (the median of
+	// all pairwise differences), with the distribution-free confidence
+	// interval [ShiftLo, ShiftHi] that inverts the same U test; its exact
+	// level is Confidence (≥ 1 − alpha; the bounds are nil when the
+	// samples are too small for any interval at that level). Set for
+	// Mann–Whitney only.
+	Shift      float64  `json:"shift,omitempty"`
+	ShiftLo    *float64 `json:"shift_lo,omitempty"`
+	ShiftHi    *float64 `json:"shift_hi,omitempty"`
+	Confidence float64  `json:"confidence,omitempty"`
+}
+
+// testRuns compares run-level samples with benchmath's non-parametric test
+// (Mann–Whitney U, exact for up to 25 per side even with ties) and adds the
+// Hodges–Lehmann shift with its confidence interval. Fewer than one
+// sample on a side gives nil.
+func testRuns(what string, base, new []float64, alpha float64) *Significance {
+	if len(base) == 0 || len(new) == 0 {
+		return nil
+	}
+	th := &benchmath.Thresholds{CompareAlpha: alpha}
+	// NewSample sorts in place: hand it copies.
+	sb := benchmath.NewSample(slices.Clone(base), th)
+	sn := benchmath.NewSample(slices.Clone(new), th)
+	cmp := benchmath.AssumeNothing.Compare(sb, sn)
+	s := &Significance{
+		Method: fmt.Sprintf("mann-whitney, %s (%d vs %d)", what, len(base), len(new)),
+		NBase:  len(base), NNew: len(new),
+		P:          cmp.P,
+		MinP:       MinAttainableP(len(base), len(new)),
+		Exact:      len(base) <= stats.MannWhitneyTiesExactLimit && len(new) <= stats.MannWhitneyTiesExactLimit,
+		EffectName: "cliff's delta",
+	}
+	if len(base) == 1 && len(new) == 1 {
+		s.P = 1 // moremath's U test has no answer for 1 vs 1; no test has
+	}
+	var lo, hi float64
+	s.Shift, lo, hi, s.Confidence, s.Effect = hodgesLehmann(base, new, 1-alpha)
+	if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
+		s.ShiftLo, s.ShiftHi = &lo, &hi
+	}
+	return s
+}
+
+// MinAttainableP is the smallest two-sided p-value an exact Mann–Whitney
+// test can give for samples of n1 and n2 (complete separation, no ties):
+// 2 / C(n1+n2, n1), capped at 1.
+func MinAttainableP(n1, n2 int) float64 {
+	if n1 <= 0 || n2 <= 0 {
+		return 1
+	}
+	c := 1.0
+	for i := 1; i <= n1; i++ {
+		c = c * float64(n2+i) / float64(i)
+	}
+	return math.Min(1, 2/c)
+}
+
+// RunsForAlpha is the smallest number of runs per side whose Mann–Whitney
+// test can reach p < alpha when the other side has other runs (0: as many
+// as this side). It is capped at 50.
+func RunsForAlpha(other int, alpha float64) int {
+	for n := 1; n <= 50; n++ {
+		o := other
+		if o <= 0 {
+			o = n
+		}
+		if MinAttainableP(o, n) < alpha {
+			return n
+		}
+	}
+	return 50
+}
+
+// hodgesLehmann returns the median of the pairwise differences new_j −
+// base_i, the confidence interval of that shift obtained by inverting the
+// Mann–Whitney test (Bauer 1972): the k-th smallest and largest differences,
+// where k is the largest with P(U < k) ≤ (1−conf)/2 under the exact null
+// distribution of U without ties, the interval's actual level, and Cliff's
+// delta (the share of pairs with new > base minus those with new < base).
+func hodgesLehmann(base, new []float64, conf float64) (shift, lo, hi, level, cliff float64) {
+	n1, n2 := len(base), len(new)
+	d := make([]float64, 0, n1*n2)
+	var gt, lt int
+	for _, b := range base {
+		for _, n := range new {
+			d = append(d, n-b)
+			switch {
+			case n > b:
+				gt++
+			case n < b:
+				lt++
+			}
+		}
+	}
+	slices.Sort(d)
+	m := len(d)
+	if m%2 == 1 {
+		shift = d[m/2]
+	} else {
+		shift = (d[m/2-1] + d[m/2]) / 2
+	}
+	cliff = float64(gt-lt) / float64(m)
+	tail := (1 - conf) / 2
+	k := 0
+	if n1 <= 50 && n2 <= 50 {
+		u := stats.UDist{N1: n1, N2: n2}
+		for k < m/2 && u.CDF(float64(k)) <= tail {
+			k++
+		}
+	} else { // the normal approximation of U
+		sd := math.Sqrt(float64(n1*n2*(n1+n2+1)) / 12)
+		z := stats.StdNormal.InvCDF(tail)
+		k = max(0, int(math.Floor(float64(m)/2+z*sd)))
+	}
+	if k == 0 {
+		return shift, math.Inf(-1), math.Inf(1), 1, cliff
+	}
+	level = 1.0
+	if n1 <= 50 && n2 <= 50 {
+		level = 1 - 2*stats.UDist{N1: n1, N2: n2}.CDF(float64(k-1))
+	} else {
+		level = conf
+	}
+	return shift, d[k-1], d[m-k], level, cliff
+}
+
+// fisherExact tests whether two error proportions differ: Fisher's exact
+// test of the 2×2 table (errors, successes) × (base, new), two-sided by
+// summing every table at most as likely as the observed one, on go-moremath's
+// hypergeometric distribution. Requests are treated as independent; errors
+// that come in bursts make this p too small, which is why the error gate
+// also needs its threshold.
+func fisherExact(errBase, nBase, errNew, nNew uint64) float64 {
+	if nBase == 0 || nNew == 0 {
+		return 1
+	}
+	total := errBase + errNew
+	if total == 0 || total == nBase+nNew {
+		return 1
+	}
+	h := stats.HypergeometicDist{N: int(nBase + nNew), K: int(total), Draws: int(nBase)}
+	lo, hi := h.Bounds()
+	obs := h.PMF(float64(errBase))
+	var p float64
+	for k := lo; k <= hi; k++ {
+		if v := h.PMF(k); v <= obs*(1+1e-7) {
+			p += v
+		}
+	}
+	return math.Min(1, p)
+}
+
+// median of xs (NaN for none).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
