@@ -1,0 +1,254 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// AB is the record of an interleaved A/B comparison (`duckbench ab`):
+// results/<id>/ab.json, with each run's own folder beside it.
+type AB struct {
+	SchemaVersion int       `json:"schema_version"`
+	ID            string    `json:"id"`
+	StartedAt     time.Time `json:"started_at"`
+	EndedAt       time.Time `json:"ended_at"`
+	// A is the old config, B the new one.
+	A ABSide `json:"a"`
+	B ABSide `json:"b"`
+	// AA is true when both sides run the same config: the comparison then
+	// measures the machine's noise.
+	AA bool `json:"aa"`
+	// Rounds planned; Runs in the order they ran (A B B A A B …).
+	Rounds int     `json:"rounds"`
+	Runs   []ABRun `json:"runs"`
+	// Status is "completed", "interrupted" or "failed"; Error says why.
+	Status     string      `json:"status"`
+	Error      string      `json:"error,omitempty"`
+	Comparison *Comparison `json:"comparison,omitempty"`
+}
+
+// ABSide names one config of an ab.
+type ABSide struct {
+	Spec string `json:"spec"`
+	Path string `json:"path"`
+	Hash string `json:"hash"`
+}
+
+// ABRun is one run of an ab.
+type ABRun struct {
+	// Seq is the run's position in the sequence (1-based), Round its round.
+	Seq   int    `json:"seq"`
+	Round int    `json:"round"`
+	Side  string `json:"side"` // "A" or "B"
+	ID    string `json:"id"`   // the run's folder under the ab's
+	// Status of the run; Summary its totals (the run-level sample).
+	Status  string  `json:"status"`
+	Summary Summary `json:"summary"`
+}
+
+// ABOrder is the counterbalanced order of rounds runs per side: A B, B A,
+// A B, … so that a drift of the machine over time favours neither side.
+func ABOrder(rounds int) []string {
+	var out []string
+	for i := 0; i < rounds; i++ {
+		if i%2 == 0 {
+			out = append(out, "A", "B")
+		} else {
+			out = append(out, "B", "A")
+		}
+	}
+	return out
+}
+
+// CompareAB compares the runs of side A (old) with those of side B (new).
+func CompareAB(ab *AB, a, b []*Result, th Thresholds) *Comparison {
+	c := CompareSides(SideOfRuns("A: "+ab.A.Path, a), SideOfRuns("B: "+ab.B.Path, b), th)
+	if ab.AA {
+		c.Warnings = append(c.Warnings, "A/A: both sides run the same config; every difference is the machine's noise")
+	}
+	return c
+}
+
+// noiseRows are the gated metrics with their run-to-run noise and the
+// half-width of the interval of their change.
+func noiseRows(c *Comparison) [][]string {
+	var rows [][]string
+	for _, m := range c.Metrics {
+		if m.Threshold == "" || m.Test == nil || m.Test.EffectName == "difference" {
+			continue
+		}
+		half, res := "unbounded", "no"
+		if m.RelLo != nil {
+			h := math.Max(*m.RelHi-rel(m), rel(m)-*m.RelLo)
+			half = "±" + FormatPercent(h)
+		}
+		if !m.Unresolved && m.RelLo != nil {
+			res = "yes"
+		}
+		rows = append(rows, []string{m.Name, FormatPercent(m.Noise), half, m.Threshold, res})
+	}
+	return rows
+}
+
+// WriteABText writes the runs, the comparison and, for an A/A, the noise
+// of the machine.
+func WriteABText(w io.Writer, ab *AB) error {
+	fmt.Fprintf(w, "ab %s\nA  %s (spec %s)\nB  %s (spec %s)\norder %s, %d round(s)\n\n",
+		ab.ID, ab.A.Path, ab.A.Spec, ab.B.Path, ab.B.Spec, strings.Join(sides(ab.Runs), " "), ab.Rounds)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tround\tside\tp50\tp99\tthroughput\terrors\tstatus\trun")
+	for _, r := range ab.Runs {
+		l := Latency(r.Summary)
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%.1f req/s\t%d\t%s\t%s\n", r.Seq, r.Round, r.Side, FormatSeconds(l.P50),
+			FormatSeconds(l.P99), r.Summary.Throughput, failed(r.Summary), r.Status, r.ID)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if ab.Comparison == nil {
+		_, err := fmt.Fprintf(w, "no comparison: %s\n", nonEmpty(ab.Error, "no runs"))
+		return err
+	}
+	if err := WriteCompareText(w, ab.Comparison); err != nil {
+		return err
+	}
+	if ab.AA {
+		fmt.Fprintf(w, "\nNoise of this machine (A/A, %d vs %d runs)\n", ab.Comparison.Base.Runs, ab.Comparison.New.Runs)
+		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "metric\trun-to-run noise\tinterval of a change\tthreshold\tresolves the threshold")
+		for _, r := range noiseRows(ab.Comparison) {
+			fmt.Fprintln(tw, strings.Join(r, "\t"))
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+func sides(runs []ABRun) []string {
+	out := make([]string, len(runs))
+	for i, r := range runs {
+		out[i] = r.Side
+	}
+	return out
+}
+
+// WriteABMarkdown writes the comparison for a pull-request comment, with
+// the run order and, for an A/A, the noise table.
+func WriteABMarkdown(w io.Writer, ab *AB) error {
+	if ab.Comparison == nil {
+		_, err := fmt.Fprintf(w, "### ⚠️ duckbench ab: no comparison (%s)\n", mdEscape(nonEmpty(ab.Error, "no runs")))
+		return err
+	}
+	if err := WriteCompareMarkdown(w, ab.Comparison); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n<sub>Interleaved A/B on one machine: order %s (A = `%s`, B = `%s`).</sub>\n",
+		strings.Join(sides(ab.Runs), " "), mdEscape(ab.A.Path), mdEscape(ab.B.Path))
+	if ab.AA {
+		fmt.Fprintln(w, "\n**Noise of this machine (A/A)**\n\n| metric | run-to-run noise | interval of a change | threshold | resolves |\n|---|---:|---:|---:|---|")
+		for _, r := range noiseRows(ab.Comparison) {
+			fmt.Fprintf(w, "| %s |\n", strings.Join(r, " | "))
+		}
+	}
+	return nil
+}
+
+// WriteABHTML writes the ab's report: each metric per run in the order
+// they ran, A and B apart, and the comparison.
+func WriteABHTML(w io.Writer, ab *AB) error {
+	type view struct {
+		AB     *AB
+		Charts []template.HTML
+		Text   string
+	}
+	v := view{AB: ab}
+	metrics := []struct {
+		name, unit string
+		f          func(Summary) float64
+	}{
+		{"p99 latency", "ms", func(s Summary) float64 { return Latency(s).P99 * 1000 }},
+		{"p50 latency", "ms", func(s Summary) float64 { return Latency(s).P50 * 1000 }},
+		{"throughput", "req/s", func(s Summary) float64 { return s.Throughput }},
+		{"error rate", "%", func(s Summary) float64 { return errorRate(s) * 100 }},
+	}
+	for _, m := range metrics {
+		var ser []series
+		for i, side := range []string{"A", "B"} {
+			s := series{Name: side, Color: palette[i*4], Dots: true, Width: 1}
+			for _, r := range ab.Runs {
+				if r.Side == side {
+					s.X = append(s.X, float64(r.Seq))
+					s.Y = append(s.Y, m.f(r.Summary))
+				}
+			}
+			ser = append(ser, s)
+		}
+		lc := lineChart{XLabel: "run (in the order run)", YLabel: m.name + " (" + m.unit + ")", Series: ser, Empty: "no runs"}
+		v.Charts = append(v.Charts, template.HTML("<h2>"+esc(m.name)+"</h2>")+lc.SVG())
+	}
+	var b strings.Builder
+	if err := WriteABText(&b, ab); err != nil {
+		return err
+	}
+	v.Text = b.String()
+	t, err := template.New("ab").Parse(abHTML)
+	if err != nil {
+		return err
+	}
+	return t.Execute(w, v)
+}
+
+const abHTML = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>duckbench ab {{.AB.ID}}</title>
+<style>
+body{margin:0 auto;max-width:1100px;padding:20px 32px;font:14px/1.45 system-ui,sans-serif;color:#0f172a}
+.grid{display:grid;grid-template-columns:1fr 1fr;gap:16px}
+h2{font-size:15px;margin:8px 0 0}
+svg.chart{width:100%;height:auto}
+svg .grid line{stroke:#e8edf3} svg .axis line{stroke:#94a3b8}
+svg text{font:11px system-ui,sans-serif;fill:#475569}
+pre{background:#f8fafc;border:1px solid #e2e8f0;padding:12px;overflow-x:auto;font-size:12px}
+</style></head><body>
+<h1>duckbench ab {{.AB.ID}}</h1>
+<p>A <code>{{.AB.A.Path}}</code> vs B <code>{{.AB.B.Path}}</code>, {{.AB.Rounds}} round(s), counterbalanced order; each dot is one run.</p>
+<div class="grid">{{range .Charts}}<div>{{.}}</div>{{end}}</div>
+<pre>{{.Text}}</pre>
+</body></html>
+`
+
+// WriteABFiles writes ab.json and report.html into dir and returns their
+// paths.
+func WriteABFiles(dir string, ab *AB) (jsonPath, htmlPath string, err error) {
+	if ab.SchemaVersion == 0 {
+		ab.SchemaVersion = SchemaVersion
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ab); err != nil {
+		return "", "", fmt.Errorf("encode ab: %w", err)
+	}
+	jsonPath = filepath.Join(dir, "ab.json")
+	if err := writeAtomic(jsonPath, buf.Bytes()); err != nil {
+		return "", "", fmt.Errorf("write ab: %w", err)
+	}
+	var page bytes.Buffer
+	if err := WriteABHTML(&page, ab); err != nil {
+		return jsonPath, "", fmt.Errorf("write ab report: %w", err)
+	}
+	htmlPath = filepath.Join(dir, "report.html")
+	if err := writeAtomic(htmlPath, page.Bytes()); err != nil {
+		return jsonPath, "", fmt.Errorf("write ab report: %w", err)
+	}
+	return jsonPath, htmlPath, nil
+}
