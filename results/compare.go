@@ -190,7 +190,7 @@ func Compare(base, new *Result, th Thresholds) *Comparison {
 	if min(len(base.Trials), len(new.Trials)) <= 1 && c.MinP >= c.Thresholds.Alpha {
 		c.Warnings = append(c.Warnings, fmt.Sprintf(
 			"%d vs %d trial(s) cannot reach p < %g: differences are shown, none is called significant; record both sides with --repeat %d (or use duckbench ab)",
-			c.Base.Runs, c.New.Runs, c.Thresholds.Alpha, RunsForAlpha(0, c.Thresholds.Alpha)))
+			c.Base.Runs, c.New.Runs, c.Thresholds.Alpha, DefaultRounds))
 	}
 	return c
 }

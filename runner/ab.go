@@ -21,6 +21,8 @@ type ABConfig struct {
 	Spec      *spec.Spec
 	Path      string
 	NewDriver func() (stack.Driver, error)
+	// NewMonitor builds this side's probes (nil: Options.NewMonitor).
+	NewMonitor func(ep stack.Endpoints) (Monitor, error)
 }
 
 // ABOptions configure an interleaved A/B comparison. Zero values take the
@@ -153,6 +155,9 @@ func abRun(ctx context.Context, cfg ABConfig, o ABOptions, dir string) (*results
 	}
 	ro := o.Run
 	ro.Driver, ro.SpecPath, ro.ResultsDir, ro.Out, ro.Repeat = d, cfg.Path, dir, nil, 1
+	if cfg.NewMonitor != nil {
+		ro.NewMonitor = cfg.NewMonitor
+	}
 	res, err := o.RunOne(ctx, cfg.Spec, ro)
 	if res == nil {
 		return nil, err

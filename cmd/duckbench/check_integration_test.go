@@ -46,7 +46,7 @@ func TestCheckFlagsSlowedConfigPassesUnchanged(t *testing.T) {
 	dir := itDir(t)
 	base := writeSpec(t, dir, "base.yaml", fmt.Sprintf(checkSpec, "10ms"))
 	slow := writeSpec(t, dir, "slow.yaml", fmt.Sprintf(checkSpec, "200ms"))
-	common := []string{"--repeat", "3", "--exporter-listen", "127.0.0.1:0", "-q"}
+	common := []string{"--repeat", "4", "--exporter-listen", "127.0.0.1:0", "-q"}
 
 	// The baseline: a run of the unchanged spec, promoted.
 	res := filepath.Join(dir, "base-results")

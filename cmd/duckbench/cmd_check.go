@@ -19,14 +19,27 @@ func init() { register(newCheckCmd) }
 // checkFlags are run's flags plus the baseline, thresholds and output format.
 type checkFlags struct {
 	runFlags
+	thresholdFlags
 	baseline   string
-	th         results.Thresholds // set by flags; only Changed ones count
 	asJSON     bool
 	asMarkdown bool
 }
 
+// thresholdFlags set the regression thresholds of check and ab.
+type thresholdFlags struct {
+	th results.Thresholds // set by flags; only Changed ones count
+}
+
+func (f *thresholdFlags) add(c *cobra.Command) {
+	fl := c.Flags()
+	fl.Var(percentFlag{&f.th.MaxP99Regression}, "max-p99-regression", "largest allowed p99 increase (overrides the spec's check section)")
+	fl.Var(percentFlag{&f.th.MaxThroughputDrop}, "max-throughput-drop", "largest allowed throughput drop (overrides the spec's check section)")
+	fl.Var(percentFlag{&f.th.MaxErrorRate}, "max-error-rate", "largest allowed error rate of the new run (overrides the spec's check section)")
+	fl.Float64Var(&f.th.Alpha, "alpha", results.DefaultAlpha, "significance level of the tests (overrides the spec's check section)")
+}
+
 func newCheckCmd() *cobra.Command {
-	return checkCmd(&checkFlags{th: results.DefaultThresholds()})
+	return checkCmd(&checkFlags{thresholdFlags: thresholdFlags{th: results.DefaultThresholds()}})
 }
 
 // checkCmd is the check command bound to f.
@@ -35,10 +48,17 @@ func checkCmd(f *checkFlags) *cobra.Command {
 		Use:   "check SPEC --baseline FILE",
 		Short: "Run the spec and compare the result against a baseline: the CI gate",
 		Long: `check is run followed by compare: it brings the stack up, drives the spec's
-load (--repeat N trials make the comparison noise-aware), records the result
-under --results, tears down, and compares the result against --baseline
-(a result.json, usually a committed results/baselines/<spec>.json made with
-duckbench baseline).
+load in --repeat trials (default 6), records the result under --results,
+tears down, and compares the result against --baseline (a result.json,
+usually a committed results/baselines/<spec>.json made with duckbench
+baseline from a run with --repeat 6).
+
+The trials are the samples of the tests (per-second samples are
+autocorrelated and never tested): 6 vs 6 finds a 20 % p99 regression at
+least 90 % of the time under 6 % run-to-run noise; a baseline of one trial
+supports no test at all, and check says so. A baseline from another day or
+machine mixes that machine's noise into the change: to judge a config
+change, prefer duckbench ab OLD.yaml NEW.yaml on one machine.
 
 Thresholds come from the flags, else from the spec's check section, else the
 defaults (p99 +10%, throughput -5%, error rate 0.1%, alpha 0.05). A metric is
@@ -52,7 +72,7 @@ Exit codes: 0 no regression and the SLO held, 1 regression or SLO violated,
 2 bad usage, bad spec, unreadable baseline or a baseline of another spec,
 3 the stack or a dependency failed, 130 interrupted.`,
 		Example: `  duckbench check examples/seed.yaml --baseline results/baselines/seed.json
-  duckbench check examples/seed.yaml --baseline results/baselines/seed.json --repeat 3 --markdown >> "$GITHUB_STEP_SUMMARY"
+  duckbench check examples/seed.yaml --baseline results/baselines/seed.json --markdown >> "$GITHUB_STEP_SUMMARY"
   duckbench check examples/seed.yaml --baseline base.json --max-p99-regression 5% --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,10 +82,7 @@ Exit codes: 0 no regression and the SLO held, 1 regression or SLO violated,
 	f.runFlags.add(c)
 	fl := c.Flags()
 	fl.StringVar(&f.baseline, "baseline", "", "baseline result (result.json or its run folder) to compare against (required)")
-	fl.Var(percentFlag{&f.th.MaxP99Regression}, "max-p99-regression", "largest allowed p99 increase (overrides the spec's check section)")
-	fl.Var(percentFlag{&f.th.MaxThroughputDrop}, "max-throughput-drop", "largest allowed throughput drop (overrides the spec's check section)")
-	fl.Var(percentFlag{&f.th.MaxErrorRate}, "max-error-rate", "largest allowed error rate of the new run (overrides the spec's check section)")
-	fl.Float64Var(&f.th.Alpha, "alpha", results.DefaultAlpha, "significance level of the tests (overrides the spec's check section)")
+	f.thresholdFlags.add(c)
 	fl.BoolVar(&f.asJSON, "json", false, "print the comparison as JSON")
 	fl.BoolVar(&f.asMarkdown, "markdown", false, "print the comparison as Markdown (for a pull-request comment or a job summary)")
 	c.MarkFlagRequired("baseline")
@@ -74,7 +91,7 @@ Exit codes: 0 no regression and the SLO held, 1 regression or SLO violated,
 
 // thresholds are the spec's check section (with defaults), each overridden
 // by the flag that was given.
-func (f *checkFlags) thresholds(cmd *cobra.Command, s *spec.Spec) (results.Thresholds, error) {
+func (f *thresholdFlags) resolve(cmd *cobra.Command, s *spec.Spec) (results.Thresholds, error) {
 	th := results.ThresholdsFromSpec(s.Check)
 	fl := cmd.Flags()
 	if fl.Changed("max-p99-regression") {
@@ -111,13 +128,20 @@ func runCheck(cmd *cobra.Command, f *checkFlags, path string) error {
 		return usageErr(fmt.Errorf("baseline %s is of spec %q, not %q (%s): a check compares runs of one spec; promote a result of %s with duckbench baseline",
 			f.baseline, base.Spec.Name, s.Name, path, path))
 	}
-	th, err := f.thresholds(cmd, s)
+	th, err := f.thresholdFlags.resolve(cmd, s)
 	if err != nil {
 		return err
 	}
 	o, err := f.options(cmd, s, path)
 	if err != nil {
 		return err
+	}
+	if !cmd.Flags().Changed("repeat") {
+		o.Repeat = results.DefaultRounds
+	}
+	if nb := max(len(base.Trials), 1); results.MinAttainableP(nb, o.Repeat) >= th.Alpha {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d baseline trial(s) vs %d: no test can reach p < %g, so no change can be called a regression; re-record the baseline with duckbench run %s --repeat %d\n",
+			nb, o.Repeat, th.Alpha, path, results.DefaultRounds)
 	}
 	stdout := cmd.OutOrStdout()
 	if f.asJSON || f.asMarkdown {

@@ -72,12 +72,12 @@ func TestCheckBadUsage(t *testing.T) {
 // the defaults.
 func TestCheckThresholds(t *testing.T) {
 	s := &spec.Spec{Check: spec.Check{MaxP99Regression: 0.5, MaxErrorRate: 0.02}}
-	f := &checkFlags{th: results.DefaultThresholds()}
+	f := &checkFlags{thresholdFlags: thresholdFlags{th: results.DefaultThresholds()}}
 	c := checkCmd(f)
 	if err := c.Flags().Parse([]string{"--max-error-rate", "1%", "--alpha", "0.01"}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := f.thresholds(c, s)
+	got, err := f.resolve(c, s)
 	if err != nil {
 		t.Fatal(err)
 	}

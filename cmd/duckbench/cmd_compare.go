@@ -49,10 +49,14 @@ error rate, replication delay p99 per replica, per-backend share skew and cache
 hit ratio, with absolute and relative deltas.
 
 A gated metric (p99, throughput, error rate) is a regression only when it is
-worse than its threshold AND the difference is significant (p < alpha): a
-Mann-Whitney U test over per-trial samples when both runs have enough trials
-(run --repeat N), otherwise over the per-second timeline; a two-proportion
-test for the error rate. The p-value and effect size (Cliff's delta) are shown.
+worse than its threshold AND the difference is significant (p < alpha). The
+samples are the trials of each result (run --repeat N): a two-sided
+Mann-Whitney U test (golang.org/x/perf/benchmath, exact with ties) with the
+Hodges-Lehmann change and its confidence interval; Fisher's exact test for
+the error rate. Per-second samples are autocorrelated and never tested. The
+output says how many samples each side had and the smallest p they can give:
+with 1 trial a side nothing can be significant, and compare says so instead
+of guessing (record with --repeat 6, or use duckbench ab).
 
 Exit status: 0 no regression, 1 regression, 2 unreadable input or results of
 different specs (use --force to compare them anyway).`,

@@ -33,6 +33,23 @@ func slower(r *results.Result) {
 	for i := range r.Timeline {
 		r.Timeline[i].P99 += 0.02
 	}
+	r.Trials[0].Summary = r.Summary
+}
+
+// withTrials gives r results.DefaultRounds trials, p99 at scale with a
+// 1 % spread between them.
+func withTrials(scale float64) func(r *results.Result) {
+	return func(r *results.Result) {
+		if scale != 1 {
+			r.ID = "20261127T130000Z-seed"
+		}
+		r.Trials = nil
+		for i := 0; i < results.DefaultRounds; i++ {
+			s := r.Summary
+			s.Latency.P99 *= scale * (1 + 0.01*float64(i))
+			r.Trials = append(r.Trials, results.Trial{Index: i + 1, Summary: s})
+		}
+	}
 }
 
 func TestReportCmd(t *testing.T) {
@@ -72,18 +89,19 @@ func TestReportCmdBadInput(t *testing.T) {
 }
 
 func TestCompareCmd(t *testing.T) {
-	slow := variant(t, slower)
+	base, slow, slowOne := variant(t, withTrials(1)), variant(t, withTrials(1.3)), variant(t, slower)
 	tests := []struct {
 		name     string
 		args     []string
 		code     int
 		out, err string
 	}{
-		{"same run", []string{"compare", fixturePath, fixturePath}, exitOK, "OK: no significant regression", ""},
-		{"regression", []string{"compare", fixturePath, slow}, exitCheckFail, "REGRESSION", "regression: p99 rose"},
-		{"threshold flag lets it pass", []string{"compare", fixturePath, slow, "--max-p99-regression", "50%"}, exitOK, "OK:", ""},
-		{"fraction flag", []string{"compare", fixturePath, slow, "--max-p99-regression=0.5"}, exitOK, "+50%", ""},
-		{"markdown", []string{"compare", fixturePath, slow, "--markdown"}, exitCheckFail, "| p99 |", ""},
+		{"same run", []string{"compare", base, base}, exitOK, "OK: no significant regression", ""},
+		{"regression", []string{"compare", base, slow}, exitCheckFail, "REGRESSION", "regression: p99 rose"},
+		{"one trial each cannot tell", []string{"compare", fixturePath, slowOne}, exitOK, "NO VERDICT", ""},
+		{"threshold flag lets it pass", []string{"compare", base, slow, "--max-p99-regression", "50%"}, exitOK, "OK:", ""},
+		{"fraction flag", []string{"compare", base, slow, "--max-p99-regression=0.5"}, exitOK, "+50%", ""},
+		{"markdown", []string{"compare", base, slow, "--markdown"}, exitCheckFail, "| p99 |", ""},
 		{"bad percent", []string{"compare", fixturePath, slow, "--max-p99-regression", "lots"}, exitUsage, "", "max-p99-regression"},
 		{"bad alpha", []string{"compare", fixturePath, slow, "--alpha", "2"}, exitUsage, "", "--alpha must be between 0 and 1"},
 		{"json and markdown", []string{"compare", fixturePath, slow, "--json", "--markdown"}, exitUsage, "", "exclude each other"},
@@ -102,7 +120,7 @@ func TestCompareCmd(t *testing.T) {
 }
 
 func TestCompareCmdJSON(t *testing.T) {
-	code, out, _ := captureRun(t, "compare", fixturePath, variant(t, slower), "--json")
+	code, out, _ := captureRun(t, "compare", variant(t, withTrials(1)), variant(t, withTrials(1.3)), "--json")
 	var c results.Comparison
 	if err := json.Unmarshal([]byte(out), &c); err != nil {
 		t.Fatalf("compare --json output is not JSON: %v\n%s", err, out)

@@ -1,0 +1,117 @@
+//go:build integration
+
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/duckbench/duckbench/results"
+)
+
+// seedCopy writes examples/seed.yaml with every port on auto (other suites
+// run stacks at the same time) and, unless originCost is "", the apps'
+// origin_cost set.
+func seedCopy(t *testing.T, dir, name, originCost string) string {
+	t.Helper()
+	data, err := os.ReadFile("../../examples/seed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := regexp.MustCompile(`(?m)^(\s+)port: \d+`).ReplaceAllString(string(data), "${1}port: auto")
+	if originCost != "" {
+		s = regexp.MustCompile(`(?m)^  - name: (app\d)$`).ReplaceAllString(s, "  - name: $1\n    origin_cost: "+originCost)
+	}
+	if !strings.Contains(s, "port: auto") || originCost != "" && !strings.Contains(s, "origin_cost: "+originCost) {
+		t.Fatalf("seedCopy did not rewrite the seed:\n%s", s)
+	}
+	return writeSpec(t, dir, name, s)
+}
+
+// abArgs are short runs: 4 rounds (the fewest that can reach p < 0.05) of
+// 3 s each keep an ab near a minute.
+func abArgs(dir, a, b, tag string) []string {
+	return []string{"ab", a, b, "--rounds", "4", "--duration", "3s", "--cooldown", "500ms", "-q", "--json",
+		"--exporter-listen", "127.0.0.1:0", "--results", filepath.Join(dir, "results-"+tag), "--run-dir", filepath.Join(dir, "run-"+tag)}
+}
+
+func decodeAB(t *testing.T, stdout string) *results.AB {
+	t.Helper()
+	var ab results.AB
+	if err := json.Unmarshal([]byte(stdout), &ab); err != nil || ab.Comparison == nil {
+		t.Fatalf("ab --json: %v (comparison %v)\n%s", err, ab.Comparison != nil, stdout)
+	}
+	return &ab
+}
+
+func metric(t *testing.T, c *results.Comparison, name string) results.MetricDelta {
+	t.Helper()
+	for _, m := range c.Metrics {
+		if m.Name == name {
+			return m
+		}
+	}
+	t.Fatalf("no metric %q", name)
+	return results.MetricDelta{}
+}
+
+// Raising the apps' origin cost from 10ms to 30ms triples what a cache
+// miss costs: p99 (set by misses) rises far past +10%, and ab says so with
+// an interval for the change.
+func TestABFlagsSlowerOriginCost(t *testing.T) {
+	bin := itBinary(t)
+	dir := itDir(t)
+	a := seedCopy(t, dir, "seed10.yaml", "10ms")
+	b := seedCopy(t, dir, "seed30.yaml", "30ms")
+	code, stdout, stderr := itRun(t, bin, abArgs(dir, a, b, "slow")...)
+	t.Logf("stderr (tail):\n%s", tail(stderr, 12))
+	if code != 1 {
+		t.Fatalf("ab seed(10ms) seed(30ms): exit %d; want 1\n%s", code, stdout)
+	}
+	ab := decodeAB(t, stdout)
+	p99 := metric(t, ab.Comparison, "p99")
+	if !p99.Regression || p99.RelLo == nil || *p99.RelLo <= 0.10 || p99.Test.NBase != 4 || p99.Test.NNew != 4 {
+		t.Errorf("p99 = %+v, test %+v; want a regression over 4 vs 4 runs with an interval above +10%%", p99, p99.Test)
+	}
+	if got := strings.Join(sidesOf(ab), ""); got != "ABBAABBA" {
+		t.Errorf("run order %s; want ABBAABBA", got)
+	}
+	for _, r := range ab.Runs {
+		if _, err := os.Stat(filepath.Join(dir, "results-slow", ab.ID, r.ID, "result.json")); err != nil {
+			t.Errorf("run %d not stored: %v", r.Seq, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results-slow", ab.ID, "report.html")); err != nil {
+		t.Errorf("no ab report: %v", err)
+	}
+}
+
+// The seed against itself: no regression, exit 0, and the A/A noise table.
+func TestABSeedAgainstItself(t *testing.T) {
+	bin := itBinary(t)
+	dir := itDir(t)
+	s := seedCopy(t, dir, "seed.yaml", "")
+	code, stdout, stderr := itRun(t, bin, abArgs(dir, s, s, "aa")...)
+	t.Logf("stderr (tail):\n%s", tail(stderr, 12))
+	if code != 0 {
+		t.Fatalf("ab seed seed: exit %d; want 0\n%s", code, stdout)
+	}
+	ab := decodeAB(t, stdout)
+	if !ab.AA || ab.Comparison.Regression || len(ab.Runs) != 8 {
+		t.Errorf("ab = aa %v, regression %v, %d runs; want an A/A of 8 runs without regression", ab.AA, ab.Comparison.Regression, len(ab.Runs))
+	}
+	p99 := metric(t, ab.Comparison, "p99")
+	t.Logf("A/A p99: change %+.3f [%v, %v], p %.3f, noise %.3f", *p99.Relative, p99.RelLo, p99.RelHi, p99.Test.P, p99.Noise)
+}
+
+func sidesOf(ab *results.AB) []string {
+	var out []string
+	for _, r := range ab.Runs {
+		out = append(out, r.Side)
+	}
+	return out
+}
