@@ -105,7 +105,10 @@ func TestABSeedAgainstItself(t *testing.T) {
 		t.Errorf("ab = aa %v, regression %v, %d runs; want an A/A of 8 runs without regression", ab.AA, ab.Comparison.Regression, len(ab.Runs))
 	}
 	p99 := metric(t, ab.Comparison, "p99")
-	t.Logf("A/A p99: change %+.3f [%v, %v], p %.3f, noise %.3f", *p99.Relative, p99.RelLo, p99.RelHi, p99.Test.P, p99.Noise)
+	if p99.RelLo == nil || p99.Test == nil {
+		t.Fatalf("A/A p99 has no interval: %+v", p99)
+	}
+	t.Logf("A/A p99: change %+.3f [%+.3f, %+.3f], p %.3f, noise %.3f", *p99.Relative, *p99.RelLo, *p99.RelHi, p99.Test.P, p99.Noise)
 }
 
 func sidesOf(ab *results.AB) []string {
