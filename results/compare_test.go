@@ -78,7 +78,7 @@ func TestCompareSingleRunsAreUntestable(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	WriteCompareText(&buf, c)
-	for _, want := range []string{"1 vs 1 run-level", "smallest attainable p 1.000", "NO VERDICT", "--repeat 4", "not called a regression"} {
+	for _, want := range []string{"1 vs 1 run-level", "smallest attainable p 1.000", "NO VERDICT", "--repeat 6", "not called a regression"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("WriteCompareText lacks %q:\n%s", want, buf.String())
 		}
