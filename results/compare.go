@@ -388,9 +388,13 @@ func robustCV(xs []float64) float64 {
 // judge sets the metric's verdict and, for a gated regression, records it.
 func (c *Comparison) judge(m *MetricDelta, reason string) {
 	alpha := c.Thresholds.Alpha
-	worse := rel(*m) > 0 || m.Delta > 0
+	change := m.Delta // the direction: the shift when tested, else the medians
+	if m.Relative != nil {
+		change = *m.Relative
+	}
+	worse := change > 0
 	if m.Better == "higher" {
-		worse = rel(*m) < 0 || m.Delta < 0
+		worse = change < 0
 	}
 	switch {
 	case m.Test == nil:
