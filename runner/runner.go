@@ -1,4 +1,4 @@
-// Package runner is one `duckbench run` (and `check`, `capacity`): bring
+// Package runner is one `duckbench run` (and `check`, `capacity`, `ab`): bring
 // the stack up, start the probes and the exporter, drive the attack
 // (repeated if asked), inject the spec's faults, record the result, report
 // it and tear the stack down — teardown always, the record even for a run
@@ -6,7 +6,8 @@
 //
 // A Session is one running stack serving any number of attacks: Run uses
 // it for one attack (or --repeat N trials), Capacity for the short trials of
-// a capacity search (SearchCapacity, with an SLO from ParseSLO).
+// a capacity search (SearchCapacity, with an SLO from ParseSLO). AB runs
+// two specs in counterbalanced alternation, one Run per run.
 //
 // It sits between the command line and the packages that do the work
 // (stack, probes, load, results), so that cmd/duckbench holds no logic.
