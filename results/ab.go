@@ -29,7 +29,7 @@ type AB struct {
 	// Rounds planned; Runs in the order they ran (A B B A A B …).
 	Rounds int     `json:"rounds"`
 	Runs   []ABRun `json:"runs"`
-	// Status is "completed", "interrupted" or "failed"; Error says why.
+	// Status is one of the Status* values; Error says why.
 	Status     string      `json:"status"`
 	Error      string      `json:"error,omitempty"`
 	Comparison *Comparison `json:"comparison,omitempty"`

@@ -451,7 +451,7 @@ func (c *Comparison) sideWarnings(base, new Side) {
 		s    Side
 	}{{"base", base}, {"new", new}} {
 		for _, st := range slices.Compact(slices.Sorted(slices.Values(side.s.Statuses))) {
-			if st != "" && st != "completed" {
+			if st != "" && st != StatusCompleted {
 				c.Warnings = append(c.Warnings, fmt.Sprintf("a %s run is %s", side.name, st))
 			}
 		}

@@ -87,7 +87,7 @@ func AB(ctx context.Context, a, b ABConfig, o ABOptions) (*ABOutcome, error) {
 		B:         results.ABSide{Spec: b.Spec.Name, Path: b.Path, Hash: b.Spec.Hash()},
 		AA:        o.AA || a.Spec.Hash() == b.Spec.Hash(),
 		Rounds:    o.Rounds,
-		Status:    StatusCompleted,
+		Status:    results.StatusCompleted,
 	}
 	out := &ABOutcome{AB: ab, Dir: filepath.Join(o.Run.ResultsDir, ab.ID)}
 	if err := os.MkdirAll(out.Dir, 0o755); err != nil {
@@ -125,14 +125,14 @@ func AB(ctx context.Context, a, b ABConfig, o ABOptions) (*ABOutcome, error) {
 	}
 	switch {
 	case ctx.Err() != nil:
-		ab.Status, ab.Error = StatusInterrupted, "interrupted"
+		ab.Status, ab.Error = results.StatusInterrupted, "interrupted"
 	case runErr != nil:
-		ab.Status, ab.Error = StatusFailed, runErr.Error()
+		ab.Status, ab.Error = results.StatusFailed, runErr.Error()
 	}
 	if len(runs["A"]) > 0 && len(runs["B"]) > 0 {
 		ab.Comparison = results.CompareAB(ab, runs["A"], runs["B"], o.Thresholds)
 		ab.Comparison.Warnings = append(ab.Comparison.Warnings, warnings...)
-		if ab.Status != StatusCompleted {
+		if ab.Status != results.StatusCompleted {
 			ab.Comparison.Warnings = append(ab.Comparison.Warnings, fmt.Sprintf("the ab is %s: only the runs so far are compared", ab.Status))
 		}
 	}

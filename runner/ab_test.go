@@ -34,7 +34,7 @@ func (f *fakeRuns) run(ctx context.Context, s *spec.Spec, o Options) (*Outcome, 
 	sum := results.Summary{Requests: 1000, Success: 1000, Throughput: 100,
 		Latency: results.Quantiles{P50: 0.001, P99: f.p99[s.Name] * wobble}}
 	r := &results.Result{ID: "run" + strings.Repeat("x", n), Spec: results.SpecInfo{Name: s.Name, Hash: s.Hash()},
-		Status: StatusCompleted, Summary: sum, Trials: []results.Trial{{Index: 1, Summary: sum}}}
+		Status: results.StatusCompleted, Summary: sum, Trials: []results.Trial{{Index: 1, Summary: sum}}}
 	return &Outcome{Result: r}, nil
 }
 
@@ -63,7 +63,7 @@ func TestABInterleavesAndCompares(t *testing.T) {
 		}
 	}
 	ab := out.AB
-	if ab.Rounds != results.DefaultRounds || len(ab.Runs) != 2*results.DefaultRounds || ab.AA || ab.Status != StatusCompleted {
+	if ab.Rounds != results.DefaultRounds || len(ab.Runs) != 2*results.DefaultRounds || ab.AA || ab.Status != results.StatusCompleted {
 		t.Errorf("ab = rounds %d, %d runs, aa %v, status %q; want %d, %d, false, completed", ab.Rounds, len(ab.Runs), ab.AA, ab.Status,
 			results.DefaultRounds, 2*results.DefaultRounds)
 	}
@@ -104,7 +104,7 @@ func TestABStopsAtAFailedRun(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "run 3 (B new.yaml)") {
 		t.Fatalf("AB() error = %v; want run 3's failure", err)
 	}
-	if len(f.calls) != 3 || out.AB.Status != StatusFailed || len(out.AB.Runs) != 2 || out.AB.Comparison == nil {
+	if len(f.calls) != 3 || out.AB.Status != results.StatusFailed || len(out.AB.Runs) != 2 || out.AB.Comparison == nil {
 		t.Errorf("after a failed 3rd run: %d calls, status %q, %d runs recorded, comparison %v; want 3, failed, 2, present",
 			len(f.calls), out.AB.Status, len(out.AB.Runs), out.AB.Comparison != nil)
 	}
