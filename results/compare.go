@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/duckbench/duckbench/spec"
 )
@@ -302,8 +303,8 @@ func (c *Comparison) compareExtras(base, new Side) {
 	for _, name := range sortedKeys(names) {
 		b, n := extraValues(base.Extras, name), extraValues(new.Extras, name)
 		if len(b) == 0 || len(n) == 0 {
-			if prefix := "replication delay p99 ["; len(name) > len(prefix) && name[:len(prefix)] == prefix {
-				c.Warnings = append(c.Warnings, fmt.Sprintf("replica %q is only in one run", name[len(prefix):len(name)-1]))
+			if replica, ok := strings.CutPrefix(name, "replication delay p99 ["); ok {
+				c.Warnings = append(c.Warnings, fmt.Sprintf("replica %q is only in one run", strings.TrimSuffix(replica, "]")))
 			}
 			continue
 		}
@@ -330,9 +331,9 @@ func extraValues(runs []map[string]float64, name string) []float64 {
 
 func extraUnit(name string) (unit, better string) {
 	switch {
-	case len(name) > 11 && name[:11] == "replication":
+	case strings.HasPrefix(name, "replication"):
 		return "s", "lower"
-	case len(name) > 5 && name[:5] == "cache":
+	case strings.HasPrefix(name, "cache"):
 		return "ratio", "higher"
 	}
 	return "ratio", "lower"
