@@ -270,10 +270,10 @@ func (l *Local) Status(ctx context.Context) (Status, error) {
 	if err != nil {
 		return Status{}, fmt.Errorf("status %q: %w", l.spec.Name, err)
 	}
+	// The state on disk is the truth: another duckbench may have restarted
+	// a service (a fault) since this driver last looked.
 	l.mu.Lock()
-	if l.state == nil {
-		l.state = st
-	}
+	l.state = st
 	l.mu.Unlock()
 	out := Status{Endpoints: st.Endpoints, StartedAt: st.StartedAt}
 	for _, svc := range st.Services {
@@ -294,15 +294,14 @@ func (l *Local) Status(ctx context.Context) (Status, error) {
 // (stop, then launch again with the same arguments and wait until it
 // answers) to one service, by its spec name (a Redis node, an app, haproxy).
 func (l *Local) Fault(ctx context.Context, service string, action spec.FaultAction) error {
-	l.mu.Lock()
-	if l.state == nil {
-		st, err := ReadState(l.runDir)
-		if err != nil {
-			l.mu.Unlock()
-			return fmt.Errorf("fault %s %s: %w", action, service, err)
-		}
-		l.state = st
+	// Read the state afresh: another duckbench may have restarted a
+	// service since, and a restart here must record over the current state.
+	st, err := ReadState(l.runDir)
+	if err != nil {
+		return fmt.Errorf("fault %s %s: %w", action, service, err)
 	}
+	l.mu.Lock()
+	l.state = st
 	l.mu.Unlock()
 	svc, ok := l.service(service)
 	if !ok {
@@ -330,7 +329,7 @@ func (l *Local) Fault(ctx context.Context, service string, action spec.FaultActi
 	default:
 		return fmt.Errorf("fault %q: unknown action (want kill, stop, cont or restart)", action)
 	}
-	ok, err := svc.Proc.signal(sig)
+	ok, err = svc.Proc.signal(sig)
 	if err != nil {
 		return fmt.Errorf("fault %s %s: %w", action, service, err)
 	}

@@ -4,10 +4,7 @@ package stack
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,8 +14,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/spec"
@@ -114,164 +109,6 @@ func assertGone(t *testing.T, procs []Proc) {
 	}
 }
 
-func TestLocalUpDown(t *testing.T) {
-	requireBinaries(t)
-	dir := runDir(t)
-	l := newLocal(t, loadSeed(t), dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	ep, err := l.Up(ctx)
-	if err != nil {
-		t.Fatalf("Up = %v", err)
-	}
-	procs := recorded(t, dir)
-	t.Cleanup(func() { l.Down(context.Background()) })
-
-	t.Run("endpoints", func(t *testing.T) {
-		if ep.Runtime != RuntimeLocal || len(ep.Redis) != 3 || len(ep.Apps) != 2 || ep.HAProxy.Stats == "" {
-			t.Fatalf("Up endpoints = %+v; want local, 3 redis, 2 apps, a stats socket", ep)
-		}
-		for _, a := range append([]string{ep.HAProxy.URL, ep.HAProxy.Prometheus}, ep.Apps[0].URL, ep.Apps[1].URL, ep.Redis[0].Addr) {
-			if !containsLoopback(a) {
-				t.Errorf("endpoint %q is not on 127.0.0.1", a)
-			}
-		}
-	})
-
-	t.Run("set on master readable on both replicas", func(t *testing.T) {
-		m, _ := ep.Master()
-		mc := redis.NewClient(&redis.Options{Addr: m.Addr, Protocol: 2})
-		defer mc.Close()
-		if err := mc.Set(ctx, "it-key", "it-value", 0).Err(); err != nil {
-			t.Fatalf("SET on master: %v", err)
-		}
-		info, _ := mc.Info(ctx, "replication").Result()
-		if got := infoField(info, "connected_slaves"); got != "2" {
-			t.Errorf("master connected_slaves = %q; want 2", got)
-		}
-		for _, r := range ep.Replicas() {
-			rc := redis.NewClient(&redis.Options{Addr: r.Addr, Protocol: 2})
-			var got string
-			deadline := time.Now().Add(3 * time.Second)
-			for time.Now().Before(deadline) {
-				if got, _ = rc.Get(ctx, "it-key").Result(); got == "it-value" {
-					break
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-			rc.Close()
-			if got != "it-value" {
-				t.Errorf("GET it-key on %s = %q; want it-value", r.Name, got)
-			}
-		}
-	})
-
-	t.Run("ten requests through haproxy alternate between the apps", func(t *testing.T) {
-		var served []string
-		for range 10 {
-			res, err := http.Get(ep.HAProxy.URL + "/")
-			if err != nil {
-				t.Fatalf("GET %s/: %v", ep.HAProxy.URL, err)
-			}
-			res.Body.Close()
-			if res.StatusCode != 200 {
-				t.Fatalf("GET / through haproxy = %s", res.Status)
-			}
-			served = append(served, res.Header.Get("X-Served-By"))
-		}
-		for i := 1; i < len(served); i++ {
-			if served[i] == served[i-1] {
-				t.Errorf("X-Served-By sequence %v: %d and %d both %q; want round-robin alternation", served, i-1, i, served[i])
-			}
-		}
-		set := map[string]bool{}
-		for _, s := range served {
-			set[s] = true
-		}
-		if !set["app1"] || !set["app2"] || len(set) != 2 {
-			t.Errorf("X-Served-By values %v; want app1 and app2", served)
-		}
-	})
-
-	t.Run("status", func(t *testing.T) {
-		// A second driver, as `duckbench status` in another process would be.
-		st, err := newLocal(t, loadSeed(t), dir).Status(ctx)
-		if err != nil {
-			t.Fatalf("Status = %v", err)
-		}
-		if st.HAProxy.URL != ep.HAProxy.URL || len(st.Services) != 6 {
-			t.Fatalf("Status = %+v; want the Up endpoints and 6 services", st)
-		}
-		for _, s := range st.Services {
-			if !s.Running || !s.Healthy {
-				t.Errorf("service %s: running %v healthy %v; want both", s.Name, s.Running, s.Healthy)
-			}
-		}
-	})
-
-	t.Run("fault kill and restart", func(t *testing.T) {
-		if err := l.Fault(ctx, "app2", "kill"); err != nil {
-			t.Fatalf("Fault(app2, kill) = %v", err)
-		}
-		st, _ := l.Status(ctx)
-		for _, s := range st.Services {
-			if s.Name == "app2" && s.Running {
-				t.Errorf("app2 running after kill")
-			}
-		}
-		if err := l.Fault(ctx, "app2", "restart"); err != nil {
-			t.Fatalf("Fault(app2, restart) = %v", err)
-		}
-		if err := l.Fault(ctx, "redis-replica-1", "restart"); err != nil {
-			t.Fatalf("Fault(redis-replica-1, restart) = %v", err)
-		}
-		st, _ = l.Status(ctx)
-		for _, s := range st.Services {
-			if (s.Name == "app2" || s.Name == "redis-replica-1") && !s.Running {
-				t.Errorf("%s not running after restart", s.Name)
-			}
-		}
-		procs = recorded(t, dir) // restarts changed the PIDs
-	})
-
-	if err := l.Down(ctx); err != nil {
-		t.Fatalf("Down = %v", err)
-	}
-	assertGone(t, procs)
-	if _, err := ReadState(dir); !errors.Is(err, ErrNotUp) {
-		t.Errorf("ReadState after Down = %v; want ErrNotUp", err)
-	}
-}
-
-func containsLoopback(s string) bool {
-	for i := 0; i+9 <= len(s); i++ {
-		if s[i:i+9] == "127.0.0.1" {
-			return true
-		}
-	}
-	return false
-}
-
-func TestLocalPortInUse(t *testing.T) {
-	requireBinaries(t)
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
-	s := loadSeed(t)
-	s.Redis.Replicas[1].Port = spec.Port(busy.Addr().(*net.TCPAddr).Port)
-	dir := runDir(t)
-	_, err = newLocal(t, s, dir).Up(context.Background())
-	if !errors.Is(err, ErrPortInUse) {
-		t.Fatalf("Up with a busy port = %v; want ErrPortInUse", err)
-	}
-	t.Logf("Up = %v", err)
-	if _, err := ReadState(dir); !errors.Is(err, ErrNotUp) {
-		t.Errorf("state after a failed Up: %v; want none (nothing started)", err)
-	}
-}
-
 // TestLocalDownAfterKill9 runs `duckbench up` in a child, kills it with
 // SIGKILL once its stack is up, and checks that Down, reading only the
 // state file, stops every process of the stack.
@@ -327,12 +164,12 @@ func TestLocalDownAfterKill9(t *testing.T) {
 	}
 }
 
-// assertNoProcessUnder scans /proc for any process whose command line or
+// processesUnder scans /proc for any live process whose command line or
 // working directory names the run dir (the configs and Redis dirs live
 // there; redis-server rewrites its command line into a title, so the cwd
-// is what names it): nothing may be left, recorded or not.
-func assertNoProcessUnder(t *testing.T, dir string) {
-	t.Helper()
+// is what names it), recorded or not.
+func processesUnder(dir string) []string {
+	var out []string
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -345,8 +182,17 @@ func assertNoProcessUnder(t *testing.T, dir string) {
 			continue
 		}
 		if st, err := readProcStat(pid); err == nil && st.state != 'Z' && st.state != 'X' {
-			t.Errorf("pid %d (%q) of the run still alive", pid, b)
+			out = append(out, fmt.Sprintf("pid %d (%q)", pid, b))
 		}
+	}
+	return out
+}
+
+// assertNoProcessUnder fails for every process of the run dir still alive.
+func assertNoProcessUnder(t *testing.T, dir string) {
+	t.Helper()
+	for _, p := range processesUnder(dir) {
+		t.Errorf("%s of the run still alive", p)
 	}
 }
 
