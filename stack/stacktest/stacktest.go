@@ -14,8 +14,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +76,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("status", func(t *testing.T) { testStatus(ctx, t, h.New(t, s, dir), ep) })
 	t.Run("reachable", func(t *testing.T) { testReachable(ctx, t, ep, h.Password) })
 	t.Run("logs", func(t *testing.T) { testLogs(ctx, t, h.New(t, s, dir)) })
+	t.Run("no secret on disk", func(t *testing.T) { testNoSecret(t, dir, h.Password) })
 	t.Run("faults", func(t *testing.T) { testFaults(ctx, t, d, h.New(t, s, dir)) })
 	t.Run("down leaves nothing", func(t *testing.T) {
 		// Down from another driver value: it works from the kept state.
@@ -263,6 +267,28 @@ func testLogs(ctx context.Context, t *testing.T, d stack.Driver) {
 	}
 	if err := d.Logs(ctx, "no-such-service", io.Discard); err == nil {
 		t.Errorf("Logs(no-such-service) = nil; want an error")
+	}
+}
+
+// testNoSecret: no file of the run directory (configs, state, logs, data)
+// holds the Redis password.
+func testNoSecret(t *testing.T, dir, pw string) {
+	if pw == "" {
+		t.Skip("the harness runs without a password")
+	}
+	n := 0
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || !e.Type().IsRegular() {
+			return nil // a socket, or a file gone since the listing
+		}
+		n++
+		if b, err := os.ReadFile(path); err == nil && bytes.Contains(b, []byte(pw)) {
+			t.Errorf("%s holds the Redis password", path)
+		}
+		return nil
+	})
+	if err != nil || n == 0 {
+		t.Errorf("walk %s: %d files, %v; want the run directory's files", dir, n, err)
 	}
 }
 
