@@ -164,7 +164,7 @@ func (f *abFlags) abConfig(path string) (runner.ABConfig, error) {
 		return runner.ABConfig{}, err
 	}
 	return runner.ABConfig{Spec: s, Path: path, NewMonitor: newMonitor(s), NewDriver: func() (stack.Driver, error) {
-		return newDriverWith(s, f.runtime, f.runDir, false)
+		return newDriver(s, f.runtime, f.runDir, false)
 	}}, nil
 }
 

@@ -9,8 +9,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/duckbench/duckbench/app"
 	"github.com/spf13/cobra"
+
+	"github.com/duckbench/duckbench/app"
 )
 
 func init() { register(newAppCmd) }

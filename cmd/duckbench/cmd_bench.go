@@ -2,7 +2,8 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
+	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/duckbench/duckbench/load"
+	"github.com/duckbench/duckbench/results"
 	"github.com/duckbench/duckbench/spec"
 )
 
@@ -21,7 +23,7 @@ func init() { register(newBenchCmd) }
 // benchFlags are the flags of `duckbench bench`.
 type benchFlags struct {
 	stackFlags
-	rate        string
+	rate        *spec.Rate
 	duration    time.Duration
 	connections int
 	workers     int
@@ -62,7 +64,7 @@ aborts at once. Exit codes: 0 ok, 2 bad usage, 3 no successful response.`,
 	}
 	f.add(c)
 	fl := c.Flags()
-	fl.StringVar(&f.rate, "rate", "", `request rate in req/s or "max" (default the spec's, else 100)`)
+	fl.Var(rateFlag{&f.rate}, "rate", `request rate in req/s or "max" (default the spec's, else 100)`)
 	fl.DurationVar(&f.duration, "duration", 0, "attack duration (default the spec's, else 10s)")
 	fl.IntVar(&f.connections, "connections", 0, "connection cap; with --rate max also the worker count (default sized from rate and cores)")
 	fl.IntVar(&f.workers, "workers", 0, "initial workers (default sized from rate and cores)")
@@ -77,13 +79,8 @@ aborts at once. Exit codes: 0 ok, 2 bad usage, 3 no successful response.`,
 }
 
 func runBench(cmd *cobra.Command, f *benchFlags, arg string) error {
-	// Flags first: a bad flag is a usage error whether or not the stack is up.
-	var rate spec.Rate
-	if f.rate != "" {
-		if err := rate.UnmarshalText([]byte(f.rate)); err != nil || (rate <= 0 && !rate.IsMax()) {
-			return usageErr(fmt.Errorf("--rate: must be a positive number of requests per second or \"max\" (got %q)", f.rate))
-		}
-	}
+	// Flags first: a bad flag is a usage error whether or not the stack is
+	// up (--rate is checked as it is parsed).
 	if f.duration < 0 || f.connections < 0 || f.workers < 0 || f.timeout < 0 {
 		return usageErr(fmt.Errorf("--duration, --connections, --workers and --timeout must not be negative"))
 	}
@@ -91,8 +88,8 @@ func runBench(cmd *cobra.Command, f *benchFlags, arg string) error {
 	if err != nil {
 		return err
 	}
-	if f.rate != "" {
-		w.Rate = rate
+	if f.rate != nil {
+		w.Rate = *f.rate
 	}
 	if f.duration > 0 {
 		w.Duration = spec.Duration(f.duration)
@@ -130,14 +127,6 @@ func runBench(cmd *cobra.Command, f *benchFlags, arg string) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	work, abort, stop := interruptible(cmd.Context())
-	defer stop()
-	go func() {
-		<-abort.Done()
-		if cmd.Context().Err() == nil && work.Err() != nil {
-			os.Exit(130)
-		}
-	}()
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
 		if err != nil {
@@ -149,18 +138,19 @@ func runBench(cmd *cobra.Command, f *benchFlags, arg string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	rep, err := att.Run(work)
+	rep, err := runAttack(cmd.Context(), att)
 	if pr != nil {
 		pr.Close()
+	}
+	if errors.Is(err, errAborted) {
+		return withCode(exitInterrupted, err)
 	}
 	if rep == nil {
 		return depErr(err)
 	}
 	out := cmd.OutOrStdout()
 	if f.asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := results.WriteJSON(out, rep); err != nil {
 			return err
 		}
 	} else if err := load.WriteText(out, rep); err != nil {
@@ -173,6 +163,33 @@ func runBench(cmd *cobra.Command, f *benchFlags, arg string) error {
 		return depErr(fmt.Errorf("bench %s: no successful response out of %d requests", base, rep.Summary.Requests))
 	}
 	return nil
+}
+
+// errAborted is runAttack's error after a second signal.
+var errAborted = errors.New("aborted by a second signal: no summary")
+
+// runAttack runs att until it ends; the first SIGINT/SIGTERM stops it
+// gracefully (the partial report follows), a second one gives up on it at
+// once with errAborted, and the command returns (main exits 130) without
+// waiting for requests in flight.
+func runAttack(ctx context.Context, att *load.Attack) (*load.Report, error) {
+	work, abort, stop := interruptible(ctx)
+	defer stop()
+	type ended struct {
+		rep *load.Report
+		err error
+	}
+	done := make(chan ended, 1)
+	go func() {
+		rep, err := att.Run(work)
+		done <- ended{rep, err}
+	}()
+	select {
+	case e := <-done:
+		return e.rep, e.err
+	case <-abort.Done():
+		return nil, errAborted
+	}
 }
 
 // benchTarget reads the workload and base URL from a URL or a spec.

@@ -3,12 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/duckbench/duckbench/load"
 	"github.com/duckbench/duckbench/runner"
 	"github.com/duckbench/duckbench/spec"
 )
@@ -17,7 +15,7 @@ func init() { register(newCapacityCmd) }
 
 // capacityFlags are the flags of `duckbench capacity`.
 type capacityFlags struct {
-	stackFlags
+	sessionFlags
 	slo          string
 	maxTime      time.Duration
 	start        float64
@@ -25,9 +23,6 @@ type capacityFlags struct {
 	stepDuration time.Duration
 	cooldown     time.Duration
 	precision    float64
-	resultsDir   string
-	listen       string
-	quiet        bool
 }
 
 func newCapacityCmd() *cobra.Command {
@@ -61,7 +56,7 @@ spec or usage, 3 the stack or a dependency failed, 130 interrupted.`,
 			return runCapacity(cmd, &f, args[0])
 		},
 	}
-	f.stackFlags.add(c)
+	f.sessionFlags.add(c)
 	fl := c.Flags()
 	fl.StringVar(&f.slo, "slo", "", `SLO each step must meet, e.g. 'p99<50ms,success>99.9%' (default: the spec's slo)`)
 	fl.DurationVar(&f.maxTime, "max-time", runner.DefaultCapacityMaxTime, "bound on the whole search")
@@ -70,9 +65,6 @@ spec or usage, 3 the stack or a dependency failed, 130 interrupted.`,
 	fl.DurationVar(&f.stepDuration, "step-duration", runner.DefaultCapacityStepDuration, "length of each constant-rate trial")
 	fl.DurationVar(&f.cooldown, "cooldown", runner.DefaultCapacityCooldown, "pause between trials")
 	fl.Float64Var(&f.precision, "precision", runner.DefaultCapacityPrecision, "stop when the bracket is narrower than this share of its top")
-	fl.StringVar(&f.resultsDir, "results", "results", "directory that receives <UTC timestamp>-<spec>/")
-	fl.StringVar(&f.listen, "exporter-listen", "", `Prometheus exporter address (default the spec's probes.listen, 127.0.0.1:9477; "off" for none)`)
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress")
 	return c
 }
 
@@ -117,39 +109,16 @@ func (f *capacityFlags) capacityConfig(s *spec.Spec) (runner.CapacityConfig, err
 }
 
 func runCapacity(cmd *cobra.Command, f *capacityFlags, path string) error {
-	s, err := spec.Load(path)
-	if err != nil {
-		return usageErr(err)
-	}
-	cfg, err := f.capacityConfig(s)
+	var cfg runner.CapacityConfig
+	ss, err := f.prepare(cmd, path, func(s *spec.Spec, _ *runner.Options) (err error) {
+		cfg, err = f.capacityConfig(s)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	d, err := newDriver(s, f.runtime, f.runDir)
-	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) {
-			return err
-		}
-		return depErr(err)
-	}
-	o := runner.Options{
-		SpecPath:   path,
-		ResultsDir: f.resultsDir,
-		Listen:     f.listen,
-		Out:        cmd.OutOrStdout(),
-		Log:        progress,
-		Version:    version,
-		NewMonitor: newMonitor(s),
-	}
-	if !f.quiet {
-		pr := load.NewPrinter(os.Stderr, load.IsTerminal(os.Stderr))
-		o.Progress = pr.Update
-	}
-	work, abort, stop := interruptible(cmd.Context())
-	defer stop()
-	o.Driver, o.Abort = d, abort
-	out, err := runner.Capacity(work, s, o, runner.CapacityOptions{CapacityConfig: cfg, Table: progress})
+	defer ss.stop()
+	out, err := runner.Capacity(ss.work, ss.spec, ss.opts, runner.CapacityOptions{CapacityConfig: cfg, Table: progress})
 	if out != nil && out.Capacity != nil {
 		fmt.Fprintln(cmd.OutOrStdout())
 		fmt.Fprintln(cmd.OutOrStdout(), capacityLine(out))
@@ -158,19 +127,12 @@ func runCapacity(cmd *cobra.Command, f *capacityFlags, path string) error {
 	if out != nil {
 		rec = &out.Outcome
 	}
-	switch {
-	case work.Err() != nil:
-		return withCode(exitInterrupted, fmt.Errorf("interrupted; steps so far kept%s", resultHint(rec)))
-	case errors.Is(err, runner.ErrNoCapacity):
+	if errors.Is(err, runner.ErrNoCapacity) && ss.work.Err() == nil {
 		return checkErr(fmt.Errorf("%w (%s); try a lower --start", err, cfg.SLOText))
-	case err != nil:
-		var ee *exitError
-		if errors.As(err, &ee) {
-			return err
-		}
-		return depErr(err)
 	}
-	return nil
+	// The record's SLO verdict is the capacity's own: the exit says
+	// whether a rate was found, not how the whole search fared.
+	return sessionExit(ss.work, rec, err, "steps so far", false)
 }
 
 // capacityLine is the one-line answer: the rate and its bracket.

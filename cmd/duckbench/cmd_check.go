@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -120,56 +118,54 @@ func runCheck(cmd *cobra.Command, f *checkFlags, path string) error {
 	if err != nil {
 		return usageErr(fmt.Errorf("--baseline: %w (make one with: duckbench run %s && duckbench baseline results/<run>)", err, path))
 	}
-	s, d, err := f.loadDriver(path)
+	var th results.Thresholds
+	ss, err := f.prepare(cmd, path, func(s *spec.Spec, o *runner.Options) error {
+		if base.Spec.Name != s.Name {
+			return usageErr(fmt.Errorf("baseline %s is of spec %q, not %q (%s): a check compares runs of one spec; promote a result of %s with duckbench baseline",
+				f.baseline, base.Spec.Name, s.Name, path, path))
+		}
+		var err error
+		if th, err = f.thresholdFlags.resolve(cmd, s); err != nil {
+			return err
+		}
+		if err := f.configure(s, o); err != nil {
+			return err
+		}
+		if !cmd.Flags().Changed("repeat") {
+			o.Repeat = results.DefaultRounds
+		}
+		if nb := max(len(base.Trials), 1); results.MinAttainableP(nb, o.Repeat) >= th.Alpha {
+			fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d baseline trial(s) vs %d: no test can reach p < %g, so no change can be called a regression; re-record the baseline with duckbench run %s --repeat %d\n",
+				nb, o.Repeat, th.Alpha, path, results.DefaultRounds)
+		}
+		if f.asJSON || f.asMarkdown {
+			o.Out = cmd.ErrOrStderr() // stdout holds only the comparison
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	if base.Spec.Name != s.Name {
-		return usageErr(fmt.Errorf("baseline %s is of spec %q, not %q (%s): a check compares runs of one spec; promote a result of %s with duckbench baseline",
-			f.baseline, base.Spec.Name, s.Name, path, path))
-	}
-	th, err := f.thresholdFlags.resolve(cmd, s)
-	if err != nil {
-		return err
-	}
-	o, err := f.options(cmd, s, path)
-	if err != nil {
-		return err
-	}
-	if !cmd.Flags().Changed("repeat") {
-		o.Repeat = results.DefaultRounds
-	}
-	if nb := max(len(base.Trials), 1); results.MinAttainableP(nb, o.Repeat) >= th.Alpha {
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d baseline trial(s) vs %d: no test can reach p < %g, so no change can be called a regression; re-record the baseline with duckbench run %s --repeat %d\n",
-			nb, o.Repeat, th.Alpha, path, results.DefaultRounds)
-	}
-	stdout := cmd.OutOrStdout()
-	if f.asJSON || f.asMarkdown {
-		o.Out = cmd.ErrOrStderr()
-	}
-	work, abort, stop := interruptible(cmd.Context())
-	defer stop()
-	o.Driver, o.Abort = d, abort
-	out, runErr := runner.Run(work, s, o)
-	exit := runExit(work, out, runErr)
+	defer ss.stop()
+	out, runErr := runner.Run(ss.work, ss.spec, ss.opts)
+	exit := sessionExit(ss.work, out, runErr, "partial result", true)
 	var ee *exitError
 	if exit != nil && (!errors.As(exit, &ee) || ee.code != exitCheckFail) {
 		return exit // interrupted, or the stack failed: nothing to compare
 	}
 
+	stdout := cmd.OutOrStdout()
 	cmp := results.Compare(base, out.Result, th)
-	if f.asJSON {
-		err = writeCheckJSON(stdout, cmp, out.Result.SLO)
-	} else {
-		if !f.asMarkdown {
-			fmt.Fprintf(stdout, "\nComparison against %s\n", f.baseline)
-			err = results.WriteCompareText(stdout, cmp)
-		} else {
-			err = results.WriteCompareMarkdown(stdout, cmp)
-			if err == nil {
-				err = writeSLOMarkdown(stdout, out.Result.SLO)
-			}
+	switch {
+	case f.asJSON:
+		err = results.WriteCheckJSON(stdout, cmp, out.Result.SLO)
+	case f.asMarkdown:
+		if err = results.WriteCompareMarkdown(stdout, cmp); err == nil {
+			err = results.WriteSLOMarkdown(stdout, out.Result.SLO)
 		}
+	default:
+		fmt.Fprintf(stdout, "\nComparison against %s\n", f.baseline)
+		err = results.WriteCompareText(stdout, cmp)
 	}
 	if err != nil {
 		return fmt.Errorf("write comparison: %w", err)
@@ -196,38 +192,4 @@ func failedChecks(v *results.Verdict) string {
 		}
 	}
 	return strings.Join(s, ", ")
-}
-
-// writeCheckJSON writes the comparison with the SLO verdict next to it.
-func writeCheckJSON(w io.Writer, cmp *results.Comparison, slo *results.Verdict) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
-		Comparison *results.Comparison `json:"comparison"`
-		SLO        *results.Verdict    `json:"slo,omitempty"`
-	}{cmp, slo})
-}
-
-// writeSLOMarkdown adds the SLO verdict under the comparison.
-func writeSLOMarkdown(w io.Writer, v *results.Verdict) error {
-	if v == nil || len(v.Checks) == 0 {
-		return nil
-	}
-	icon := "✅ SLO met"
-	if !v.Pass {
-		icon = "❌ SLO violated"
-	}
-	fmt.Fprintf(w, "\n**%s**\n\n| check | threshold | observed | |\n|---|---|---|---|\n", icon)
-	for _, c := range v.Checks {
-		st := "ok"
-		if !c.Pass {
-			st = "**FAIL**"
-		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", c.Name, mdCell(c.Threshold), mdCell(c.Observed), st)
-	}
-	return nil
-}
-
-func mdCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
 }

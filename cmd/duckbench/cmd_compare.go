@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -87,9 +86,7 @@ different specs (use --force to compare them anyway).`,
 			out := cmd.OutOrStdout()
 			switch {
 			case asJSON:
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(cmp)
+				err = results.WriteJSON(out, cmp)
 			case asMarkdown:
 				err = results.WriteCompareMarkdown(out, cmp)
 			default:

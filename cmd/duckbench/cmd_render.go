@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/duckbench/duckbench/appimage"
+
 	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/configgen"
 	"github.com/duckbench/duckbench/spec"
-	"github.com/spf13/cobra"
 )
 
 func init() { register(newRenderCmd) }

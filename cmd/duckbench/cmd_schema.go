@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/duckbench/duckbench/spec"
 	"github.com/spf13/cobra"
+
+	"github.com/duckbench/duckbench/spec"
 )
 
 func init() { register(newSchemaCmd) }

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/duckbench/duckbench/results"
 )
 
 func init() { register(newStatusCmd) }
@@ -43,9 +44,7 @@ Exits 3 when the stack is not up or a service is not healthy.`,
 				}
 			}
 			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(st); err != nil {
+				if err := results.WriteJSON(out, st); err != nil {
 					return depErr(err)
 				}
 			} else {

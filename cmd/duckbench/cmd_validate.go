@@ -7,9 +7,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/spf13/cobra"
+
 	"github.com/duckbench/duckbench/configgen"
 	"github.com/duckbench/duckbench/spec"
-	"github.com/spf13/cobra"
 )
 
 func init() { register(newValidateCmd) }

@@ -10,12 +10,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
 	"github.com/duckbench/duckbench/swarm"
-	"github.com/spf13/cobra"
 )
 
 // progress is where drivers write their progress lines (stderr, so that
@@ -28,14 +29,10 @@ func defaultRunDir(s *spec.Spec) string { return filepath.Join(".duckbench", s.N
 
 // newDriver returns the stack driver for s. runtime is local, compose, or
 // auto/"" (the spec's runtime, then autoRuntime's choice, which is printed
-// with its reason on the progress stream).
-func newDriver(s *spec.Spec, runtime, runDir string) (stack.Driver, error) {
-	return newDriverWith(s, runtime, runDir, false)
-}
-
-// newDriverWith is newDriver with the compose observability profile
-// (Prometheus and Grafana provisioned with duckbench's dashboards) on or off.
-func newDriverWith(s *spec.Spec, runtime, runDir string, observability bool) (stack.Driver, error) {
+// with its reason on the progress stream). observability turns the compose
+// observability profile (Prometheus and Grafana provisioned with
+// duckbench's dashboards) on.
+func newDriver(s *spec.Spec, runtime, runDir string, observability bool) (stack.Driver, error) {
 	if runDir == "" {
 		runDir = defaultRunDir(s)
 	}
@@ -129,13 +126,9 @@ func (f *stackFlags) loadDriver(path string) (*spec.Spec, stack.Driver, error) {
 	if f.observability && f.runtime != stack.RuntimeCompose && s.Runtime != stack.RuntimeCompose {
 		return nil, nil, usageErr(errors.New("--observability: needs --runtime compose (with the local runtime use duckbench run --prometheus)"))
 	}
-	d, err := newDriverWith(s, f.runtime, f.runDir, f.observability)
+	d, err := newDriver(s, f.runtime, f.runDir, f.observability)
 	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) {
-			return nil, nil, err
-		}
-		return nil, nil, depErr(err)
+		return nil, nil, depErr(err) // a bad --runtime keeps its usage code
 	}
 	return s, d, nil
 }

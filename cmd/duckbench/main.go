@@ -34,10 +34,16 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-// withCode wraps err so that run exits with code.
+// withCode wraps err so that run exits with code. An error that already
+// carries a code keeps it: the innermost decision (e.g. a usage error found
+// deep in a dependency's setup) is the one that names the cause.
 func withCode(code int, err error) error {
 	if err == nil {
 		return nil
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err
 	}
 	return &exitError{code: code, err: err}
 }
