@@ -214,7 +214,7 @@ func TestStatRowReady(t *testing.T) {
 		status, check string
 		want          bool
 	}{
-		{"UP 1/3", "L7STS", false}, // Up (going down), not Ready
+		{"UP 1/3", "L7STS", false},  // Up (going down), not Ready
 		{"DOWN 1/2", "L7OK", false}, // on its way up
 		{"UP", "L6OK", true},
 		{"MAINT", "", false},
