@@ -329,14 +329,13 @@ func (c *haproxyConfig) render(header []string) []byte {
 // buildHAProxy maps the spec onto haproxy.cfg's sections.
 func buildHAProxy(s *spec.Spec, t Target) (*haproxyConfig, error) {
 	h := s.HAProxy
-	if err := checkRaw("haproxy.extra.global", h.Extra.Global); err != nil {
-		return nil, err
-	}
-	if err := checkRaw("haproxy.extra.defaults", h.Extra.Defaults); err != nil {
-		return nil, err
-	}
-	if err := checkRaw("haproxy.extra.frontend", h.Extra.Frontend); err != nil {
-		return nil, err
+	for _, raw := range []struct {
+		path  string
+		lines []string
+	}{{"haproxy.extra.global", h.Extra.Global}, {"haproxy.extra.defaults", h.Extra.Defaults}, {"haproxy.extra.frontend", h.Extra.Frontend}} {
+		if err := checkRaw(raw.path, raw.lines); err != nil {
+			return nil, err
+		}
 	}
 	mode := h.Mode
 	if mode == "" {
@@ -345,27 +344,82 @@ func buildHAProxy(s *spec.Spec, t Target) (*haproxyConfig, error) {
 	if mode != "http" {
 		return nil, fmt.Errorf("haproxy.mode: only http is supported (got %q)", mode)
 	}
-	c := &haproxyConfig{}
-
-	// bind returns the listen address of a frontend: loopback only for local
-	// processes; every interface inside a container, whose port compose
-	// publishes on 127.0.0.1 only.
-	bind := func(p spec.Port) string {
-		if t.compose() {
-			return fmt.Sprintf("*:%d", p)
-		}
-		return fmt.Sprintf("127.0.0.1:%d", p)
-	}
-
-	c.Global = hGlobal{Maxconn: h.Maxconn, StatsTimeout: 30 * time.Second, Extra: h.Extra.Global}
+	c := &haproxyConfig{Global: haproxyGlobal(h, t), Defaults: haproxyDefaults(h, mode)}
 	if t.compose() {
-		c.Global.StatsSocket = hStatsSocket{Addr: fmt.Sprintf("ipv4@0.0.0.0:%d", h.StatsSocket.Port), Level: "admin"}
-	} else {
-		c.Global.StatsSocket = hStatsSocket{Addr: t.StatsSocketPath(), Mode: "600", Level: "admin"}
+		c.Resolvers = &hResolvers{
+			Name:            "docker",
+			Nameservers:     []string{"dns 127.0.0.11:53"},
+			AcceptedPayload: 8192,
+			ResolveRetries:  3,
+			TimeoutResolve:  time.Second,
+			TimeoutRetry:    time.Second,
+			HoldValid:       10 * time.Second,
+		}
 	}
+	if len(h.Backends) == 0 {
+		return nil, fmt.Errorf("haproxy.backends: at least one backend is needed")
+	}
+	apps := map[string]spec.App{}
+	for _, a := range s.Apps {
+		apps[a.Name] = a
+	}
+	backends := map[string]bool{}
+	anyCache := false
+	for i, b := range h.Backends {
+		path := fmt.Sprintf("haproxy.backends[%d]", i)
+		if backends[b.Name] {
+			return nil, fmt.Errorf("%s.name: duplicate backend %q", path, b.Name)
+		}
+		backends[b.Name] = true
+		hb, err := haproxyBackend(b, path, apps, t)
+		if err != nil {
+			return nil, err
+		}
+		anyCache = anyCache || b.Cache
+		c.Backends = append(c.Backends, hb)
+	}
+	if anyCache {
+		ca, err := haproxyCache(h.Cache)
+		if err != nil {
+			return nil, err
+		}
+		c.Cache = ca
+	}
+	fe, err := haproxyFrontends(h, backends, t)
+	if err != nil {
+		return nil, err
+	}
+	c.Frontends = fe
+	return c, nil
+}
 
+// haproxyBind returns the listen address of a frontend: loopback only for
+// local processes; every interface inside a container, whose port compose
+// publishes on 127.0.0.1 only.
+func haproxyBind(t Target, p spec.Port) string {
+	if t.compose() {
+		return fmt.Sprintf("*:%d", p)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", p)
+}
+
+// haproxyGlobal is the global section: connection cap and the Runtime API
+// (a unix socket, mode 600, locally; TCP in a container).
+func haproxyGlobal(h spec.HAProxy, t Target) hGlobal {
+	g := hGlobal{Maxconn: h.Maxconn, StatsTimeout: 30 * time.Second, Extra: h.Extra.Global}
+	if t.compose() {
+		g.StatsSocket = hStatsSocket{Addr: fmt.Sprintf("ipv4@0.0.0.0:%d", h.StatsSocket.Port), Level: "admin"}
+	} else {
+		g.StatsSocket = hStatsSocket{Addr: t.StatsSocketPath(), Mode: "600", Level: "admin"}
+	}
+	return g
+}
+
+// haproxyDefaults is the defaults section: mode, retries and the timeouts
+// the spec sets.
+func haproxyDefaults(h spec.HAProxy, mode string) hDefaults {
 	to := h.Timeouts
-	c.Defaults = hDefaults{
+	d := hDefaults{
 		Mode: mode,
 		// A killed app must not stall the load: retry a failed connection
 		// on another server at once (redispatch on every retry) instead
@@ -380,149 +434,140 @@ func buildHAProxy(s *spec.Spec, t Target) (*haproxyConfig, error) {
 		{"queue", to.Queue.D()}, {"http-keep-alive", to.HTTPKeepAlive.D()}, {"http-request", to.HTTPRequest.D()},
 	} {
 		if tt.Value > 0 {
-			c.Defaults.Timeouts = append(c.Defaults.Timeouts, tt)
+			d.Timeouts = append(d.Timeouts, tt)
 		}
 	}
+	return d
+}
 
+// haproxyBackend is one backend section with its health check and servers;
+// path is its field path for messages.
+func haproxyBackend(b spec.Backend, path string, apps map[string]spec.App, t Target) (hBackend, error) {
+	if !isToken(b.Name) {
+		return hBackend{}, fmt.Errorf("%s.name: must be letters, digits, '-', '_', '.' or ':' (got %q)", path, b.Name)
+	}
+	if b.Balance != "" && !slices.Contains(spec.BalanceAlgorithms, b.Balance) {
+		return hBackend{}, fmt.Errorf("%s.balance: must be one of %s (got %q)", path, strings.Join(spec.BalanceAlgorithms, ", "), b.Balance)
+	}
+	if err := checkRaw(path+".extra", b.Extra); err != nil {
+		return hBackend{}, err
+	}
+	hb := hBackend{Name: b.Name, Balance: b.Balance, Extra: b.Extra}
+	hc := b.HealthCheck
+	if !hc.Disabled {
+		uri := hc.Path
+		if uri == "" {
+			uri = spec.DefaultHealthPath
+		}
+		if !strings.HasPrefix(uri, "/") || strings.ContainsAny(uri, " \t\r\n\"'\\#") {
+			return hBackend{}, fmt.Errorf("%s.health_check.path: must be a path without spaces or quotes (got %q)", path, uri)
+		}
+		hb.Check = &hHTTPCheck{Method: "GET", URI: uri}
+		if hc.Interval > 0 {
+			hb.DefaultServer = append(hb.DefaultServer, "inter "+hDur(hc.Interval.D()))
+		}
+		if hc.Rise > 0 {
+			hb.DefaultServer = append(hb.DefaultServer, "rise "+strconv.Itoa(hc.Rise))
+		}
+		if hc.Fall > 0 {
+			hb.DefaultServer = append(hb.DefaultServer, "fall "+strconv.Itoa(hc.Fall))
+		}
+	}
 	if t.compose() {
-		c.Resolvers = &hResolvers{
-			Name:            "docker",
-			Nameservers:     []string{"dns 127.0.0.11:53"},
-			AcceptedPayload: 8192,
-			ResolveRetries:  3,
-			TimeoutResolve:  time.Second,
-			TimeoutRetry:    time.Second,
-			HoldValid:       10 * time.Second,
-		}
+		// Start even if an app's name does not resolve yet, and follow
+		// its address when the container is recreated.
+		hb.DefaultServer = append(hb.DefaultServer, "resolvers docker", "init-addr last,libc,none")
 	}
+	if b.Cache {
+		hb.Cache = CacheName
+	}
+	servers, err := haproxyServers(b, path, apps, t)
+	if err != nil {
+		return hBackend{}, err
+	}
+	hb.Servers = servers
+	return hb, nil
+}
 
-	if len(h.Backends) == 0 {
-		return nil, fmt.Errorf("haproxy.backends: at least one backend is needed")
+// haproxyServers are a backend's server lines, one per app it names.
+func haproxyServers(b spec.Backend, path string, apps map[string]spec.App, t Target) ([]hServer, error) {
+	if len(b.Servers) == 0 {
+		return nil, fmt.Errorf("%s.servers: at least one server is needed", path)
 	}
-	apps := map[string]spec.App{}
-	for _, a := range s.Apps {
-		apps[a.Name] = a
-	}
-	backends := map[string]bool{}
-	anyCache := false
-	for i, b := range h.Backends {
-		path := fmt.Sprintf("haproxy.backends[%d]", i)
-		if !isToken(b.Name) {
-			return nil, fmt.Errorf("%s.name: must be letters, digits, '-', '_', '.' or ':' (got %q)", path, b.Name)
+	var out []hServer
+	seen := map[string]bool{}
+	for j, sv := range b.Servers {
+		a, ok := apps[sv.App]
+		if !ok {
+			return nil, fmt.Errorf("%s.servers[%d].app: no app named %q", path, j, sv.App)
 		}
-		if b.Balance != "" && !slices.Contains(spec.BalanceAlgorithms, b.Balance) {
-			return nil, fmt.Errorf("%s.balance: must be one of %s (got %q)", path, strings.Join(spec.BalanceAlgorithms, ", "), b.Balance)
+		if !isToken(a.Name) {
+			return nil, fmt.Errorf("%s.servers[%d].app: app name must be letters, digits, '-', '_', '.' or ':' (got %q)", path, j, a.Name)
 		}
-		if backends[b.Name] {
-			return nil, fmt.Errorf("%s.name: duplicate backend %q", path, b.Name)
+		if seen[sv.App] {
+			return nil, fmt.Errorf("%s.servers[%d].app: %q listed twice", path, j, sv.App)
 		}
-		backends[b.Name] = true
-		if err := checkRaw(path+".extra", b.Extra); err != nil {
-			return nil, err
+		seen[sv.App] = true
+		weight := 1
+		if sv.Weight != nil {
+			weight = *sv.Weight
 		}
-		hb := hBackend{Name: b.Name, Balance: b.Balance, Extra: b.Extra}
-		hc := b.HealthCheck
-		if !hc.Disabled {
-			uri := hc.Path
-			if uri == "" {
-				uri = "/healthz"
-			}
-			if !strings.HasPrefix(uri, "/") || strings.ContainsAny(uri, " \t\r\n\"'\\#") {
-				return nil, fmt.Errorf("%s.health_check.path: must be a path without spaces or quotes (got %q)", path, uri)
-			}
-			hb.Check = &hHTTPCheck{Method: "GET", URI: uri}
-			if hc.Interval > 0 {
-				hb.DefaultServer = append(hb.DefaultServer, "inter "+hDur(hc.Interval.D()))
-			}
-			if hc.Rise > 0 {
-				hb.DefaultServer = append(hb.DefaultServer, "rise "+strconv.Itoa(hc.Rise))
-			}
-			if hc.Fall > 0 {
-				hb.DefaultServer = append(hb.DefaultServer, "fall "+strconv.Itoa(hc.Fall))
-			}
+		if weight < 0 || weight > 256 {
+			return nil, fmt.Errorf("%s.servers[%d].weight: must be 0-256 (got %d)", path, j, weight)
 		}
+		host := "127.0.0.1"
 		if t.compose() {
-			// Start even if an app's name does not resolve yet, and follow
-			// its address when the container is recreated.
-			hb.DefaultServer = append(hb.DefaultServer, "resolvers docker", "init-addr last,libc,none")
+			host = a.Name // the compose service name
 		}
-		if b.Cache {
-			hb.Cache = CacheName
-			anyCache = true
+		tmpl := 0
+		if t.swarm() && a.Replicas > 1 {
+			tmpl = a.Replicas
 		}
-		if len(b.Servers) == 0 {
-			return nil, fmt.Errorf("%s.servers: at least one server is needed", path)
-		}
-		seen := map[string]bool{}
-		for j, sv := range b.Servers {
-			a, ok := apps[sv.App]
-			if !ok {
-				return nil, fmt.Errorf("%s.servers[%d].app: no app named %q", path, j, sv.App)
-			}
-			if !isToken(a.Name) {
-				return nil, fmt.Errorf("%s.servers[%d].app: app name must be letters, digits, '-', '_', '.' or ':' (got %q)", path, j, a.Name)
-			}
-			if seen[sv.App] {
-				return nil, fmt.Errorf("%s.servers[%d].app: %q listed twice", path, j, sv.App)
-			}
-			seen[sv.App] = true
-			weight := 1
-			if sv.Weight != nil {
-				weight = *sv.Weight
-			}
-			if weight < 0 || weight > 256 {
-				return nil, fmt.Errorf("%s.servers[%d].weight: must be 0-256 (got %d)", path, j, weight)
-			}
-			host := "127.0.0.1"
-			if t.compose() {
-				host = a.Name // the compose service name
-			}
-			tmpl := 0
-			if t.swarm() && a.Replicas > 1 {
-				tmpl = a.Replicas
-			}
-			hb.Servers = append(hb.Servers, hServer{
-				Template: tmpl,
-				Name:     a.Name,
-				Addr:     fmt.Sprintf("%s:%d", host, a.Port),
-				Weight:   weight,
-				Check:    !hc.Disabled,
-				Maxconn:  sv.Maxconn,
-			})
-		}
-		c.Backends = append(c.Backends, hb)
+		out = append(out, hServer{
+			Template: tmpl,
+			Name:     a.Name,
+			Addr:     fmt.Sprintf("%s:%d", host, a.Port),
+			Weight:   weight,
+			Check:    !b.HealthCheck.Disabled,
+			Maxconn:  sv.Maxconn,
+		})
 	}
+	return out, nil
+}
 
-	if anyCache {
-		ca := h.Cache
-		if ca.Size <= 0 {
-			return nil, fmt.Errorf("haproxy.cache.size: must be set when a backend uses the cache")
-		}
-		mb := (int64(ca.Size) + (1<<20 - 1)) >> 20 // HAProxy counts whole megabytes
-		if mb > 4095 {
-			return nil, fmt.Errorf("haproxy.cache.size: at most 4095mb (got %s)", ca.Size)
-		}
-		maxAge := int64(ca.MaxAge.D() / time.Second)
-		if ca.MaxAge > 0 && maxAge == 0 {
-			maxAge = 1
-		}
-		if maxAge <= 0 {
-			maxAge = 60 // HAProxy's own default
-		}
-		obj := int64(ca.MaxObjectSize)
-		if obj <= 0 {
-			obj = mb << 20 / 256 // HAProxy's own default
-		}
-		if obj > mb<<20/2 {
-			return nil, fmt.Errorf("haproxy.cache.max_object_size: at most half of the cache size (got %s of %dmb)", ca.MaxObjectSize, mb)
-		}
-		c.Cache = &hCache{Name: CacheName, TotalMaxSize: mb, MaxAge: maxAge, MaxObjectSize: obj, ProcessVary: true}
+// haproxyCache is the cache section, for when a backend uses the cache.
+func haproxyCache(ca spec.Cache) (*hCache, error) {
+	if ca.Size <= 0 {
+		return nil, fmt.Errorf("haproxy.cache.size: must be set when a backend uses the cache")
 	}
+	mb := (int64(ca.Size) + (1<<20 - 1)) >> 20 // HAProxy counts whole megabytes
+	if mb > 4095 {
+		return nil, fmt.Errorf("haproxy.cache.size: at most 4095mb (got %s)", ca.Size)
+	}
+	maxAge := int64(ca.MaxAge.D() / time.Second)
+	if ca.MaxAge > 0 && maxAge == 0 {
+		maxAge = 1
+	}
+	if maxAge <= 0 {
+		maxAge = 60 // HAProxy's own default
+	}
+	obj := int64(ca.MaxObjectSize)
+	if obj <= 0 {
+		obj = mb << 20 / 256 // HAProxy's own default
+	}
+	if obj > mb<<20/2 {
+		return nil, fmt.Errorf("haproxy.cache.max_object_size: at most half of the cache size (got %s of %dmb)", ca.MaxObjectSize, mb)
+	}
+	return &hCache{Name: CacheName, TotalMaxSize: mb, MaxAge: maxAge, MaxObjectSize: obj, ProcessVary: true}, nil
+}
 
+// haproxyFrontends are the load entry point with its routes, HAProxy's
+// Prometheus exporter (unless disabled) and the stats page (when enabled).
+func haproxyFrontends(h spec.HAProxy, backends map[string]bool, t Target) ([]hFrontend, error) {
 	main := hFrontend{
 		Name:           "main",
 		Comment:        "the stack's entry point: load goes here",
-		Binds:          []string{bind(h.Port)},
+		Binds:          []string{haproxyBind(t, h.Port)},
 		Maxconn:        h.Maxconn,
 		DefaultBackend: h.Backends[0].Name,
 		Extra:          h.Extra.Frontend,
@@ -536,13 +581,12 @@ func buildHAProxy(s *spec.Spec, t Target) (*haproxyConfig, error) {
 		}
 		main.UseBackends = append(main.UseBackends, hUseBackend{Backend: r.Backend, PathPrefix: r.PathPrefix})
 	}
-	c.Frontends = append(c.Frontends, main)
-
+	out := []hFrontend{main}
 	if !h.Prometheus.Disabled {
-		c.Frontends = append(c.Frontends, hFrontend{
+		out = append(out, hFrontend{
 			Name:         "prometheus",
 			Comment:      "HAProxy's built-in Prometheus exporter",
-			Binds:        []string{bind(h.Prometheus.Port)},
+			Binds:        []string{haproxyBind(t, h.Prometheus.Port)},
 			NoLog:        true,
 			HTTPRequests: []string{"use-service prometheus-exporter if { path /metrics }"},
 		})
@@ -554,15 +598,15 @@ func buildHAProxy(s *spec.Spec, t Target) (*haproxyConfig, error) {
 		if !isEnvName(sp.PasswordEnv) {
 			return nil, fmt.Errorf("haproxy.stats_page.password_env: must name an environment variable when the stats page is enabled (got %q)", sp.PasswordEnv)
 		}
-		c.Frontends = append(c.Frontends, hFrontend{
+		out = append(out, hFrontend{
 			Name:    "stats",
 			Comment: "HTML stats page, behind credentials",
-			Binds:   []string{bind(sp.Port)},
+			Binds:   []string{haproxyBind(t, sp.Port)},
 			NoLog:   true,
 			Stats:   &hStatsPage{URI: "/", Refresh: 5 * time.Second, User: sp.User, PasswordEnv: sp.PasswordEnv},
 		})
 	}
-	return c, nil
+	return out, nil
 }
 
 // isToken reports whether s is usable as an HAProxy proxy or server name.

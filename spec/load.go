@@ -124,70 +124,118 @@ const (
 // default. Values written in the spec always win, including explicit zeros
 // (which Validate then judges). It is idempotent.
 func (s *Spec) ApplyDefaults() {
-	str := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	port := func(p *Port, path string, v int) {
-		if *p == 0 && !s.explicit(path) {
-			*p = Port(v)
-		}
-	}
-	dur := func(p *Duration, path string, v string) {
-		if *p == 0 && !s.explicit(path) {
-			_ = p.UnmarshalText([]byte(v))
-		}
-	}
-	num := func(p *int, path string, v int) {
-		if *p == 0 && !s.explicit(path) {
-			*p = v
-		}
-	}
-	flt := func(p *float64, path string, v float64) {
-		if *p == 0 && !s.explicit(path) {
-			*p = v
-		}
-	}
+	d := defaulter{s}
+	setStr(&s.Version, APIVersion)
+	setStr(&s.Runtime, DefaultRuntime)
+	d.redis()
+	d.apps()
+	d.haproxy()
+	d.load()
+	d.check()
+	pr := &s.Probes
+	d.dur(&pr.HeartbeatInterval, "probes.heartbeat_interval", "100ms")
+	d.dur(&pr.Interval, "probes.interval", "1s")
+	setStr(&pr.Listen, DefaultProbesListen)
+}
 
-	str(&s.Version, APIVersion)
-	str(&s.Runtime, DefaultRuntime)
+// defaulter sets defaults on fields the spec did not write explicitly.
+type defaulter struct{ s *Spec }
 
-	r := &s.Redis
-	str(&r.Image, DefaultRedisImage)
-	str(&r.Master.Name, DefaultMasterName)
-	port(&r.Master.Port, "redis.master.port", DefaultMasterPort)
+// setStr sets an empty string: an empty string is never explicit.
+func setStr(p *string, v string) {
+	if *p == "" {
+		*p = v
+	}
+}
+
+func (d defaulter) port(p *Port, path string, v int) {
+	if *p == 0 && !d.s.explicit(path) {
+		*p = Port(v)
+	}
+}
+
+func (d defaulter) dur(p *Duration, path string, v string) {
+	if *p == 0 && !d.s.explicit(path) {
+		_ = p.UnmarshalText([]byte(v))
+	}
+}
+
+func (d defaulter) num(p *int, path string, v int) {
+	if *p == 0 && !d.s.explicit(path) {
+		*p = v
+	}
+}
+
+func (d defaulter) flt(p *float64, path string, v float64) {
+	if *p == 0 && !d.s.explicit(path) {
+		*p = v
+	}
+}
+
+func (d defaulter) pct(p *Percent, path string, v Percent) {
+	if *p == 0 && !d.s.explicit(path) {
+		*p = v
+	}
+}
+
+func (d defaulter) size(p *ByteSize, path string, v ByteSize) {
+	if *p == 0 && !d.s.explicit(path) {
+		*p = v
+	}
+}
+
+func (d defaulter) redis() {
+	r := &d.s.Redis
+	setStr(&r.Image, DefaultRedisImage)
+	setStr(&r.Master.Name, DefaultMasterName)
+	d.port(&r.Master.Port, "redis.master.port", DefaultMasterPort)
 	for i := range r.Replicas {
-		str(&r.Replicas[i].Name, "redis-replica-"+strconv.Itoa(i+1))
-		port(&r.Replicas[i].Port, fmt.Sprintf("redis.replicas[%d].port", i), DefaultMasterPort+1+i)
+		setStr(&r.Replicas[i].Name, "redis-replica-"+strconv.Itoa(i+1))
+		d.port(&r.Replicas[i].Port, fmt.Sprintf("redis.replicas[%d].port", i), DefaultMasterPort+1+i)
 	}
+}
 
-	for i := range s.Apps {
-		a := &s.Apps[i]
+func (d defaulter) apps() {
+	for i := range d.s.Apps {
+		a := &d.s.Apps[i]
 		p := fmt.Sprintf("apps[%d]", i)
-		str(&a.Kind, AppBuiltin)
-		port(&a.Port, p+".port", DefaultAppPort+i)
+		setStr(&a.Kind, AppBuiltin)
+		d.port(&a.Port, p+".port", DefaultAppPort+i)
 		if a.Kind == AppBuiltin {
-			dur(&a.OriginCost, p+".origin_cost", "2ms")
-			dur(&a.CacheTTL, p+".cache_ttl", "60s")
+			d.dur(&a.OriginCost, p+".origin_cost", "2ms")
+			d.dur(&a.CacheTTL, p+".cache_ttl", "60s")
 		}
 	}
+}
 
-	h := &s.HAProxy
-	str(&h.Image, DefaultHAProxyImage)
-	port(&h.Port, "haproxy.port", DefaultHAProxyPort)
-	str(&h.Mode, "http")
-	num(&h.Maxconn, "haproxy.maxconn", 4096)
-	dur(&h.Timeouts.Connect, "haproxy.timeouts.connect", "5s")
-	dur(&h.Timeouts.Client, "haproxy.timeouts.client", "30s")
-	dur(&h.Timeouts.Server, "haproxy.timeouts.server", "30s")
-	dur(&h.Timeouts.Queue, "haproxy.timeouts.queue", "5s")
-	dur(&h.Timeouts.HTTPKeepAlive, "haproxy.timeouts.http_keep_alive", "10s")
-	dur(&h.Timeouts.HTTPRequest, "haproxy.timeouts.http_request", "10s")
+func (d defaulter) haproxy() {
+	h := &d.s.HAProxy
+	setStr(&h.Image, DefaultHAProxyImage)
+	d.port(&h.Port, "haproxy.port", DefaultHAProxyPort)
+	setStr(&h.Mode, "http")
+	d.num(&h.Maxconn, "haproxy.maxconn", 4096)
+	d.dur(&h.Timeouts.Connect, "haproxy.timeouts.connect", "5s")
+	d.dur(&h.Timeouts.Client, "haproxy.timeouts.client", "30s")
+	d.dur(&h.Timeouts.Server, "haproxy.timeouts.server", "30s")
+	d.dur(&h.Timeouts.Queue, "haproxy.timeouts.queue", "5s")
+	d.dur(&h.Timeouts.HTTPKeepAlive, "haproxy.timeouts.http_keep_alive", "10s")
+	d.dur(&h.Timeouts.HTTPRequest, "haproxy.timeouts.http_request", "10s")
+	d.backends()
+	d.size(&h.Cache.Size, "haproxy.cache.size", 64<<20)
+	d.dur(&h.Cache.MaxAge, "haproxy.cache.max_age", "60s")
+	d.size(&h.Cache.MaxObjectSize, "haproxy.cache.max_object_size", 512<<10)
+	d.port(&h.StatsSocket.Port, "haproxy.stats_socket.port", DefaultStatsPort)
+	d.port(&h.Prometheus.Port, "haproxy.prometheus.port", DefaultPromPort)
+	d.port(&h.StatsPage.Port, "haproxy.stats_page.port", DefaultStatsPagePort)
+}
+
+// backends defaults to one backend holding every app with weight 1.
+func (d defaulter) backends() {
+	h := &d.s.HAProxy
 	if len(h.Backends) == 0 {
 		b := Backend{Name: DefaultBackend}
 		seen := map[string]bool{}
-		for _, a := range s.Apps {
+		for _, a := range d.s.Apps {
 			if a.Name != "" && !seen[a.Name] { // duplicates are reported on apps
 				seen[a.Name] = true
 				b.Servers = append(b.Servers, Server{App: a.Name})
@@ -198,7 +246,7 @@ func (s *Spec) ApplyDefaults() {
 	for i := range h.Backends {
 		b := &h.Backends[i]
 		p := fmt.Sprintf("haproxy.backends[%d]", i)
-		str(&b.Balance, "roundrobin")
+		setStr(&b.Balance, "roundrobin")
 		for j := range b.Servers {
 			if b.Servers[j].Weight == nil {
 				w := 1
@@ -206,30 +254,22 @@ func (s *Spec) ApplyDefaults() {
 			}
 		}
 		hc := &b.HealthCheck
-		str(&hc.Path, DefaultHealthPath)
-		dur(&hc.Interval, p+".health_check.interval", "2s")
-		num(&hc.Rise, p+".health_check.rise", 2)
-		num(&hc.Fall, p+".health_check.fall", 3)
+		setStr(&hc.Path, DefaultHealthPath)
+		d.dur(&hc.Interval, p+".health_check.interval", "2s")
+		d.num(&hc.Rise, p+".health_check.rise", 2)
+		d.num(&hc.Fall, p+".health_check.fall", 3)
 	}
-	if h.Cache.Size == 0 && !s.explicit("haproxy.cache.size") {
-		h.Cache.Size = 64 << 20
-	}
-	dur(&h.Cache.MaxAge, "haproxy.cache.max_age", "60s")
-	if h.Cache.MaxObjectSize == 0 && !s.explicit("haproxy.cache.max_object_size") {
-		h.Cache.MaxObjectSize = 512 << 10
-	}
-	port(&h.StatsSocket.Port, "haproxy.stats_socket.port", DefaultStatsPort)
-	port(&h.Prometheus.Port, "haproxy.prometheus.port", DefaultPromPort)
-	port(&h.StatsPage.Port, "haproxy.stats_page.port", DefaultStatsPagePort)
+}
 
-	l := &s.Load
-	dur(&l.Duration, "load.duration", "10s")
-	if l.Rate == 0 && !s.explicit("load.rate") {
+func (d defaulter) load() {
+	l := &d.s.Load
+	d.dur(&l.Duration, "load.duration", "10s")
+	if l.Rate == 0 && !d.s.explicit("load.rate") {
 		l.Rate = 100
 	}
-	str(&l.Shape, "constant")
-	dur(&l.Timeout, "load.timeout", "5s")
-	if l.Seed == 0 && !s.explicit("load.seed") {
+	setStr(&l.Shape, "constant")
+	d.dur(&l.Timeout, "load.timeout", "5s")
+	if l.Seed == 0 && !d.s.explicit("load.seed") {
 		l.Seed = 1
 	}
 	if l.KeepAlive == nil {
@@ -237,38 +277,30 @@ func (s *Spec) ApplyDefaults() {
 		l.KeepAlive = &t
 	}
 	k := &l.Keys
-	str(&k.Distribution, "uniform")
-	num(&k.Count, "load.keys.count", 1000)
-	if k.Prefix == "" && !s.explicit("load.keys.prefix") {
+	setStr(&k.Distribution, "uniform")
+	d.num(&k.Count, "load.keys.count", 1000)
+	if k.Prefix == "" && !d.s.explicit("load.keys.prefix") {
 		k.Prefix = "k"
 	}
-	flt(&k.ZipfS, "load.keys.zipf_s", 1.1)
-	flt(&k.ZipfV, "load.keys.zipf_v", 1)
+	d.flt(&k.ZipfS, "load.keys.zipf_s", 1.1)
+	d.flt(&k.ZipfV, "load.keys.zipf_v", 1)
 	if len(l.Targets) == 0 {
 		l.Targets = []Target{{Path: "/kv/{key}"}}
 	}
 	for i := range l.Targets {
 		t := &l.Targets[i]
-		str(&t.Method, "GET")
-		num(&t.Weight, fmt.Sprintf("load.targets[%d].weight", i), 1)
-		str(&t.Name, t.Method+" "+t.Path)
+		setStr(&t.Method, "GET")
+		d.num(&t.Weight, fmt.Sprintf("load.targets[%d].weight", i), 1)
+		setStr(&t.Name, t.Method+" "+t.Path)
 	}
+}
 
-	c := &s.Check
-	pct := func(p *Percent, path string, v Percent) {
-		if *p == 0 && !s.explicit(path) {
-			*p = v
-		}
-	}
-	pct(&c.MaxP99Regression, "check.max_p99_regression", 0.10)
-	pct(&c.MaxThroughputDrop, "check.max_throughput_drop", 0.05)
-	pct(&c.MaxErrorRate, "check.max_error_rate", 0.001)
-	flt(&c.Alpha, "check.alpha", 0.05)
-
-	pr := &s.Probes
-	dur(&pr.HeartbeatInterval, "probes.heartbeat_interval", "100ms")
-	dur(&pr.Interval, "probes.interval", "1s")
-	str(&pr.Listen, DefaultProbesListen)
+func (d defaulter) check() {
+	c := &d.s.Check
+	d.pct(&c.MaxP99Regression, "check.max_p99_regression", 0.10)
+	d.pct(&c.MaxThroughputDrop, "check.max_throughput_drop", 0.05)
+	d.pct(&c.MaxErrorRate, "check.max_error_rate", 0.001)
+	d.flt(&c.Alpha, "check.alpha", 0.05)
 }
 
 // Canonical is the spec's canonical JSON form: the encoding Hash is taken of.
