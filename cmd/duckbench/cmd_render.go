@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/configgen"
 	"github.com/duckbench/duckbench/spec"
+	"github.com/duckbench/duckbench/stack"
 )
 
 func init() { register(newRenderCmd) }
@@ -50,13 +49,11 @@ paths, so it can be copied to another machine and started there:
 			if err != nil {
 				return usageErr(fmt.Errorf("output dir: %w", err))
 			}
-			err = s.ResolveAutoPorts(func(path string) (spec.Port, error) {
-				p, err := freeLoopbackPort()
-				if err == nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "%s: auto -> %d\n", path, p)
-				}
-				return p, err
-			})
+			// Nothing listens yet: pick the auto ports, leave the fixed ones
+			// unchecked (they are checked when the files are used).
+			err = stack.ResolvePorts(s, stack.PortOptions{NoCheck: true, Picked: func(path string, p spec.Port) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: auto -> %d\n", path, p)
+			}})
 			if err != nil {
 				return depErr(err)
 			}
@@ -110,18 +107,4 @@ paths, so it can be copied to another machine and started there:
 	c.Flags().StringVar(&appImage, "app-image", appimage.Tag(version), "compose.yaml: image of builtin apps whose spec names none")
 	_ = c.MarkFlagRequired("output")
 	return c
-}
-
-// freeLoopbackPort asks the kernel for a free TCP port on 127.0.0.1.
-func freeLoopbackPort() (spec.Port, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("pick a free port: %w", err)
-	}
-	defer l.Close()
-	addr, ok := l.Addr().(*net.TCPAddr)
-	if !ok {
-		return 0, errors.New("pick a free port: not a TCP address")
-	}
-	return spec.Port(addr.Port), nil
 }
