@@ -188,7 +188,20 @@ func hDur(d time.Duration) string {
 func (c *haproxyConfig) render(header []string) []byte {
 	w := &cfgWriter{}
 	w.comment(header...)
+	c.renderGlobal(w)
+	c.renderDefaults(w)
+	c.renderResolvers(w)
+	c.renderCache(w)
+	for _, f := range c.Frontends {
+		renderFrontend(w, f)
+	}
+	for _, b := range c.Backends {
+		renderBackend(w, b)
+	}
+	return w.b.Bytes()
+}
 
+func (c *haproxyConfig) renderGlobal(w *cfgWriter) {
 	g := c.Global
 	w.section("global", "")
 	if g.Maxconn > 0 {
@@ -204,7 +217,9 @@ func (c *haproxyConfig) render(header []string) []byte {
 		w.line("stats timeout %s", hDur(g.StatsTimeout))
 	}
 	w.raw(g.Extra)
+}
 
+func (c *haproxyConfig) renderDefaults(w *cfgWriter) {
 	d := c.Defaults
 	w.section("defaults", "")
 	w.line("mode %s", d.Mode)
@@ -221,7 +236,9 @@ func (c *haproxyConfig) render(header []string) []byte {
 		w.line("http-reuse %s", d.HTTPReuse)
 	}
 	w.raw(d.Extra)
+}
 
+func (c *haproxyConfig) renderResolvers(w *cfgWriter) {
 	if r := c.Resolvers; r != nil {
 		w.section("resolvers", r.Name)
 		for _, ns := range r.Nameservers {
@@ -243,7 +260,9 @@ func (c *haproxyConfig) render(header []string) []byte {
 			w.line("hold valid %s", hDur(r.HoldValid))
 		}
 	}
+}
 
+func (c *haproxyConfig) renderCache(w *cfgWriter) {
 	if ca := c.Cache; ca != nil {
 		w.section("cache", ca.Name)
 		w.line("total-max-size %d  # megabytes", ca.TotalMaxSize)
@@ -253,77 +272,76 @@ func (c *haproxyConfig) render(header []string) []byte {
 			w.line("process-vary on")
 		}
 	}
+}
 
-	for _, f := range c.Frontends {
-		w.section("frontend", f.Name)
-		if f.Comment != "" {
-			w.line("# %s", f.Comment)
-		}
-		for _, b := range f.Binds {
-			w.line("bind %s", b)
-		}
-		if f.Maxconn > 0 {
-			w.line("maxconn %d", f.Maxconn)
-		}
-		if f.NoLog {
-			w.line("no log")
-		}
-		for _, r := range f.HTTPRequests {
-			w.line("http-request %s", r)
-		}
-		if st := f.Stats; st != nil {
-			w.line("stats enable")
-			w.line("stats uri %s", st.URI)
-			if st.Refresh > 0 {
-				w.line("stats refresh %s", hDur(st.Refresh))
-			}
-			w.line("# the password comes from the environment when HAProxy starts")
-			w.line("stats auth %s:\"${%s}\"", st.User, st.PasswordEnv)
-		}
-		for _, u := range f.UseBackends {
-			w.line("use_backend %s if { path_beg %s }", u.Backend, u.PathPrefix)
-		}
-		if f.DefaultBackend != "" {
-			w.line("default_backend %s", f.DefaultBackend)
-		}
-		w.raw(f.Extra)
+func renderFrontend(w *cfgWriter, f hFrontend) {
+	w.section("frontend", f.Name)
+	if f.Comment != "" {
+		w.line("# %s", f.Comment)
 	}
+	for _, b := range f.Binds {
+		w.line("bind %s", b)
+	}
+	if f.Maxconn > 0 {
+		w.line("maxconn %d", f.Maxconn)
+	}
+	if f.NoLog {
+		w.line("no log")
+	}
+	for _, r := range f.HTTPRequests {
+		w.line("http-request %s", r)
+	}
+	if st := f.Stats; st != nil {
+		w.line("stats enable")
+		w.line("stats uri %s", st.URI)
+		if st.Refresh > 0 {
+			w.line("stats refresh %s", hDur(st.Refresh))
+		}
+		w.line("# the password comes from the environment when HAProxy starts")
+		w.line("stats auth %s:\"${%s}\"", st.User, st.PasswordEnv)
+	}
+	for _, u := range f.UseBackends {
+		w.line("use_backend %s if { path_beg %s }", u.Backend, u.PathPrefix)
+	}
+	if f.DefaultBackend != "" {
+		w.line("default_backend %s", f.DefaultBackend)
+	}
+	w.raw(f.Extra)
+}
 
-	for _, b := range c.Backends {
-		w.section("backend", b.Name)
-		if b.Balance != "" {
-			w.line("balance %s", b.Balance)
-		}
-		if hc := b.Check; hc != nil {
-			w.line("option httpchk")
-			w.line("http-check send meth %s uri %s", hc.Method, hc.URI)
-		}
-		if b.Cache != "" {
-			w.line("# cache lookups and hits are counted on this backend")
-			w.line("http-request cache-use %s", b.Cache)
-			w.line("http-response cache-store %s", b.Cache)
-		}
-		if len(b.DefaultServer) > 0 {
-			w.line("default-server %s", strings.Join(b.DefaultServer, " "))
-		}
-		for _, s := range b.Servers {
-			l := fmt.Sprintf("server %s %s weight %d", s.Name, s.Addr, s.Weight)
-			if s.Template > 1 {
-				// One slot per task: Docker's DNS answers the service name
-				// with every task's address (endpoint mode dnsrr).
-				l = fmt.Sprintf("server-template %s- %d %s weight %d", s.Name, s.Template, s.Addr, s.Weight)
-			}
-			if s.Check {
-				l += " check"
-			}
-			if s.Maxconn > 0 {
-				l += " maxconn " + strconv.Itoa(s.Maxconn)
-			}
-			w.line("%s", l)
-		}
-		w.raw(b.Extra)
+func renderBackend(w *cfgWriter, b hBackend) {
+	w.section("backend", b.Name)
+	if b.Balance != "" {
+		w.line("balance %s", b.Balance)
 	}
-	return w.b.Bytes()
+	if hc := b.Check; hc != nil {
+		w.line("option httpchk")
+		w.line("http-check send meth %s uri %s", hc.Method, hc.URI)
+	}
+	if b.Cache != "" {
+		w.line("# cache lookups and hits are counted on this backend")
+		w.line("http-request cache-use %s", b.Cache)
+		w.line("http-response cache-store %s", b.Cache)
+	}
+	if len(b.DefaultServer) > 0 {
+		w.line("default-server %s", strings.Join(b.DefaultServer, " "))
+	}
+	for _, s := range b.Servers {
+		l := fmt.Sprintf("server %s %s weight %d", s.Name, s.Addr, s.Weight)
+		if s.Template > 1 {
+			// One slot per task: Docker's DNS answers the service name
+			// with every task's address (endpoint mode dnsrr).
+			l = fmt.Sprintf("server-template %s- %d %s weight %d", s.Name, s.Template, s.Addr, s.Weight)
+		}
+		if s.Check {
+			l += " check"
+		}
+		if s.Maxconn > 0 {
+			l += " maxconn " + strconv.Itoa(s.Maxconn)
+		}
+		w.line("%s", l)
+	}
+	w.raw(b.Extra)
 }
 
 // buildHAProxy maps the spec onto haproxy.cfg's sections.
