@@ -349,28 +349,7 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 			d.errorf(p, path, "must be a mapping (got %s)", describe(n))
 			return
 		}
-		m := reflect.MakeMap(v.Type())
-		seen := map[string]position{}
-		entries, merged := d.mappingEntries(n, path)
-		for i, mv := range entries {
-			key, ok := scalarText(d.resolve(mv.Key, path))
-			if !ok {
-				d.errorf(nodePos(mv.Key), path, "keys must be strings (got %s)", describe(mv.Key))
-				continue
-			}
-			kpath := join(path, key)
-			if first, dup := seen[key]; dup && i >= merged && first != nodePos(mv.Key) {
-				d.errorf(nodePos(mv.Key), kpath, "duplicate key (first at line %d)", first.line)
-				continue
-			}
-			if i >= merged { // a merged key may be overridden once
-				seen[key] = nodePos(mv.Key)
-			}
-			ev := reflect.New(v.Type().Elem()).Elem()
-			d.decode(mv.Value, ev, kpath)
-			m.SetMapIndex(reflect.ValueOf(key).Convert(v.Type().Key()), ev)
-		}
-		v.Set(m)
+		d.decodeMap(n, v, path)
 	case reflect.String:
 		text, ok := scalarText(n)
 		if !ok {
@@ -386,46 +365,84 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 		}
 		v.SetBool(b.Value)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		i, ok := n.(*ast.IntegerNode)
-		if !ok {
-			d.errorf(p, path, "must be an integer (got %s)", describe(n))
-			return
-		}
-		var x int64
-		switch iv := i.Value.(type) {
-		case int64:
-			x = iv
-		case uint64:
-			if iv > math.MaxInt64 {
-				d.errorf(p, path, "integer %s is too large", i.Token.Value)
-				return
-			}
-			x = int64(iv)
-		}
-		if v.OverflowInt(x) {
-			d.errorf(p, path, "integer %s is too large", i.Token.Value)
-			return
-		}
-		v.SetInt(x)
+		d.decodeInt(n, v, p, path)
 	case reflect.Float32, reflect.Float64:
-		var f float64
-		switch x := n.(type) {
-		case *ast.IntegerNode:
-			f, _ = strconv.ParseFloat(fmt.Sprint(x.Value), 64)
-		case *ast.FloatNode:
-			f = x.Value
-		default:
-			d.errorf(p, path, "must be a number (got %s)", describe(n))
-			return
-		}
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			d.errorf(p, path, "must be a finite number (got %s)", describe(n))
-			return
-		}
-		v.SetFloat(f)
+		d.decodeFloat(n, v, p, path)
 	default:
 		d.errorf(p, path, "cannot decode into %s", v.Type())
 	}
+}
+
+// decodeMap fills map v from mapping n, rejecting duplicate keys (a key
+// merged in with "<<" may be overridden once).
+func (d *decoder) decodeMap(n ast.Node, v reflect.Value, path string) {
+	m := reflect.MakeMap(v.Type())
+	seen := map[string]position{}
+	entries, merged := d.mappingEntries(n, path)
+	for i, mv := range entries {
+		key, ok := scalarText(d.resolve(mv.Key, path))
+		if !ok {
+			d.errorf(nodePos(mv.Key), path, "keys must be strings (got %s)", describe(mv.Key))
+			continue
+		}
+		kpath := join(path, key)
+		if first, dup := seen[key]; dup && i >= merged && first != nodePos(mv.Key) {
+			d.errorf(nodePos(mv.Key), kpath, "duplicate key (first at line %d)", first.line)
+			continue
+		}
+		if i >= merged {
+			seen[key] = nodePos(mv.Key)
+		}
+		ev := reflect.New(v.Type().Elem()).Elem()
+		d.decode(mv.Value, ev, kpath)
+		m.SetMapIndex(reflect.ValueOf(key).Convert(v.Type().Key()), ev)
+	}
+	v.Set(m)
+}
+
+// decodeInt sets integer v from n, refusing what does not fit.
+func (d *decoder) decodeInt(n ast.Node, v reflect.Value, p position, path string) {
+	i, ok := n.(*ast.IntegerNode)
+	if !ok {
+		d.errorf(p, path, "must be an integer (got %s)", describe(n))
+		return
+	}
+	var x int64
+	switch iv := i.Value.(type) {
+	case int64:
+		x = iv
+	case uint64:
+		if iv > math.MaxInt64 {
+			d.errorf(p, path, "integer %s is too large", i.Token.Value)
+			return
+		}
+		x = int64(iv)
+	}
+	if v.OverflowInt(x) {
+		d.errorf(p, path, "integer %s is too large", i.Token.Value)
+		return
+	}
+	v.SetInt(x)
+}
+
+// decodeFloat sets float v from an integer or float n; NaN and infinities
+// are refused.
+func (d *decoder) decodeFloat(n ast.Node, v reflect.Value, p position, path string) {
+	var f float64
+	switch x := n.(type) {
+	case *ast.IntegerNode:
+		f, _ = strconv.ParseFloat(fmt.Sprint(x.Value), 64)
+	case *ast.FloatNode:
+		f = x.Value
+	default:
+		d.errorf(p, path, "must be a number (got %s)", describe(n))
+		return
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		d.errorf(p, path, "must be a finite number (got %s)", describe(n))
+		return
+	}
+	v.SetFloat(f)
 }
 
 // decodeStruct fills struct v from mapping n, rejecting unknown and
