@@ -323,7 +323,10 @@ func builtinAppCommand(s *spec.Spec, a spec.App) types.ShellCommand {
 func ptr[T any](v T) *T { return &v }
 
 // marshal writes the project in a form both Compose v2 and docker-compose
-// v1.29 accept (see v1Compatible).
+// v1.29 accept (see v1Compatible). It edits the YAML with go.yaml.in/yaml/v4,
+// the library compose-go's types marshal with (and link anyway); the rest
+// of duckbench reads YAML with goccy/go-yaml, whose AST keeps the line and
+// column every spec error names.
 func marshal(p *types.Project) ([]byte, error) {
 	b, err := p.MarshalYAML()
 	if err != nil {
