@@ -286,11 +286,7 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if cerr := ss.Close(); cerr != nil {
-			err = errors.Join(err, cerr)
-		}
-	}()
+	defer ss.closeInto(&err)
 	r := ss.NewResult()
 	out = &CapacityOutcome{Outcome: Outcome{Result: r, Dir: ss.Dir, ExporterAddr: ss.ExporterAddr}}
 

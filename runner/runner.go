@@ -112,11 +112,7 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if cerr := ss.Close(); cerr != nil {
-			err = errors.Join(err, cerr)
-		}
-	}()
+	defer ss.closeInto(&err)
 	o = ss.o // with defaults
 	r := ss.NewResult()
 	out = &Outcome{Result: r, Dir: ss.Dir, ExporterAddr: ss.ExporterAddr}

@@ -296,6 +296,13 @@ func (ss *Session) Save(r *results.Result) (path, html string, err error) {
 	return path, html, nil
 }
 
+// closeInto is Close for a deferred call: its error joins *err.
+func (ss *Session) closeInto(err *error) {
+	if cerr := ss.Close(); cerr != nil {
+		*err = errors.Join(*err, cerr)
+	}
+}
+
 // Close stops the probes, the exporter and the AfterUp hook, then tears the
 // stack down under Options.Abort (so only the second signal cuts it short).
 // It is safe to call more than once.

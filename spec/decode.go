@@ -408,17 +408,14 @@ func (d *decoder) decodeInt(n ast.Node, v reflect.Value, p position, path string
 		return
 	}
 	var x int64
+	fits := true
 	switch iv := i.Value.(type) {
 	case int64:
 		x = iv
 	case uint64:
-		if iv > math.MaxInt64 {
-			d.errorf(p, path, "integer %s is too large", i.Token.Value)
-			return
-		}
-		x = int64(iv)
+		x, fits = int64(iv), iv <= math.MaxInt64
 	}
-	if v.OverflowInt(x) {
+	if !fits || v.OverflowInt(x) {
 		d.errorf(p, path, "integer %s is too large", i.Token.Value)
 		return
 	}
