@@ -172,161 +172,184 @@ func TestSafeDefaults(t *testing.T) {
 		t.Errorf("the orphan scan finds %d processes of a running 6-service stack: %v", len(seen), seen)
 	}
 
-	t.Run("listeners on loopback", func(t *testing.T) {
-		haproxyListens := 0
-		for _, svc := range st.Services {
-			addrs := listensOf(t, svc.PID)
-			if len(addrs) == 0 {
-				t.Errorf("%s (pid %d) listens on nothing", svc.Name, svc.PID)
-			}
-			for _, a := range addrs {
-				if h, _, _ := net.SplitHostPort(a); h != "127.0.0.1" {
-					t.Errorf("%s (pid %d) listens on %s; want 127.0.0.1 only", svc.Name, svc.PID, a)
-				}
-			}
-			if svc.Kind == "haproxy" {
-				haproxyListens = len(addrs)
-			}
-			t.Logf("%s listens on %v", svc.Name, addrs)
-		}
-		// Frontend + Prometheus exporter; a stats page would be a third.
-		if haproxyListens != 2 {
-			t.Errorf("haproxy has %d TCP listeners; want 2 (frontend, prometheus; no stats page by default)", haproxyListens)
-		}
-	})
+	t.Run("listeners on loopback", func(t *testing.T) { checkLoopbackListeners(t, st) })
 
-	t.Run("redis needs the password and is protected", func(t *testing.T) {
-		for _, r := range st.Redis {
-			conn, err := net.DialTimeout("tcp", r.Addr, 5*time.Second)
-			if err != nil {
-				t.Fatalf("dial %s: %v", r.Name, err)
-			}
-			br := bufio.NewReader(conn)
-			if got := redisCmd(t, conn, br, "PING"); !strings.HasPrefix(got, "-NOAUTH") {
-				t.Errorf("%s: PING without AUTH = %q; want -NOAUTH", r.Name, got)
-			}
-			if got := redisCmd(t, conn, br, "AUTH", "wrong-"+pw); !strings.HasPrefix(got, "-") {
-				t.Errorf("%s: AUTH with a wrong password = %q; want an error", r.Name, got)
-			}
-			if got := redisCmd(t, conn, br, "AUTH", pw); got != "+OK" {
-				t.Errorf("%s: AUTH = %q", r.Name, got)
-			}
-			if got := redisCmd(t, conn, br, "CONFIG", "GET", "protected-mode"); got != "protected-mode yes" {
-				t.Errorf("%s: CONFIG GET protected-mode = %q; want yes", r.Name, got)
-			}
-			if got := redisCmd(t, conn, br, "CONFIG", "GET", "bind"); !strings.HasPrefix(got, "bind 127.0.0.1") {
-				t.Errorf("%s: CONFIG GET bind = %q; want 127.0.0.1", r.Name, got)
-			}
-			conn.Close()
-		}
-	})
+	t.Run("redis needs the password and is protected", func(t *testing.T) { checkRedisAuth(t, st, pw) })
 
-	t.Run("runtime API socket mode 600", func(t *testing.T) {
-		sock := st.HAProxy.Stats
-		if !strings.HasPrefix(sock, e.runDir) {
-			t.Errorf("runtime API %q is not inside the run dir %s", sock, e.runDir)
-		}
-		fi, err := os.Stat(sock)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Mode()&fs.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
-			t.Errorf("runtime API %s mode = %v; want a socket with mode 0600", sock, fi.Mode())
-		}
-	})
+	t.Run("runtime API socket mode 600", func(t *testing.T) { checkRuntimeSocket(t, st, e) })
 
-	t.Run("no stats page", func(t *testing.T) {
-		cfg, err := os.ReadFile(filepath.Join(e.runDir, "haproxy.cfg"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, bad := range []string{"stats enable", "stats uri", "stats auth"} {
-			if strings.Contains(string(cfg), bad) {
-				t.Errorf("haproxy.cfg has %q without stats_page.enabled", bad)
-			}
-		}
-		resp, err := http.Get(st.HAProxy.URL + "/haproxy?stats")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if strings.Contains(string(body), "Statistics Report") {
-			t.Error("the frontend serves HAProxy's stats page")
-		}
-	})
+	t.Run("no stats page", func(t *testing.T) { checkNoStatsPage(t, st, e) })
 
-	t.Run("exporter on loopback", func(t *testing.T) {
-		ex := start(t, pwEnv, e.stackArgs("exporter", "--listen", "127.0.0.1:0")...)
-		ex.waitFor("serving", 30*time.Second)
-		time.Sleep(300 * time.Millisecond)
-		addrs := listensOf(t, ex.pid())
+	t.Run("exporter on loopback", func(t *testing.T) { checkExporterLoopback(t, e, pwEnv, pw) })
+
+	t.Run("password appears nowhere", func(t *testing.T) { checkPasswordNowhere(t, e, up, stOut, pwVar, pw) })
+}
+
+// checkLoopbackListeners: every service listens on 127.0.0.1 only, and
+// HAProxy on its frontend and exporter alone.
+func checkLoopbackListeners(t *testing.T, st stack.Status) {
+	haproxyListens := 0
+	for _, svc := range st.Services {
+		addrs := listensOf(t, svc.PID)
 		if len(addrs) == 0 {
-			t.Error("the exporter listens on nothing")
+			t.Errorf("%s (pid %d) listens on nothing", svc.Name, svc.PID)
 		}
 		for _, a := range addrs {
 			if h, _, _ := net.SplitHostPort(a); h != "127.0.0.1" {
-				t.Errorf("exporter listens on %s", a)
+				t.Errorf("%s (pid %d) listens on %s; want 127.0.0.1 only", svc.Name, svc.PID, a)
 			}
 		}
-		if strings.Contains(ex.stderr.String()+ex.stdout.String(), pw) {
-			t.Error("the exporter printed the password")
+		if svc.Kind == "haproxy" {
+			haproxyListens = len(addrs)
 		}
-		ex.signal(2)
-		ex.wait(30 * time.Second)
-		code, _, stderr := run(t, nil, "exporter", "--help")
-		if code != 0 || !strings.Contains(stderr+helpOut(t), `"127.0.0.1:9477"`) {
-			t.Errorf("exporter --help does not show the loopback default")
-		}
-	})
+		t.Logf("%s listens on %v", svc.Name, addrs)
+	}
+	// Frontend + Prometheus exporter; a stats page would be a third.
+	if haproxyListens != 2 {
+		t.Errorf("haproxy has %d TCP listeners; want 2 (frontend, prometheus; no stats page by default)", haproxyListens)
+	}
+}
 
-	t.Run("password appears nowhere", func(t *testing.T) {
-		if strings.Contains(stOut.stdout.String()+stOut.stderr.String(), pw) {
-			t.Error("status --json prints the password")
+// checkRedisAuth: every node refuses a client without the password and
+// runs in protected mode, bound to 127.0.0.1.
+func checkRedisAuth(t *testing.T, st stack.Status, pw string) {
+	for _, r := range st.Redis {
+		conn, err := net.DialTimeout("tcp", r.Addr, 5*time.Second)
+		if err != nil {
+			t.Fatalf("dial %s: %v", r.Name, err)
 		}
-		if strings.Contains(up.stdout.String()+up.stderr.String(), pw) {
-			t.Error("up prints the password")
+		br := bufio.NewReader(conn)
+		if got := redisCmd(t, conn, br, "PING"); !strings.HasPrefix(got, "-NOAUTH") {
+			t.Errorf("%s: PING without AUTH = %q; want -NOAUTH", r.Name, got)
 		}
-		for pid, cl := range mentioning(e.runDir) {
-			if strings.Contains(cl, pw) {
-				t.Errorf("pid %d has the password on its command line: %s", pid, cl)
-			}
+		if got := redisCmd(t, conn, br, "AUTH", "wrong-"+pw); !strings.HasPrefix(got, "-") {
+			t.Errorf("%s: AUTH with a wrong password = %q; want an error", r.Name, got)
 		}
-		// A run with the same spec and password: result.json, report.html,
-		// stdout and stderr must not hold it either.
-		e2 := newEnv(t, seedSpec(specOpts{name: "e2e-safe-run", duration: "3s", passwordEnv: pwVar}))
-		p := start(t, pwEnv, e2.runArgs()...)
-		p.waitFor("attacking", time.Minute)
-		for pid, cl := range mentioning(e2.runDir) {
-			if strings.Contains(cl, pw) {
-				t.Errorf("pid %d has the password on its command line: %s", pid, cl)
-			}
+		if got := redisCmd(t, conn, br, "AUTH", pw); got != "+OK" {
+			t.Errorf("%s: AUTH = %q", r.Name, got)
 		}
-		code := p.wait(2 * time.Minute)
-		assertNoOrphans(t, e2.runDir, p)
-		if code != 0 && code != 1 {
-			p.dump()
-			t.Fatalf("run with a password = exit %d", code)
+		if got := redisCmd(t, conn, br, "CONFIG", "GET", "protected-mode"); got != "protected-mode yes" {
+			t.Errorf("%s: CONFIG GET protected-mode = %q; want yes", r.Name, got)
 		}
-		if r, _ := loadResult(t, e2.results); r.Summary.SuccessRatio < 0.99 {
-			t.Errorf("run with a password: success %.3f (the apps cannot authenticate?)", r.Summary.SuccessRatio)
+		if got := redisCmd(t, conn, br, "CONFIG", "GET", "bind"); !strings.HasPrefix(got, "bind 127.0.0.1") {
+			t.Errorf("%s: CONFIG GET bind = %q; want 127.0.0.1", r.Name, got)
 		}
-		if strings.Contains(p.stdout.String()+p.stderr.String(), pw) {
-			t.Error("run prints the password")
+		conn.Close()
+	}
+}
+
+// checkRuntimeSocket: the Runtime API is a mode-600 socket in the run dir.
+func checkRuntimeSocket(t *testing.T, st stack.Status, e env) {
+	sock := st.HAProxy.Stats
+	if !strings.HasPrefix(sock, e.runDir) {
+		t.Errorf("runtime API %q is not inside the run dir %s", sock, e.runDir)
+	}
+	fi, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode()&fs.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
+		t.Errorf("runtime API %s mode = %v; want a socket with mode 0600", sock, fi.Mode())
+	}
+}
+
+// checkNoStatsPage: no stats page unless enabled.
+func checkNoStatsPage(t *testing.T, st stack.Status, e env) {
+	cfg, err := os.ReadFile(filepath.Join(e.runDir, "haproxy.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"stats enable", "stats uri", "stats auth"} {
+		if strings.Contains(string(cfg), bad) {
+			t.Errorf("haproxy.cfg has %q without stats_page.enabled", bad)
 		}
-		for _, root := range []string{e.runDir, e2.runDir, e2.results} {
-			filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-				if err != nil || !d.Type().IsRegular() {
-					return nil
-				}
-				b, err := os.ReadFile(path)
-				if err == nil && strings.Contains(string(b), pw) {
-					t.Errorf("%s holds the password", path)
-				}
+	}
+	resp, err := http.Get(st.HAProxy.URL + "/haproxy?stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(body), "Statistics Report") {
+		t.Error("the frontend serves HAProxy's stats page")
+	}
+}
+
+// checkExporterLoopback: the standalone exporter listens on loopback and
+// never prints the password.
+func checkExporterLoopback(t *testing.T, e env, pwEnv []string, pw string) {
+	ex := start(t, pwEnv, e.stackArgs("exporter", "--listen", "127.0.0.1:0")...)
+	ex.waitFor("serving", 30*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	addrs := listensOf(t, ex.pid())
+	if len(addrs) == 0 {
+		t.Error("the exporter listens on nothing")
+	}
+	for _, a := range addrs {
+		if h, _, _ := net.SplitHostPort(a); h != "127.0.0.1" {
+			t.Errorf("exporter listens on %s", a)
+		}
+	}
+	if strings.Contains(ex.stderr.String()+ex.stdout.String(), pw) {
+		t.Error("the exporter printed the password")
+	}
+	ex.signal(2)
+	ex.wait(30 * time.Second)
+	code, _, stderr := run(t, nil, "exporter", "--help")
+	if code != 0 || !strings.Contains(stderr+helpOut(t), `"127.0.0.1:9477"`) {
+		t.Errorf("exporter --help does not show the loopback default")
+	}
+}
+
+// checkPasswordNowhere: neither output, command lines nor files of a stack
+// and of a run hold the password.
+func checkPasswordNowhere(t *testing.T, e env, up, stOut *proc, pwVar, pw string) {
+	pwEnv := []string{pwVar + "=" + pw}
+	if strings.Contains(stOut.stdout.String()+stOut.stderr.String(), pw) {
+		t.Error("status --json prints the password")
+	}
+	if strings.Contains(up.stdout.String()+up.stderr.String(), pw) {
+		t.Error("up prints the password")
+	}
+	for pid, cl := range mentioning(e.runDir) {
+		if strings.Contains(cl, pw) {
+			t.Errorf("pid %d has the password on its command line: %s", pid, cl)
+		}
+	}
+	// A run with the same spec and password: result.json, report.html,
+	// stdout and stderr must not hold it either.
+	e2 := newEnv(t, seedSpec(specOpts{name: "e2e-safe-run", duration: "3s", passwordEnv: pwVar}))
+	p := start(t, pwEnv, e2.runArgs()...)
+	p.waitFor("attacking", time.Minute)
+	for pid, cl := range mentioning(e2.runDir) {
+		if strings.Contains(cl, pw) {
+			t.Errorf("pid %d has the password on its command line: %s", pid, cl)
+		}
+	}
+	code := p.wait(2 * time.Minute)
+	assertNoOrphans(t, e2.runDir, p)
+	if code != 0 && code != 1 {
+		p.dump()
+		t.Fatalf("run with a password = exit %d", code)
+	}
+	if r, _ := loadResult(t, e2.results); r.Summary.SuccessRatio < 0.99 {
+		t.Errorf("run with a password: success %.3f (the apps cannot authenticate?)", r.Summary.SuccessRatio)
+	}
+	if strings.Contains(p.stdout.String()+p.stderr.String(), pw) {
+		t.Error("run prints the password")
+	}
+	for _, root := range []string{e.runDir, e2.runDir, e2.results} {
+		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
 				return nil
-			})
-		}
-	})
+			}
+			b, err := os.ReadFile(path)
+			if err == nil && strings.Contains(string(b), pw) {
+				t.Errorf("%s holds the password", path)
+			}
+			return nil
+		})
+	}
 }
 
 // helpOut is `duckbench exporter --help`'s stdout.
