@@ -110,7 +110,18 @@ func run(ctx context.Context, c config) error {
 		fmt.Printf("load average before: %s", b)
 	}
 
-	// 1. max rate, same connections and duration for every tool.
+	dbRates := maxRates(ctx, c, t, url)
+	ladder(ctx, c, t, url, median(dbRates))
+	if !c.skipRSS {
+		peakRSS(ctx, c, t, url)
+	}
+	return nil
+}
+
+// maxRates runs every tool at its max rate, with the same connections and
+// duration, c.rounds times; prints the best of each and the ratios to the
+// goals, and returns duckbench's rate of every round.
+func maxRates(ctx context.Context, c config, t tools, url string) []float64 {
 	d := c.dur.String()
 	n := strconv.Itoa(c.conns)
 	rates := map[string]float64{} // best of the rounds
@@ -181,7 +192,7 @@ func run(ctx context.Context, c config) error {
 		fmt.Printf("  duckbench latency p50 %s p99 %s p99.99 %s max %s, success %.4f\n",
 			secs(l.P50), secs(l.P99), secs(l.P9999), secs(l.Max), db.Summary.SuccessRatio)
 	}
-	ratio := func(a, b string, goal float64) {
+	against := func(a, b string, goal float64) {
 		if rates[b] == 0 {
 			return
 		}
@@ -192,15 +203,19 @@ func run(ctx context.Context, c config) error {
 		}
 		fmt.Printf("  %s/%s = %.2f req/s, %.2f per CPU s (goal >= %.2f: %s)\n", a, b, r, e, goal, verdict(r >= goal))
 	}
-	ratio("duckbench", "vegeta", 1.5)
-	ratio("duckbench", "wrk", 0.6)
-	ratio("duckbench", "hey", 1.0)
+	against("duckbench", "vegeta", 1.5)
+	against("duckbench", "wrk", 0.6)
+	against("duckbench", "hey", 1.0)
 
-	// 2. constant-rate ladder.
+	return dbRates
+}
+
+// ladder runs duckbench at 25, 50 and 80 % of max at a constant rate.
+func ladder(ctx context.Context, c config, t tools, url string, max float64) {
 	// The ladder is based on the median of duckbench's rounds: a best-of
 	// figure caught in a quiet moment would put 80 % above what the box
 	// usually gives.
-	if max := median(dbRates); max > 0 {
+	if max > 0 {
 		fmt.Printf("\nconstant-rate ladder (%s each) on duckbench's median max %.0f req/s:\n", c.ladderDur, max)
 		for _, pct := range []float64{25, 50, 80} {
 			target := float64(int(max * pct / 100))
@@ -219,27 +234,28 @@ func run(ctx context.Context, c config) error {
 				pct, target, got, ach*100, secs(r.Summary.Latency.P99), secs(r.MaxLag), r.Saturated, goal)
 		}
 	}
+}
 
-	// 3. peak RSS, short vs long run at a fixed rate.
-	if !c.skipRSS {
-		fmt.Printf("\npeak RSS at %.0f req/s:\n", c.rssRate)
-		rate := strconv.FormatFloat(c.rssRate, 'f', -1, 64)
-		var rss [2]int64
-		for i, dur := range []time.Duration{c.rssShort, c.rssLong} {
-			_, ru, err := pinned(ctx, c.clientCore, t.duckbench, "bench", url, "--rate", rate, "--duration", dur.String(), "--connections", n, "--quiet")
-			if err != nil {
-				fmt.Printf("  %s: error %v\n", dur, err)
-				continue
-			}
-			rss[i] = ru.Maxrss
-			fmt.Printf("  %-6s %8.1f MiB\n", dur, float64(ru.Maxrss)/1024)
+// peakRSS compares duckbench's peak RSS in a short and a long run at a
+// fixed rate: memory must not grow with the run's length.
+func peakRSS(ctx context.Context, c config, t tools, url string) {
+	fmt.Printf("\npeak RSS at %.0f req/s:\n", c.rssRate)
+	n := strconv.Itoa(c.conns)
+	rate := strconv.FormatFloat(c.rssRate, 'f', -1, 64)
+	var rss [2]int64
+	for i, dur := range []time.Duration{c.rssShort, c.rssLong} {
+		_, ru, err := pinned(ctx, c.clientCore, t.duckbench, "bench", url, "--rate", rate, "--duration", dur.String(), "--connections", n, "--quiet")
+		if err != nil {
+			fmt.Printf("  %s: error %v\n", dur, err)
+			continue
 		}
-		if rss[0] > 0 && rss[1] > 0 {
-			r := float64(rss[1]) / float64(rss[0])
-			fmt.Printf("  RSS(%s)/RSS(%s) = %.3f (goal <= 1.10: %s)\n", c.rssLong, c.rssShort, r, verdict(r <= 1.1))
-		}
+		rss[i] = ru.Maxrss
+		fmt.Printf("  %-6s %8.1f MiB\n", dur, float64(ru.Maxrss)/1024)
 	}
-	return nil
+	if rss[0] > 0 && rss[1] > 0 {
+		r := float64(rss[1]) / float64(rss[0])
+		fmt.Printf("  RSS(%s)/RSS(%s) = %.3f (goal <= 1.10: %s)\n", c.rssLong, c.rssShort, r, verdict(r <= 1.1))
+	}
 }
 
 func median(v []float64) float64 {
