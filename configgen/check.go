@@ -11,10 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/duckbench/duckbench/internal/syncbuf"
 )
 
 // ErrMissingBinary is wrapped by the checks when haproxy or redis-server is
@@ -28,24 +29,6 @@ func lookBinary(name, pkg string) (string, error) {
 		return "", fmt.Errorf("find %s: %w (is %s installed? apt-get install %s)", name, ErrMissingBinary, name, pkg)
 	}
 	return p, nil
-}
-
-// lockedBuffer collects a child's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // CheckHAProxy runs `haproxy -c -f` on cfg and returns nil when HAProxy
@@ -113,7 +96,7 @@ func CheckRedis(ctx context.Context, node string, conf []byte) (err error) {
 		"--port", "0", "--unixsocket", sock, "--unixsocketperm", "700",
 		"--dir", dir, "--daemonize", "no", "--replicaof", "no", "one",
 		"--logfile", "", "--pidfile", "")
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start redis-server: %w", err)

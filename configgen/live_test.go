@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duckbench/duckbench/internal/syncbuf"
 	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/spec"
 )
@@ -68,7 +69,7 @@ func TestHAProxyLive(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "haproxy", "-db", "-f", filepath.Join(runDir, HAProxyFile))
 	cmd.Env = append(os.Environ(), "DB_TEST_STATS_PW=pw with space")
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duckbench/duckbench/internal/syncbuf"
 	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/results"
 )
@@ -76,30 +77,12 @@ func tmpDir(t *testing.T) string {
 	return d
 }
 
-// syncBuf is a bytes.Buffer safe for a writer goroutine and a reader.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // proc is one running duckbench.
 type proc struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	stdout syncBuf
-	stderr syncBuf
+	stdout syncbuf.Buffer
+	stderr syncbuf.Buffer
 	done   chan struct{}
 	code   int
 	ended  time.Time
