@@ -327,12 +327,17 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 	}
 
 	switch v.Kind() {
-	case reflect.Struct:
-		if !isMapping(n) {
+	case reflect.Struct, reflect.Map:
+		switch {
+		case !isMapping(n) && v.Kind() == reflect.Struct:
 			d.errorf(p, path, "must be a mapping of keys (got %s)", describe(n))
-			return
+		case !isMapping(n):
+			d.errorf(p, path, "must be a mapping (got %s)", describe(n))
+		case v.Kind() == reflect.Struct:
+			d.decodeStruct(n, v, path)
+		default:
+			d.decodeMap(n, v, path)
 		}
-		d.decodeStruct(n, v, path)
 	case reflect.Slice:
 		seq, ok := n.(*ast.SequenceNode)
 		if !ok {
@@ -344,12 +349,6 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 			d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
 		}
 		v.Set(s)
-	case reflect.Map:
-		if !isMapping(n) {
-			d.errorf(p, path, "must be a mapping (got %s)", describe(n))
-			return
-		}
-		d.decodeMap(n, v, path)
 	case reflect.String:
 		text, ok := scalarText(n)
 		if !ok {
