@@ -247,9 +247,8 @@ func checkPorts(s *spec.Spec, t Target) error {
 	if s.HAProxy.StatsPage.Enabled {
 		fields = append(fields, field{"haproxy.stats_page.port", s.HAProxy.StatsPage.Port})
 	}
-	fields = append(fields, field{"redis.master.port", s.Redis.Master.Port})
-	for i, r := range s.Redis.Replicas {
-		fields = append(fields, field{fmt.Sprintf("redis.replicas[%d].port", i), r.Port})
+	for _, n := range s.Redis.Nodes() {
+		fields = append(fields, field{n.Path + ".port", n.Port})
 	}
 	for i, a := range s.Apps {
 		fields = append(fields, field{fmt.Sprintf("apps[%d].port", i), a.Port})
