@@ -83,23 +83,11 @@ func New(s *spec.Spec, opts Options) (stack.Driver, error) {
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = DefaultWaitTimeout
 	}
-	c, err := copySpec(s)
+	c, err := s.Clone()
 	if err != nil {
 		return nil, fmt.Errorf("compose runtime: %w", err)
 	}
 	return &Driver{spec: c, opts: opts, project: ProjectName(s)}, nil
-}
-
-func copySpec(s *spec.Spec) (*spec.Spec, error) {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return nil, fmt.Errorf("copy spec: %w", err)
-	}
-	var c spec.Spec
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("copy spec: %w", err)
-	}
-	return &c, nil
 }
 
 // state is what the driver keeps in RunDir/StateFile.

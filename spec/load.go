@@ -303,6 +303,18 @@ func (d defaulter) check() {
 	d.flt(&c.Alpha, "check.alpha", 0.05)
 }
 
+// Clone returns a deep copy of s: a driver resolves "auto" ports in its
+// copy while the caller's spec keeps them. What the spec was parsed from
+// (positions, explicit fields) is shared: it is read-only.
+func (s *Spec) Clone() (*Spec, error) {
+	var c Spec
+	if err := json.Unmarshal(Canonical(s), &c); err != nil {
+		return nil, fmt.Errorf("copy spec %q: %w", s.Name, err)
+	}
+	c.meta = s.meta
+	return &c, nil
+}
+
 // Canonical is the spec's canonical JSON form: the encoding Hash is taken of.
 // Call it after ApplyDefaults so that equivalent specs hash alike.
 func Canonical(s *Spec) []byte {

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -322,5 +323,29 @@ func TestSchemaFile(t *testing.T) {
 	got, err := os.ReadFile("duckbench.schema.json")
 	if err != nil || string(got) != string(want) {
 		t.Errorf("duckbench.schema.json is stale; run: go test ./spec -run TestSchemaFile -update")
+	}
+}
+
+func TestClone(t *testing.T) {
+	s, err := Parse("seed.yaml", []byte("name: c\nredis: {master: {port: auto}, replicas: [{port: auto}]}\napps: [{name: app1, port: auto}]\nhaproxy: {port: auto}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Clone()
+	if err != nil {
+		t.Fatalf("Clone() = %v", err)
+	}
+	if !bytes.Equal(Canonical(c), Canonical(s)) {
+		t.Errorf("Clone() differs from the original:\n%s\n%s", Canonical(c), Canonical(s))
+	}
+	for _, l := range c.Listeners() {
+		*l.Port = 1234
+	}
+	c.Apps[0].Env = map[string]string{"X": "1"}
+	if !s.Redis.Replicas[0].Port.IsAuto() || !s.Apps[0].Port.IsAuto() || s.Apps[0].Env != nil {
+		t.Errorf("changing the clone changed the original: %+v", s)
+	}
+	if !c.explicit("apps[0].port") {
+		t.Errorf("the clone lost what was written explicitly")
 	}
 }

@@ -107,19 +107,15 @@ func NewLocal(s *spec.Spec, opts LocalOptions) (*Local, error) {
 	if opts.ReadyTimeout <= 0 {
 		opts.ReadyTimeout = DefaultReadyTimeout
 	}
-	return &Local{spec: cloneSpec(s), opts: opts, runDir: dir, children: map[int]chan struct{}{}}, nil
+	c, err := s.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("new local driver: %w", err)
+	}
+	return &Local{spec: c, opts: opts, runDir: dir, children: map[int]chan struct{}{}}, nil
 }
 
 // RunDir returns the absolute run directory.
 func (l *Local) RunDir() string { return l.runDir }
-
-// cloneSpec copies what Up changes (ports), so the caller's spec keeps "auto".
-func cloneSpec(s *spec.Spec) *spec.Spec {
-	c := *s
-	c.Redis.Replicas = append([]spec.RedisNode(nil), s.Redis.Replicas...)
-	c.Apps = append([]spec.App(nil), s.Apps...)
-	return &c
-}
 
 func (l *Local) logf(format string, args ...any) {
 	fmt.Fprintf(l.opts.Log, format+"\n", args...)
