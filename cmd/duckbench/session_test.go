@@ -96,4 +96,12 @@ func TestCapacityObservability(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "--observability: needs --runtime compose") {
 		t.Errorf("duckbench %v: exit %d, stderr %q; want exit %d refusing --observability", args, code, stderr, exitUsage)
 	}
+	// With compose the flag is taken and the session starts: here it stops
+	// at once, as docker is not on PATH (a dependency, exit 3).
+	t.Setenv("PATH", t.TempDir())
+	args = []string{"capacity", p, "--slo", "p99<1s", "--runtime", "compose", "--observability", "--run-dir", t.TempDir(), "--results", t.TempDir(), "-q"}
+	code, _, stderr = captureRun(t, args...)
+	if code != exitDependency || !strings.Contains(stderr, "find docker") {
+		t.Errorf("duckbench %v: exit %d, stderr %q; want exit %d (no docker)", args, code, stderr, exitDependency)
+	}
 }
