@@ -304,7 +304,9 @@ func DockerAvailable(ctx context.Context) error {
 	if _, err := exec.LookPath("docker"); err != nil {
 		return fmt.Errorf("find docker: %w (is the docker CLI installed? apt-get install docker.io)", stack.ErrMissingProgram)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	// A stopped daemon fails at once; the wait is for one that is busy
+	// (a loaded CI box took over 15s to answer docker info).
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput()
 	if err != nil {
