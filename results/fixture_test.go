@@ -148,24 +148,13 @@ func buildFixture(t testing.TB, stall bool) *Result {
 		Histogram:        encode(t, all),
 		ServiceHistogram: encode(t, svcAll),
 		SUTBound:         stall,
-		Replication: []ReplicaStats{
-			{Replica: "replica-1", DelayP50Seconds: 0.00055, DelayP99Seconds: 0.00071, DelayMaxSeconds: 0.0009, MaxOffsetLagBytes: 412, MaxAckAgeSeconds: 1, HeartbeatSamples: 100},
-			{Replica: "replica-2", DelayP50Seconds: 0.0007, DelayP99Seconds: 0.0094, DelayMaxSeconds: 0.0101, MaxOffsetLagBytes: 20480, MaxAckAgeSeconds: 1, HeartbeatSamples: 100},
-		},
-		Backends: []ServerStats{
-			{Backend: "web", Server: "app1", Requests: served[0], ShareRatio: round6(float64(served[0]) / float64(total)), ExpectedShare: 0.5,
-				Responses: map[string]uint64{"2xx": served[0] - errs, "5xx": errs}},
-			{Backend: "web", Server: "app2", Requests: served[1], ShareRatio: round6(float64(served[1]) / float64(total)), ExpectedShare: 0.5,
-				DownSeconds: 3, Responses: map[string]uint64{"2xx": served[1]}},
-		},
-		Caches:   []CacheStats{{Backend: "web", Lookups: total, Hits: total * 31 / 100, HitRatio: 0.31}},
-		Keyspace: []KeyspaceStats{{Node: "master", Hits: 3200, Misses: 800, HitRatio: 0.8}},
 		Events: []Event{
 			{AtSeconds: 2, Kind: "stall", Action: "start", Message: "system under test answered nothing for 600ms while requests waited"},
 			{AtSeconds: 4, Kind: "fault", Target: "app2", Action: "kill", Message: "stopped app2"},
 			{AtSeconds: 7, Kind: "recovery", Target: "app2", Action: "start", Message: "app2 back up"},
 		},
 	}
+	addFixtureProbes(r, served, errs, total)
 	if stall {
 		r.Stalls = []Stall{{StartSeconds: stallFrom, DurationSeconds: stallTo - stallFrom, Requests: stalled}}
 	} else {
@@ -174,6 +163,22 @@ func buildFixture(t testing.TB, stall bool) *Result {
 	r.SLO = EvaluateSLO(spec.SLO{P99: spec.Duration(50 * time.Millisecond), Success: 0.999,
 		MaxReplicationDelay: spec.Duration(5 * time.Millisecond)}, r)
 	return r
+}
+
+// addFixtureProbes fills what the probes would have seen in the fixture run.
+func addFixtureProbes(r *Result, served [2]uint64, errs, total uint64) {
+	r.Replication = []ReplicaStats{
+		{Replica: "replica-1", DelayP50Seconds: 0.00055, DelayP99Seconds: 0.00071, DelayMaxSeconds: 0.0009, MaxOffsetLagBytes: 412, MaxAckAgeSeconds: 1, HeartbeatSamples: 100},
+		{Replica: "replica-2", DelayP50Seconds: 0.0007, DelayP99Seconds: 0.0094, DelayMaxSeconds: 0.0101, MaxOffsetLagBytes: 20480, MaxAckAgeSeconds: 1, HeartbeatSamples: 100},
+	}
+	r.Backends = []ServerStats{
+		{Backend: "web", Server: "app1", Requests: served[0], ShareRatio: round6(float64(served[0]) / float64(total)), ExpectedShare: 0.5,
+			Responses: map[string]uint64{"2xx": served[0] - errs, "5xx": errs}},
+		{Backend: "web", Server: "app2", Requests: served[1], ShareRatio: round6(float64(served[1]) / float64(total)), ExpectedShare: 0.5,
+			DownSeconds: 3, Responses: map[string]uint64{"2xx": served[1]}},
+	}
+	r.Caches = []CacheStats{{Backend: "web", Lookups: total, Hits: total * 31 / 100, HitRatio: 0.31}}
+	r.Keyspace = []KeyspaceStats{{Node: "master", Hits: 3200, Misses: 800, HitRatio: 0.8}}
 }
 
 func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }

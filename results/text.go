@@ -80,6 +80,25 @@ func WriteText(w io.Writer, r *Result) error {
 		fmt.Fprintln(w, msg)
 	}
 
+	writeProbeTables(w, r)
+	if r.Capacity != nil {
+		writeCapacityText(w, r.Capacity)
+	}
+	if len(r.Events) > 0 {
+		fmt.Fprintln(w, "\nEvents")
+		for _, e := range r.Events {
+			fmt.Fprintf(w, "  %7.1fs  %-10s %s\n", e.AtSeconds, e.Kind, eventText(e))
+		}
+	}
+	if r.SLO != nil {
+		writeVerdictText(w, r.SLO)
+	}
+	return nil
+}
+
+// writeProbeTables writes what the probes saw: replication, HAProxy's
+// servers and caches, and the Redis keyspace.
+func writeProbeTables(w io.Writer, r *Result) {
 	if len(r.Replication) > 0 {
 		fmt.Fprintln(w, "\nReplication")
 		writeTable(w, "  replica\tdelay p50\tp99\tmax\toffset lag max\tack age max\tlink down\tsamples", func(tw io.Writer) {
@@ -119,19 +138,6 @@ func WriteText(w io.Writer, r *Result) error {
 			}
 		})
 	}
-	if r.Capacity != nil {
-		writeCapacityText(w, r.Capacity)
-	}
-	if len(r.Events) > 0 {
-		fmt.Fprintln(w, "\nEvents")
-		for _, e := range r.Events {
-			fmt.Fprintf(w, "  %7.1fs  %-10s %s\n", e.AtSeconds, e.Kind, eventText(e))
-		}
-	}
-	if r.SLO != nil {
-		writeVerdictText(w, r.SLO)
-	}
-	return nil
 }
 
 // writeCapacityText writes the capacity search: the rate found, its

@@ -168,23 +168,7 @@ func TestSearchCapacity(t *testing.T) {
 			if len(c.Steps) != len(rates) {
 				t.Errorf("SearchCapacity() recorded %d steps; tried %d", len(c.Steps), len(rates))
 			}
-			var unknown bool
-			for _, st := range c.Steps {
-				unknown = unknown || st.Outcome == StepUnknown
-				want := StepPass
-				switch {
-				case st.Rate >= 1.5*tt.srv.limit:
-					want = StepFail // SUT-bound: fail even when the generator saturated too
-				case tt.srv.satFrom > 0 && st.Rate >= tt.srv.satFrom:
-					want = StepUnknown
-				case st.Rate > tt.srv.limit:
-					want = StepFail
-				}
-				if st.Outcome != want {
-					t.Errorf("step at %g: outcome %q; want %q", st.Rate, st.Outcome, want)
-				}
-			}
-			if unknown != tt.unknown {
+			if unknown := checkStepOutcomes(t, c.Steps, tt.srv); unknown != tt.unknown {
 				t.Errorf("some step unknown = %v; want %v", unknown, tt.unknown)
 			}
 			// Whatever was found lies within 5% of the real limit when the
@@ -196,6 +180,30 @@ func TestSearchCapacity(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkStepOutcomes wants each step's outcome to follow the fake server:
+// SUT-bound (1.5x its limit) fails even when the generator saturated too,
+// else a saturated step is unknown and one above the limit fails. It
+// reports whether some step was unknown.
+func checkStepOutcomes(t *testing.T, steps []results.CapacityStep, srv server) (unknown bool) {
+	t.Helper()
+	for _, st := range steps {
+		unknown = unknown || st.Outcome == StepUnknown
+		want := StepPass
+		switch {
+		case st.Rate >= 1.5*srv.limit:
+			want = StepFail
+		case srv.satFrom > 0 && st.Rate >= srv.satFrom:
+			want = StepUnknown
+		case st.Rate > srv.limit:
+			want = StepFail
+		}
+		if st.Outcome != want {
+			t.Errorf("step at %g: outcome %q; want %q", st.Rate, st.Outcome, want)
+		}
+	}
+	return unknown
 }
 
 func TestJudgeStep(t *testing.T) {
