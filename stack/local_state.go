@@ -2,7 +2,6 @@ package stack
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -195,16 +194,9 @@ func statePath(runDir string) string { return filepath.Join(runDir, StateFile) }
 
 // ReadState reads the state file of runDir; ErrNotUp when there is none.
 func ReadState(runDir string) (*State, error) {
-	b, err := os.ReadFile(statePath(runDir))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read state: %w (no %s in %s)", ErrNotUp, StateFile, runDir)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read state: %w", err)
-	}
 	var st State
-	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("read state %s: %w", statePath(runDir), err)
+	if err := ReadStateFile(statePath(runDir), &st); err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
 	}
 	if st.Version != stateVersion {
 		return nil, fmt.Errorf("read state %s: version %d, this duckbench reads %d", statePath(runDir), st.Version, stateVersion)
@@ -212,33 +204,10 @@ func ReadState(runDir string) (*State, error) {
 	return &st, nil
 }
 
-// writeState replaces the state file atomically (temp file + rename), so a
-// reader or a crash never sees half a file.
+// writeState replaces the state file atomically.
 func writeState(runDir string, st *State) error {
 	st.Version = stateVersion
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	tmp, err := os.CreateTemp(runDir, ".state-*.json")
-	if err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	_, err = tmp.Write(append(b, '\n'))
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), statePath(runDir))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write state: %w", err)
-	}
-	return nil
+	return WriteStateFile(statePath(runDir), st)
 }
 
 func removeState(runDir string) error {

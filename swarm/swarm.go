@@ -105,31 +105,17 @@ type state struct {
 func (d *Driver) statePath() string { return filepath.Join(d.opts.RunDir, StateFile) }
 
 func (d *Driver) readState() (*state, error) {
-	b, err := os.ReadFile(d.statePath())
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no swarm stack of this spec: %w (no %s in %s)", stack.ErrNotUp, StateFile, d.opts.RunDir)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read swarm state: %w", err)
-	}
 	var st state
-	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("read swarm state %s: %w", d.statePath(), err)
+	if err := stack.ReadStateFile(d.statePath(), &st); err != nil {
+		if errors.Is(err, stack.ErrNotUp) {
+			return nil, fmt.Errorf("no swarm stack of this spec: %w", err)
+		}
+		return nil, fmt.Errorf("swarm: %w", err)
 	}
 	return &st, nil
 }
 
-func (d *Driver) writeState(st *state) error {
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write swarm state: %w", err)
-	}
-	tmp := d.statePath() + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write swarm state: %w", err)
-	}
-	return os.Rename(tmp, d.statePath())
-}
+func (d *Driver) writeState(st *state) error { return stack.WriteStateFile(d.statePath(), st) }
 
 // password returns the Redis password from the variable the spec names.
 func (d *Driver) password() (string, error) {
