@@ -137,10 +137,16 @@ func TestHeartbeatCompose(t *testing.T) {
 	m.Fill(&res)
 	for _, st := range res.Replication {
 		t.Logf("%+v", st)
-		// The outages are in the figures: heartbeats lost while the
-		// replica restarted or resynchronised, a delay max of seconds.
-		if st.HeartbeatSamples == 0 || st.HeartbeatsLost == 0 || st.DelayMaxSeconds < 0.5 {
-			t.Errorf("%s: %+v; want readings, some lost (restart / resync), max ≥ 0.5s", st.Replica, st)
+		// The outages are in the figures: a delay max of seconds. Whether
+		// the heartbeats of the outage arrive late or are lost depends on
+		// how the replica came back: a partial resync from the master's
+		// backlog delivers them late (seen with a quick container
+		// restart), a full resync loses them; either way the max shows it.
+		if st.HeartbeatSamples == 0 || st.DelayMaxSeconds < 0.5 {
+			t.Errorf("%s: %+v; want readings and a max ≥ 0.5s (restart / resync)", st.Replica, st)
+		}
+		if st.Replica == "redis-replica-2" && st.HeartbeatsLost == 0 {
+			t.Errorf("%s: %+v; want heartbeats lost across the full resync", st.Replica, st)
 		}
 	}
 }
