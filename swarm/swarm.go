@@ -12,7 +12,6 @@ package swarm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -80,15 +79,11 @@ func New(s *spec.Spec, opts Options) (stack.Driver, error) {
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = DefaultWaitTimeout
 	}
-	b, err := json.Marshal(s)
+	c, err := s.Clone()
 	if err != nil {
-		return nil, fmt.Errorf("swarm runtime: copy spec: %w", err)
+		return nil, fmt.Errorf("swarm runtime: %w", err)
 	}
-	var c spec.Spec
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("swarm runtime: copy spec: %w", err)
-	}
-	return &Driver{spec: &c, opts: opts, stack: StackName(s)}, nil
+	return &Driver{spec: c, opts: opts, stack: StackName(s)}, nil
 }
 
 // state is what the driver keeps in RunDir/StateFile. It is written before

@@ -1,0 +1,53 @@
+// Package yamlnode edits a YAML node tree: the compose and swarm renderers
+// post-process compose-go's output with it (keys a target's tool rejects).
+package yamlnode
+
+import (
+	"io"
+
+	yaml "go.yaml.in/yaml/v4"
+)
+
+// Get returns the value of key in mapping m, or nil.
+func Get(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// Delete removes key (and its value) from mapping m.
+func Delete(m *yaml.Node, key string) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = append(m.Content[:i], m.Content[i+2:]...)
+			return
+		}
+	}
+}
+
+// Seq returns the items of sequence n, or nil when n is not one.
+func Seq(n *yaml.Node) []*yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
+
+// Encode writes doc to w with a two-space indent.
+func Encode(w io.Writer, doc *yaml.Node) error {
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	return enc.Close()
+}
