@@ -468,38 +468,7 @@ func (d *Driver) waitHealthy(ctx context.Context, st *state) error {
 		case <-tick.C:
 		}
 	}
-	return probePorts(ctx, st.Endpoints)
-}
-
-// probePorts dials every published endpoint on 127.0.0.1.
-func probePorts(ctx context.Context, ep stack.Endpoints) error {
-	addrs := []string{strings.TrimPrefix(ep.HAProxy.URL, "http://"), ep.HAProxy.Stats}
-	for _, r := range ep.Redis {
-		addrs = append(addrs, r.Addr)
-	}
-	for _, a := range ep.Apps {
-		addrs = append(addrs, strings.TrimPrefix(a.URL, "http://"))
-	}
-	var dl net.Dialer
-	for _, a := range addrs {
-		var err error
-		for i := 0; i < 25; i++ {
-			var c net.Conn
-			if c, err = dl.DialContext(ctx, "tcp", a); err == nil {
-				c.Close()
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("probe published port %s: %w", a, ctx.Err())
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("probe published port %s: %w", a, err)
-		}
-	}
-	return nil
+	return stack.ProbePublishedPorts(ctx, st.Endpoints)
 }
 
 func sorted(s []string) []string {

@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -293,7 +292,7 @@ func (d *Driver) waitHealthy(ctx context.Context, st *state) error {
 		case <-tick.C:
 		}
 	}
-	if err := probePorts(ctx, st.Endpoints); err != nil {
+	if err := stack.ProbePublishedPorts(ctx, st.Endpoints); err != nil {
 		return err
 	}
 	return d.waitServersReady(ctx, st)
@@ -330,39 +329,6 @@ func (d *Driver) waitServersReady(ctx context.Context, st *state) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-// probePorts dials every published endpoint on 127.0.0.1.
-func probePorts(ctx context.Context, ep stack.Endpoints) error {
-	addrs := []string{strings.TrimPrefix(ep.HAProxy.URL, "http://"), ep.HAProxy.Stats}
-	for _, r := range ep.Redis {
-		addrs = append(addrs, r.Addr)
-	}
-	for _, a := range ep.Apps {
-		if a.URL != "" {
-			addrs = append(addrs, strings.TrimPrefix(a.URL, "http://"))
-		}
-	}
-	var dl net.Dialer
-	for _, a := range addrs {
-		var err error
-		for i := 0; i < 25; i++ {
-			var c net.Conn
-			if c, err = dl.DialContext(ctx, "tcp", a); err == nil {
-				c.Close()
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("probe published port %s: %w", a, ctx.Err())
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("probe published port %s: %w", a, err)
-		}
-	}
-	return nil
 }
 
 // serviceOrder is start order: redis nodes, apps, haproxy.
