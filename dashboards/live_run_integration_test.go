@@ -57,7 +57,7 @@ haproxy:
       servers: [{app: app1}, {app: app2}]
 load:
   duration: 35s
-  warmup: 6s   # unobserved: Prometheus's first scrape sees an empty latency histogram
+  warmup: 8s   # unobserved: a scrape (every 5 s) sees the latency histogram empty
   rate: 100
   keys: {count: 200}
   targets:
@@ -90,6 +90,11 @@ load:
 	}
 	t.Cleanup(func() { cancel(); prom.Wait(); promLog.Close() })
 	testenv.WaitHTTP(t, "http://"+promAddr+"/-/ready", 30*time.Second)
+	// Ready is not scraping: the scrape manager picks targets up seconds
+	// later. Until it tries our exporter (and fails, nothing listens yet),
+	// the run's first seconds could go unscraped and the dashboard's
+	// window would start late.
+	waitScrapeLoop(t, "http://"+promAddr, DefaultJob, 30*time.Second)
 
 	start := time.Now()
 	run := exec.Command(bin, "run", specPath, "--quiet",
@@ -147,6 +152,18 @@ func checkDashboardP99(ctx context.Context, t *testing.T, promURL, resultsDir st
 	t.Logf("native histogram p99 %v (%v), classic buckets p99 %v (%v), count %v (%v; the report has %d successes; increase() extrapolates)",
 		native, errN, classic, errC, cnt, errCnt, r.Summary.Success)
 	t.Logf("p99: dashboard %.3gms, report %.3gms (%s)", got*1e3, want*1e3, expr)
+	// The scraped cumulative count must start at zero (Prometheus saw the
+	// histogram before the first measured request) and end at the report's
+	// count (the exporter lingered for a final scrape); otherwise the
+	// dashboard's window misses requests and the p99s cannot agree.
+	counts, err := queryRangeValues(ctx, promURL, fmt.Sprintf("histogram_count(%s)", MetricLoadRequestDuration), start, at, time.Second)
+	if err != nil || len(counts) == 0 {
+		t.Fatalf("scraped counts: %v (%d samples)", err, len(counts))
+	}
+	t.Logf("scraped cumulative counts: %v", counts)
+	if first, last := counts[0], counts[len(counts)-1]; first != 0 || last != float64(r.Summary.Success) {
+		t.Errorf("scraped count went %v → %v; want 0 → %d (the report's successes)", first, last, r.Summary.Success)
+	}
 	if want <= 0 || math.Abs(got-want)/want > 0.05 {
 		t.Errorf("dashboard p99 = %.4gms; want the report's %.4gms ±5%%", got*1e3, want*1e3)
 	}
@@ -186,4 +203,84 @@ func queryScalar(ctx context.Context, promURL, expr string, at time.Time) (float
 		return 0, err
 	}
 	return strconv.ParseFloat(sv, 64)
+}
+
+// queryRangeValues evaluates expr over [start, end] and returns the values
+// of its one series, deduplicated consecutive repeats left in.
+func queryRangeValues(ctx context.Context, promURL, expr string, start, end time.Time, step time.Duration) ([]float64, error) {
+	v := url.Values{}
+	v.Set("query", expr)
+	v.Set("start", strconv.FormatInt(start.Unix(), 10))
+	v.Set("end", strconv.FormatInt(end.Unix(), 10))
+	v.Set("step", strconv.FormatFloat(step.Seconds(), 'f', -1, 64))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(promURL, "/")+"/api/v1/query_range?"+v.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var pr struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Values [][2]json.RawMessage `json:"values"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&pr); err != nil {
+		return nil, err
+	}
+	if pr.Status != "success" || len(pr.Data.Result) != 1 {
+		return nil, fmt.Errorf("status %s (%s), %d series; want one", pr.Status, pr.Error, len(pr.Data.Result))
+	}
+	var out []float64
+	for _, sv := range pr.Data.Result[0].Values {
+		var s string
+		if err := json.Unmarshal(sv[1], &s); err != nil {
+			return nil, err
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, err
+		}
+		if len(out) == 0 || out[len(out)-1] != f {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// waitScrapeLoop waits until Prometheus has tried to scrape a target of job
+// (successfully or not).
+func waitScrapeLoop(t *testing.T, promURL, job string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get(promURL + "/api/v1/targets?state=active")
+		if err == nil {
+			var tr struct {
+				Data struct {
+					ActiveTargets []struct {
+						ScrapePool string    `json:"scrapePool"`
+						LastScrape time.Time `json:"lastScrape"`
+					} `json:"activeTargets"`
+				} `json:"data"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&tr)
+			resp.Body.Close()
+			for _, at := range tr.Data.ActiveTargets {
+				if err == nil && at.ScrapePool == job && at.LastScrape.Year() > 2000 {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("prometheus did not try to scrape job %s within %s (last error: %v)", job, timeout, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
