@@ -32,35 +32,47 @@ type promResult struct {
 	} `json:"data"`
 }
 
-// queryRange evaluates expr over [start, end] through Prometheus' HTTP API and
-// returns the number of series that have at least one sample.
-func queryRange(ctx context.Context, promURL, expr string, start, end time.Time, step time.Duration) (int, error) {
+// promAPI calls Prometheus' HTTP API endpoint (e.g. "query_range") with
+// the values v and returns its result array, failing unless it succeeded.
+func promAPI(ctx context.Context, promURL, endpoint string, v url.Values) ([]json.RawMessage, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(promURL, "/")+"/api/v1/"+endpoint+"?"+v.Encode(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("build query: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("query prometheus: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read prometheus answer: %w", err)
+	}
+	var r promResult
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("decode prometheus answer %q: %w", body, err)
+	}
+	if r.Status != "success" {
+		return nil, fmt.Errorf("prometheus: %s: %s", r.ErrorType, r.Error)
+	}
+	return r.Data.Result, nil
+}
+
+// rangeValues is the query_range form of expr over [start, end].
+func rangeValues(expr string, start, end time.Time, step time.Duration) url.Values {
 	v := url.Values{}
 	v.Set("query", expr)
 	v.Set("start", strconv.FormatInt(start.Unix(), 10))
 	v.Set("end", strconv.FormatInt(end.Unix(), 10))
 	v.Set("step", strconv.FormatFloat(step.Seconds(), 'f', -1, 64))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(promURL, "/")+"/api/v1/query_range?"+v.Encode(), nil)
-	if err != nil {
-		return 0, fmt.Errorf("build query: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("query prometheus: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, fmt.Errorf("read prometheus answer: %w", err)
-	}
-	var r promResult
-	if err := json.Unmarshal(body, &r); err != nil {
-		return 0, fmt.Errorf("decode prometheus answer %q: %w", body, err)
-	}
-	if r.Status != "success" {
-		return 0, fmt.Errorf("prometheus: %s: %s", r.ErrorType, r.Error)
-	}
-	return len(r.Data.Result), nil
+	return v
+}
+
+// queryRange evaluates expr over [start, end] through Prometheus' HTTP API and
+// returns the number of series that have at least one sample.
+func queryRange(ctx context.Context, promURL, expr string, start, end time.Time, step time.Duration) (int, error) {
+	res, err := promAPI(ctx, promURL, "query_range", rangeValues(expr, start, end, step))
+	return len(res), err
 }
 
 // evalQueries evaluates each query (variables expanded with vars) over the

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -174,76 +173,27 @@ func queryScalar(ctx context.Context, promURL, expr string, at time.Time) (float
 	v := url.Values{}
 	v.Set("query", expr)
 	v.Set("time", strconv.FormatInt(at.Unix(), 10))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(promURL, "/")+"/api/v1/query?"+v.Encode(), nil)
-	if err != nil {
+	var series struct {
+		Value [2]json.RawMessage `json:"value"`
+	}
+	if err := oneSeries(ctx, promURL, "query", v, &series); err != nil {
 		return 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	var pr struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Value [2]json.RawMessage `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&pr); err != nil {
-		return 0, err
-	}
-	if pr.Status != "success" || len(pr.Data.Result) != 1 {
-		return 0, fmt.Errorf("status %s (%s), %d series; want one", pr.Status, pr.Error, len(pr.Data.Result))
-	}
-	var sv string
-	if err := json.Unmarshal(pr.Data.Result[0].Value[1], &sv); err != nil {
-		return 0, err
-	}
-	return strconv.ParseFloat(sv, 64)
+	return sampleValue(series.Value)
 }
 
 // queryRangeValues evaluates expr over [start, end] and returns the values
-// of its one series, deduplicated consecutive repeats left in.
+// of its one series, consecutive repeats dropped.
 func queryRangeValues(ctx context.Context, promURL, expr string, start, end time.Time, step time.Duration) ([]float64, error) {
-	v := url.Values{}
-	v.Set("query", expr)
-	v.Set("start", strconv.FormatInt(start.Unix(), 10))
-	v.Set("end", strconv.FormatInt(end.Unix(), 10))
-	v.Set("step", strconv.FormatFloat(step.Seconds(), 'f', -1, 64))
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(promURL, "/")+"/api/v1/query_range?"+v.Encode(), nil)
-	if err != nil {
+	var series struct {
+		Values [][2]json.RawMessage `json:"values"`
+	}
+	if err := oneSeries(ctx, promURL, "query_range", rangeValues(expr, start, end, step), &series); err != nil {
 		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var pr struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Values [][2]json.RawMessage `json:"values"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&pr); err != nil {
-		return nil, err
-	}
-	if pr.Status != "success" || len(pr.Data.Result) != 1 {
-		return nil, fmt.Errorf("status %s (%s), %d series; want one", pr.Status, pr.Error, len(pr.Data.Result))
 	}
 	var out []float64
-	for _, sv := range pr.Data.Result[0].Values {
-		var s string
-		if err := json.Unmarshal(sv[1], &s); err != nil {
-			return nil, err
-		}
-		f, err := strconv.ParseFloat(s, 64)
+	for _, sv := range series.Values {
+		f, err := sampleValue(sv)
 		if err != nil {
 			return nil, err
 		}
@@ -252,6 +202,27 @@ func queryRangeValues(ctx context.Context, promURL, expr string, start, end time
 		}
 	}
 	return out, nil
+}
+
+// oneSeries decodes the one series a query must return into out.
+func oneSeries(ctx context.Context, promURL, endpoint string, v url.Values, out any) error {
+	res, err := promAPI(ctx, promURL, endpoint, v)
+	if err != nil {
+		return err
+	}
+	if len(res) != 1 {
+		return fmt.Errorf("%d series; want one", len(res))
+	}
+	return json.Unmarshal(res[0], out)
+}
+
+// sampleValue parses a [time, "value"] sample.
+func sampleValue(s [2]json.RawMessage) (float64, error) {
+	var sv string
+	if err := json.Unmarshal(s[1], &sv); err != nil {
+		return 0, err
+	}
+	return strconv.ParseFloat(sv, 64)
 }
 
 // waitScrapeLoop waits until Prometheus has tried to scrape a target of job
