@@ -34,6 +34,9 @@ const (
 	ComposeRedisDir = "/data"
 	// CacheName is the name of HAProxy's cache section.
 	CacheName = "duckbench"
+	// ServedByHeader is the response header HAProxy sets to the name of
+	// the server that answered (load.ServedByHeader reads it).
+	ServedByHeader = "X-Served-By"
 )
 
 // RedisFile returns the file name of node's redis.conf: redis-<node>.conf,

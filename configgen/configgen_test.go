@@ -94,7 +94,8 @@ func statsPageSpec() *spec.Spec {
 }
 
 // extrasSpec has raw lines in every section, per-node overrides, a second
-// backend with a route, no health check there, and the exporter off.
+// backend with a route, no health check there, the exporter and HAProxy's
+// X-Served-By header off.
 func extrasSpec() *spec.Spec {
 	s := seedSpec()
 	s.Name = "extras"
@@ -118,6 +119,7 @@ func extrasSpec() *spec.Spec {
 	})
 	s.HAProxy.Routes = []spec.Route{{PathPrefix: "/api/", Backend: "api"}}
 	s.HAProxy.Prometheus.Disabled = true
+	s.HAProxy.ServedBy.Disabled = true
 	return s
 }
 

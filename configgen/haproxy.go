@@ -111,6 +111,7 @@ type hBackend struct {
 	Balance       string
 	Check         *hHTTPCheck
 	Cache         string // cache name, or "" for none
+	ServedBy      bool   // set X-Served-By to the answering server's name
 	DefaultServer []string
 	Servers       []hServer
 	Extra         []string
@@ -323,6 +324,11 @@ func renderBackend(w *cfgWriter, b hBackend) {
 		w.line("http-request cache-use %s", b.Cache)
 		w.line("http-response cache-store %s", b.Cache)
 	}
+	if b.ServedBy {
+		// After cache-store: a cached copy does not keep a server's name,
+		// and a cache hit says <CACHE> (%s is the server name).
+		w.line("http-response set-header %s %%s", ServedByHeader)
+	}
 	if len(b.DefaultServer) > 0 {
 		w.line("default-server %s", strings.Join(b.DefaultServer, " "))
 	}
@@ -389,7 +395,7 @@ func buildHAProxy(s *spec.Spec, t Target) (*haproxyConfig, error) {
 			return nil, fmt.Errorf("%s.name: duplicate backend %q", path, b.Name)
 		}
 		backends[b.Name] = true
-		hb, err := haproxyBackend(b, path, apps, t)
+		hb, err := haproxyBackend(b, path, apps, t, !h.ServedBy.Disabled)
 		if err != nil {
 			return nil, err
 		}
@@ -460,7 +466,8 @@ func haproxyDefaults(h spec.HAProxy, mode string) hDefaults {
 
 // haproxyBackend is one backend section with its health check and servers;
 // path is its field path for messages.
-func haproxyBackend(b spec.Backend, path string, apps map[string]spec.App, t Target) (hBackend, error) {
+// servedBy adds the X-Served-By response header.
+func haproxyBackend(b spec.Backend, path string, apps map[string]spec.App, t Target, servedBy bool) (hBackend, error) {
 	if !isToken(b.Name) {
 		return hBackend{}, fmt.Errorf("%s.name: must be letters, digits, '-', '_', '.' or ':' (got %q)", path, b.Name)
 	}
@@ -499,6 +506,7 @@ func haproxyBackend(b spec.Backend, path string, apps map[string]spec.App, t Tar
 	if b.Cache {
 		hb.Cache = CacheName
 	}
+	hb.ServedBy = servedBy
 	servers, err := haproxyServers(b, path, apps, t)
 	if err != nil {
 		return hBackend{}, err

@@ -39,7 +39,7 @@ func TestHAProxyLive(t *testing.T) {
 				served[i].Add(1)
 			}
 			w.Header().Set("Cache-Control", "max-age=60")
-			w.Header().Set("X-Served-By", fmt.Sprintf("app%d", i+1))
+			w.Header().Set("X-Served-By", fmt.Sprintf("own-name-%d", i+1))
 			fmt.Fprintf(w, "value of %s\n", r.URL.Path)
 		}))
 		defer apps[i].Close()
@@ -104,13 +104,23 @@ func TestHAProxyLive(t *testing.T) {
 	}
 
 	// 40 distinct URLs (40 misses), then one URL 10 times (1 miss + 9 hits).
+	// HAProxy's X-Served-By replaces the apps' own: the server's name, or
+	// <CACHE> for a cache hit.
+	servedBy := map[string]int{}
 	for i := 0; i < 40; i++ {
-		if resp, _ := get(fmt.Sprintf("%s/kv/k%d", base, i)); resp == nil || resp.StatusCode != 200 {
+		resp, _ := get(fmt.Sprintf("%s/kv/k%d", base, i))
+		if resp == nil || resp.StatusCode != 200 {
 			t.Fatalf("GET /kv/k%d = %v", i, resp)
 		}
+		servedBy[strings.Join(resp.Header.Values("X-Served-By"), ",")]++
 	}
 	for i := 0; i < 10; i++ {
-		get(base + "/kv/hot")
+		if resp, _ := get(base + "/kv/hot"); resp != nil {
+			servedBy[strings.Join(resp.Header.Values("X-Served-By"), ",")]++
+		}
+	}
+	if n1, n2, nc := servedBy["app1"], servedBy["app2"], servedBy["<CACHE>"]; n1+n2 != 41 || nc != 9 {
+		t.Errorf("X-Served-By values %v; want app1 and app2 on 41 responses, <CACHE> on 9", servedBy)
 	}
 	if a, b := served[0].Load(), served[1].Load(); a+b != 41 || a < 29 || a > 32 {
 		t.Errorf("apps served %d and %d requests; want 41 split 3:1", a, b)

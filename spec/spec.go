@@ -164,6 +164,11 @@ type HAProxy struct {
 	// StatsPage is the HTML stats page: off unless enabled, and then only
 	// with credentials.
 	StatsPage StatsPage `yaml:"stats_page,omitempty" json:"stats_page,omitempty"`
+	// ServedBy is the X-Served-By response header HAProxy sets to the name
+	// of the server that answered (default on): duckbench attributes each
+	// response to a server by it, for any app. It replaces an app's own
+	// X-Served-By; a cache hit says <CACHE>.
+	ServedBy ServedByHeader `yaml:"served_by,omitempty" json:"served_by,omitzero"`
 	// Extra holds raw haproxy.cfg lines per section.
 	Extra RawHAProxy `yaml:"extra,omitempty" json:"extra,omitempty"`
 }
@@ -237,6 +242,13 @@ type StatsSocket struct {
 type PromEndpoint struct {
 	Disabled bool `yaml:"disabled,omitempty" json:"disabled,omitempty"`
 	Port     Port `yaml:"port,omitempty" json:"port,omitempty"` // default 8405
+}
+
+// ServedByHeader is HAProxy's X-Served-By response header.
+type ServedByHeader struct {
+	// Disabled leaves the header to the apps (the reference app sets its
+	// own name; other apps' responses are then unattributed).
+	Disabled bool `yaml:"disabled,omitempty" json:"disabled,omitempty"`
 }
 
 // StatsPage is HAProxy's HTML stats page.
