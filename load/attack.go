@@ -51,7 +51,9 @@ const (
 	MinMaxWorkers = 64
 	// SaturationLag is the schedule lag past which the generator is behind.
 	SaturationLag = 100 * time.Millisecond
-	// ServedByHeader names the app that served a response.
+	// ServedByHeader names the server that answered: HAProxy sets it to
+	// the server's name (configgen.ServedByHeader), replacing the
+	// reference app's own name.
 	ServedByHeader = "X-Served-By"
 )
 
@@ -258,6 +260,10 @@ type Report struct {
 	Timeline []results.Second      `json:"timeline"`
 	Targets  []results.TargetStats `json:"targets,omitempty"`
 	AppShare map[string]float64    `json:"app_share,omitempty"`
+	// Servers is the client-side figures per server that answered (by
+	// X-Served-By) and of the unattributed responses; their requests sum
+	// to Summary.Requests.
+	Servers []results.ServerLatency `json:"servers,omitempty"`
 	// Saturated means the generator could not keep up: short of CPU, or
 	// its worker cap reached while responses came quickly.
 	Saturated bool `json:"generator_saturated"`

@@ -88,6 +88,9 @@ func TestRunTimelineAndShare(t *testing.T) {
 			t.Errorf("AppShare[%s] = %v; want about 0.5", app, sh)
 		}
 	}
+	if got, want := serverSum(rep.Servers), rep.Summary.Requests; got != want || len(rep.Servers) != 2 {
+		t.Errorf("Servers %d buckets with %d requests; want app1 and app2 with %d", len(rep.Servers), got, want)
+	}
 	if len(rep.Targets) != 2 || rep.Targets[0].Summary.SuccessRatio != 1 || rep.Targets[1].Summary.SuccessRatio != 0 {
 		t.Errorf("Targets = %+v; want /kv all good and /fail all 503", rep.Targets)
 	}

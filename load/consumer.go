@@ -23,7 +23,8 @@ type consumer struct {
 	targets  []*stats
 	tl       *timeline
 	stalls   *stallFinder
-	apps     map[string]uint64
+	servers  map[string]*stats // by X-Served-By, and results.Unattributed
+	named    int               // servers with their own bucket
 	received uint64
 	lastEnd  time.Time
 
@@ -45,11 +46,11 @@ type consumer struct {
 
 func newConsumer(a *Attack, began time.Time) *consumer {
 	c := &consumer{
-		a:     a,
-		began: began,
-		total: newStats(),
-		tl:    newTimeline(a.pacer, a.dur, a.timeout, a.lagSat),
-		apps:  map[string]uint64{},
+		a:       a,
+		began:   began,
+		total:   newStats(),
+		tl:      newTimeline(a.pacer, a.dur, a.timeout, a.lagSat),
+		servers: map[string]*stats{},
 	}
 	c.stalls = &stallFinder{began: began, paced: !a.pacer.Max(), onStall: func(st results.Stall) {
 		c.event(time.Duration(st.StartSeconds*1e9), "stall", "start", fmt.Sprintf(
@@ -89,9 +90,7 @@ func (c *consumer) add(r *result) {
 		c.tickSvc += r.service
 		c.tickN++
 	}
-	if v := r.Headers[ServedByHeader]; len(v) > 0 {
-		c.apps[v[0]]++
-	}
+	c.serverStats(r).add(r, ok)
 	if m := c.a.metrics; m != nil {
 		m.observe(c, r.Code, r.Latency, ok)
 	}
@@ -252,7 +251,7 @@ func (c *consumer) report(end time.Time) *Report {
 		Plan:                  c.a.Plan(),
 		Summary:               c.total.summary(mean, window, basis),
 		Timeline:              tl,
-		AppShare:              shares(c.apps),
+		AppShare:              c.appShare(),
 		Saturated:             c.isSaturated(),
 		Stalls:                c.stalls.result(),
 		MaxScheduleLagSeconds: c.maxLag.Seconds(),
@@ -274,6 +273,7 @@ func (c *consumer) report(end time.Time) *Report {
 	if basis == results.BasisIntended {
 		rep.ServiceHistogram, _ = EncodeHistogram(c.total.svc)
 	}
+	rep.Servers = c.serverReport(window, basis)
 	names := c.a.tgt.names()
 	if len(c.targets) > 1 {
 		for i, s := range c.targets {

@@ -50,6 +50,10 @@ type Result struct {
 	Timeline []Second           `json:"timeline"`
 	Targets  []TargetStats      `json:"targets,omitempty"`
 	AppShare map[string]float64 `json:"app_share,omitempty"` // X-Served-By share, client side
+	// Servers is the client-side latency per server that answered (by
+	// X-Served-By), and the responses no server is named on
+	// (Unattributed): their requests sum to Summary.Requests.
+	Servers []ServerLatency `json:"servers,omitempty"`
 	// GeneratorSaturated is true when the load generator could not keep up
 	// with the schedule: the server's figures are then not a capacity.
 	GeneratorSaturated bool `json:"generator_saturated"`
@@ -200,6 +204,36 @@ type Second struct {
 	ReplicationOffsetLag map[string]int64 `json:"replication_offset_lag,omitempty"`
 	// ServerShare maps backend/server to its share of that second's requests.
 	ServerShare map[string]float64 `json:"server_share,omitempty"`
+}
+
+// Server buckets that name no single server.
+const (
+	// Unattributed holds the responses that name no server: transport
+	// errors, timeouts, HAProxy's own errors (<NOSRV>) and responses
+	// without X-Served-By.
+	Unattributed = "(unattributed)"
+	// OtherServers holds the servers past the first MaxServers names.
+	OtherServers = "(other)"
+	// CacheServer is what HAProxy's X-Served-By says on a cache hit.
+	CacheServer = "<CACHE>"
+)
+
+// MaxServers bounds the distinct servers kept (X-Served-By is outside
+// input: a backend that names every response differently must not grow
+// memory without bound).
+const MaxServers = 64
+
+// ServerLatency is the client-side figures of the responses one server
+// gave, by X-Served-By: HAProxy's header names the HAProxy server (it
+// replaces an app's own); without it, the app's own name. Latency is timed
+// as the run's (Summary.LatencyBasis), successes only.
+type ServerLatency struct {
+	Server  string  `json:"server"`
+	Summary Summary `json:"summary"`
+	// Histogram and ServiceHistogram are encoded HdrHistograms
+	// (microseconds) as Result.Histogram and Result.ServiceHistogram.
+	Histogram        string `json:"histogram,omitempty"`
+	ServiceHistogram string `json:"service_histogram,omitempty"`
 }
 
 // TargetStats is the summary of one entry of the request mix.

@@ -366,6 +366,7 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 		r.Trials = nil
 		if rep := stepReport[capa.Rate]; rep != nil && capa.Rate > 0 {
 			r.Summary, r.Histogram, r.ServiceHistogram, r.Targets, r.AppShare = rep.Summary, rep.Histogram, rep.ServiceHistogram, rep.Targets, rep.AppShare
+			r.Servers = rep.Servers
 			r.SUTBound = rep.SUTBound // the steps above the rate found are in Capacity.Steps
 		}
 		r.Capacity = capa

@@ -22,6 +22,7 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 	r.Summary = reps[0].Summary
 	r.Targets = reps[0].Targets
 	r.AppShare = reps[0].AppShare
+	r.Servers = reps[0].Servers
 	for _, rep := range reps {
 		off := rep.StartedAt.Sub(t0)
 		offSec := int(math.Round(off.Seconds()))
@@ -113,6 +114,11 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 	r.Summary = sum
 	r.AppShare = share
 	r.Targets = mergeTargets(reps)
+	sets := make([][]results.ServerLatency, len(reps))
+	for i, rep := range reps {
+		sets[i] = rep.Servers
+	}
+	r.Servers = load.MergeServers(sets...)
 }
 
 // mergeTargets sums the per-target counts of all trials. Quantiles cannot
