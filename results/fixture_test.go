@@ -56,6 +56,8 @@ func buildFixture(t testing.TB, stall bool) *Result {
 	codes := map[string]uint64{}
 	var timeline []Second
 	var served [2]uint64
+	srvHist, srvSvc := [2]*hdrhistogram.Histogram{newHist(), newHist()}, [2]*hdrhistogram.Histogram{newHist(), newHist()}
+	var srvErr [2]uint64
 	var errs, bytesIn uint64
 	for sec := 0; sec < 10; sec++ {
 		fault := sec >= 4 && sec < 7
@@ -87,7 +89,10 @@ func buildFixture(t testing.TB, stall bool) *Result {
 			}
 			if failed {
 				failAll.RecordValue(int64(primary))
+				srvErr[app]++
 			} else {
+				srvHist[app].RecordValue(int64(primary))
+				srvSvc[app].RecordValue(int64(lat))
 				h.RecordValue(int64(primary))
 				all.RecordValue(int64(primary))
 				sh.RecordValue(int64(lat))
@@ -153,6 +158,19 @@ func buildFixture(t testing.TB, stall bool) *Result {
 			{AtSeconds: 4, Kind: "fault", Target: "app2", Action: "kill", Message: "stopped app2"},
 			{AtSeconds: 7, Kind: "recovery", Target: "app2", Action: "start", Message: "app2 back up"},
 		},
+	}
+	for i, name := range []string{"app1", "app2"} {
+		n, ok := served[i], served[i]-srvErr[i]
+		sq := quantiles(srvSvc[i])
+		ss := Summary{Requests: n, Success: ok, Errors: srvErr[i], SuccessRatio: round6(float64(ok) / float64(n)),
+			Throughput: round6(float64(ok) / 10), Rate: round6(float64(n) / 10), DurationSeconds: 10, BytesIn: 320 * n,
+			LatencyBasis: BasisIntended, Latency: quantiles(srvHist[i]), ServiceTime: &sq,
+			StatusCodes: map[string]uint64{"200": ok}}
+		if srvErr[i] > 0 {
+			ss.StatusCodes["503"] = srvErr[i]
+		}
+		r.Servers = append(r.Servers, ServerLatency{Server: name, Summary: ss,
+			Histogram: encode(t, srvHist[i]), ServiceHistogram: encode(t, srvSvc[i])})
 	}
 	addFixtureProbes(r, served, errs, total)
 	if stall {

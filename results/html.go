@@ -60,6 +60,12 @@ type reportPage struct {
 	Run         []kv
 	Configs     []kv
 	Text        string
+	// Servers are the rows of the per-server table (client side).
+	Servers []serverRow
+}
+
+type serverRow struct {
+	Server, Requests, Share, Success, P50, P99, P999, Max, ServiceP50 string
 }
 
 // WriteHTML writes a self-contained HTML report of r: inline CSS and SVG
@@ -111,6 +117,10 @@ func WriteHTML(w io.Writer, r *Result) error {
 	}
 
 	p.Charts = append(p.Charts, latencyOverTime(r), percentileChart(r), rateChart(r), appShareChart(r))
+	if HasServers(r) {
+		p.Charts = append(p.Charts, serverPercentileChart(r))
+		p.Servers = serverRows(r)
+	}
 	if hasReplicationTimeline(r) || len(r.Replication) > 0 {
 		p.Charts = append(p.Charts, replicationChart(r))
 	}
@@ -317,15 +327,7 @@ func percentileChart(r *Result) chart {
 	}
 	if h != nil && h.TotalCount() > 0 {
 		top := math.Min(6, math.Max(1, math.Ceil(math.Log10(float64(h.TotalCount())))))
-		curve := func(h *hdrhistogram.Histogram) (xs, ys []float64) {
-			for i := 0; i <= int(top*40); i++ {
-				x := float64(i) / 40
-				q := 100 * (1 - math.Pow(10, -x))
-				xs = append(xs, x)
-				ys = append(ys, float64(h.ValueAtQuantile(q))/1000)
-			}
-			return append(xs, top), append(ys, float64(h.Max())/1000)
-		}
+		curve := func(h *hdrhistogram.Histogram) (xs, ys []float64) { return percentileCurve(h, top) }
 		name := "latency"
 		if r.Summary.LatencyBasis == BasisIntended {
 			name = "latency (from intended send)"
@@ -345,6 +347,63 @@ func percentileChart(r *Result) chart {
 	}
 	c.line = &lc
 	return c
+}
+
+// percentileCurve is h's latency (ms) against x = log10(1/(1−q)) up to
+// x = top, ending at the maximum.
+func percentileCurve(h *hdrhistogram.Histogram, top float64) (xs, ys []float64) {
+	for i := 0; i <= int(top*40); i++ {
+		x := float64(i) / 40
+		q := 100 * (1 - math.Pow(10, -x))
+		xs = append(xs, x)
+		ys = append(ys, float64(h.ValueAtQuantile(q))/1000)
+	}
+	return append(xs, top), append(ys, float64(h.Max())/1000)
+}
+
+// serverPercentileChart draws one percentile curve per server that
+// answered, each from its own HdrHistogram: a slow server shows apart.
+func serverPercentileChart(r *Result) chart {
+	c := chart{ID: "server-percentiles", Title: "Latency by percentile, per server",
+		Sub: "client side, by X-Served-By; successes, timed as the run's latency; log-scaled percentile axis"}
+	lc := lineChart{XLabel: "percentile", YLabel: "latency (ms)", Empty: "no per-server histogram recorded"}
+	var most int64
+	for i, s := range r.Servers {
+		h, err := DecodeHistogram(s.Histogram)
+		if err != nil || h == nil || h.TotalCount() == 0 {
+			continue
+		}
+		most = max(most, h.TotalCount())
+		top := math.Min(6, math.Max(1, math.Ceil(math.Log10(float64(h.TotalCount())))))
+		xs, ys := percentileCurve(h, top)
+		lc.Series = append(lc.Series, series{Name: fmt.Sprintf("%s (%d)", s.Server, h.TotalCount()),
+			Color: palette[i%len(palette)], X: xs, Y: ys, Width: 1.8})
+	}
+	top := math.Min(6, math.Max(1, math.Ceil(math.Log10(float64(max(most, 1))))))
+	labels := []string{"0%", "90%", "99%", "99.9%", "99.99%", "99.999%", "99.9999%"}
+	for i := 0; i <= int(top); i++ {
+		lc.XTicks = append(lc.XTicks, tick{float64(i), labels[i]})
+	}
+	c.line = &lc
+	return c
+}
+
+// serverRows are the per-server table's rows.
+func serverRows(r *Result) []serverRow {
+	var out []serverRow
+	for _, s := range r.Servers {
+		q, none := s.Summary.Latency, s.Summary.Success == 0
+		row := serverRow{Server: s.Server, Requests: fmt.Sprintf("%d", s.Summary.Requests),
+			Share:   FormatPercent(Ratio(float64(s.Summary.Requests), float64(r.Summary.Requests))),
+			Success: FormatPercent(s.Summary.SuccessRatio),
+			P50:     secondsOrDash(q.P50, none), P99: secondsOrDash(q.P99, none), P999: secondsOrDash(q.P999, none),
+			Max: secondsOrDash(q.Max, none), ServiceP50: "-"}
+		if st := s.Summary.ServiceTime; st != nil && !none {
+			row.ServiceP50 = FormatSeconds(st.P50)
+		}
+		out = append(out, row)
+	}
+	return out
 }
 
 func rateChart(r *Result) chart {

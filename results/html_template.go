@@ -93,6 +93,12 @@ footer{color:var(--muted);font-size:12px;margin-top:28px}
 {{range .}}<tr><td>{{.Name}}</td><td class="n">{{.Summary.Requests}}</td><td class="n">{{pct .Summary.SuccessRatio}}</td><td class="n">{{secs .Summary.Latency.P50}}</td><td class="n">{{secs .Summary.Latency.P99}}</td><td class="n">{{secs .Summary.Latency.Max}}</td></tr>
 {{end}}</table>{{end}}
 
+{{with .Servers}}<h3>Servers (client side)</h3>
+<table><tr><th>server</th><th class="n">requests</th><th class="n">share</th><th class="n">success</th><th class="n">p50</th><th class="n">p99</th><th class="n">p99.9</th><th class="n">max</th><th class="n">service p50</th></tr>
+{{range .}}<tr><td>{{.Server}}</td><td class="n">{{.Requests}}</td><td class="n">{{.Share}}</td><td class="n">{{.Success}}</td><td class="n">{{.P50}}</td><td class="n">{{.P99}}</td><td class="n">{{.P999}}</td><td class="n">{{.Max}}</td><td class="n">{{.ServiceP50}}</td></tr>
+{{end}}</table>
+<div class="sub">By X-Served-By: HAProxy's server name (a cache hit: &lt;CACHE&gt;); responses that name no server (transport errors, HAProxy's own errors) are unattributed. Latency of successes, timed as the run's.</div>{{end}}
+
 {{with .R.Replication}}<h3>Replication</h3>
 <table><tr><th>replica</th><th class="n">delay p50</th><th class="n">p99</th><th class="n">max</th><th class="n">offset lag max</th><th class="n">ack age max</th><th class="n">link down</th><th class="n">samples</th></tr>
 {{range .}}<tr><td>{{.Replica}}</td><td class="n">{{secs .DelayP50Seconds}}</td><td class="n">{{secs .DelayP99Seconds}}</td><td class="n">{{secs .DelayMaxSeconds}}</td><td class="n">{{bytes .MaxOffsetLagBytes}}</td><td class="n">{{secs .MaxAckAgeSeconds}}</td><td class="n">{{secs .LinkDownSeconds}}</td><td class="n">{{.HeartbeatSamples}}</td></tr>

@@ -36,7 +36,7 @@ func WriteText(w io.Writer, r *Result) error {
 	row("Bytes Out", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesOut, Ratio(float64(s.BytesOut), float64(s.Requests))))
 	row("Success", "ratio", FormatPercent(s.SuccessRatio))
 	row("Status Codes", "code:count", joinCounts(s.StatusCodes))
-	if len(r.AppShare) > 0 {
+	if len(r.AppShare) > 0 && len(r.Servers) == 0 {
 		var parts []string
 		for _, k := range sortedKeys(r.AppShare) {
 			parts = append(parts, k+":"+FormatPercent(r.AppShare[k]))
@@ -80,6 +80,7 @@ func WriteText(w io.Writer, r *Result) error {
 		fmt.Fprintln(w, msg)
 	}
 
+	writeServersText(w, r)
 	writeProbeTables(w, r)
 	if r.Capacity != nil {
 		writeCapacityText(w, r.Capacity)
@@ -94,6 +95,40 @@ func WriteText(w io.Writer, r *Result) error {
 		writeVerdictText(w, r.SLO)
 	}
 	return nil
+}
+
+// writeServersText writes the client-side figures per server that
+// answered; nothing when no response named a server.
+func writeServersText(w io.Writer, r *Result) {
+	if !HasServers(r) {
+		return
+	}
+	fmt.Fprintln(w, "\nServers (client side, by X-Served-By; latency of successes as above)")
+	writeTable(w, "  server\trequests\tshare\tsuccess\tp50\tp99\tmax", func(tw io.Writer) {
+		for _, s := range r.Servers {
+			q, dash := s.Summary.Latency, s.Summary.Success == 0
+			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\n", s.Server, s.Summary.Requests,
+				FormatPercent(Ratio(float64(s.Summary.Requests), float64(r.Summary.Requests))),
+				FormatPercent(s.Summary.SuccessRatio), secondsOrDash(q.P50, dash), secondsOrDash(q.P99, dash), secondsOrDash(q.Max, dash))
+		}
+	})
+}
+
+// HasServers reports whether r attributes any response to a server.
+func HasServers(r *Result) bool {
+	for _, s := range r.Servers {
+		if s.Server != Unattributed {
+			return true
+		}
+	}
+	return false
+}
+
+func secondsOrDash(v float64, dash bool) string {
+	if dash {
+		return "-"
+	}
+	return FormatSeconds(v)
 }
 
 // writeProbeTables writes what the probes saw: replication, HAProxy's
