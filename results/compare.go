@@ -289,7 +289,7 @@ func (c *Comparison) compareErrorRate(base, new Side) {
 }
 
 // compareExtras adds the informational per-run figures (replication delay
-// per replica, share skew, cache hit ratio): tested when each side has
+// per replica, share skew, cache hit ratio, client-side p99 per server): tested when each side has
 // more than one run, never gated.
 func (c *Comparison) compareExtras(base, new Side) {
 	names := map[string]bool{}
@@ -335,6 +335,8 @@ func extraUnit(name string) (unit, better string) {
 		return "s", "lower"
 	case strings.HasPrefix(name, "cache"):
 		return "ratio", "higher"
+	case strings.HasPrefix(name, "server p99"):
+		return "s", "lower"
 	}
 	return "ratio", "lower"
 }
@@ -350,6 +352,11 @@ func extras(r *Result) map[string]float64 {
 	}
 	for _, cs := range r.Caches {
 		out["cache hit ratio ["+cs.Backend+"]"] = cs.HitRatio
+	}
+	for _, s := range r.Servers {
+		if s.Server != Unattributed && s.Server != OtherServers && s.Summary.Success > 0 {
+			out["server p99 ["+s.Server+"]"] = s.Summary.Latency.P99
+		}
 	}
 	return out
 }

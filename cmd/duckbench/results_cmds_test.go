@@ -57,7 +57,7 @@ func TestReportCmd(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("report = exit %d; want 0\n%s", code, errOut)
 	}
-	for _, want := range []string{"Latencies", "99.99", "App Share", "Replication", "SLO: FAIL"} {
+	for _, want := range []string{"Latencies", "99.99", "Servers (client side", "app2    1747", "Replication", "SLO: FAIL"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report output lacks %q:\n%s", want, out)
 		}
