@@ -145,9 +145,8 @@ type HAProxy struct {
 // queue in HAProxy: the stack's capacity is then maxconn / service time.
 func StartHAProxy(t testing.TB, backend string, maxconn int) *HAProxy {
 	t.Helper()
-	bin := testenv.RequireBinary(t, "haproxy", "haproxy")
+	testenv.RequireBinary(t, "haproxy", "haproxy")
 	port := testenv.FreePort(t)
-	dir := t.TempDir()
 	srvOpts := ""
 	if maxconn > 0 {
 		srvOpts = fmt.Sprintf(" maxconn %d", maxconn)
@@ -169,6 +168,15 @@ backend be
     http-reuse always
     server s1 %s%s
 `, port, backend, srvOpts)
+	return StartHAProxyConfig(t, cfg, port)
+}
+
+// StartHAProxyConfig runs haproxy on the config text cfg (a rendered
+// haproxy.cfg, say) whose frontend listens on port, until the test ends.
+func StartHAProxyConfig(t testing.TB, cfg string, port int) *HAProxy {
+	t.Helper()
+	bin := testenv.RequireBinary(t, "haproxy", "haproxy")
+	dir := t.TempDir()
 	path := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
