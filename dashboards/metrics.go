@@ -33,8 +33,11 @@ const (
 	// Load generator.
 	MetricLoadRequestsTotal   = "duckbench_load_requests_total"           // {code}
 	MetricLoadRequestDuration = "duckbench_load_request_duration_seconds" // histogram
-	MetricLoadTargetRate      = "duckbench_load_target_rate"
-	MetricLoadAchievedRate    = "duckbench_load_achieved_rate"
+	// MetricLoadServerRequestDuration is the same per server that answered
+	// (X-Served-By, client side).
+	MetricLoadServerRequestDuration = "duckbench_load_server_request_duration_seconds" // {server}, histogram
+	MetricLoadTargetRate            = "duckbench_load_target_rate"
+	MetricLoadAchievedRate          = "duckbench_load_achieved_rate"
 
 	// The exporter's own health.
 	MetricProbeSuccess         = "duckbench_probe_success"          // {probe}
@@ -46,6 +49,7 @@ const (
 var histograms = map[string]bool{
 	MetricRedisDelayObservedSeconds: true,
 	MetricLoadRequestDuration:       true,
+	MetricLoadServerRequestDuration: true,
 }
 
 // ContractMetrics returns every metric name of the duckbench contract, sorted.
@@ -57,7 +61,7 @@ func ContractMetrics() []string {
 		MetricHAProxyServerUp, MetricHAProxyServerRequestsTotal, MetricHAProxyServerShareRatio,
 		MetricHAProxyHTTPResponsesTotal, MetricHAProxyCacheLookupsTotal, MetricHAProxyCacheHitsTotal,
 		MetricHAProxyCacheHitRatio,
-		MetricLoadRequestsTotal, MetricLoadRequestDuration, MetricLoadTargetRate, MetricLoadAchievedRate,
+		MetricLoadRequestsTotal, MetricLoadRequestDuration, MetricLoadServerRequestDuration, MetricLoadTargetRate, MetricLoadAchievedRate,
 		MetricProbeSuccess, MetricProbeDurationSeconds,
 	}
 	sort.Strings(out)

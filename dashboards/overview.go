@@ -98,6 +98,12 @@ func overview() *dashboard.DashboardBuilder {
 			q(latencyQuantile(0.999), "p99.9"),
 			q(`vector($`+VarSLOP99+`)`, "SLO p99"),
 		}, fromZero, dashedRed("SLO p99"))
+	d.timeseries("p99 latency per server",
+		"99th percentile of request latency by the server that answered, client side (X-Served-By, which HAProxy sets to the server's name; \"(unattributed)\": no server named). HAProxy itself only averages over its last 1,024 requests.",
+		unitSeconds, fullWidth, []target{
+			q(fmt.Sprintf(`histogram_quantile(0.99, sum by (server) (rate(%s{%s}[%s]))) or histogram_quantile(0.99, sum by (server, le) (rate(%s_bucket{%s}[%s])))`,
+				MetricLoadServerRequestDuration, sel, rateWin, MetricLoadServerRequestDuration, sel, rateWin), "{{server}}"),
+		}, fromZero)
 
 	d.row("Errors")
 	d.timeseries("Responses by code",

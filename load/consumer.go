@@ -23,8 +23,8 @@ type consumer struct {
 	targets  []*stats
 	tl       *timeline
 	stalls   *stallFinder
-	servers  map[string]*stats // by X-Served-By, and results.Unattributed
-	named    int               // servers with their own bucket
+	servers  map[string]*serverBucket // by X-Served-By, and results.Unattributed
+	named    int                      // servers with their own bucket
 	received uint64
 	lastEnd  time.Time
 
@@ -50,7 +50,7 @@ func newConsumer(a *Attack, began time.Time) *consumer {
 		began:   began,
 		total:   newStats(),
 		tl:      newTimeline(a.pacer, a.dur, a.timeout, a.lagSat),
-		servers: map[string]*stats{},
+		servers: map[string]*serverBucket{},
 	}
 	c.stalls = &stallFinder{began: began, paced: !a.pacer.Max(), onStall: func(st results.Stall) {
 		c.event(time.Duration(st.StartSeconds*1e9), "stall", "start", fmt.Sprintf(
@@ -90,9 +90,10 @@ func (c *consumer) add(r *result) {
 		c.tickSvc += r.service
 		c.tickN++
 	}
-	c.serverStats(r).add(r, ok)
+	sv := c.server(r)
+	sv.stats.add(r, ok)
 	if m := c.a.metrics; m != nil {
-		m.observe(c, r.Code, r.Latency, ok)
+		m.observe(c, r.Code, r.Latency, ok, sv)
 	}
 }
 

@@ -11,10 +11,12 @@ import (
 // Metrics is the load side of the metric contract, as a collector the
 // caller registers on its own registry:
 // duckbench_load_requests_total{code}, duckbench_load_request_duration_seconds,
+// duckbench_load_server_request_duration_seconds{server},
 // duckbench_load_target_rate and duckbench_load_achieved_rate.
 type Metrics struct {
 	requests     *prometheus.CounterVec
 	duration     prometheus.Histogram
+	perServer    *prometheus.HistogramVec
 	targetRate   prometheus.Gauge
 	achievedRate prometheus.Gauge
 }
@@ -54,6 +56,14 @@ func NewMetrics() *Metrics {
 			NativeHistogramMaxBucketNumber:  1000,
 			NativeHistogramMinResetDuration: time.Hour,
 		}),
+		perServer: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:                            "duckbench_load_server_request_duration_seconds",
+			Help:                            "Latency of the load generator's successful requests by the server that answered (X-Served-By; \"(unattributed)\" for none), client side, timed as duckbench_load_request_duration_seconds.",
+			Buckets:                         ClassicBuckets(),
+			NativeHistogramBucketFactor:     NativeBucketFactor,
+			NativeHistogramMaxBucketNumber:  1000,
+			NativeHistogramMinResetDuration: time.Hour,
+		}, []string{"server"}),
 		targetRate: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "duckbench_load_target_rate",
 			Help: "Scheduled request rate over the last second (req/s; 0 for rate max).",
@@ -69,6 +79,7 @@ func NewMetrics() *Metrics {
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	m.requests.Describe(ch)
 	m.duration.Describe(ch)
+	m.perServer.Describe(ch)
 	m.targetRate.Describe(ch)
 	m.achievedRate.Describe(ch)
 }
@@ -77,6 +88,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.requests.Collect(ch)
 	m.duration.Collect(ch)
+	m.perServer.Collect(ch)
 	m.targetRate.Collect(ch)
 	m.achievedRate.Collect(ch)
 }
@@ -84,9 +96,10 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 type counter = prometheus.Counter
 
 // observe records one result (the latency of successes only, as the
-// report's percentiles); the per-code counters are cached by the consumer
-// so the hot path does not hash label values.
-func (m *Metrics) observe(c *consumer, code uint16, lat time.Duration, success bool) {
+// report's percentiles) of server sv; the per-code counters and per-server
+// histograms are cached by the consumer so the hot path does not hash label
+// values.
+func (m *Metrics) observe(c *consumer, code uint16, lat time.Duration, success bool, sv *serverBucket) {
 	ctr, cached := c.metricCodes[code]
 	if !cached {
 		if c.metricCodes == nil {
@@ -98,5 +111,9 @@ func (m *Metrics) observe(c *consumer, code uint16, lat time.Duration, success b
 	ctr.Inc()
 	if success {
 		m.duration.Observe(lat.Seconds())
+		if sv.metric == nil {
+			sv.metric = m.perServer.WithLabelValues(sv.name)
+		}
+		sv.metric.Observe(lat.Seconds())
 	}
 }

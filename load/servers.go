@@ -5,6 +5,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/duckbench/duckbench/results"
 )
@@ -13,28 +14,35 @@ import (
 // error HAProxy answered itself).
 const noServer = "<NOSRV>"
 
-// serverStats are the statistics of the server that answered r: the first
+// serverBucket is one server's statistics (and its metric, once used).
+type serverBucket struct {
+	name   string
+	stats  *stats
+	metric prometheus.Observer
+}
+
+// server is the bucket of the server that answered r: the first
 // X-Served-By value; results.Unattributed without one.
-func (c *consumer) serverStats(r *result) *stats {
+func (c *consumer) server(r *result) *serverBucket {
 	name := results.Unattributed
 	if v := r.Headers[ServedByHeader]; len(v) > 0 && v[0] != "" && v[0] != noServer {
 		name = v[0]
 	}
-	s := c.servers[name]
-	if s == nil {
+	b := c.servers[name]
+	if b == nil {
 		// Past MaxServers names, new names share one bucket.
 		if !catchAll(name) && c.named >= results.MaxServers {
 			name = results.OtherServers
-			if s = c.servers[name]; s != nil {
-				return s
+			if b = c.servers[name]; b != nil {
+				return b
 			}
 		} else if !catchAll(name) {
 			c.named++
 		}
-		s = newStats()
-		c.servers[name] = s
+		b = &serverBucket{name: name, stats: newStats()}
+		c.servers[name] = b
 	}
-	return s
+	return b
 }
 
 // serverReport is the per-server figures, servers by name, the catch-all
@@ -47,7 +55,7 @@ func (c *consumer) serverReport(window time.Duration, basis string) []results.Se
 	sort.SliceStable(names, func(i, j int) bool { return !catchAll(names[i]) && catchAll(names[j]) })
 	out := make([]results.ServerLatency, 0, len(names))
 	for _, n := range names {
-		s := c.servers[n]
+		s := c.servers[n].stats
 		sl := results.ServerLatency{Server: n, Summary: s.summary(0, window, basis)}
 		if s.success > 0 {
 			sl.Histogram, _ = EncodeHistogram(s.hist)
@@ -66,9 +74,9 @@ func catchAll(name string) bool { return name == results.Unattributed || name ==
 // (the client-side split, as before per-server latency: X-Served-By share).
 func (c *consumer) appShare() map[string]float64 {
 	counts := map[string]uint64{}
-	for n, s := range c.servers {
+	for n, b := range c.servers {
 		if n != results.Unattributed {
-			counts[n] = s.requests
+			counts[n] = b.stats.requests
 		}
 	}
 	return shares(counts)

@@ -1,11 +1,15 @@
 package load
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/duckbench/duckbench/configgen"
@@ -171,5 +175,59 @@ func TestServedByHeaderMatchesConfig(t *testing.T) {
 	if ServedByHeader != configgen.ServedByHeader {
 		t.Errorf("load.ServedByHeader %q != configgen.ServedByHeader %q: HAProxy would set a header nobody reads",
 			ServedByHeader, configgen.ServedByHeader)
+	}
+}
+
+// TestMetricsPerServer: the per-server histogram counts every success of
+// each server, as the report's per-server figures do.
+func TestMetricsPerServer(t *testing.T) {
+	t.Parallel()
+	srv := twoApps(t, 0)
+	m := NewMetrics()
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(m); err != nil {
+		t.Fatal(err)
+	}
+	rep := run(t, spec.Workload{Rate: 40, Duration: spec.Duration(1200 * time.Millisecond)}, srv.URL, WithMetrics(m))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "duckbench_load_server_request_duration_seconds" {
+			continue
+		}
+		for _, mt := range mf.GetMetric() {
+			for _, lp := range mt.GetLabel() {
+				if lp.GetName() == "server" {
+					got[lp.GetValue()] = mt.GetHistogram().GetSampleCount()
+				}
+			}
+		}
+	}
+	want := map[string]uint64{}
+	for _, s := range rep.Servers {
+		want[s.Server] = s.Summary.Success
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) || len(got) != 2 {
+		t.Errorf("duckbench_load_server_request_duration_seconds counts = %v; want %v (app1 and app2)", got, want)
+	}
+	// The exposition passes `promtool check metrics` (names, units, help).
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool not installed: the lint is left out")
+	}
+	var text bytes.Buffer
+	enc := expfmt.NewEncoder(&text, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = &text
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("promtool check metrics = %v:\n%s", err, out)
 	}
 }
