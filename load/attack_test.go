@@ -113,7 +113,7 @@ func TestRunTimelineAndShare(t *testing.T) {
 	if err := WriteText(&buf, rep); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Requests", "99.99", "app1:", "Targets:", "GET /fail/{key}"} {
+	for _, want := range []string{"Requests", "99.99", "Servers (client side", "app1", "Targets:", "GET /fail/{key}"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("WriteText output lacks %q:\n%s", want, buf.String())
 		}

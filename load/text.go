@@ -12,8 +12,8 @@ import (
 )
 
 // WriteText writes a summary of rep in the manner of `vegeta report`, with
-// the extra tail quantiles, the schedule, the per-app share and per-target
-// lines.
+// the extra tail quantiles, the schedule, and the per-target and per-server
+// tables.
 func WriteText(w io.Writer, rep *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	s := rep.Summary
@@ -39,7 +39,7 @@ func WriteText(w io.Writer, rep *Report) error {
 		row("Schedule", "max lag, saturated", secs(rep.MaxScheduleLagSeconds)+", "+sat)
 	}
 	row("Workers", "initial, max, connections", fmt.Sprintf("%d, %d, %d", rep.Plan.Workers, rep.Plan.MaxWorkers, rep.Plan.Connections))
-	if len(rep.AppShare) > 0 {
+	if len(rep.AppShare) > 0 && len(rep.Servers) == 0 {
 		var parts []string
 		for _, k := range sortedKeys(rep.AppShare) {
 			parts = append(parts, k+":"+pct(rep.AppShare[k]))
@@ -65,6 +65,23 @@ func WriteText(w io.Writer, rep *Report) error {
 		for _, t := range rep.Targets {
 			l := t.Summary.Latency
 			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\n", t.Name, t.Summary.Requests, pct(t.Summary.SuccessRatio), secs(l.P50), secs(l.P99), secs(l.Max))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(rep.Servers) > 0 && (len(rep.Servers) > 1 || rep.Servers[0].Server != results.Unattributed) {
+		fmt.Fprintln(w, "Servers (client side, by X-Served-By):")
+		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "  server\trequests\tshare\tsuccess\tp50\tp99\tmax")
+		for _, sv := range rep.Servers {
+			l := sv.Summary.Latency
+			p50, p99, mx := secs(l.P50), secs(l.P99), secs(l.Max)
+			if sv.Summary.Success == 0 && sv.Summary.SuccessRatio == 0 {
+				p50, p99, mx = "-", "-", "-" // no success: no latency
+			}
+			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\n", sv.Server, sv.Summary.Requests,
+				pct(div(float64(sv.Summary.Requests), float64(s.Requests))), pct(sv.Summary.SuccessRatio), p50, p99, mx)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

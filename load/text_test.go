@@ -27,7 +27,12 @@ func TestWriteText(t *testing.T) {
 			{Name: "GET /kv/{key}", Summary: results.Summary{Requests: 4000, SuccessRatio: 1, Latency: q}},
 			{Name: "POST /kv/{key}", Summary: results.Summary{Requests: 1000, SuccessRatio: 0.99, Latency: q}},
 		},
-		AppShare:              map[string]float64{"app1": 0.501, "app2": 0.499},
+		AppShare: map[string]float64{"app1": 0.501, "app2": 0.499},
+		Servers: []results.ServerLatency{
+			{Server: "app1", Summary: results.Summary{Requests: 2500, SuccessRatio: 1, Latency: q}},
+			{Server: "app2", Summary: results.Summary{Requests: 2490, SuccessRatio: 1, Latency: q}},
+			{Server: results.Unattributed, Summary: results.Summary{Requests: 10}},
+		},
 		Saturated:             true,
 		MaxScheduleLagSeconds: 0.25,
 		Events:                []results.Event{{AtSeconds: 3, Kind: "saturation", Action: "start", Message: "load generator 250ms behind schedule"}},
