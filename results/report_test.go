@@ -100,3 +100,43 @@ func writeArtifact(t *testing.T, name string, data []byte) string {
 	}
 	return p
 }
+
+// TestWriteTextServers: a record from before per-server latency keeps its
+// App Share line; a record with only unattributed responses shows no table
+// (nothing to tell apart); a record with servers shows the table, with "-"
+// for a bucket without successes.
+func TestWriteTextServers(t *testing.T) {
+	old := &Result{SchemaVersion: 2, ID: "old", Summary: Summary{Requests: 10, Success: 10, SuccessRatio: 1},
+		AppShare: map[string]float64{"app1": 0.5, "app2": 0.5}}
+	onlyNone := &Result{SchemaVersion: 2, ID: "none", Summary: Summary{Requests: 10, Success: 10, SuccessRatio: 1},
+		Servers: []ServerLatency{{Server: Unattributed, Summary: Summary{Requests: 10, Success: 10, SuccessRatio: 1}}}}
+	withServers := &Result{SchemaVersion: 2, ID: "new", Summary: Summary{Requests: 10, Success: 8, SuccessRatio: 0.8},
+		AppShare: map[string]float64{"app1": 1},
+		Servers: []ServerLatency{
+			{Server: "app1", Summary: Summary{Requests: 8, Success: 8, SuccessRatio: 1, Latency: Quantiles{P50: 0.002, P99: 0.004, Max: 0.005}}},
+			{Server: Unattributed, Summary: Summary{Requests: 2, Errors: 2}},
+		}}
+	for _, tc := range []struct {
+		r            *Result
+		want, banned []string
+	}{
+		{old, []string{"App Share     [app:share]                                app1:50% app2:50%"}, []string{"Servers ("}},
+		{onlyNone, nil, []string{"Servers (", "App Share"}},
+		{withServers, []string{"Servers (client side", "app1            8         80%    100%     2ms  4ms  5ms", "(unattributed)  2         20%    0%       -    -    -"}, []string{"App Share"}},
+	} {
+		var buf bytes.Buffer
+		if err := WriteText(&buf, tc.r); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("WriteText(%s) lacks %q:\n%s", tc.r.ID, w, buf.String())
+			}
+		}
+		for _, b := range tc.banned {
+			if strings.Contains(buf.String(), b) {
+				t.Errorf("WriteText(%s) has %q:\n%s", tc.r.ID, b, buf.String())
+			}
+		}
+	}
+}
