@@ -13,7 +13,7 @@ import (
 
 // TestRunSeed is issue 4's Done-when on the local runtime: a 10s run at
 // 200 req/s exits 0 with quantiles, ~10 timeline entries, an even app
-// share and report.html; with slo.p99 1us the same run exits 1.
+// share, per-server figures that add up to the total and report.html; with slo.p99 1us the same run exits 1.
 //
 // It runs alone (not parallel), and its p99 SLO is looser than the seed's
 // 50ms: the suite shares 2 cores with other tests, and what is checked here
@@ -29,7 +29,7 @@ func TestRunSeed(t *testing.T) {
 		t.Fatalf("run = exit %d; want 0", code)
 	}
 	out := p.stdout.String()
-	for _, want := range []string{"Latencies", "99.99", "App Share", "SLO: PASS", "result: ", "report: "} {
+	for _, want := range []string{"Latencies", "99.99", "Servers (client side", "SLO: PASS", "result: ", "report: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
@@ -63,6 +63,15 @@ func TestRunSeed(t *testing.T) {
 		if s := r.AppShare[app]; math.Abs(s-0.5) > 0.05 {
 			t.Errorf("app_share[%s] = %v; want ~0.5 (%v)", app, s, r.AppShare)
 		}
+	}
+	// Per-server latency: HAProxy names app1 and app2 on every response;
+	// the servers' requests add up to the total exactly.
+	var perServer uint64
+	for _, sv := range r.Servers {
+		perServer += sv.Summary.Requests
+	}
+	if perServer != r.Summary.Requests || len(r.Servers) < 2 || r.Servers[0].Server != "app1" || r.Servers[1].Server != "app2" {
+		t.Errorf("servers = %d buckets summing to %d requests; want app1, app2 (and any unattributed) summing to %d", len(r.Servers), perServer, r.Summary.Requests)
 	}
 	if r.SLO == nil || !r.SLO.Pass {
 		t.Errorf("SLO verdict = %+v; want pass", r.SLO)
