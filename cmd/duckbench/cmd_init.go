@@ -123,6 +123,7 @@ haproxy:
   # cache: {size: 64mb, max_age: 60s, max_object_size: 512kb}
   # prometheus: {port: 8405}    # HAProxy's own /metrics
   # stats_page: {enabled: true, port: 8404, user: admin, password_env: HAPROXY_STATS_PASSWORD}
+  # served_by: {disabled: true} # HAProxy sets X-Served-By to the server's name (per-server latency); on by default
 
 load:                           # driven through HAProxy
   duration: 10s
