@@ -1,5 +1,6 @@
 // Package yamlnode edits a YAML node tree: the compose and swarm renderers
-// post-process compose-go's output with it (keys a target's tool rejects).
+// post-process compose-go's output with it (keys a target's tool rejects),
+// and a sweep sets spec fields with it before the spec's own decoding.
 package yamlnode
 
 import (
@@ -19,6 +20,21 @@ func Get(m *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// Set puts value under key in mapping m: in place of the key's value when
+// the key is there, else as a new key at the end.
+func Set(m *yaml.Node, key string, value *yaml.Node) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = value
+			return
+		}
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, value)
 }
 
 // Delete removes key (and its value) from mapping m.
