@@ -58,11 +58,9 @@ type ABRun struct {
 // A B, … so that a drift of the machine over time favours neither side.
 func ABOrder(rounds int) []string {
 	var out []string
-	for i := 0; i < rounds; i++ {
-		if i%2 == 0 {
-			out = append(out, "A", "B")
-		} else {
-			out = append(out, "B", "A")
+	for _, round := range RoundOrder(2, rounds) {
+		for _, i := range round {
+			out = append(out, []string{"A", "B"}[i])
 		}
 	}
 	return out
@@ -231,24 +229,30 @@ func WriteABFiles(dir string, ab *AB) (jsonPath, htmlPath string, err error) {
 	if ab.SchemaVersion == 0 {
 		ab.SchemaVersion = SchemaVersion
 	}
+	return writeRecordFiles(dir, "ab", ab, func(w io.Writer) error { return WriteABHTML(w, ab) })
+}
+
+// writeRecordFiles writes rec as <name>.json and its report (page) as
+// report.html into dir, each atomically, and returns their paths.
+func writeRecordFiles(dir, name string, rec any, page func(io.Writer) error) (jsonPath, htmlPath string, err error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(ab); err != nil {
-		return "", "", fmt.Errorf("encode ab: %w", err)
+	if err := enc.Encode(rec); err != nil {
+		return "", "", fmt.Errorf("encode %s: %w", name, err)
 	}
-	jsonPath = filepath.Join(dir, "ab.json")
+	jsonPath = filepath.Join(dir, name+".json")
 	if err := writeAtomic(jsonPath, buf.Bytes()); err != nil {
-		return "", "", fmt.Errorf("write ab: %w", err)
+		return "", "", fmt.Errorf("write %s: %w", name, err)
 	}
-	var page bytes.Buffer
-	if err := WriteABHTML(&page, ab); err != nil {
-		return jsonPath, "", fmt.Errorf("write ab report: %w", err)
+	var html bytes.Buffer
+	if err := page(&html); err != nil {
+		return jsonPath, "", fmt.Errorf("write %s report: %w", name, err)
 	}
 	htmlPath = filepath.Join(dir, "report.html")
-	if err := writeAtomic(htmlPath, page.Bytes()); err != nil {
-		return jsonPath, "", fmt.Errorf("write ab report: %w", err)
+	if err := writeAtomic(htmlPath, html.Bytes()); err != nil {
+		return jsonPath, "", fmt.Errorf("write %s report: %w", name, err)
 	}
 	return jsonPath, htmlPath, nil
 }

@@ -21,6 +21,8 @@ type series struct {
 	Dash  bool
 	Dots  bool
 	Width float64
+	// NoLine draws the dots only (points that are not a series in x).
+	NoLine bool
 }
 
 type vmarker struct {
@@ -233,8 +235,10 @@ func (c lineChart) SVG() template.HTML {
 		if s.Dash {
 			dash = ` stroke-dasharray="6 4"`
 		}
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="%s"%s stroke-linejoin="round" points="%s"><title>%s</title></polyline>`,
-			s.Color, num(w), dash, strings.Join(pts, " "), esc(s.Name))
+		if !s.NoLine {
+			fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="%s"%s stroke-linejoin="round" points="%s"><title>%s</title></polyline>`,
+				s.Color, num(w), dash, strings.Join(pts, " "), esc(s.Name))
+		}
 		if s.Dots {
 			for i := range s.X {
 				if isBad(s.X[i]) || isBad(s.Y[i]) {
@@ -254,6 +258,9 @@ func (c lineChart) SVG() template.HTML {
 func (c lineChart) writeLegend(b *strings.Builder) {
 	x := padL
 	for _, s := range c.Series {
+		if s.Name == "" { // unnamed: one of several drawn alike, named once
+			continue
+		}
 		dash := ""
 		if s.Dash {
 			dash = ` stroke-dasharray="6 4"`

@@ -1,0 +1,397 @@
+package results
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/perf/benchmath"
+)
+
+// Sweep modes: a capacity search under the SLO per run, or one run at a
+// fixed rate.
+const (
+	SweepCapacity = "capacity"
+	SweepRate     = "rate"
+)
+
+// Sweep designs.
+const (
+	// DesignGrid runs every combination of the values.
+	DesignGrid = "grid"
+	// DesignOneAtATime varies one field at a time around the baseline (the
+	// first value of each): for grids too large to run whole.
+	DesignOneAtATime = "one-at-a-time"
+)
+
+// Sweep is the record of a config sweep (`duckbench sweep`):
+// results/<id>/sweep.json, with each run's own folder beside it.
+type Sweep struct {
+	SchemaVersion int       `json:"schema_version"`
+	ID            string    `json:"id"`
+	StartedAt     time.Time `json:"started_at"`
+	EndedAt       time.Time `json:"ended_at"`
+	Spec          ABSide    `json:"spec"`
+	// Vary are the swept fields; Design how their values were combined.
+	Vary   []SweepAxis `json:"vary"`
+	Design string      `json:"design"`
+	// Mode is SweepCapacity (SLO is the search's) or SweepRate (Rate is
+	// every run's, req/s; 0 = the spec's load.rate).
+	Mode string  `json:"mode"`
+	SLO  string  `json:"slo,omitempty"`
+	Rate float64 `json:"rate,omitempty"`
+	// Rounds planned: each round runs every valid variant once, in
+	// alternating order.
+	Rounds   int            `json:"rounds"`
+	Variants []SweepVariant `json:"variants"`
+	// Runs in the order they ran.
+	Runs []SweepRun `json:"runs"`
+	// Status is one of the Status* values; Error says why; TimedOut is set
+	// when --max-time stopped the sweep before every run started.
+	Status   string `json:"status"`
+	Error    string `json:"error,omitempty"`
+	TimedOut bool   `json:"timed_out,omitempty"`
+	// Analysis (AnalyzeSweep). Alpha is the significance level; CommonRate
+	// the rate every variant's p99 is taken at (capacity mode: the highest
+	// step rate every variant tried; rate mode: the runs' rate).
+	Alpha      float64 `json:"alpha"`
+	CommonRate float64 `json:"common_rate,omitempty"`
+	// Best is the index of the best variant (-1: none); BestVerdict says
+	// whether it is significantly better than the baseline (variant 0).
+	Best        int    `json:"best"`
+	BestVerdict string `json:"best_verdict,omitempty"`
+}
+
+// SweepAxis is one swept field and its values (the first is the baseline).
+type SweepAxis struct {
+	Path   string   `json:"path"`
+	Values []string `json:"values"`
+}
+
+// SweepVariant is one combination of values.
+type SweepVariant struct {
+	// Values holds one value per axis ("" for an axis the variant leaves at
+	// the spec's value, never in these designs).
+	Values []string `json:"values"`
+	Label  string   `json:"label"`
+	Hash   string   `json:"hash,omitempty"`
+	// Invalid is why the variant did not run: the spec's validation or the
+	// real program's check of the rendered config rejected it.
+	Invalid string        `json:"invalid,omitempty"`
+	Stats   *VariantStats `json:"stats,omitempty"`
+}
+
+// VariantStats are a variant's figures over its rounds.
+type VariantStats struct {
+	Runs int `json:"runs"`
+	// Capacity over rounds (capacity mode); LowGood and HighBad the widest
+	// bracket of its runs (HighBad 0: no run found a failing rate).
+	Capacity *Estimate `json:"capacity,omitempty"`
+	LowGood  float64   `json:"low_good,omitempty"`
+	HighBad  float64   `json:"high_bad,omitempty"`
+	// P99 (seconds) over rounds at the sweep's CommonRate.
+	P99 *Estimate `json:"p99,omitempty"`
+	// VsBaseline tests the judged metric (capacity, or p99 in rate mode)
+	// of this variant against the baseline's, run by run; Better is set
+	// when it is significantly better.
+	VsBaseline *Significance `json:"vs_baseline,omitempty"`
+	Better     bool          `json:"better,omitempty"`
+	Worse      bool          `json:"worse,omitempty"`
+}
+
+// Estimate is a median over rounds with its distribution-free confidence
+// interval (nil bounds: too few rounds for one at that level).
+type Estimate struct {
+	N          int      `json:"n"`
+	Median     float64  `json:"median"`
+	Lo         *float64 `json:"lo,omitempty"`
+	Hi         *float64 `json:"hi,omitempty"`
+	Confidence float64  `json:"confidence"`
+	Min        float64  `json:"min"`
+	Max        float64  `json:"max"`
+}
+
+// SweepRun is one run of one variant.
+type SweepRun struct {
+	Seq     int    `json:"seq"`
+	Round   int    `json:"round"`
+	Variant int    `json:"variant"`
+	ID      string `json:"id"` // the run's folder under the sweep's
+	Status  string `json:"status"`
+	Error   string `json:"error,omitempty"`
+	// Capacity is the search's answer (capacity mode), its steps reduced
+	// to SweepSteps; Saturated marks a rate that is only a lower bound.
+	Capacity  *SweepSearch `json:"capacity,omitempty"`
+	Saturated bool         `json:"saturated,omitempty"`
+	// Summary is the run's (rate mode) or that of the step at the rate
+	// found (capacity mode).
+	Summary Summary `json:"summary"`
+}
+
+// SweepSearch is a capacity search's answer within a sweep.
+type SweepSearch struct {
+	Rate     float64     `json:"rate"`
+	LowGood  float64     `json:"low_good"`
+	HighBad  float64     `json:"high_bad"`
+	TimedOut bool        `json:"timed_out,omitempty"`
+	Steps    []SweepStep `json:"steps"`
+}
+
+// SweepStep is one capacity step: its rate, outcome and p99 (seconds).
+type SweepStep struct {
+	Rate    float64 `json:"rate"`
+	Outcome string  `json:"outcome"`
+	P99     float64 `json:"p99"`
+}
+
+// SweepSearchOf reduces a capacity search to its sweep form.
+func SweepSearchOf(c *Capacity) *SweepSearch {
+	if c == nil {
+		return nil
+	}
+	sc := &SweepSearch{Rate: c.Rate, LowGood: c.LowGood, HighBad: c.HighBad, TimedOut: c.TimedOut}
+	for _, st := range c.Steps {
+		sc.Steps = append(sc.Steps, SweepStep{Rate: st.Rate, Outcome: st.Outcome, P99: Latency(st.Summary).P99})
+	}
+	return sc
+}
+
+// RoundOrder is the order of n items in each of rounds rounds: forward in
+// odd rounds, backward in even ones (0 1 2, 2 1 0, 0 1 2, …), so that a
+// drift of the machine over time favours none of them.
+func RoundOrder(n, rounds int) [][]int {
+	out := make([][]int, rounds)
+	for r := range out {
+		for i := 0; i < n; i++ {
+			if r%2 == 0 {
+				out[r] = append(out[r], i)
+			} else {
+				out[r] = append(out[r], n-1-i)
+			}
+		}
+	}
+	return out
+}
+
+// counted says whether a run is evidence: it finished (or was cut short
+// by the sweep's end with a figure) and measured something.
+func (r SweepRun) counted(mode string) bool {
+	if r.Status == StatusFailed {
+		return false
+	}
+	if mode == SweepCapacity {
+		return r.Capacity != nil
+	}
+	return r.Summary.Requests > 0
+}
+
+// AnalyzeSweep fills each variant's Stats, the common rate, the best
+// variant and whether it is significantly better than the baseline.
+func AnalyzeSweep(sw *Sweep) {
+	if sw.Alpha <= 0 {
+		sw.Alpha = 0.05
+	}
+	sw.Best, sw.BestVerdict = -1, ""
+	byVariant := make([][]SweepRun, len(sw.Variants))
+	for _, r := range sw.Runs {
+		if r.Variant >= 0 && r.Variant < len(byVariant) && r.counted(sw.Mode) {
+			byVariant[r.Variant] = append(byVariant[r.Variant], r)
+		}
+	}
+	sw.CommonRate = sw.Rate
+	if sw.Mode == SweepCapacity {
+		sw.CommonRate = commonRate(byVariant)
+	}
+	metric := func(i int) []float64 { // the judged metric per run
+		var xs []float64
+		for _, r := range byVariant[i] {
+			if sw.Mode == SweepCapacity {
+				xs = append(xs, r.Capacity.Rate)
+			} else {
+				xs = append(xs, Latency(r.Summary).P99)
+			}
+		}
+		return xs
+	}
+	higher := sw.Mode == SweepCapacity // capacity: higher is better; p99: lower
+	for i := range sw.Variants {
+		v := &sw.Variants[i]
+		v.Stats = nil
+		if v.Invalid != "" || len(byVariant[i]) == 0 {
+			continue
+		}
+		st := &VariantStats{Runs: len(byVariant[i])}
+		if sw.Mode == SweepCapacity {
+			st.Capacity = estimate(metric(i), 1-sw.Alpha)
+			for _, r := range byVariant[i] {
+				if st.LowGood == 0 || r.Capacity.LowGood < st.LowGood {
+					st.LowGood = r.Capacity.LowGood
+				}
+				st.HighBad = math.Max(st.HighBad, r.Capacity.HighBad)
+			}
+		}
+		st.P99 = estimate(p99At(sw, byVariant[i]), 1-sw.Alpha)
+		v.Stats = st
+	}
+	base := sw.Variants
+	if len(base) == 0 || base[0].Stats == nil {
+		return
+	}
+	baseVals := metric(0)
+	for i := range sw.Variants {
+		v := &sw.Variants[i]
+		if v.Stats == nil {
+			continue
+		}
+		if i > 0 {
+			v.Stats.VsBaseline = testRuns(sw.judged(), baseVals, metric(i), sw.Alpha)
+			if s := v.Stats.VsBaseline; s != nil && s.P < sw.Alpha {
+				v.Stats.Better = (s.Shift > 0) == higher && s.Shift != 0
+				v.Stats.Worse = !v.Stats.Better && s.Shift != 0
+			}
+		}
+		if sw.Best < 0 || better(sw.center(i), sw.center(sw.Best), higher) {
+			sw.Best = i
+		}
+	}
+	sw.BestVerdict = sw.bestVerdict()
+}
+
+func (sw *Sweep) judged() string {
+	if sw.Mode == SweepCapacity {
+		return "per-round capacity"
+	}
+	return "per-round p99"
+}
+
+// center is variant i's judged median.
+func (sw *Sweep) center(i int) float64 {
+	st := sw.Variants[i].Stats
+	if sw.Mode == SweepCapacity {
+		return st.Capacity.Median
+	}
+	return st.P99.Median
+}
+
+func better(a, b float64, higher bool) bool {
+	if higher {
+		return a > b
+	}
+	return a < b
+}
+
+func (sw *Sweep) bestVerdict() string {
+	if sw.Best < 0 {
+		return ""
+	}
+	if sw.Best == 0 {
+		return "the baseline is best: no variant beats its median"
+	}
+	s := sw.Variants[sw.Best].Stats.VsBaseline
+	if s == nil {
+		return "not compared with the baseline"
+	}
+	if sw.Variants[sw.Best].Stats.Better {
+		return fmt.Sprintf("significantly better than the baseline (p=%s, Mann-Whitney over %d vs %d rounds)", formatP(s.P), s.NBase, s.NNew)
+	}
+	why := ""
+	if s.MinP >= sw.Alpha {
+		why = fmt.Sprintf("; %d vs %d rounds cannot reach p < %g (smallest p %.3g): run more --rounds", s.NBase, s.NNew, sw.Alpha, s.MinP)
+	}
+	return fmt.Sprintf("not significantly better than the baseline (p=%s%s)", formatP(s.P), why)
+}
+
+// estimate is the median of xs with benchmath's distribution-free
+// confidence interval (order statistics), nil for no values.
+func estimate(xs []float64, conf float64) *Estimate {
+	if len(xs) == 0 {
+		return nil
+	}
+	s := benchmath.NewSample(slices.Clone(xs), &benchmath.Thresholds{CompareAlpha: 1 - conf})
+	sum := benchmath.AssumeNothing.Summary(s, conf)
+	e := &Estimate{N: len(xs), Median: sum.Center, Confidence: sum.Confidence, Min: slices.Min(xs), Max: slices.Max(xs)}
+	if !math.IsInf(sum.Lo, 0) && !math.IsInf(sum.Hi, 0) {
+		lo, hi := sum.Lo, sum.Hi
+		e.Lo, e.Hi = &lo, &hi
+	}
+	return e
+}
+
+// commonRate is the highest capacity step rate that every variant with
+// runs tried.
+func commonRate(byVariant [][]SweepRun) float64 {
+	var common map[float64]bool
+	for _, runs := range byVariant {
+		if len(runs) == 0 {
+			continue
+		}
+		rates := map[float64]bool{}
+		for _, r := range runs {
+			for _, st := range r.Capacity.Steps {
+				rates[st.Rate] = true
+			}
+		}
+		if common == nil {
+			common = rates
+			continue
+		}
+		for k := range common {
+			if !rates[k] {
+				delete(common, k)
+			}
+		}
+	}
+	best := 0.0
+	for k := range common {
+		best = math.Max(best, k)
+	}
+	return best
+}
+
+// p99At is each run's p99 at the sweep's common rate.
+func p99At(sw *Sweep, runs []SweepRun) []float64 {
+	var xs []float64
+	for _, r := range runs {
+		if sw.Mode != SweepCapacity {
+			xs = append(xs, Latency(r.Summary).P99)
+			continue
+		}
+		for _, st := range r.Capacity.Steps {
+			if st.Rate == sw.CommonRate {
+				xs = append(xs, st.P99)
+				break
+			}
+		}
+	}
+	return xs
+}
+
+// VariantLabel is the label of a variant: path=value for each axis,
+// shortened to the last key of the path where that stays unique.
+func VariantLabel(axes []SweepAxis, values []string) string {
+	short := map[string]int{}
+	for _, a := range axes {
+		short[lastKey(a.Path)]++
+	}
+	var parts []string
+	for i, a := range axes {
+		name := lastKey(a.Path)
+		if short[name] > 1 {
+			name = a.Path
+		}
+		parts = append(parts, name+"="+values[i])
+	}
+	return strings.Join(parts, " ")
+}
+
+func lastKey(path string) string {
+	if i := strings.LastIndex(path, "."); i >= 0 {
+		path = path[i+1:]
+	}
+	if i := strings.Index(path, "["); i >= 0 {
+		path = path[:i]
+	}
+	return path
+}

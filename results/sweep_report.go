@@ -1,0 +1,335 @@
+package results
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// sweepRows is the table of a sweep: a header and one row per variant.
+func sweepRows(sw *Sweep) [][]string {
+	head := []string{"#"}
+	for _, a := range sw.Vary {
+		head = append(head, a.Path)
+	}
+	head = append(head, "runs")
+	if sw.Mode == SweepCapacity {
+		head = append(head, "capacity", fmt.Sprintf("%s CI", confLabel(sw)), "rounds", "bracket")
+	}
+	head = append(head, "p99"+rateLabel(sw.CommonRate))
+	if sw.Mode == SweepRate {
+		head = append(head, fmt.Sprintf("%s CI", confLabel(sw)))
+	}
+	head = append(head, "vs baseline")
+	rows := [][]string{head}
+	for i, v := range sw.Variants {
+		row := []string{strconv.Itoa(i + 1)}
+		for j := range sw.Vary {
+			val := v.Values[j]
+			row = append(row, val)
+		}
+		st := v.Stats
+		switch {
+		case v.Invalid != "":
+			row = append(row, "invalid: "+firstLine(v.Invalid))
+			rows = append(rows, row)
+			continue
+		case st == nil:
+			row = append(row, "0", "no run finished")
+			rows = append(rows, row)
+			continue
+		}
+		row = append(row, strconv.Itoa(st.Runs))
+		if sw.Mode == SweepCapacity {
+			c := st.Capacity
+			hi := "none"
+			if st.HighBad > 0 {
+				hi = fmtRate(st.HighBad)
+			}
+			row = append(row, fmtRate(c.Median)+" req/s", ciText(c, fmtRate), fmtRate(c.Min)+"–"+fmtRate(c.Max), "["+fmtRate(st.LowGood)+", "+hi+")")
+		}
+		row = append(row, estText(st.P99, FormatSeconds))
+		if sw.Mode == SweepRate {
+			row = append(row, ciText(st.P99, FormatSeconds))
+		}
+		row = append(row, vsBaseline(sw, i))
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func confLabel(sw *Sweep) string { return strconv.FormatFloat((1-sw.Alpha)*100, 'g', 3, 64) + "%" }
+
+func rateLabel(r float64) string {
+	if r <= 0 {
+		return ""
+	}
+	return " @ " + fmtRate(r) + " req/s"
+}
+
+func fmtRate(r float64) string { return strconv.FormatFloat(r, 'g', 6, 64) }
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+func estText(e *Estimate, f func(float64) string) string {
+	if e == nil {
+		return "-"
+	}
+	return f(e.Median)
+}
+
+func ciText(e *Estimate, f func(float64) string) string {
+	switch {
+	case e == nil:
+		return "-"
+	case e.Lo == nil:
+		return fmt.Sprintf("unbounded (%d rounds)", e.N)
+	}
+	return "[" + f(*e.Lo) + ", " + f(*e.Hi) + "]"
+}
+
+// vsBaseline is variant i's change against the baseline: the
+// Hodges–Lehmann shift, its interval, p and the verdict.
+func vsBaseline(sw *Sweep, i int) string {
+	if i == 0 {
+		return "baseline"
+	}
+	st := sw.Variants[i].Stats
+	s := st.VsBaseline
+	if s == nil {
+		return "-"
+	}
+	f := FormatSeconds
+	if sw.Mode == SweepCapacity {
+		f = func(v float64) string { return fmtRate(v) }
+	}
+	sign := func(v float64) string {
+		if v > 0 {
+			return "+" + f(v)
+		}
+		return f(v)
+	}
+	out := sign(s.Shift)
+	if s.ShiftLo != nil {
+		out += " [" + sign(*s.ShiftLo) + ", " + sign(*s.ShiftHi) + "]"
+	}
+	verdict := "~"
+	switch {
+	case st.Better:
+		verdict = "better"
+	case st.Worse:
+		verdict = "worse"
+	}
+	return out + " p=" + formatP(s.P) + " " + verdict
+}
+
+// sweepHeader is the sweep's one-paragraph description.
+func sweepHeader(sw *Sweep) string {
+	what := "capacity search under SLO " + sw.SLO
+	if sw.Mode == SweepRate {
+		what = "fixed-rate runs"
+		if sw.Rate > 0 {
+			what += " at " + fmtRate(sw.Rate) + " req/s"
+		}
+	}
+	valid := 0
+	for _, v := range sw.Variants {
+		if v.Invalid == "" {
+			valid++
+		}
+	}
+	return fmt.Sprintf("sweep %s of %s (%s): %s; %s design, %d variant(s) (%d valid) × %d round(s), %d run(s) done, %s",
+		sw.ID, sw.Spec.Path, sw.Spec.Spec, what, sw.Design, len(sw.Variants), valid, sw.Rounds, len(sw.Runs), sw.Status)
+}
+
+// sweepFooter is the answer: the best variant and its verdict, and what
+// cut the sweep short.
+func sweepFooter(sw *Sweep) []string {
+	var lines []string
+	if sw.Best >= 0 {
+		v := sw.Variants[sw.Best]
+		fig := "p99 " + FormatSeconds(v.Stats.P99.Median)
+		if sw.Mode == SweepCapacity {
+			fig = fmtRate(v.Stats.Capacity.Median) + " req/s"
+		}
+		lines = append(lines, fmt.Sprintf("best: #%d %s (%s), %s", sw.Best+1, v.Label, fig, sw.BestVerdict))
+	} else {
+		lines = append(lines, "best: none (no variant finished a run)")
+	}
+	if sw.TimedOut {
+		lines = append(lines, "--max-time reached: runs not started are missing")
+	}
+	if sw.Error != "" {
+		lines = append(lines, "error: "+sw.Error)
+	}
+	for i, v := range sw.Variants {
+		if v.Invalid != "" {
+			lines = append(lines, fmt.Sprintf("invalid #%d %s: %s", i+1, v.Label, v.Invalid))
+		}
+	}
+	return lines
+}
+
+// WriteSweepText writes the sweep's table and answer for a terminal.
+func WriteSweepText(w io.Writer, sw *Sweep) error {
+	fmt.Fprintln(w, sweepHeader(sw))
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	for _, r := range sweepRows(sw) {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	_, err := fmt.Fprintln(w, strings.Join(sweepFooter(sw), "\n"))
+	return err
+}
+
+// WriteSweepMarkdown writes the sweep for a pull-request comment.
+func WriteSweepMarkdown(w io.Writer, sw *Sweep) error {
+	fmt.Fprintf(w, "### duckbench sweep `%s`\n\n%s\n\n", mdEscape(sw.ID), mdEscape(sweepHeader(sw)))
+	rows := sweepRows(sw)
+	for i, r := range rows {
+		cells := make([]string, len(r))
+		for j, c := range r {
+			cells[j] = mdEscape(c)
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+		if i == 0 {
+			fmt.Fprintf(w, "|%s\n", strings.Repeat("---|", len(r)))
+		}
+	}
+	fmt.Fprintln(w)
+	for _, l := range sweepFooter(sw) {
+		fmt.Fprintf(w, "- %s\n", mdEscape(l))
+	}
+	_, err := fmt.Fprintf(w, "\n<sub>Each variant ran on a fresh stack, round-robin over the variants each round (order reversed every other round). The run is the unit of evidence: intervals are of the median over rounds, p is Mann–Whitney against the baseline (#1), significant below %g.</sub>\n", sw.Alpha)
+	return err
+}
+
+// WriteSweepHTML writes the sweep's report: capacity per variant with each
+// round's bracket and the interval over rounds, p99 at the common rate per
+// variant, the table, and a link to every run's report.
+func WriteSweepHTML(w io.Writer, sw *Sweep) error {
+	type link struct{ Text, Href string }
+	v := struct {
+		Sweep  *Sweep
+		Charts []template.HTML
+		Text   string
+		Runs   []link
+	}{Sweep: sw}
+	var ticks []tick
+	for i := range sw.Variants {
+		ticks = append(ticks, tick{V: float64(i + 1), Label: "#" + strconv.Itoa(i+1)})
+	}
+	if sw.Mode == SweepCapacity {
+		v.Charts = append(v.Charts, template.HTML("<h2>capacity per variant</h2>")+capacityChart(sw, ticks).SVG())
+	}
+	var bars []bar
+	for i, vr := range sw.Variants {
+		if vr.Stats == nil || vr.Stats.P99 == nil {
+			continue
+		}
+		p := vr.Stats.P99
+		bars = append(bars, bar{Label: "#" + strconv.Itoa(i+1) + " " + vr.Label, Value: p.Median * 1000,
+			Text: FormatSeconds(p.Median) + " " + ciText(p, FormatSeconds), Color: palette[i%len(palette)]})
+	}
+	title := "p99 per variant" + rateLabel(sw.CommonRate) + " (median over rounds)"
+	v.Charts = append(v.Charts, template.HTML("<h2>"+esc(title)+"</h2>")+barChart{Bars: bars, Empty: "no common rate"}.SVG())
+	var b strings.Builder
+	if err := WriteSweepText(&b, sw); err != nil {
+		return err
+	}
+	v.Text = b.String()
+	for _, r := range sw.Runs {
+		label := sw.Variants[r.Variant].Label
+		v.Runs = append(v.Runs, link{Text: fmt.Sprintf("run %d, round %d, #%d %s: %s", r.Seq, r.Round, r.Variant+1, label, r.Status), Href: r.ID + "/report.html"})
+	}
+	t, err := template.New("sweep").Parse(sweepHTML)
+	if err != nil {
+		return err
+	}
+	return t.Execute(w, v)
+}
+
+// capacityChart draws per variant each round's capacity (a dot) and
+// bracket (a grey bar from the last good to the first bad rate), and the
+// median with its confidence interval (black).
+func capacityChart(sw *Sweep, ticks []tick) lineChart {
+	var ser []series
+	named := map[string]bool{}
+	name := func(n string) string { // name each kind once, for the legend
+		if named[n] {
+			return ""
+		}
+		named[n] = true
+		return n
+	}
+	nRounds := max(sw.Rounds, 1)
+	for _, r := range sw.Runs {
+		if !r.counted(sw.Mode) || r.Capacity.HighBad == 0 {
+			continue
+		}
+		x := float64(r.Variant+1) + 0.3*(float64(r.Round)-0.5-float64(nRounds)/2)/float64(nRounds)
+		ser = append(ser, series{Name: name("bracket per round"), Color: "#94a3b8", Width: 4,
+			X: []float64{x, x}, Y: []float64{r.Capacity.LowGood, r.Capacity.HighBad}})
+	}
+	dots := series{Name: "capacity per round", Color: palette[0], Dots: true, NoLine: true}
+	for _, r := range sw.Runs {
+		if r.counted(sw.Mode) {
+			x := float64(r.Variant+1) + 0.3*(float64(r.Round)-0.5-float64(nRounds)/2)/float64(nRounds)
+			dots.X, dots.Y = append(dots.X, x), append(dots.Y, r.Capacity.Rate)
+		}
+	}
+	med := series{Name: "median", Color: "#0f172a", Dots: true, NoLine: true}
+	for i, v := range sw.Variants {
+		if v.Stats == nil || v.Stats.Capacity == nil {
+			continue
+		}
+		c := v.Stats.Capacity
+		x := float64(i + 1)
+		med.X, med.Y = append(med.X, x), append(med.Y, c.Median)
+		if c.Lo != nil {
+			ser = append(ser, series{Name: name(confLabel(sw) + " CI of the median"), Color: "#0f172a", Width: 1.5,
+				X: []float64{x, x}, Y: []float64{*c.Lo, *c.Hi}})
+		}
+	}
+	ser = append(ser, dots, med)
+	return lineChart{XLabel: "variant", YLabel: "capacity (req/s)", XTicks: ticks, Series: ser, Empty: "no capacity found"}
+}
+
+const sweepHTML = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>duckbench sweep {{.Sweep.ID}}</title>
+<style>
+body{margin:0 auto;max-width:1100px;padding:20px 32px;font:14px/1.45 system-ui,sans-serif;color:#0f172a}
+.grid{display:grid;grid-template-columns:1fr 1fr;gap:16px}
+h2{font-size:15px;margin:8px 0 0}
+svg.chart{width:100%;height:auto}
+svg .grid line{stroke:#e8edf3} svg .axis line{stroke:#94a3b8}
+svg text{font:11px system-ui,sans-serif;fill:#475569}
+pre{background:#f8fafc;border:1px solid #e2e8f0;padding:12px;overflow-x:auto;font-size:12px}
+</style></head><body>
+<h1>duckbench sweep {{.Sweep.ID}}</h1>
+<p>Spec <code>{{.Sweep.Spec.Path}}</code>, {{.Sweep.Design}} design, {{len .Sweep.Variants}} variant(s), {{.Sweep.Rounds}} round(s); each dot is one run.</p>
+<div class="grid">{{range .Charts}}<div>{{.}}</div>{{end}}</div>
+<pre>{{.Text}}</pre>
+<h2>Runs</h2>
+<ul>{{range .Runs}}<li><a href="{{.Href}}">{{.Text}}</a></li>{{end}}</ul>
+</body></html>
+`
+
+// WriteSweepFiles writes sweep.json and report.html into dir and returns
+// their paths.
+func WriteSweepFiles(dir string, sw *Sweep) (jsonPath, htmlPath string, err error) {
+	if sw.SchemaVersion == 0 {
+		sw.SchemaVersion = SchemaVersion
+	}
+	return writeRecordFiles(dir, "sweep", sw, func(w io.Writer) error { return WriteSweepHTML(w, sw) })
+}
