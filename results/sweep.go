@@ -175,10 +175,10 @@ func RoundOrder(n, rounds int) [][]int {
 	return out
 }
 
-// counted says whether a run is evidence: it finished (or was cut short
-// by the sweep's end with a figure) and measured something.
+// counted says whether a run is evidence: it completed and measured
+// something (an interrupted or failed run is kept in the record only).
 func (r SweepRun) counted(mode string) bool {
-	if r.Status == StatusFailed {
+	if r.Status != StatusCompleted {
 		return false
 	}
 	if mode == SweepCapacity {

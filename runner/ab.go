@@ -149,20 +149,30 @@ func AB(ctx context.Context, a, b ABConfig, o ABOptions) (*ABOutcome, error) {
 
 // abRun is one run of one side, stored under dir.
 func abRun(ctx context.Context, cfg ABConfig, o ABOptions, dir string) (*results.Result, error) {
-	d, err := cfg.NewDriver()
+	ro, err := cfg.runOptions(o.Run, dir)
 	if err != nil {
 		return nil, err
-	}
-	ro := o.Run
-	ro.Driver, ro.SpecPath, ro.ResultsDir, ro.Out, ro.Repeat = d, cfg.Path, dir, nil, 1
-	if cfg.NewMonitor != nil {
-		ro.NewMonitor = cfg.NewMonitor
 	}
 	res, err := o.RunOne(ctx, cfg.Spec, ro)
 	if res == nil {
 		return nil, err
 	}
 	return res.Result, err
+}
+
+// runOptions are base's options for one run of cfg stored under dir: a
+// fresh driver, cfg's path and probes, one trial, no printed summary.
+func (cfg ABConfig) runOptions(base Options, dir string) (Options, error) {
+	d, err := cfg.NewDriver()
+	if err != nil {
+		return base, err
+	}
+	ro := base
+	ro.Driver, ro.SpecPath, ro.ResultsDir, ro.Out, ro.Repeat = d, cfg.Path, dir, nil, 1
+	if cfg.NewMonitor != nil {
+		ro.NewMonitor = cfg.NewMonitor
+	}
+	return ro, nil
 }
 
 func (o *ABOptions) logf(format string, args ...any) {

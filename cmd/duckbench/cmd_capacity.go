@@ -57,15 +57,21 @@ spec or usage, 3 the stack or a dependency failed, 130 interrupted.`,
 		},
 	}
 	f.sessionFlags.add(c)
+	f.addSearch(c, "max-time", "cooldown")
+	return c
+}
+
+// addSearch adds the search's flags to c, the bound on one search and the
+// pause between its steps under the names given.
+func (f *capacityFlags) addSearch(c *cobra.Command, maxTime, cooldown string) {
 	fl := c.Flags()
 	fl.StringVar(&f.slo, "slo", "", `SLO each step must meet, e.g. 'p99<50ms,success>99.9%' (default: the spec's slo)`)
-	fl.DurationVar(&f.maxTime, "max-time", runner.DefaultCapacityMaxTime, "bound on the whole search")
+	fl.DurationVar(&f.maxTime, maxTime, runner.DefaultCapacityMaxTime, "bound on the whole search")
 	fl.Float64Var(&f.start, "start", runner.DefaultCapacityStart, "first rate tried (req/s)")
 	fl.Float64Var(&f.maxRate, "max-rate", 0, "highest rate tried (req/s; 0 = no cap)")
 	fl.DurationVar(&f.stepDuration, "step-duration", runner.DefaultCapacityStepDuration, "length of each constant-rate trial")
-	fl.DurationVar(&f.cooldown, "cooldown", runner.DefaultCapacityCooldown, "pause between trials")
+	fl.DurationVar(&f.cooldown, cooldown, runner.DefaultCapacityCooldown, "pause between trials")
 	fl.Float64Var(&f.precision, "precision", runner.DefaultCapacityPrecision, "stop when the bracket is narrower than this share of its top")
-	return c
 }
 
 // capacityConfig checks the flags and turns them into a search config.

@@ -73,23 +73,34 @@ func validateSpecFile(ctx context.Context, path string, noBinaries bool) error {
 	if err != nil {
 		return usageErr(err)
 	}
+	return checkWithPrograms(ctx, s, filepath.Base(path), noBinaries)
+}
+
+// checkWithPrograms renders a copy of s (local target, temporary run dir) and,
+// unless noBinaries, checks it with the real programs; name prefixes the
+// errors. Errors carry exit codes.
+func checkWithPrograms(ctx context.Context, s *spec.Spec, name string, noBinaries bool) error {
+	s, err := s.Clone()
+	if err != nil {
+		return depErr(err)
+	}
 	// Any port will do for a check: "auto" becomes a placeholder.
 	next := spec.Port(20000)
 	_ = s.ResolveAutoPorts(func(string) (spec.Port, error) { next++; return next, nil })
 	runDir, err := os.MkdirTemp("", "duckbench-validate-")
 	if err != nil {
-		return depErr(fmt.Errorf("validate %s: %w", path, err))
+		return depErr(fmt.Errorf("validate %s: %w", name, err))
 	}
 	defer os.RemoveAll(runDir)
 	files, err := configgen.Render(s, configgen.Target{Runtime: "local", RunDir: runDir})
 	if err != nil {
-		return usageErr(fmt.Errorf("%s: %w", filepath.Base(path), err))
+		return usageErr(fmt.Errorf("%s: %w", name, err))
 	}
 	if noBinaries {
 		return nil
 	}
 	wrap := func(err error) error {
-		err = fmt.Errorf("%s: %w", filepath.Base(path), err)
+		err = fmt.Errorf("%s: %w", name, err)
 		if errors.Is(err, configgen.ErrMissingBinary) {
 			return depErr(err)
 		}

@@ -36,16 +36,9 @@ func newDriver(s *spec.Spec, runtime, runDir string, observability bool) (stack.
 	if runDir == "" {
 		runDir = defaultRunDir(s)
 	}
-	if runtime == "" || runtime == "auto" {
-		runtime = s.Runtime
-	}
-	if runtime == "" || runtime == "auto" {
-		c, err := autoRuntime(context.Background(), runDir)
-		if err != nil {
-			return nil, depErr(err)
-		}
-		fmt.Fprintf(progress, "runtime: %s (auto: %s)\n", c.runtime, c.why)
-		runtime = c.runtime
+	runtime, err := resolveRuntime(s, runtime, runDir)
+	if err != nil {
+		return nil, err
 	}
 	switch runtime {
 	case stack.RuntimeLocal:
@@ -59,6 +52,23 @@ func newDriver(s *spec.Spec, runtime, runDir string, observability bool) (stack.
 		return swarm.New(s, swarm.Options{RunDir: runDir, Progress: progress, AppImage: appimage.Tag(version)})
 	}
 	return nil, usageErr(fmt.Errorf("--runtime: unknown runtime %q (want auto, local, compose or swarm)", runtime))
+}
+
+// resolveRuntime is the runtime a stack of s runs on: runtime, else the
+// spec's, else autoRuntime's choice (printed with its reason).
+func resolveRuntime(s *spec.Spec, runtime, runDir string) (string, error) {
+	if runtime == "" || runtime == "auto" {
+		runtime = s.Runtime
+	}
+	if runtime == "" || runtime == "auto" {
+		c, err := autoRuntime(context.Background(), runDir)
+		if err != nil {
+			return "", depErr(err)
+		}
+		fmt.Fprintf(progress, "runtime: %s (auto: %s)\n", c.runtime, c.why)
+		runtime = c.runtime
+	}
+	return runtime, nil
 }
 
 // runtimeChoice is the runtime auto picked, and why.
