@@ -116,6 +116,9 @@ func vsBaseline(sw *Sweep, i int) string {
 		return f(v)
 	}
 	out := sign(s.Shift)
+	if sw.Mode == SweepCapacity {
+		out += " req/s"
+	}
 	if s.ShiftLo != nil {
 		out += " [" + sign(*s.ShiftLo) + ", " + sign(*s.ShiftHi) + "]"
 	}

@@ -219,7 +219,8 @@ func (f *sweepFlags) plan(cmd *cobra.Command, path string) (*sweepPlan, error) {
 		return nil, err
 	}
 	p := &sweepPlan{base: base, sw: &results.Sweep{
-		Spec: results.ABSide{Spec: base.Name, Path: path, Hash: base.Hash()},
+		Spec:  results.ABSide{Spec: base.Name, Path: path, Hash: base.Hash()},
+		Alpha: base.Check.Alpha,
 	}}
 	if f.rate == nil {
 		cfg, err := f.capacityConfig(base)
