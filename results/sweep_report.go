@@ -157,9 +157,11 @@ func sweepFooter(sw *Sweep) []string {
 	var lines []string
 	if sw.Best >= 0 {
 		v := sw.Variants[sw.Best]
-		fig := "p99 " + FormatSeconds(v.Stats.P99.Median)
+		var fig string
 		if sw.Mode == SweepCapacity {
 			fig = fmtRate(v.Stats.Capacity.Median) + " req/s"
+		} else {
+			fig = "p99 " + FormatSeconds(v.Stats.P99.Median)
 		}
 		lines = append(lines, fmt.Sprintf("best: #%d %s (%s), %s", sw.Best+1, v.Label, fig, sw.BestVerdict))
 	} else {
