@@ -368,7 +368,8 @@ func p99At(sw *Sweep, runs []SweepRun) []float64 {
 	return xs
 }
 
-// VariantLabel is the label of a variant: path=value for each axis,
+// VariantLabel is the label of a variant: path=value for each axis that
+// varies (one with a single value is a setting every variant shares),
 // shortened to the last key of the path where that stays unique.
 func VariantLabel(axes []SweepAxis, values []string) string {
 	short := map[string]int{}
@@ -377,6 +378,9 @@ func VariantLabel(axes []SweepAxis, values []string) string {
 	}
 	var parts []string
 	for i, a := range axes {
+		if len(a.Values) == 1 && len(axes) > 1 {
+			continue
+		}
 		name := lastKey(a.Path)
 		if short[name] > 1 {
 			name = a.Path

@@ -12,8 +12,9 @@ import (
 // sweepRows is the table of a sweep: a header and one row per variant.
 func sweepRows(sw *Sweep) [][]string {
 	head := []string{"#"}
-	for _, a := range sw.Vary {
-		head = append(head, a.Path)
+	axes := varied(sw)
+	for _, j := range axes {
+		head = append(head, sw.Vary[j].Path)
 	}
 	head = append(head, "runs")
 	if sw.Mode == SweepCapacity {
@@ -27,9 +28,8 @@ func sweepRows(sw *Sweep) [][]string {
 	rows := [][]string{head}
 	for i, v := range sw.Variants {
 		row := []string{strconv.Itoa(i + 1)}
-		for j := range sw.Vary {
-			val := v.Values[j]
-			row = append(row, val)
+		for _, j := range axes {
+			row = append(row, v.Values[j])
 		}
 		st := v.Stats
 		switch {
@@ -59,6 +59,23 @@ func sweepRows(sw *Sweep) [][]string {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// varied are the indexes of the axes with more than one value (all of
+// them when none has); the others are settings every variant shares.
+func varied(sw *Sweep) []int {
+	var out []int
+	for j, a := range sw.Vary {
+		if len(a.Values) > 1 {
+			out = append(out, j)
+		}
+	}
+	if len(out) == 0 {
+		for j := range sw.Vary {
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 func confLabel(sw *Sweep) string { return strconv.FormatFloat((1-sw.Alpha)*100, 'g', 3, 64) + "%" }
@@ -147,8 +164,18 @@ func sweepHeader(sw *Sweep) string {
 			valid++
 		}
 	}
-	return fmt.Sprintf("sweep %s of %s (%s): %s; %s design, %d variant(s) (%d valid) × %d round(s), %d run(s) done, %s",
+	h := fmt.Sprintf("sweep %s of %s (%s): %s; %s design, %d variant(s) (%d valid) × %d round(s), %d run(s) done, %s",
 		sw.ID, sw.Spec.Path, sw.Spec.Spec, what, sw.Design, len(sw.Variants), valid, sw.Rounds, len(sw.Runs), sw.Status)
+	var fixed []string
+	for _, a := range sw.Vary {
+		if len(a.Values) == 1 && len(sw.Vary) > 1 {
+			fixed = append(fixed, a.Path+"="+a.Values[0])
+		}
+	}
+	if len(fixed) > 0 {
+		h += "; every variant with " + strings.Join(fixed, ", ")
+	}
+	return h
 }
 
 // sweepFooter is the answer: the best variant and its verdict, and what

@@ -173,4 +173,9 @@ func TestVariantLabel(t *testing.T) {
 	if got, want := VariantLabel(axes, []string{"2", "100", "2ms"}), "haproxy.backends[0].servers[*].maxconn=2 haproxy.maxconn=100 origin_cost=2ms"; got != want {
 		t.Errorf("VariantLabel = %q; want %q", got, want)
 	}
+	// A single value is a setting every variant shares: not in the label.
+	fixed := []SweepAxis{{Path: "a.maxconn", Values: []string{"2", "8"}}, {Path: "apps[*].origin_cost", Values: []string{"50ms"}}}
+	if got, want := VariantLabel(fixed, []string{"8", "50ms"}), "maxconn=8"; got != want {
+		t.Errorf("VariantLabel with a fixed setting = %q; want %q", got, want)
+	}
 }
