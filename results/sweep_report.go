@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -108,7 +109,16 @@ func ciText(e *Estimate, f func(float64) string) string {
 	case e.Lo == nil:
 		return fmt.Sprintf("unbounded (%d rounds)", e.N)
 	}
-	return "[" + f(*e.Lo) + ", " + f(*e.Hi) + "]"
+	return "[" + f(*e.Lo) + ", " + f(*e.Hi) + "]" + levelNote(e)
+}
+
+// levelNote names an interval's level when it is not the column's (too
+// few rounds for that).
+func levelNote(e *Estimate) string {
+	if e.Confidence >= 0.95-1e-9 {
+		return ""
+	}
+	return " (" + strconv.FormatFloat(math.Floor(e.Confidence*1000)/10, 'f', -1, 64) + "%)"
 }
 
 // vsBaseline is variant i's change against the baseline: the

@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -50,6 +51,7 @@ func synthSweep(rounds int, scale float64) *Sweep {
 				c.HighBad = mid
 				c.Steps = append(c.Steps, SweepStep{Rate: mid, Outcome: "fail", P99: 0.2})
 			}
+			c.LowGood = math.Floor(knee) // the bisection's last good rate
 			c.Rate = c.LowGood
 			sw.Runs = append(sw.Runs, SweepRun{Seq: seq, Round: r + 1, Variant: vi, ID: "run" + string(rune('a'+seq-1)),
 				Status: StatusCompleted, Capacity: c, Summary: Summary{Requests: 100, Success: 100}})
@@ -91,8 +93,11 @@ func TestAnalyzeSweep(t *testing.T) {
 	if sw.CommonRate != 100 {
 		t.Errorf("CommonRate = %g; want 100 (the highest step every variant ran)", sw.CommonRate)
 	}
-	if c := sw.Variants[0].Stats.Capacity; c.N != 4 || c.Lo != nil {
-		t.Errorf("baseline capacity estimate %+v; want 4 rounds and no 95%% interval (that needs 6)", c)
+	if c := sw.Variants[0].Stats.Capacity; c.N != 4 || c.Lo == nil || *c.Lo != c.Min || *c.Hi != c.Max || c.Confidence != 0.875 {
+		t.Errorf("baseline capacity estimate %+v; want 4 rounds and [min, max] at 87.5%% (a 95%% interval needs 6)", c)
+	}
+	if c := synthSweep(2, 4).Variants[0].Stats.Capacity; c.Lo != nil {
+		t.Errorf("2 rounds: capacity interval [%v, %v]; want none (50%% is no interval)", *c.Lo, *c.Hi)
 	}
 	var buf bytes.Buffer
 	if err := WriteSweepText(&buf, sw); err != nil {
