@@ -205,9 +205,8 @@ func WriteABHTML(w io.Writer, ab *AB) error {
 	return t.Execute(w, v)
 }
 
-const abHTML = `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>duckbench ab {{.AB.ID}}</title>
-<style>
+// manyRunsStyle is the style of the reports of many runs (ab, sweep).
+const manyRunsStyle = `<style>
 body{margin:0 auto;max-width:1100px;padding:20px 32px;font:14px/1.45 system-ui,sans-serif;color:#0f172a}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:16px}
 h2{font-size:15px;margin:8px 0 0}
@@ -215,7 +214,11 @@ svg.chart{width:100%;height:auto}
 svg .grid line{stroke:#e8edf3} svg .axis line{stroke:#94a3b8}
 svg text{font:11px system-ui,sans-serif;fill:#475569}
 pre{background:#f8fafc;border:1px solid #e2e8f0;padding:12px;overflow-x:auto;font-size:12px}
-</style></head><body>
+</style>`
+
+const abHTML = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>duckbench ab {{.AB.ID}}</title>
+` + manyRunsStyle + `</head><body>
 <h1>duckbench ab {{.AB.ID}}</h1>
 <p>A <code>{{.AB.A.Path}}</code> vs B <code>{{.AB.B.Path}}</code>, {{.AB.Rounds}} round(s), counterbalanced order; each dot is one run.</p>
 <div class="grid">{{range .Charts}}<div>{{.}}</div>{{end}}</div>

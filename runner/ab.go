@@ -63,18 +63,7 @@ func AB(ctx context.Context, a, b ABConfig, o ABOptions) (*ABOutcome, error) {
 	if o.Rounds <= 0 {
 		o.Rounds = results.DefaultRounds
 	}
-	if o.Cooldown == 0 {
-		o.Cooldown = DefaultCooldown
-	}
-	if o.RunOne == nil {
-		o.RunOne = Run
-	}
-	if o.Run.Now == nil {
-		o.Run.Now = time.Now
-	}
-	if o.Run.ResultsDir == "" {
-		o.Run.ResultsDir = "results"
-	}
+	batchDefaults(&o.Cooldown, &o.RunOne, &o.Run)
 	// Same generator, same duration: B attacks as long as A.
 	if o.Run.Duration == 0 {
 		o.Run.Duration = time.Duration(a.Spec.Load.Duration)
@@ -145,6 +134,23 @@ func AB(ctx context.Context, a, b ABConfig, o ABOptions) (*ABOutcome, error) {
 		return out, fmt.Errorf("ab interrupted: %w", ctx.Err())
 	}
 	return out, runErr
+}
+
+// batchDefaults are the defaults of a batch of runs (ab, sweep): the
+// cooldown between runs, the run function, the clock and the results dir.
+func batchDefaults(cooldown *time.Duration, runOne *func(context.Context, *spec.Spec, Options) (*Outcome, error), run *Options) {
+	if *cooldown == 0 {
+		*cooldown = DefaultCooldown
+	}
+	if *runOne == nil {
+		*runOne = Run
+	}
+	if run.Now == nil {
+		run.Now = time.Now
+	}
+	if run.ResultsDir == "" {
+		run.ResultsDir = "results"
+	}
 }
 
 // abRun is one run of one side, stored under dir.

@@ -116,20 +116,9 @@ func (o *SweepOptions) defaults() {
 	if o.Rounds <= 0 {
 		o.Rounds = 1
 	}
-	if o.Cooldown == 0 {
-		o.Cooldown = DefaultCooldown
-	}
-	if o.RunOne == nil {
-		o.RunOne = Run
-	}
+	batchDefaults(&o.Cooldown, &o.RunOne, &o.Run)
 	if o.CapacityOne == nil {
 		o.CapacityOne = Capacity
-	}
-	if o.Run.Now == nil {
-		o.Run.Now = time.Now
-	}
-	if o.Run.ResultsDir == "" {
-		o.Run.ResultsDir = "results"
 	}
 	if o.Capacity != nil {
 		o.Capacity.defaults()
