@@ -126,14 +126,23 @@ func AB(ctx context.Context, a, b ABConfig, o ABOptions) (*ABOutcome, error) {
 		}
 	}
 	ab.EndedAt = o.Run.Now().UTC()
-	var err error
-	if out.Path, out.HTML, err = results.WriteABFiles(out.Dir, ab); err != nil {
-		return out, errors.Join(runErr, err)
+	return out, batchEnd(ctx, "ab", runErr, func() (err error) {
+		out.Path, out.HTML, err = results.WriteABFiles(out.Dir, ab)
+		return err
+	})
+}
+
+// batchEnd is the error a batch of runs (ab, sweep) ends with once write
+// has stored its record: the runs' error joined with write's, or ctx's
+// when it was interrupted.
+func batchEnd(ctx context.Context, what string, runErr error, write func() error) error {
+	if err := write(); err != nil {
+		return errors.Join(runErr, err)
 	}
 	if ctx.Err() != nil {
-		return out, fmt.Errorf("ab interrupted: %w", ctx.Err())
+		return fmt.Errorf("%s interrupted: %w", what, ctx.Err())
 	}
-	return out, runErr
+	return runErr
 }
 
 // batchDefaults are the defaults of a batch of runs (ab, sweep): the

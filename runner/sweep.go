@@ -220,14 +220,10 @@ rounds:
 	}
 	results.AnalyzeSweep(sw)
 	sw.EndedAt = o.Run.Now().UTC()
-	var err error
-	if out.Path, out.HTML, err = results.WriteSweepFiles(out.Dir, sw); err != nil {
-		return out, errors.Join(runErr, err)
-	}
-	if ctx.Err() != nil {
-		return out, fmt.Errorf("sweep interrupted: %w", ctx.Err())
-	}
-	return out, runErr
+	return out, batchEnd(ctx, "sweep", runErr, func() (err error) {
+		out.Path, out.HTML, err = results.WriteSweepFiles(out.Dir, sw)
+		return err
+	})
 }
 
 // minRun is the least time a run needs to say anything: its attack (or
