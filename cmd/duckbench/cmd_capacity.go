@@ -23,6 +23,8 @@ type capacityFlags struct {
 	stepDuration time.Duration
 	cooldown     time.Duration
 	precision    float64
+	// maxTimeName and cooldownName are the flags' names (sweep renames them).
+	maxTimeName, cooldownName string
 }
 
 func newCapacityCmd() *cobra.Command {
@@ -64,6 +66,7 @@ spec or usage, 3 the stack or a dependency failed, 130 interrupted.`,
 // addSearch adds the search's flags to c, the bound on one search and the
 // pause between its steps under the names given.
 func (f *capacityFlags) addSearch(c *cobra.Command, maxTime, cooldown string) {
+	f.maxTimeName, f.cooldownName = maxTime, cooldown
 	fl := c.Flags()
 	fl.StringVar(&f.slo, "slo", "", `SLO each step must meet, e.g. 'p99<50ms,success>99.9%' (default: the spec's slo)`)
 	fl.DurationVar(&f.maxTime, maxTime, runner.DefaultCapacityMaxTime, "bound on the whole search")
@@ -102,9 +105,9 @@ func (f *capacityFlags) capacityConfig(s *spec.Spec) (runner.CapacityConfig, err
 	case f.stepDuration < time.Second:
 		return cfg, usageErr(fmt.Errorf("--step-duration: must be at least 1s (got %v)", f.stepDuration))
 	case f.cooldown < 0:
-		return cfg, usageErr(fmt.Errorf("--cooldown: must not be negative (got %v)", f.cooldown))
+		return cfg, usageErr(fmt.Errorf("--%s: must not be negative (got %v)", f.cooldownName, f.cooldown))
 	case f.maxTime < f.stepDuration:
-		return cfg, usageErr(fmt.Errorf("--max-time %v leaves no room for one %v step", f.maxTime, f.stepDuration))
+		return cfg, usageErr(fmt.Errorf("--%s %v leaves no room for one %v step", f.maxTimeName, f.maxTime, f.stepDuration))
 	case f.precision <= 0 || f.precision >= 1:
 		return cfg, usageErr(fmt.Errorf("--precision: must be between 0 and 1 (got %g)", f.precision))
 	}
