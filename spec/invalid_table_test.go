@@ -79,6 +79,8 @@ var invalidSpecs = []struct{ name, want string }{
 	{"slo-order", "slo.p99: must be at least slo.p50 (100ms) (got 50ms) (invalid-slo-order.yaml:7:8)"},
 	{"slo-success", "slo.success: must be between 0% and 100% (got 150%) (invalid-slo-success.yaml:6:12)"},
 	{"stats-page-credentials", "haproxy.stats_page.password_env: required when the stats page is enabled (invalid-stats-page-credentials.yaml:7:5)"},
+	{"sweep-no-vary", "sweep.vary: must list at least one field to vary (invalid-sweep-no-vary.yaml:5:9)"},
+	{"sweep-path", "sweep.vary[0].path: field path \"apps[x].origin_cost\": bad index [x] (want a number from 0, or *) (invalid-sweep-path.yaml:6:13)"},
 	{"type-bool", "haproxy.backends[0].cache: must be true or false (got the string \"true\") (invalid-type-bool.yaml:8:14)"},
 	{"type-int", "haproxy.maxconn: must be an integer (got the string \"lots\") (invalid-type-int.yaml:6:12)"},
 	{"type-list", "apps: must be a list (got the string \"app1\") (invalid-type-list.yaml:2:7)"},

@@ -37,6 +37,8 @@ type Spec struct {
 	Probes Probes `yaml:"probes,omitempty" json:"probes,omitempty"`
 	// Faults are failures injected during the attack.
 	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
+	// Sweep is what duckbench sweep varies when no --vary is given.
+	Sweep *Sweep `yaml:"sweep,omitempty" json:"sweep,omitempty"`
 
 	// meta holds positions and explicitly written fields when the spec came
 	// from Parse; nil for a spec built in code.
@@ -383,6 +385,27 @@ const (
 
 // FaultActions lists the actions a spec may name.
 var FaultActions = []string{string(FaultKill), string(FaultStop), string(FaultCont), string(FaultRestart), string(FaultPause)}
+
+// Sweep configures duckbench sweep; its flags override it.
+type Sweep struct {
+	// Vary lists the fields to vary and their values; the first value of
+	// each is the baseline.
+	Vary []SweepVary `yaml:"vary" json:"vary"`
+	// Rounds is the number of runs per variant (default 4).
+	Rounds int `yaml:"rounds,omitempty" json:"rounds,omitempty"`
+	// Rate makes every run a fixed-rate run at this rate (req/s or "max")
+	// instead of a capacity search under the SLO.
+	Rate *Rate `yaml:"rate,omitempty" json:"rate,omitempty"`
+}
+
+// SweepVary is one swept field.
+type SweepVary struct {
+	// Path is a field path as validate prints it; [*] is every item of a
+	// list, e.g. haproxy.backends[0].servers[*].maxconn.
+	Path string `yaml:"path" json:"path"`
+	// Values are written as in the spec (8, 2ms, leastconn).
+	Values []string `yaml:"values" json:"values"`
+}
 
 // Fault is one injected failure during the attack.
 type Fault struct {

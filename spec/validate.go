@@ -229,6 +229,37 @@ func (v *validator) spec() {
 	v.check()
 	v.probes(listen)
 	v.faults()
+	v.sweep()
+}
+
+func (v *validator) sweep() {
+	sw := v.s.Sweep
+	if sw == nil {
+		return
+	}
+	if len(sw.Vary) == 0 {
+		v.errorf("sweep.vary", "must list at least one field to vary")
+	}
+	for i, f := range sw.Vary {
+		p := fmt.Sprintf("sweep.vary[%d]", i)
+		if _, err := ParseFieldPath(f.Path); err != nil {
+			v.errorf(p+".path", "%v", err)
+		}
+		if len(f.Values) == 0 {
+			v.errorf(p+".values", "must list at least one value")
+		}
+		for j, val := range f.Values {
+			if strings.TrimSpace(val) == "" {
+				v.errorf(fmt.Sprintf("%s.values[%d]", p, j), "must not be empty")
+			}
+		}
+	}
+	if sw.Rounds < 0 {
+		v.errorf("sweep.rounds", "must be >= 1 (got %d)", sw.Rounds)
+	}
+	if sw.Rate != nil && *sw.Rate <= 0 && !sw.Rate.IsMax() {
+		v.errorf("sweep.rate", `must be a positive number of requests per second or "max"`)
+	}
 }
 
 func (v *validator) redis(claim func(string, string), listen func(string, Port)) {

@@ -52,6 +52,13 @@ variant holds the most load within the SLO (or, with --rate, has the lowest
 p99 at that rate), and whether it is significantly better than the baseline:
 the variant of the first value of every --vary.
 
+Without --vary, the spec's sweep section says what to vary (and, unless
+the flags say otherwise, the rounds and the rate):
+  sweep:
+    vary:
+      - {path: "haproxy.backends[0].servers[*].maxconn", values: [2, 8]}
+    rounds: 4
+
 PATH is a spec field path as validate prints it; [*] means every item of a
 list: haproxy.backends[0].balance, haproxy.backends[0].servers[*].maxconn,
 apps[*].origin_cost, redis.defaults.maxmemory_policy. Values are written as
@@ -177,11 +184,32 @@ func anyCapacity(sw *results.Sweep) bool {
 // plan checks the flags and the spec, builds the design and checks every
 // variant with the real programs. It starts no stack.
 func (f *sweepFlags) plan(cmd *cobra.Command, path string) (*sweepPlan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageErr(fmt.Errorf("read spec: %w", err))
+	}
+	base, err := spec.Parse(path, data)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	if sw := base.Sweep; sw != nil { // the spec's sweep section, under the flags
+		if len(f.vary) == 0 {
+			for _, v := range sw.Vary {
+				f.vary = append(f.vary, v.Path+"="+strings.Join(v.Values, ","))
+			}
+		}
+		if !cmd.Flags().Changed("rounds") && sw.Rounds > 0 {
+			f.rounds = sw.Rounds
+		}
+		if f.rate == nil && sw.Rate != nil {
+			f.rate = sw.Rate
+		}
+	}
 	switch {
 	case f.asJSON && f.asMarkdown:
 		return nil, usageErr(errors.New("--json and --markdown exclude each other"))
 	case len(f.vary) == 0:
-		return nil, usageErr(errors.New("sweep needs at least one --vary PATH=V1,V2,… (e.g. --vary 'haproxy.backends[0].balance=roundrobin,leastconn')"))
+		return nil, usageErr(errors.New("sweep needs at least one --vary PATH=V1,V2,… (e.g. --vary 'haproxy.backends[0].balance=roundrobin,leastconn') or the spec's sweep section"))
 	case f.rounds < 1:
 		return nil, usageErr(fmt.Errorf("--rounds: must be >= 1 (got %d)", f.rounds))
 	case f.maxTime < 0 || f.runCooldown < 0 || f.duration < 0:
@@ -198,14 +226,6 @@ func (f *sweepFlags) plan(cmd *cobra.Command, path string) (*sweepPlan, error) {
 			return nil, usageErr(err)
 		}
 		varies = append(varies, v)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, usageErr(fmt.Errorf("read spec: %w", err))
-	}
-	base, err := spec.Parse(path, data)
-	if err != nil {
-		return nil, usageErr(err)
 	}
 	if f.observability {
 		return nil, usageErr(errors.New("--observability: not with sweep (each run has a fresh stack)"))
