@@ -225,8 +225,8 @@ func AnalyzeSweep(sw *Sweep) {
 		st := &VariantStats{Runs: len(byVariant[i])}
 		if sw.Mode == SweepCapacity {
 			st.Capacity = estimate(metric(i), 1-sw.Alpha)
-			for _, r := range byVariant[i] {
-				if st.LowGood == 0 || r.Capacity.LowGood < st.LowGood {
+			for k, r := range byVariant[i] {
+				if k == 0 || r.Capacity.LowGood < st.LowGood {
 					st.LowGood = r.Capacity.LowGood
 				}
 				st.HighBad = math.Max(st.HighBad, r.Capacity.HighBad)
