@@ -1,8 +1,11 @@
 package results
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -156,6 +159,28 @@ func SweepSearchOf(c *Capacity) *SweepSearch {
 		sc.Steps = append(sc.Steps, SweepStep{Rate: st.Rate, Outcome: st.Outcome, P99: Latency(st.Summary).P99})
 	}
 	return sc
+}
+
+// LoadSweep reads a sweep.json, or the sweep.json in folder path, and
+// analyses it anew. ok is false when path is neither (it may be a
+// result).
+func LoadSweep(path string) (sw *Sweep, ok bool, err error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, "sweep.json")
+	}
+	if filepath.Base(path) != "sweep.json" {
+		return nil, false, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, true, fmt.Errorf("read sweep: %w", err)
+	}
+	sw = &Sweep{}
+	if err := json.Unmarshal(data, sw); err != nil {
+		return nil, true, fmt.Errorf("parse sweep %s: %w", path, err)
+	}
+	AnalyzeSweep(sw)
+	return sw, true, nil
 }
 
 // RoundOrder is the order of n items in each of rounds rounds: forward in

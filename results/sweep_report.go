@@ -267,10 +267,12 @@ func WriteSweepHTML(w io.Writer, sw *Sweep) error {
 		Text   string
 		Runs   []link
 	}{Sweep: sw}
-	var ticks []tick
+	// A half-variant margin each side keeps every round's dot inside.
+	ticks := []tick{{V: 0.5}}
 	for i := range sw.Variants {
 		ticks = append(ticks, tick{V: float64(i + 1), Label: "#" + strconv.Itoa(i+1)})
 	}
+	ticks = append(ticks, tick{V: float64(len(sw.Variants)) + 0.5})
 	if sw.Mode == SweepCapacity {
 		v.Charts = append(v.Charts, template.HTML("<h2>capacity per variant</h2>")+capacityChart(sw, ticks).SVG())
 	}
@@ -281,10 +283,10 @@ func WriteSweepHTML(w io.Writer, sw *Sweep) error {
 		}
 		p := vr.Stats.P99
 		bars = append(bars, bar{Label: "#" + strconv.Itoa(i+1) + " " + vr.Label, Value: p.Median * 1000,
-			Text: FormatSeconds(p.Median) + " " + ciText(p, FormatSeconds), Color: palette[i%len(palette)]})
+			Text: FormatSeconds(p.Median), Color: palette[i%len(palette)]})
 	}
 	title := "p99 per variant" + rateLabel(sw.CommonRate) + " (median over rounds)"
-	v.Charts = append(v.Charts, template.HTML("<h2>"+esc(title)+"</h2>")+barChart{Bars: bars, Empty: "no common rate"}.SVG())
+	v.Charts = append(v.Charts, template.HTML("<h2>"+esc(title)+"</h2>")+barChart{Bars: bars, Empty: "no common rate", Note: "median over rounds; intervals in the table"}.SVG())
 	var b strings.Builder
 	if err := WriteSweepText(&b, sw); err != nil {
 		return err
@@ -320,10 +322,10 @@ func capacityChart(sw *Sweep, ticks []tick) lineChart {
 			continue
 		}
 		x := float64(r.Variant+1) + 0.3*(float64(r.Round)-0.5-float64(nRounds)/2)/float64(nRounds)
-		ser = append(ser, series{Name: name("bracket per round"), Color: "#94a3b8", Width: 4,
+		ser = append(ser, series{Name: name("bracket"), Color: "#94a3b8", Width: 4,
 			X: []float64{x, x}, Y: []float64{r.Capacity.LowGood, r.Capacity.HighBad}})
 	}
-	dots := series{Name: "capacity per round", Color: palette[0], Dots: true, NoLine: true}
+	dots := series{Name: "per round", Color: palette[0], Dots: true, NoLine: true}
 	for _, r := range sw.Runs {
 		if r.counted(sw.Mode) {
 			x := float64(r.Variant+1) + 0.3*(float64(r.Round)-0.5-float64(nRounds)/2)/float64(nRounds)
@@ -339,7 +341,7 @@ func capacityChart(sw *Sweep, ticks []tick) lineChart {
 		x := float64(i + 1)
 		med.X, med.Y = append(med.X, x), append(med.Y, c.Median)
 		if c.Lo != nil {
-			ser = append(ser, series{Name: name(confLabel(sw) + " CI of the median"), Color: "#0f172a", Width: 1.5,
+			ser = append(ser, series{Name: name("CI of median"), Color: "#0f172a", Width: 1.5,
 				X: []float64{x, x}, Y: []float64{*c.Lo, *c.Hi}})
 		}
 	}

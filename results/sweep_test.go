@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -118,7 +119,7 @@ func TestAnalyzeSweep(t *testing.T) {
 	if err := WriteSweepHTML(&page, sw); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`href="runa/report.html"`, "capacity per variant", "bracket per round", "p99 per variant @ 100 req/s"} {
+	for _, want := range []string{`href="runa/report.html"`, "capacity per variant", "bracket", "p99 per variant @ 100 req/s"} {
 		if !strings.Contains(page.String(), want) {
 			t.Errorf("WriteSweepHTML lacks %q", want)
 		}
@@ -182,5 +183,25 @@ func TestVariantLabel(t *testing.T) {
 	fixed := []SweepAxis{{Path: "a.maxconn", Values: []string{"2", "8"}}, {Path: "apps[*].origin_cost", Values: []string{"50ms"}}}
 	if got, want := VariantLabel(fixed, []string{"8", "50ms"}), "maxconn=8"; got != want {
 		t.Errorf("VariantLabel with a fixed setting = %q; want %q", got, want)
+	}
+}
+
+// A stored sweep reads back (from its folder or its file) and analyses to
+// the same answer; a result's path is not a sweep.
+func TestLoadSweep(t *testing.T) {
+	dir := t.TempDir()
+	sw := synthSweep(4, 4)
+	path, html, err := WriteSweepFiles(dir, sw)
+	if err != nil || filepath.Base(path) != "sweep.json" || filepath.Base(html) != "report.html" {
+		t.Fatalf("WriteSweepFiles = %q, %q, %v", path, html, err)
+	}
+	for _, p := range []string{dir, path} {
+		got, ok, err := LoadSweep(p)
+		if !ok || err != nil || got.Best != sw.Best || got.BestVerdict != sw.BestVerdict || len(got.Runs) != len(sw.Runs) {
+			t.Errorf("LoadSweep(%q) = best %v, ok %v, %v; want best %d, %q", p, got, ok, err, sw.Best, sw.BestVerdict)
+		}
+	}
+	if _, ok, _ := LoadSweep(filepath.Join(dir, "run", "result.json")); ok {
+		t.Errorf("LoadSweep(result.json) claimed a result")
 	}
 }

@@ -21,12 +21,19 @@ func newReportCmd() *cobra.Command {
 		Long: `Report reads a result.json (or the run folder holding it) and prints the text
 summary: totals, latency quantiles up to p99.99, status codes, per-app share,
 replication and per-backend figures, events and the SLO verdict. --html also
-writes the self-contained HTML report with charts; --json prints the record.`,
+writes the self-contained HTML report with charts; --json prints the record.
+A sweep.json (or its folder) prints the sweep's table and answer.`,
 		Example: `  duckbench report results/20261127T120102Z-seed
   duckbench report results/20261127T120102Z-seed/result.json --html report.html
   duckbench report result.json --json | jq .summary.latency`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if sw, ok, err := results.LoadSweep(args[0]); ok {
+				if err != nil {
+					return usageErr(err)
+				}
+				return reportSweep(cmd, sw, htmlPath, asJSON)
+			}
 			r, err := results.Load(args[0])
 			if err != nil {
 				return usageErr(err)
@@ -61,4 +68,22 @@ writes the self-contained HTML report with charts; --json prints the record.`,
 	c.Flags().StringVar(&htmlPath, "html", "", "also write the HTML report to `FILE`")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result record as JSON instead of the text summary")
 	return c
+}
+
+// reportSweep prints a stored sweep (re-analysed) and, with htmlPath,
+// writes its report.
+func reportSweep(cmd *cobra.Command, sw *results.Sweep, htmlPath string, asJSON bool) error {
+	if htmlPath != "" {
+		var buf bytes.Buffer
+		if err := results.WriteSweepHTML(&buf, sw); err != nil {
+			return fmt.Errorf("render html report: %w", err)
+		}
+		if err := os.WriteFile(htmlPath, buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write html report: %w", err)
+		}
+	}
+	if asJSON {
+		return writeSweep(cmd.OutOrStdout(), &sweepFlags{asJSON: true}, sw)
+	}
+	return results.WriteSweepText(cmd.OutOrStdout(), sw)
 }
