@@ -3,13 +3,19 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/duckbench/duckbench/internal/syncbuf"
 	"github.com/duckbench/duckbench/results"
 )
 
@@ -156,5 +162,51 @@ func TestSweepEqualAndInvalid(t *testing.T) {
 	}
 	if st.Better || strings.HasPrefix(sw.BestVerdict, "significantly") {
 		t.Errorf("equal configs: variant #2 better %v, verdict %q; want no significant difference", st.Better, sw.BestVerdict)
+	}
+}
+
+// Ctrl-C during the second run: exit 130, the first run kept, analysed and
+// printed, the interrupted run recorded but not counted, nothing left up.
+func TestSweepInterrupt(t *testing.T) {
+	dir := itDir(t)
+	specPath := writeSpec(t, dir, "sweep.yaml", strings.Replace(sweepSpec, "origin_cost: 50ms", "origin_cost: 5ms", 2))
+	res := filepath.Join(dir, "res")
+	cmd := exec.Command(itBinary(t), "sweep", specPath, "--vary", "haproxy.backends[0].balance=roundrobin,leastconn",
+		"--rate", "40", "--duration", "4s", "--rounds", "2", "--cooldown", "500ms",
+		"--results", res, "--run-dir", filepath.Join(dir, "run"), "--exporter-listen", "127.0.0.1:0", "-q")
+	var stdout bytes.Buffer
+	stderr := &syncbuf.Buffer{}
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(stderr.String(), "sweep run 1/4") || !strings.Contains(strings.SplitN(stderr.String(), "sweep run 1/4", 2)[1], "attacking") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the second run never started:\n%s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("sweep after SIGINT: %v; want exit 130\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	sw := loadSweep(t, res)
+	if sw.Status != results.StatusInterrupted || len(sw.Runs) != 2 || sw.Runs[1].Status != results.StatusInterrupted {
+		t.Fatalf("sweep status %q, %d runs; want interrupted, 2 (the second interrupted)", sw.Status, len(sw.Runs))
+	}
+	if st := sw.Variants[0].Stats; st == nil || st.Runs != 1 || sw.Variants[1].Stats != nil {
+		t.Errorf("stats %+v / %+v; want the finished run counted, the interrupted one not", sw.Variants[0].Stats, sw.Variants[1].Stats)
+	}
+	if !strings.Contains(stdout.String(), "best: #1 balance=roundrobin") {
+		t.Errorf("stdout lacks the answer over the finished run:\n%s", stdout.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run", "state.json")); !os.IsNotExist(err) {
+		t.Errorf("the interrupted run's stack was left up (state.json: %v)", err)
 	}
 }
