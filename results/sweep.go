@@ -96,6 +96,9 @@ type VariantStats struct {
 	HighBad  float64   `json:"high_bad,omitempty"`
 	// P99 (seconds) over rounds at the sweep's CommonRate.
 	P99 *Estimate `json:"p99,omitempty"`
+	// Servers is each server's median client-side p99 over rounds (of the
+	// runs' records: the run, or the step at the rate found), by name.
+	Servers []ServerP99 `json:"servers,omitempty"`
 	// VsBaseline tests the judged metric (capacity, or p99 in rate mode)
 	// of this variant against the baseline's, run by run; Better is set
 	// when it is significantly better.
@@ -129,8 +132,30 @@ type SweepRun struct {
 	Capacity  *SweepSearch `json:"capacity,omitempty"`
 	Saturated bool         `json:"saturated,omitempty"`
 	// Summary is the run's (rate mode) or that of the step at the rate
-	// found (capacity mode).
-	Summary Summary `json:"summary"`
+	// found (capacity mode); Servers the client-side p99 per server that
+	// answered, of the same requests.
+	Summary Summary     `json:"summary"`
+	Servers []ServerP99 `json:"servers,omitempty"`
+}
+
+// ServerP99 is one server's client-side p99 (seconds) and its requests.
+type ServerP99 struct {
+	Server   string  `json:"server"`
+	Requests uint64  `json:"requests"`
+	P99      float64 `json:"p99"`
+}
+
+// ServersP99 reduces a record's per-server latency to its p99s, leaving
+// out buckets without a success.
+func ServersP99(servers []ServerLatency) []ServerP99 {
+	var out []ServerP99
+	for _, s := range servers {
+		if s.Summary.Success == 0 {
+			continue
+		}
+		out = append(out, ServerP99{Server: s.Server, Requests: s.Summary.Requests, P99: Latency(s.Summary).P99})
+	}
+	return out
 }
 
 // SweepSearch is a capacity search's answer within a sweep.
@@ -258,6 +283,7 @@ func AnalyzeSweep(sw *Sweep) {
 			}
 		}
 		st.P99 = estimate(p99At(sw, byVariant[i]), 1-sw.Alpha)
+		st.Servers = serverMedians(byVariant[i])
 		v.Stats = st
 	}
 	base := sw.Variants
@@ -379,6 +405,28 @@ func commonRate(byVariant [][]SweepRun) float64 {
 		best = math.Max(best, k)
 	}
 	return best
+}
+
+// serverMedians is each server's median p99 over runs, its requests
+// summed, in the order the servers first appear.
+func serverMedians(runs []SweepRun) []ServerP99 {
+	var order []string
+	p99s := map[string][]float64{}
+	reqs := map[string]uint64{}
+	for _, r := range runs {
+		for _, s := range r.Servers {
+			if _, seen := p99s[s.Server]; !seen {
+				order = append(order, s.Server)
+			}
+			p99s[s.Server] = append(p99s[s.Server], s.P99)
+			reqs[s.Server] += s.Requests
+		}
+	}
+	var out []ServerP99
+	for _, name := range order {
+		out = append(out, ServerP99{Server: name, Requests: reqs[name], P99: median(p99s[name])})
+	}
+	return out
 }
 
 // p99At is each run's p99 at the sweep's common rate.

@@ -25,6 +25,17 @@ func sweepRows(sw *Sweep) [][]string {
 	if sw.Mode == SweepRate {
 		head = append(head, fmt.Sprintf("%s CI", confLabel(sw)))
 	}
+	servers := false
+	for _, v := range sw.Variants {
+		servers = servers || (v.Stats != nil && len(v.Stats.Servers) > 0)
+	}
+	if servers {
+		at := " (at capacity)"
+		if sw.Mode == SweepRate {
+			at = ""
+		}
+		head = append(head, "p99 per server"+at)
+	}
 	head = append(head, "vs baseline")
 	rows := [][]string{head}
 	for i, v := range sw.Variants {
@@ -55,6 +66,13 @@ func sweepRows(sw *Sweep) [][]string {
 		row = append(row, estText(st.P99, FormatSeconds))
 		if sw.Mode == SweepRate {
 			row = append(row, ciText(st.P99, FormatSeconds))
+		}
+		if servers {
+			var parts []string
+			for _, sv := range st.Servers {
+				parts = append(parts, sv.Server+" "+FormatSeconds(sv.P99))
+			}
+			row = append(row, nonEmpty(strings.Join(parts, " "), "-"))
 		}
 		row = append(row, vsBaseline(sw, i))
 		rows = append(rows, row)

@@ -55,7 +55,8 @@ func synthSweep(rounds int, scale float64) *Sweep {
 			c.LowGood = math.Floor(knee) // the bisection's last good rate
 			c.Rate = c.LowGood
 			sw.Runs = append(sw.Runs, SweepRun{Seq: seq, Round: r + 1, Variant: vi, ID: "run" + string(rune('a'+seq-1)),
-				Status: StatusCompleted, Capacity: c, Summary: Summary{Requests: 100, Success: 100}})
+				Status: StatusCompleted, Capacity: c, Summary: Summary{Requests: 100, Success: 100},
+				Servers: []ServerP99{{Server: "app1", Requests: 50, P99: 0.004 * float64(seq)}, {Server: "app2", Requests: 50, P99: 0.010}}})
 		}
 	}
 	AnalyzeSweep(sw)
@@ -99,6 +100,11 @@ func TestAnalyzeSweep(t *testing.T) {
 	}
 	if c := synthSweep(2, 4).Variants[0].Stats.Capacity; c.Lo != nil {
 		t.Errorf("2 rounds: capacity interval [%v, %v]; want none (50%% is no interval)", *c.Lo, *c.Hi)
+	}
+	// Per-server p99: the median over the variant's rounds (runs 1, 4, 5
+	// and 8 are the baseline's: app1 4, 16, 20, 32 ms).
+	if sv := sw.Variants[0].Stats.Servers; len(sv) != 2 || sv[0].Server != "app1" || math.Abs(sv[0].P99-0.018) > 1e-12 || sv[0].Requests != 200 {
+		t.Errorf("baseline per-server p99 %+v; want app1 18ms over 200 requests, then app2", sv)
 	}
 	var buf bytes.Buffer
 	if err := WriteSweepText(&buf, sw); err != nil {

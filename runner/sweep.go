@@ -248,6 +248,7 @@ func (o *SweepOptions) sweepRun(ctx context.Context, cfg *ABConfig, dir string, 
 		res, err := o.RunOne(ctx, cfg.Spec, ro)
 		if res != nil {
 			run.ID, run.Status, run.Error, run.Summary = filepath.Base(res.Dir), res.Result.Status, res.Result.Error, res.Result.Summary
+			run.Servers = results.ServersP99(res.Result.Servers)
 		}
 		return failedRun(run, err), err
 	}
@@ -260,6 +261,7 @@ func (o *SweepOptions) sweepRun(ctx context.Context, cfg *ABConfig, dir string, 
 	if res != nil {
 		run.ID, run.Status, run.Error, run.Summary = filepath.Base(res.Dir), res.Result.Status, res.Result.Error, res.Result.Summary
 		run.Capacity, run.Saturated = results.SweepSearchOf(res.Capacity), res.Saturated
+		run.Servers = results.ServersP99(res.Result.Servers)
 	}
 	return failedRun(run, err), err
 }

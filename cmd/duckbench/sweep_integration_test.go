@@ -151,6 +151,17 @@ func TestSweepEqualAndInvalid(t *testing.T) {
 	if sw.Variants[0].Hash != sw.Variants[1].Hash {
 		t.Errorf("equal values gave different specs (%s, %s)", sw.Variants[0].Hash, sw.Variants[1].Hash)
 	}
+	for _, r := range sw.Runs { // per-server client-side p99, from X-Served-By
+		var n uint64
+		names := map[string]bool{}
+		for _, s := range r.Servers {
+			n += s.Requests
+			names[s.Server] = true
+		}
+		if !names["app1"] || !names["app2"] || n < r.Summary.Success || n > r.Summary.Requests {
+			t.Errorf("run %d: servers %+v (%d requests); want app1 and app2 adding up to the run's %d successes (of %d)", r.Seq, r.Servers, n, r.Summary.Success, r.Summary.Requests)
+		}
+	}
 	st := sw.Variants[1].Stats
 	if st == nil || st.VsBaseline == nil {
 		t.Fatalf("variant #2 was not compared with the baseline: %+v", st)
