@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -39,14 +40,8 @@ A sweep.json (or its folder) prints the sweep's table and answer.`,
 				return usageErr(err)
 			}
 			out := cmd.OutOrStdout()
-			if htmlPath != "" {
-				var buf bytes.Buffer
-				if err := results.WriteHTML(&buf, r); err != nil {
-					return fmt.Errorf("render html report: %w", err)
-				}
-				if err := os.WriteFile(htmlPath, buf.Bytes(), 0o644); err != nil {
-					return fmt.Errorf("write html report: %w", err)
-				}
+			if err := writeHTMLFile(htmlPath, func(w io.Writer) error { return results.WriteHTML(w, r) }); err != nil {
+				return err
 			}
 			if asJSON {
 				data, err := results.Marshal(r)
@@ -73,17 +68,27 @@ A sweep.json (or its folder) prints the sweep's table and answer.`,
 // reportSweep prints a stored sweep (re-analysed) and, with htmlPath,
 // writes its report.
 func reportSweep(cmd *cobra.Command, sw *results.Sweep, htmlPath string, asJSON bool) error {
-	if htmlPath != "" {
-		var buf bytes.Buffer
-		if err := results.WriteSweepHTML(&buf, sw); err != nil {
-			return fmt.Errorf("render html report: %w", err)
-		}
-		if err := os.WriteFile(htmlPath, buf.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("write html report: %w", err)
-		}
+	if err := writeHTMLFile(htmlPath, func(w io.Writer) error { return results.WriteSweepHTML(w, sw) }); err != nil {
+		return err
 	}
 	if asJSON {
 		return writeSweep(cmd.OutOrStdout(), &sweepFlags{asJSON: true}, sw)
 	}
 	return results.WriteSweepText(cmd.OutOrStdout(), sw)
+}
+
+// writeHTMLFile renders a report with page and writes it to path ("":
+// nothing).
+func writeHTMLFile(path string, page func(io.Writer) error) error {
+	if path == "" {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := page(&buf); err != nil {
+		return fmt.Errorf("render html report: %w", err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write html report: %w", err)
+	}
+	return nil
 }
