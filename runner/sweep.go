@@ -193,7 +193,7 @@ rounds:
 			left := time.Duration(1<<63 - 1)
 			if !deadline.IsZero() {
 				left = deadline.Sub(o.Run.Now())
-				if left < o.minRun() {
+				if left < o.minRun(configs[vi].Spec) {
 					sw.TimedOut = true
 					break rounds
 				}
@@ -226,13 +226,16 @@ rounds:
 	})
 }
 
-// minRun is the least time a run needs to say anything: its attack (or
-// one capacity step).
-func (o *SweepOptions) minRun() time.Duration {
+// minRun is the least time a run of s needs to say anything: its attack
+// (or one capacity step).
+func (o *SweepOptions) minRun(s *spec.Spec) time.Duration {
 	if o.Capacity != nil {
 		return o.Capacity.StepDuration
 	}
-	return o.Run.Duration
+	if o.Run.Duration > 0 {
+		return o.Run.Duration
+	}
+	return time.Duration(s.Load.Duration)
 }
 
 // sweepRun is one run of one variant, stored under dir, with at most left

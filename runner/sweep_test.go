@@ -152,6 +152,15 @@ func TestSweepMaxTimeAndInterrupt(t *testing.T) {
 	if len(sw.Runs) != 3 || !sw.TimedOut {
 		t.Errorf("%d runs, timed out %v; want 3 runs: after 30s, 4s is less than a 5s attack", len(sw.Runs), sw.TimedOut)
 	}
+	// Without --duration, the spec's attack (1s here) is what must fit.
+	sw, cfgs = fakeSweep(2)
+	if _, err := Sweep(context.Background(), sw, cfgs, SweepOptions{Rounds: 5, Cooldown: -1, MaxTime: 30500 * time.Millisecond, RunOne: clockRun,
+		Run: Options{ResultsDir: t.TempDir(), Now: func() time.Time { return now }}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(sw.Runs) != 3 || !sw.TimedOut {
+		t.Errorf("%d runs, timed out %v; want 3 runs: after 30s, 0.5s is less than the spec's 1s attack", len(sw.Runs), sw.TimedOut)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancelling := func(c context.Context, s *spec.Spec, o Options) (*Outcome, error) {
