@@ -78,6 +78,9 @@ type Attack struct {
 	lagSat   time.Duration
 	keySeed  int64
 	keyOff   int
+	stripe   [2]int    // agent index, agent count (0: not striped)
+	startAt  time.Time // zero: now
+	shard    bool      // fill Report.Shard
 	ran      bool
 }
 
@@ -108,6 +111,18 @@ func WithDurationOverride(d time.Duration) Option { return func(a *Attack) { a.d
 func WithKeys(seed int64, offset int) Option {
 	return func(a *Attack) { a.keySeed, a.keyOff = seed, offset }
 }
+
+// WithStripe makes the attack the share of load agent i (0-based) of n:
+// every n-th hit of the workload's schedule from hit i on (Pacer.Stripe).
+func WithStripe(i, n int) Option { return func(a *Attack) { a.stripe = [2]int{i, n} } }
+
+// WithStartAt anchors the schedule at t instead of at Run's call: Run waits
+// until t, and a late start shows as schedule lag. Load agents share one t.
+func WithStartAt(t time.Time) Option { return func(a *Attack) { a.startAt = t } }
+
+// WithShardData fills Report.Shard: what a coordinator needs to merge this
+// attack's figures exactly with those of other load agents.
+func WithShardData() Option { return func(a *Attack) { a.shard = true } }
 
 // New plans an attack of workload w against baseURL (e.g. the HAProxy
 // frontend, http://127.0.0.1:6301). Unset workload fields take their
@@ -151,6 +166,11 @@ func New(w spec.Workload, baseURL string, opts ...Option) (*Attack, error) {
 	var err error
 	if a.pacer, err = NewPacer(a.w, a.dur); err != nil {
 		return nil, err
+	}
+	if a.stripe[1] > 0 {
+		if err := a.pacer.Stripe(a.stripe[0], a.stripe[1]); err != nil {
+			return nil, err
+		}
 	}
 	if a.tgt, err = newTargeter(a.w, baseURL); err != nil {
 		return nil, err
@@ -283,6 +303,30 @@ type Report struct {
 	Interrupted      bool            `json:"interrupted"`
 	StartedAt        time.Time       `json:"started_at"`
 	EndedAt          time.Time       `json:"ended_at"`
+	// Shard is set with WithShardData.
+	Shard *ShardData `json:"shard,omitempty"`
+}
+
+// ShardData is what a load agent's report carries beyond a Report's
+// figures so that a coordinator can merge it exactly with the others':
+// the histograms behind every quantile (V2 compressed, base64,
+// microseconds) and the span of the actual sends.
+type ShardData struct {
+	// FailureHistogram is the primary latency of failed requests.
+	FailureHistogram string `json:"failure_histogram,omitempty"`
+	// TargetHistograms are the successes' latency per target, in the order
+	// of Report.Targets.
+	TargetHistograms []string `json:"target_histograms"`
+	// Seconds are the successes' latency per second of the timeline (2
+	// significant digits, as the timeline's), ServiceSeconds their service
+	// time; "" for a second without successes.
+	Seconds        []string `json:"seconds"`
+	ServiceSeconds []string `json:"service_seconds,omitempty"`
+	// Sent counts the requests actually sent; FirstSend and LastSend are
+	// the first and last actual send (zero when none was sent).
+	Sent      uint64    `json:"sent"`
+	FirstSend time.Time `json:"first_send"`
+	LastSend  time.Time `json:"last_send"`
 }
 
 // ErrAlreadyRun is returned by a second call of Run.
@@ -310,6 +354,12 @@ func (a *Attack) Run(ctx context.Context) (*Report, error) {
 		enc = vegeta.NewEncoder(bw)
 	}
 	began := time.Now()
+	if !a.startAt.IsZero() {
+		if !sleep(ctx, time.Until(a.startAt)) {
+			return nil, fmt.Errorf("wait for the start at %s: %w", a.startAt.Format(time.RFC3339Nano), ctx.Err())
+		}
+		began = a.startAt
+	}
 	c := newConsumer(a, began)
 	sch := newScheduler(a, began)
 	c.sch = sch
@@ -381,3 +431,19 @@ func (a *Attack) runWarmup(ctx context.Context) error {
 }
 
 func constPacer(rate float64) *Pacer { return &Pacer{s: constant{rate}, dur: math.MaxInt64} }
+
+// sleep waits d (none when d <= 0) or until ctx is done; it reports
+// whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -27,6 +27,9 @@ type consumer struct {
 	named    int                      // servers with their own bucket
 	received uint64
 	lastEnd  time.Time
+	// sent counts actual sends, firstSend and lastSend span them.
+	sent                uint64
+	firstSend, lastSend time.Time
 
 	lastTick    time.Time
 	lastSent    uint64
@@ -51,6 +54,10 @@ func newConsumer(a *Attack, began time.Time) *consumer {
 		total:   newStats(),
 		tl:      newTimeline(a.pacer, a.dur, a.timeout, a.lagSat),
 		servers: map[string]*serverBucket{},
+	}
+	if a.shard {
+		c.tl.keep = true
+		c.tl.hists, c.tl.svcHists = make([]string, len(c.tl.secs)), make([]string, len(c.tl.secs))
 	}
 	c.stalls = &stallFinder{began: began, paced: !a.pacer.Max(), onStall: func(st results.Stall) {
 		c.event(time.Duration(st.StartSeconds*1e9), "stall", "start", fmt.Sprintf(
@@ -89,6 +96,13 @@ func (c *consumer) add(r *result) {
 	if !r.unsent {
 		c.tickSvc += r.service
 		c.tickN++
+		c.sent++
+		if c.firstSend.IsZero() || r.sent.Before(c.firstSend) {
+			c.firstSend = r.sent
+		}
+		if r.sent.After(c.lastSend) {
+			c.lastSend = r.sent
+		}
 	}
 	sv := c.server(r)
 	sv.stats.add(r, ok)
@@ -276,6 +290,9 @@ func (c *consumer) report(end time.Time) *Report {
 	}
 	rep.Servers = c.serverReport(window, basis)
 	names := c.a.tgt.names()
+	if c.a.shard {
+		rep.Shard = c.shardData(len(tl))
+	}
 	if len(c.targets) > 1 {
 		for i, s := range c.targets {
 			rep.Targets = append(rep.Targets, results.TargetStats{Name: names[i], Summary: s.summary(0, window, basis)})
@@ -284,4 +301,26 @@ func (c *consumer) report(end time.Time) *Report {
 		rep.Targets = []results.TargetStats{{Name: names[0], Summary: rep.Summary}}
 	}
 	return rep
+}
+
+// shardData is Report.Shard over the first n seconds of the timeline.
+func (c *consumer) shardData(n int) *ShardData {
+	d := &ShardData{Sent: c.sent, FirstSend: c.firstSend, LastSend: c.lastSend,
+		Seconds: c.tl.hists[:n], ServiceSeconds: c.tl.svcHists[:n]}
+	if c.a.pacer.Max() {
+		d.ServiceSeconds = nil
+	}
+	if c.total.fail.TotalCount() > 0 {
+		d.FailureHistogram, _ = EncodeHistogram(c.total.fail)
+	}
+	if len(c.targets) > 1 {
+		for _, s := range c.targets {
+			h, _ := EncodeHistogram(s.hist)
+			d.TargetHistograms = append(d.TargetHistograms, h)
+		}
+	} else {
+		h, _ := EncodeHistogram(c.total.hist)
+		d.TargetHistograms = []string{h}
+	}
+	return d
 }

@@ -38,7 +38,37 @@ type Pacer struct {
 	// next is the index of the hit the attack loop is about to send: every
 	// hit below it has been handed to a worker.
 	next atomic.Uint64
+	// stripe, of stripes: this pacer sends only the hits n of the shape
+	// with n mod stripes == stripe (one load agent's share; see Stripe).
+	stripe, stripes uint64
 }
+
+// Stripe makes p pace only hit stripe, stripe+stripes, stripe+2·stripes, …
+// of its shape: the shard of load agent stripe (0-based) of stripes. The
+// shards' schedules are disjoint and their union is the unsharded schedule
+// hit for hit, whatever the shape, so the shards' counts sum exactly to the
+// whole (StripeHits); its rate and Hits are the shape's divided by stripes.
+func (p *Pacer) Stripe(stripe, stripes int) error {
+	if stripes < 1 || stripe < 0 || stripe >= stripes {
+		return fmt.Errorf("stripe %d of %d: want 0 <= stripe < stripes", stripe, stripes)
+	}
+	p.stripe, p.stripes = uint64(stripe), uint64(stripes)
+	return nil
+}
+
+// StripeHits is how many of the first total hits fall to stripe of
+// stripes: the n < total with n mod stripes == stripe. Summed over the
+// stripes it is total.
+func StripeHits(total uint64, stripe, stripes int) uint64 {
+	s, k := uint64(stripe), uint64(stripes)
+	if total <= s {
+		return 0
+	}
+	return (total-s-1)/k + 1
+}
+
+// div is the stripe count (1 when unstriped).
+func (p *Pacer) div() float64 { return float64(max(p.stripes, 1)) }
 
 var _ vegeta.Pacer = (*Pacer)(nil)
 
@@ -101,7 +131,7 @@ func (p *Pacer) Rate(elapsed time.Duration) float64 {
 	if p.s == nil {
 		return 0
 	}
-	return p.s.rate(elapsed.Seconds())
+	return p.s.rate(elapsed.Seconds()) / p.div()
 }
 
 // Hits is the number of hits scheduled in [0, t) (fractional).
@@ -109,13 +139,16 @@ func (p *Pacer) Hits(t time.Duration) float64 {
 	if p.s == nil || t <= 0 {
 		return 0
 	}
-	return p.s.hits(t.Seconds())
+	return p.s.hits(t.Seconds()) / p.div()
 }
 
 // At is the time hit n (0-based) is due; math.MaxInt64 when never.
 func (p *Pacer) At(n uint64) time.Duration {
 	if p.s == nil {
 		return 0
+	}
+	if p.stripes > 1 {
+		n = n*p.stripes + p.stripe
 	}
 	t := p.s.at(float64(n))
 	if math.IsInf(t, 0) || math.IsNaN(t) || t*1e9 >= math.MaxInt64 {
@@ -129,7 +162,7 @@ func (p *Pacer) Peak() float64 {
 	if p.s == nil {
 		return 0
 	}
-	return p.s.peak()
+	return p.s.peak() / p.div()
 }
 
 // Sent is how many hits the attack loop has handed to workers so far.

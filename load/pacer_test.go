@@ -2,7 +2,9 @@ package load
 
 import (
 	"math"
+	"slices"
 	"testing"
+	"testing/quick"
 	"time"
 
 	"github.com/duckbench/duckbench/spec"
@@ -139,5 +141,73 @@ func TestPacerInvalid(t *testing.T) {
 		if _, err := NewPacer(w, time.Second); err == nil {
 			t.Errorf("NewPacer(%+v) = nil error; want one", w)
 		}
+	}
+}
+
+// TestStripeHitsSum: for any total and agent count, the stripes' shares
+// sum exactly to the total and differ by at most one (property test).
+func TestStripeHitsSum(t *testing.T) {
+	f := func(total uint32, n uint8) bool {
+		stripes := int(n%64) + 1
+		var sum, lo, hi uint64
+		lo = math.MaxUint64
+		for i := range stripes {
+			h := StripeHits(uint64(total), i, stripes)
+			sum += h
+			lo, hi = min(lo, h), max(hi, h)
+		}
+		return sum == uint64(total) && hi-lo <= 1
+	}
+	if err := quick.Check(f, &quick.Config{MaxCount: 2000}); err != nil {
+		t.Errorf("StripeHits: %v", err)
+	}
+}
+
+// TestStripeUnion: the striped pacers of N agents together schedule
+// exactly the hits of the unstriped pacer, at the same times, for every
+// shape; their counts match StripeHits.
+func TestStripeUnion(t *testing.T) {
+	d := 3 * time.Second
+	for _, w := range []spec.Workload{
+		{Rate: 100},
+		{Rate: 333.3},
+		{Shape: ShapeRamp, RampFrom: 10, Rate: 250},
+		{Shape: ShapeSine, Rate: 120, Amplitude: 60, Period: spec.Duration(time.Second)},
+	} {
+		for _, n := range []int{1, 2, 3, 7} {
+			whole, err := NewPacer(w, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []time.Duration
+			for k := uint64(0); whole.At(k) < d; k++ {
+				want = append(want, whole.At(k))
+			}
+			got := make([]time.Duration, 0, len(want))
+			for i := range n {
+				p, _ := NewPacer(w, d)
+				if err := p.Stripe(i, n); err != nil {
+					t.Fatalf("Stripe(%d, %d) = %v", i, n, err)
+				}
+				var cnt uint64
+				for k := uint64(0); p.At(k) < d; k++ {
+					got = append(got, p.At(k))
+					cnt++
+				}
+				if wantN := StripeHits(uint64(len(want)), i, n); cnt != wantN {
+					t.Errorf("%+v stripe %d/%d: %d hits; want %d", w, i, n, cnt, wantN)
+				}
+				if r, wr := p.Rate(time.Second)*float64(n), whole.Rate(time.Second); math.Abs(r-wr) > 1e-9 {
+					t.Errorf("%+v stripe %d/%d: rate×%d = %v; want %v", w, i, n, n, r, wr)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("%+v in %d stripes: union of %d hits differs from the unstriped %d", w, n, len(got), len(want))
+			}
+		}
+	}
+	if err := (&Pacer{}).Stripe(3, 3); err == nil {
+		t.Errorf("Stripe(3, 3) = nil; want an error")
 	}
 }

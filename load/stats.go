@@ -225,6 +225,10 @@ type timeline struct {
 	dur     time.Duration
 	lagSat  time.Duration
 	satSecs int // seconds with a CPU-bound schedule lag past lagSat
+	// keep: each closed second's histograms are kept encoded in hists and
+	// svcHists (ShardData.Seconds).
+	keep            bool
+	hists, svcHists []string
 }
 
 func newTimeline(p *Pacer, dur, timeout, lagSat time.Duration) *timeline {
@@ -320,6 +324,10 @@ func (t *timeline) closeThrough(last int) {
 		s.StatusCodes = make(map[string]uint64, len(w.codes))
 		for c, n := range w.codes {
 			s.StatusCodes[strconv.Itoa(int(c))] = n
+		}
+		if t.keep && w.success > 0 {
+			t.hists[t.closed], _ = EncodeHistogram(w.hist)
+			t.svcHists[t.closed], _ = EncodeHistogram(w.svc)
 		}
 		s.ScheduleLagSeconds = max(s.ScheduleLagSeconds, w.cpuLag.Seconds())
 		if !t.pacer.Max() && w.cpuLag > t.lagSat {
