@@ -38,7 +38,8 @@ type Result struct {
 	Runtime       string    `json:"runtime"`
 	StartedAt     time.Time `json:"started_at"`
 	EndedAt       time.Time `json:"ended_at"`
-	// Status is StatusCompleted, StatusInterrupted or StatusFailed.
+	// Status is StatusCompleted, StatusInterrupted, StatusFailed or
+	// StatusIncomplete.
 	Status string `json:"status"`
 	// Error says why a run failed or was cut short.
 	Error string   `json:"error,omitempty"`
@@ -76,6 +77,53 @@ type Result struct {
 	Events           []Event         `json:"events,omitempty"`
 	SLO              *Verdict        `json:"slo,omitempty"`
 	Capacity         *Capacity       `json:"capacity,omitempty"`
+	// Agents are the load agents of a sharded run (run --agents N), one
+	// per shard: the record's figures are their exact merge.
+	Agents []AgentStats `json:"agents,omitempty"`
+}
+
+// Agent statuses: what became of one load agent's shard.
+const (
+	// AgentOK: the shard's result arrived and its clock agreed.
+	AgentOK = "ok"
+	// AgentMissing: no result arrived from the shard.
+	AgentMissing = "missing"
+	// AgentClock: the agent's clock disagreed with the coordinator's
+	// beyond the bound; its figures are left out of the merge.
+	AgentClock = "clock"
+)
+
+// AgentStats are one load agent's own figures in a sharded run.
+type AgentStats struct {
+	// Index is the agent's shard, 1-based (the swarm task slot).
+	Index  int    `json:"index"`
+	Status string `json:"status"`
+	// Error says why the shard is missing or left out.
+	Error string `json:"error,omitempty"`
+	// Node and Task locate the agent (swarm node, task name).
+	Node string `json:"node,omitempty"`
+	Task string `json:"task,omitempty"`
+	// PlannedRequests is the shard's share of the schedule; the shares of
+	// all agents sum exactly to the run's.
+	PlannedRequests uint64 `json:"planned_requests"`
+	Requests        uint64 `json:"requests"`
+	Success         uint64 `json:"success"`
+	// TargetRate is the shard's scheduled mean rate; AchievedRate its
+	// requests actually sent over its own attack window.
+	TargetRate   float64 `json:"target_rate"`
+	AchievedRate float64 `json:"achieved_rate"`
+	// MaxScheduleLagSeconds is the agent's worst lag behind the schedule.
+	MaxScheduleLagSeconds float64 `json:"max_schedule_lag_seconds"`
+	GeneratorSaturated    bool    `json:"generator_saturated"`
+	Stalls                int     `json:"stalls,omitempty"`
+	// LatencyP99 is the shard's own p99 (seconds), for comparison only:
+	// the run's quantiles come from the merged histogram.
+	LatencyP99 float64 `json:"latency_p99"`
+	// ClockOffsetSeconds is the agent's clock minus the coordinator's when
+	// the agent announced itself (including the delivery delay).
+	ClockOffsetSeconds float64   `json:"clock_offset_seconds"`
+	FirstSend          time.Time `json:"first_send,omitempty"`
+	LastSend           time.Time `json:"last_send,omitempty"`
 }
 
 // SpecInfo identifies the spec and the rendered configs of a run.

@@ -1,0 +1,165 @@
+// Package agents shards one attack over N load agents and merges their
+// results exactly. The coordinator gives every agent the same Plan (the
+// workload, a common start time in the future, the duration, the target);
+// agent i of N sends every N-th hit of the schedule from hit i on
+// (load.WithStripe), so the shards' requests sum exactly to the unsharded
+// schedule's whatever the shape, and draws its keys from its own
+// seed-derived stream. Each agent sends back its report with the
+// histograms behind every quantile (load.ShardData); Merge adds the
+// histograms and counts (never averaging percentiles), computes rates over
+// the union window and names missing shards.
+//
+// The transport is the agent's standard output: Write prints the result as
+// checksummed, chunked lines, which the coordinator reads back from the
+// container runtime's log stream (docker service logs), so agents need no
+// inbound port and no route to the coordinator.
+package agents
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/duckbench/duckbench/load"
+	"github.com/duckbench/duckbench/spec"
+)
+
+// PlanEnv is the environment variable that carries the encoded Plan to
+// every agent; IndexEnv the agent's 1-based index (swarm: {{.Task.Slot}}).
+const (
+	PlanEnv  = "DUCKBENCH_AGENT_PLAN"
+	IndexEnv = "DUCKBENCH_AGENT_INDEX"
+)
+
+// DefaultStartLead is how far in the future the common start lies when
+// the agents are deployed: enough for swarm to schedule and start N tasks
+// on a loaded node.
+const DefaultStartLead = 20 * time.Second
+
+// MaxClockSkew bounds the disagreement between an agent's clock and the
+// coordinator's, read when the agent announces itself (the reading
+// includes the log delivery delay, tens of milliseconds on one node). An
+// agent beyond it would start its schedule at another moment than the
+// others: the run is marked incomplete.
+const MaxClockSkew = time.Second
+
+// Plan is one sharded attack, the same for every agent.
+type Plan struct {
+	// Workload is the spec's load section with the run's overrides applied
+	// (rate, duration); warmup is not used by agents.
+	Workload spec.Workload `json:"workload"`
+	// Target is HAProxy's base URL as the agents reach it.
+	Target string `json:"target"`
+	// Agents is the number of shards N.
+	Agents int `json:"agents"`
+	// Start is the common start of the schedule; Duration its length.
+	Start    time.Time     `json:"start"`
+	Duration time.Duration `json:"duration_ns"`
+	// Seed (0: the workload's, else 1) is the base of every agent's own
+	// key seed (Seed); KeyOffset is added to every key number.
+	Seed      int64 `json:"seed"`
+	KeyOffset int   `json:"key_offset,omitempty"`
+	// Raw asks every agent for its results in vegeta's format too.
+	Raw bool `json:"raw,omitempty"`
+}
+
+// Encode is p as one environment variable value.
+func (p Plan) Encode() (string, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", fmt.Errorf("encode agent plan: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
+// DecodePlan reads an encoded Plan and checks it.
+func DecodePlan(s string) (Plan, error) {
+	var p Plan
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return p, fmt.Errorf("%s: %w", PlanEnv, err)
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, fmt.Errorf("%s: %w", PlanEnv, err)
+	}
+	switch {
+	case p.Agents < 1:
+		return p, fmt.Errorf("%s: agents must be >= 1 (got %d)", PlanEnv, p.Agents)
+	case p.Duration <= 0:
+		return p, fmt.Errorf("%s: duration must be > 0 (got %v)", PlanEnv, p.Duration)
+	case p.Target == "":
+		return p, fmt.Errorf("%s: no target", PlanEnv)
+	case p.Start.IsZero():
+		return p, fmt.Errorf("%s: no start time", PlanEnv)
+	}
+	return p, nil
+}
+
+// Seed is agent index's (1-based) key seed, derived from base: distinct
+// per agent, the same for every run of the same plan.
+func Seed(base int64, index int) int64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "duckbench-agent/%d/%d", base, index)
+	s := int64(h.Sum64() >> 1)
+	if s == 0 {
+		s = 1
+	}
+	return s
+}
+
+// Shard is what one agent sends back.
+type Shard struct {
+	// Index is the agent's 1-based index.
+	Index  int          `json:"index"`
+	Report *load.Report `json:"report"`
+	// Raw is the agent's results in vegeta's gob format (Plan.Raw).
+	Raw []byte `json:"raw,omitempty"`
+}
+
+// ErrBadIndex is returned for an index outside 1..Plan.Agents.
+var ErrBadIndex = errors.New("agent index out of range")
+
+// Run runs shard index (1-based) of p: it waits for the common start and
+// drives its stripe of the schedule against p.Target.
+func Run(ctx context.Context, p Plan, index int, progress func(load.Progress)) (*Shard, error) {
+	if index < 1 || index > p.Agents {
+		return nil, fmt.Errorf("%w: %d of %d", ErrBadIndex, index, p.Agents)
+	}
+	w := p.Workload
+	w.Warmup = 0
+	seed := p.Seed
+	if seed == 0 {
+		seed = max(w.Seed, 1)
+	}
+	raw := &rawBuffer{}
+	opts := []load.Option{
+		load.WithStripe(index-1, p.Agents),
+		load.WithStartAt(p.Start),
+		load.WithDurationOverride(p.Duration),
+		load.WithShardData(),
+		load.WithKeys(Seed(seed, index), p.KeyOffset),
+	}
+	if p.Raw {
+		opts = append(opts, load.WithRaw(raw))
+	}
+	if progress != nil {
+		opts = append(opts, load.WithProgress(progress))
+	}
+	a, err := load.New(w, p.Target, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("agent %d: plan attack: %w", index, err)
+	}
+	rep, err := a.Run(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("agent %d: %w", index, err)
+	}
+	return &Shard{Index: index, Report: rep, Raw: raw.b}, nil
+}
+
+type rawBuffer struct{ b []byte }
+
+func (r *rawBuffer) Write(p []byte) (int, error) { r.b = append(r.b, p...); return len(p), nil }

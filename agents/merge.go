@@ -1,0 +1,380 @@
+package agents
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/duckbench/duckbench/load"
+	"github.com/duckbench/duckbench/results"
+)
+
+// Arrival is what the coordinator holds of one agent when the attack is
+// over.
+type Arrival struct {
+	// Index is the agent's 1-based index.
+	Index int
+	// Shard is its result (nil: none arrived).
+	Shard *Shard
+	// ClockOffset is the agent's clock minus the coordinator's at its
+	// hello; Hello is false when none arrived.
+	ClockOffset time.Duration
+	Hello       bool
+	// Err says why no (readable) result arrived, e.g. the task's state.
+	Err error
+	// Node and Task locate the agent.
+	Node, Task string
+}
+
+// Merged is the exact merge of the shards that came back.
+type Merged struct {
+	// Report is the merged attack (nil when no shard came back).
+	Report *load.Report
+	// Agents has one entry per agent, in index order.
+	Agents []results.AgentStats
+	// Missing names the agents left out of the merge and why; a run with
+	// any is incomplete.
+	Missing []string
+}
+
+// PlannedHits is the number of requests of p's unsharded schedule.
+func PlannedHits(p Plan) (uint64, error) {
+	pc, err := load.NewPacer(p.Workload, p.Duration)
+	if err != nil {
+		return 0, err
+	}
+	if pc.Max() {
+		return 0, nil
+	}
+	// The first hit due at or after the duration, by doubling then bisection.
+	hi := uint64(1)
+	for pc.At(hi) < p.Duration {
+		hi *= 2
+	}
+	lo := uint64(0)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if pc.At(mid) < p.Duration {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo, nil
+}
+
+// Merge merges the arrivals of p's agents: histograms added bucket by
+// bucket (every quantile is read off the merged histogram), counts
+// summed, rates over the union of the agents' attack windows. An agent
+// without a result, or whose clock lay more than maxSkew from the
+// coordinator's, is left out and named in Missing.
+func Merge(p Plan, arr []Arrival, maxSkew time.Duration) (*Merged, error) {
+	total, err := PlannedHits(p)
+	if err != nil {
+		return nil, err
+	}
+	m := &Merged{}
+	var shards []*Shard
+	sort.Slice(arr, func(a, b int) bool { return arr[a].Index < arr[b].Index })
+	for _, a := range arr {
+		st := results.AgentStats{Index: a.Index, Node: a.Node, Task: a.Task, ClockOffsetSeconds: a.ClockOffset.Seconds(),
+			PlannedRequests: load.StripeHits(total, a.Index-1, p.Agents)}
+		switch {
+		case a.Shard == nil:
+			st.Status = results.AgentMissing
+			st.Error = "no result"
+			if a.Err != nil {
+				st.Error = a.Err.Error()
+			}
+		case !a.Hello:
+			st.Status = results.AgentClock
+			st.Error = "no clock reading (hello) arrived"
+		case a.ClockOffset > maxSkew || a.ClockOffset < -maxSkew:
+			st.Status = results.AgentClock
+			st.Error = fmt.Sprintf("clock %+.3fs off the coordinator's (bound ±%v)", a.ClockOffset.Seconds(), maxSkew)
+		default:
+			st.Status = results.AgentOK
+			shards = append(shards, a.Shard)
+		}
+		if s := a.Shard; s != nil && s.Report != nil {
+			fillAgent(&st, s)
+		}
+		if st.Status != results.AgentOK {
+			m.Missing = append(m.Missing, fmt.Sprintf("agent %d: %s", a.Index, st.Error))
+		}
+		m.Agents = append(m.Agents, st)
+	}
+	if len(shards) > 0 {
+		if m.Report, err = mergeShards(p, shards); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func fillAgent(st *results.AgentStats, s *Shard) {
+	r := s.Report
+	st.Requests, st.Success = r.Summary.Requests, r.Summary.Success
+	st.TargetRate = r.Summary.TargetRate
+	st.MaxScheduleLagSeconds = r.MaxScheduleLagSeconds
+	st.GeneratorSaturated = r.Saturated
+	st.Stalls = len(r.Stalls)
+	st.LatencyP99 = r.Summary.Latency.P99
+	if d := r.Shard; d != nil {
+		st.FirstSend, st.LastSend = d.FirstSend.UTC(), d.LastSend.UTC()
+		if w := r.Summary.DurationSeconds; w > 0 {
+			st.AchievedRate = float64(d.Sent) / w
+		}
+	}
+}
+
+// hists accumulates decoded histograms; the first decode error sticks.
+type hists struct{ err error }
+
+func (h *hists) add(dst **hdrhistogram.Histogram, enc string, sigFigs int) {
+	if enc == "" || h.err != nil {
+		return
+	}
+	src, err := hdrhistogram.Decode([]byte(enc))
+	if err != nil {
+		h.err = fmt.Errorf("decode histogram: %w", err)
+		return
+	}
+	if *dst == nil {
+		*dst = hdrhistogram.New(load.HistMin, load.HistMax, sigFigs)
+	}
+	if dropped := (*dst).Merge(src); dropped != 0 {
+		h.err = fmt.Errorf("merge histogram: %d values out of range", dropped)
+	}
+}
+
+func encode(h *hdrhistogram.Histogram) string {
+	if h == nil {
+		return ""
+	}
+	s, _ := load.EncodeHistogram(h)
+	return s
+}
+
+func quantiles(h *hdrhistogram.Histogram) results.Quantiles {
+	if h == nil {
+		return results.Quantiles{}
+	}
+	return load.Quantiles(h)
+}
+
+// mergeShards merges the reports of the agents in shards (at least one).
+func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
+	var hs hists
+	var total, svc, fail *hdrhistogram.Histogram
+	out := &load.Report{Plan: shards[0].Report.Plan}
+	out.Plan.Rate = float64(p.Workload.Rate)
+	if p.Workload.Rate.IsMax() {
+		out.Plan.Rate = -1
+	}
+	out.Plan.Seed, out.Plan.Workers, out.Plan.MaxWorkers, out.Plan.Connections = p.Seed, 0, 0, 0
+	sum := &out.Summary
+	sum.StatusCodes = map[string]uint64{}
+	errKinds := map[string]uint64{}
+	var start, end time.Time
+	apps := map[string]float64{}
+	targets := map[string]*targetAcc{}
+	var order []string
+	var secs []secondAcc
+	for _, sh := range shards {
+		r := sh.Report
+		out.Plan.Workers += r.Plan.Workers
+		out.Plan.MaxWorkers += r.Plan.MaxWorkers
+		out.Plan.Connections += r.Plan.Connections
+		s := r.Summary
+		sum.Requests += s.Requests
+		sum.Success += s.Success
+		sum.Errors += s.Errors
+		sum.BytesIn += s.BytesIn
+		sum.BytesOut += s.BytesOut
+		sum.OverRange += s.OverRange
+		sum.Unsent += s.Unsent
+		sum.TargetRate += s.TargetRate
+		sum.LatencyBasis = s.LatencyBasis
+		for k, v := range s.StatusCodes {
+			sum.StatusCodes[k] += v
+		}
+		for k, v := range s.ErrorKinds {
+			errKinds[k] += v
+		}
+		for app, v := range r.AppShare {
+			apps[app] += v * float64(s.Requests)
+		}
+		// The union window: from the earliest start to the latest end of
+		// any agent's attack window (never a sum or mean of their rates).
+		from := r.StartedAt
+		to := from.Add(time.Duration(s.DurationSeconds * float64(time.Second)))
+		if start.IsZero() || from.Before(start) {
+			start = from
+		}
+		if to.After(end) {
+			end = to
+		}
+		if out.EndedAt.Before(r.EndedAt) {
+			out.EndedAt = r.EndedAt
+		}
+		hs.add(&total, r.Histogram, load.HistSigFigs)
+		hs.add(&svc, r.ServiceHistogram, load.HistSigFigs)
+		out.Saturated = out.Saturated || r.Saturated
+		out.SUTBound = out.SUTBound || r.SUTBound
+		out.Interrupted = out.Interrupted || r.Interrupted
+		out.MaxScheduleLagSeconds = math.Max(out.MaxScheduleLagSeconds, r.MaxScheduleLagSeconds)
+		out.Stalls = append(out.Stalls, r.Stalls...)
+		for _, e := range r.Events {
+			e.Message = fmt.Sprintf("agent %d: %s", sh.Index, e.Message)
+			out.Events = append(out.Events, e)
+		}
+		d := r.Shard
+		if d == nil {
+			return nil, fmt.Errorf("agent %d: its report has no histograms to merge", sh.Index)
+		}
+		hs.add(&fail, d.FailureHistogram, load.HistSigFigs)
+		for i, t := range r.Targets {
+			acc := targets[t.Name]
+			if acc == nil {
+				acc = &targetAcc{codes: map[string]uint64{}}
+				targets[t.Name] = acc
+				order = append(order, t.Name)
+			}
+			acc.add(t.Summary)
+			if i < len(d.TargetHistograms) {
+				hs.add(&acc.hist, d.TargetHistograms[i], load.HistSigFigs)
+			}
+		}
+		for i, sec := range r.Timeline {
+			if i >= len(secs) {
+				secs = append(secs, make([]secondAcc, i+1-len(secs))...)
+			}
+			a := &secs[i]
+			a.add(sec)
+			if i < len(d.Seconds) {
+				hs.add(&a.hist, d.Seconds[i], 2)
+			}
+			if i < len(d.ServiceSeconds) {
+				hs.add(&a.svc, d.ServiceSeconds[i], 2)
+			}
+		}
+	}
+	if hs.err != nil {
+		return nil, hs.err
+	}
+	out.StartedAt = start
+	window := end.Sub(start).Seconds()
+	sum.DurationSeconds = window
+	if window > 0 {
+		sum.Rate = float64(sum.Requests) / window
+		sum.Throughput = float64(sum.Success) / window
+	}
+	if sum.Requests > 0 {
+		sum.SuccessRatio = float64(sum.Success) / float64(sum.Requests)
+		for app := range apps {
+			apps[app] /= float64(sum.Requests)
+		}
+		out.AppShare = apps
+	}
+	if len(errKinds) > 0 {
+		sum.ErrorKinds = errKinds
+	}
+	sum.Latency = quantiles(total)
+	if svc != nil {
+		q := quantiles(svc)
+		sum.ServiceTime = &q
+	}
+	if fail != nil {
+		q := quantiles(fail)
+		sum.FailureLatency = &q
+	}
+	out.Histogram, out.ServiceHistogram = encode(total), encode(svc)
+	for _, name := range order {
+		out.Targets = append(out.Targets, targets[name].summary(name, window, sum.LatencyBasis))
+	}
+	for i := range secs {
+		out.Timeline = append(out.Timeline, secs[i].second(i))
+	}
+	sort.SliceStable(out.Stalls, func(a, b int) bool { return out.Stalls[a].StartSeconds < out.Stalls[b].StartSeconds })
+	sort.SliceStable(out.Events, func(a, b int) bool { return out.Events[a].AtSeconds < out.Events[b].AtSeconds })
+	return out, nil
+}
+
+type targetAcc struct {
+	req, ok, errs uint64
+	codes         map[string]uint64
+	hist          *hdrhistogram.Histogram
+}
+
+func (t *targetAcc) add(s results.Summary) {
+	t.req += s.Requests
+	t.ok += s.Success
+	t.errs += s.Errors
+	for k, v := range s.StatusCodes {
+		t.codes[k] += v
+	}
+}
+
+func (t *targetAcc) summary(name string, window float64, basis string) results.TargetStats {
+	s := results.Summary{Requests: t.req, Success: t.ok, Errors: t.errs, StatusCodes: t.codes,
+		LatencyBasis: basis, Latency: quantiles(t.hist), DurationSeconds: window}
+	if t.req > 0 {
+		s.SuccessRatio = float64(t.ok) / float64(t.req)
+	}
+	if window > 0 {
+		s.Rate, s.Throughput = float64(t.req)/window, float64(t.ok)/window
+	}
+	return results.TargetStats{Name: name, Summary: s}
+}
+
+// secondAcc is one second of the merged timeline: the agents share the
+// start, so their second i is the same second.
+type secondAcc struct {
+	target, achieved, throughput float64
+	errs                         uint64
+	lag                          float64
+	codes                        map[string]uint64
+	hist, svc                    *hdrhistogram.Histogram
+}
+
+func (a *secondAcc) add(s results.Second) {
+	a.target += s.TargetRate
+	a.achieved += s.AchievedRate
+	a.throughput += s.Throughput
+	a.errs += s.Errors
+	a.lag = math.Max(a.lag, s.ScheduleLagSeconds)
+	for k, v := range s.StatusCodes {
+		if a.codes == nil {
+			a.codes = map[string]uint64{}
+		}
+		a.codes[k] += v
+	}
+}
+
+func (a *secondAcc) second(t int) results.Second {
+	s := results.Second{T: t, TargetRate: a.target, AchievedRate: a.achieved, Throughput: a.throughput,
+		Errors: a.errs, ScheduleLagSeconds: a.lag, StatusCodes: a.codes}
+	us := func(v int64) float64 { return float64(v) / 1e6 }
+	if a.hist != nil && a.hist.TotalCount() > 0 {
+		s.P50, s.P99, s.Max = us(a.hist.ValueAtQuantile(50)), us(a.hist.ValueAtQuantile(99)), us(a.hist.Max())
+	}
+	if a.svc != nil && a.svc.TotalCount() > 0 {
+		s.ServiceP50, s.ServiceP99 = us(a.svc.ValueAtQuantile(50)), us(a.svc.ValueAtQuantile(99))
+	}
+	return s
+}
+
+// Describe is a one-line account of an agent for logs.
+func Describe(st results.AgentStats) string {
+	s := "agent " + strconv.Itoa(st.Index) + ": " + st.Status
+	if st.Error != "" {
+		s += " (" + st.Error + ")"
+	}
+	return s + fmt.Sprintf(", %d/%d requests, achieved %.1f req/s, lag %s", st.Requests, st.PlannedRequests,
+		st.AchievedRate, results.FormatSeconds(st.MaxScheduleLagSeconds))
+}
