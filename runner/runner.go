@@ -73,6 +73,9 @@ type Options struct {
 	Listen string
 	// Raw also saves every request result in vegeta's gob format.
 	Raw bool
+	// Fleet, when set, runs the attack sharded on its load agents instead
+	// of in this process (run only; Repeat must be 1).
+	Fleet Fleet
 	// Out receives the text summary; Log the phase messages (both may be nil).
 	Out, Log io.Writer
 	// Progress receives live attack progress (nil: none).
@@ -116,8 +119,11 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 	o = ss.o // with defaults
 	r := ss.NewResult()
 	out = &Outcome{Result: r, Dir: ss.Dir, ExporterAddr: ss.ExporterAddr}
+	if o.Fleet != nil && o.Repeat > 1 {
+		return nil, errors.New("run: --repeat and load agents do not combine")
+	}
 	var raw *bufio.Writer
-	if o.Raw {
+	if o.Raw && o.Fleet == nil {
 		f, err := os.Create(filepath.Join(ss.Dir, "results.bin"))
 		if err != nil {
 			return nil, fmt.Errorf("create raw results file: %w", err)
@@ -155,7 +161,13 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 				ss.logf("attacking %s: %s", ss.Endpoints.HAProxy.URL, describePlan(r.Plan))
 			}
 		}
-		rep, err := ss.Attack(ctx, ao)
+		var rep *load.Report
+		var err error
+		if o.Fleet != nil {
+			rep, err = ss.attackAgents(ctx, ao, r)
+		} else {
+			rep, err = ss.Attack(ctx, ao)
+		}
 		if rep != nil {
 			reports = append(reports, rep)
 		}

@@ -106,6 +106,15 @@ func tasks(ctx context.Context, stackName string) ([]task, error) {
 		}
 		return nil, fmt.Errorf("list tasks of %q: %w", stackName, err)
 	}
+	ts, err := parseTasks(out)
+	if err != nil {
+		return nil, fmt.Errorf("list tasks of %q: %w", stackName, err)
+	}
+	return ts, nil
+}
+
+// parseTasks reads `docker … ps --format '{{json .}}'` output.
+func parseTasks(out []byte) ([]task, error) {
 	var ts []task
 	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		if l == "" {
@@ -113,7 +122,7 @@ func tasks(ctx context.Context, stackName string) ([]task, error) {
 		}
 		var t task
 		if err := json.Unmarshal([]byte(l), &t); err != nil {
-			return nil, fmt.Errorf("list tasks of %q: %w", stackName, err)
+			return nil, err
 		}
 		ts = append(ts, t)
 	}

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/duckbench/duckbench/agents"
+	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/runner"
 	"github.com/duckbench/duckbench/spec"
+	"github.com/duckbench/duckbench/stack"
+	"github.com/duckbench/duckbench/swarm"
 )
 
 func init() { register(newRunCmd) }
@@ -20,6 +25,9 @@ type runFlags struct {
 	rate     *spec.Rate
 	repeat   int
 	raw      bool
+	agents   int
+	agentImg string
+	lead     time.Duration
 }
 
 func (f *runFlags) add(c *cobra.Command) {
@@ -28,11 +36,14 @@ func (f *runFlags) add(c *cobra.Command) {
 	fl.DurationVar(&f.duration, "duration", 0, "attack duration (overrides load.duration)")
 	fl.Var(rateFlag{&f.rate}, "rate", `request rate in req/s or "max" (overrides load.rate)`)
 	fl.IntVar(&f.repeat, "repeat", 1, "run the attack N times (trials) for a noise-aware compare")
-	fl.BoolVar(&f.raw, "raw", false, "also save every request result in vegeta's format (results.bin): timestamp = intended send time, latency from it, as `vegeta report` reads it")
+	fl.BoolVar(&f.raw, "raw", false, "also save every request result in vegeta's format (results.bin; with --agents one agent-<i>.bin per agent): timestamp = intended send time, latency from it, as `vegeta report` reads it")
+	fl.IntVar(&f.agents, "agents", 0, "shard the attack over N load agents deployed as a swarm service (needs --runtime swarm); the result is their exact merge")
+	fl.StringVar(&f.agentImg, "agent-image", "", "image of the load agents (default duckbench:<version>, built from this binary when missing)")
+	fl.DurationVar(&f.lead, "agent-start-lead", agents.DefaultStartLead, "with --agents: the agents' common start lies this far after their deployment")
 }
 
 // configure adds the attack flags to the runner options.
-func (f *runFlags) configure(_ *spec.Spec, o *runner.Options) error {
+func (f *runFlags) configure(s *spec.Spec, o *runner.Options) error {
 	if f.duration < 0 {
 		return usageErr(fmt.Errorf("--duration: must be > 0 (got %v)", f.duration))
 	}
@@ -40,6 +51,37 @@ func (f *runFlags) configure(_ *spec.Spec, o *runner.Options) error {
 		return usageErr(fmt.Errorf("--repeat: must be >= 1 (got %d)", f.repeat))
 	}
 	o.Duration, o.Rate, o.Repeat, o.Raw = f.duration, f.rate, f.repeat, f.raw
+	return f.configureAgents(s, o)
+}
+
+// configureAgents turns --agents N into the swarm fleet of the run.
+func (f *runFlags) configureAgents(s *spec.Spec, o *runner.Options) error {
+	if f.agents == 0 {
+		return nil
+	}
+	rt := f.runtime
+	if rt == "" || rt == "auto" {
+		rt = s.Runtime
+	}
+	switch {
+	case f.agents < 0:
+		return usageErr(fmt.Errorf("--agents: must be >= 1 (got %d)", f.agents))
+	case rt != stack.RuntimeSwarm:
+		return usageErr(fmt.Errorf("--agents: load agents run as a swarm service; needs --runtime swarm (got %q)", rt))
+	case f.repeat > 1:
+		return usageErr(errors.New("--agents: does not combine with --repeat"))
+	case f.lead <= 0:
+		return usageErr(fmt.Errorf("--agent-start-lead: must be > 0 (got %v)", f.lead))
+	}
+	runDir := f.runDir
+	if runDir == "" {
+		runDir = defaultRunDir(s)
+	}
+	img := f.agentImg
+	if img == "" {
+		img = appimage.Tag(version)
+	}
+	o.Fleet = &swarm.Fleet{RunDir: runDir, Agents: f.agents, Image: img, StartLead: f.lead, Progress: progress}
 	return nil
 }
 
@@ -57,13 +99,19 @@ and the SLO verdict, and tear the stack down.
 Ctrl-C stops the attack, keeps the results so far (marked interrupted) and
 tears down; a second Ctrl-C aborts at once but still stops what was started.
 
+With --runtime swarm --agents N the attack runs on N load agents, a swarm
+service of the stack: each sends every N-th request of the schedule from a
+common start, and the result is the exact merge of their histograms and
+counts, with a per-agent table. A missing agent marks the run incomplete.
+
 Exit codes: 0 ok, 1 SLO violated, 2 bad spec or usage, 3 the stack or a
-dependency failed, 130 interrupted.`,
+dependency failed (or a load agent's shard is missing), 130 interrupted.`,
 		Example: `  duckbench run examples/seed.yaml
   duckbench run examples/seed.yaml --duration 10s --rate 500
   duckbench run examples/seed.yaml --rate max --duration 30s --raw
   duckbench run examples/seed.yaml --repeat 5 --results results/
-  duckbench run examples/seed.yaml --prometheus`,
+  duckbench run examples/seed.yaml --prometheus
+  DUCKBENCH_REDIS_PASSWORD=… duckbench run examples/seed.yaml --runtime swarm --agents 3`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, err := runSpec(cmd, &f, args[0])

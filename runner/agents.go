@@ -1,0 +1,97 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/duckbench/duckbench/agents"
+	"github.com/duckbench/duckbench/load"
+	"github.com/duckbench/duckbench/results"
+)
+
+// Fleet runs a sharded attack on load agents (swarm.Fleet is one).
+type Fleet interface {
+	// Count is the number of agents.
+	Count() int
+	// Attack runs plan on the agents (it sets the plan's Agents, Target
+	// and Start) and returns what each agent delivered, with the plan as
+	// sent.
+	Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, agents.Plan, error)
+}
+
+// ErrIncomplete marks a sharded run of which a shard is missing, or was
+// left out because its clock disagreed (results.StatusIncomplete).
+var ErrIncomplete = errors.New("run incomplete")
+
+// attackAgents runs the session's attack sharded on Options.Fleet and
+// returns the exact merge of the agents' reports; r receives the
+// per-agent figures. A missing shard is an error wrapping ErrIncomplete,
+// returned with the merge of the others.
+func (ss *Session) attackAgents(ctx context.Context, ao AttackOptions, r *results.Result) (*load.Report, error) {
+	w := ss.Spec.Load
+	opts := []load.Option{}
+	switch {
+	case ao.Duration > 0:
+		opts = append(opts, load.WithDurationOverride(ao.Duration))
+	case ss.o.Duration > 0:
+		opts = append(opts, load.WithDurationOverride(ss.o.Duration))
+	}
+	switch {
+	case ao.Rate != nil:
+		w.Rate = *ao.Rate
+	case ss.o.Rate != nil:
+		w.Rate = *ss.o.Rate
+	}
+	// Planned here (not run) for the duration and the plan's defaults.
+	att, err := load.New(w, ss.Endpoints.HAProxy.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("plan attack: %w", err)
+	}
+	lp := att.Plan()
+	n := ss.o.Fleet.Count()
+	p := agents.Plan{Workload: w, Agents: n, Duration: time.Duration(lp.DurationSeconds * float64(time.Second)),
+		Seed: lp.Seed, KeyOffset: ao.KeyOffset, Raw: ss.o.Raw}
+	if ao.Seed != 0 {
+		p.Seed = ao.Seed
+	}
+	if ao.OnPlan != nil {
+		ao.OnPlan(lp)
+	}
+	ss.logf("sharding the attack over %d load agents", n)
+	arr, p, err := ss.o.Fleet.Attack(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("load agents: %w", err)
+	}
+	m, err := agents.Merge(p, arr, agents.MaxClockSkew)
+	if err != nil {
+		return nil, fmt.Errorf("merge the agents' results: %w", err)
+	}
+	r.Agents = m.Agents
+	for _, a := range m.Agents {
+		ss.logf("%s", agents.Describe(a))
+	}
+	if ss.o.Raw {
+		for _, a := range arr {
+			if a.Shard == nil {
+				continue
+			}
+			if err := os.WriteFile(filepath.Join(ss.Dir, fmt.Sprintf("agent-%d.bin", a.Index)), a.Shard.Raw, 0o644); err != nil {
+				return m.Report, fmt.Errorf("save agent %d's raw results: %w", a.Index, err)
+			}
+		}
+	}
+	if m.Report != nil {
+		// The merged plan: the whole rate, the agents' workers together.
+		m.Report.Plan.Shape, m.Report.Plan.DurationSeconds, m.Report.Plan.KeyOffset = lp.Shape, lp.DurationSeconds, p.KeyOffset
+		r.Plan, r.Plan.Repeat = m.Report.Plan, 1
+	}
+	if len(m.Missing) > 0 {
+		return m.Report, fmt.Errorf("%w: %d of %d load agents left out: %s", ErrIncomplete, len(m.Missing), n, strings.Join(m.Missing, "; "))
+	}
+	return m.Report, nil
+}

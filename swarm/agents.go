@@ -1,0 +1,267 @@
+package swarm
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/duckbench/duckbench/agents"
+	"github.com/duckbench/duckbench/appimage"
+	"github.com/duckbench/duckbench/compose"
+	"github.com/duckbench/duckbench/load"
+)
+
+// AgentService is the load agents' service in the stack (<stack>_agents).
+const AgentService = "agents"
+
+// agentLogGrace is how long the coordinator still reads the log stream
+// after an agent's task ended, for its last lines to arrive.
+const agentLogGrace = 3 * time.Second
+
+// Fleet runs sharded attacks on N load agents: a replicated service of
+// the stack, attached to its network, that attacks HAProxy by its service
+// name. It implements runner.Fleet.
+//
+// Results come back through the service's log stream (docker service
+// logs, which the manager gathers from every node): agents need no
+// published port — several replicas on one node could not share one in
+// host mode — and no route from the tasks to the coordinator's host, and
+// the coordinator dials no container address.
+type Fleet struct {
+	// RunDir is the swarm driver's run directory (its state names the stack).
+	RunDir string
+	// Agents is N.
+	Agents int
+	// Image runs the agents (default duckbench:<version> as the apps);
+	// Binary builds it when missing (default: the running executable).
+	Image, Binary string
+	// StartLead puts the common start this far after the service is
+	// created (default agents.DefaultStartLead).
+	StartLead time.Duration
+	// Progress receives the fleet's progress lines (nil: none).
+	Progress io.Writer
+}
+
+// Count is the number of agents.
+func (f *Fleet) Count() int { return f.Agents }
+
+func (f *Fleet) logf(format string, args ...any) {
+	if f.Progress != nil {
+		fmt.Fprintf(f.Progress, format+"\n", args...)
+	}
+}
+
+// Attack deploys the agents with plan p (its Target, Agents and Start are
+// set here), follows their output until every agent delivered or ended or
+// the plan's time is up, removes the service and returns one Arrival per
+// agent with the plan as sent.
+func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, agents.Plan, error) {
+	if f.Agents < 1 {
+		return nil, p, fmt.Errorf("agents: need at least 1 (got %d)", f.Agents)
+	}
+	var st state
+	d := &Driver{opts: Options{RunDir: f.RunDir}}
+	if s, err := d.readState(); err != nil {
+		return nil, p, err
+	} else {
+		st = *s
+	}
+	u, err := url.Parse(st.Endpoints.HAProxy.URL)
+	if err != nil || u.Port() == "" {
+		return nil, p, fmt.Errorf("agents: HAProxy's address %q: no port", st.Endpoints.HAProxy.URL)
+	}
+	img := f.Image
+	if img == "" {
+		img = appimage.Tag("")
+	}
+	bin := f.Binary
+	if bin == "" {
+		if bin, err = os.Executable(); err != nil {
+			return nil, p, fmt.Errorf("find duckbench binary: %w", err)
+		}
+	}
+	if err := appimage.Ensure(ctx, img, bin, f.Progress); err != nil {
+		return nil, p, err
+	}
+	lead := f.StartLead
+	if lead <= 0 {
+		lead = agents.DefaultStartLead
+	}
+	p.Agents = f.Agents
+	p.Target = "http://" + compose.HAProxyService + ":" + u.Port()
+	p.Start = time.Now().Add(lead).Truncate(time.Millisecond)
+	enc, err := p.Encode()
+	if err != nil {
+		return nil, p, err
+	}
+	svc := st.Stack + "_" + AgentService
+	ns := namespaceLabel + "=" + st.Stack
+	f.logf("deploying %d load agents (%s), common start %s", f.Agents, svc, p.Start.UTC().Format("15:04:05.000"))
+	// The label puts the service in the stack: down removes it with the rest.
+	if _, err := docker(ctx, "", "service", "create", "--detach", "--quiet", "--name", svc,
+		"--label", ns, "--container-label", ns,
+		"--replicas", strconv.Itoa(f.Agents), "--restart-condition", "none", "--no-healthcheck",
+		"--network", st.Stack+"_"+compose.NetworkName, "--endpoint-mode", "dnsrr",
+		"--env", agents.PlanEnv+"="+enc, "--env", agents.IndexEnv+"={{.Task.Slot}}",
+		img, "agent"); err != nil {
+		return nil, p, fmt.Errorf("create the agents' service: %w", err)
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if _, err := docker(rctx, "", "service", "rm", svc); err != nil {
+			f.logf("remove %s: %v (duckbench down removes it)", svc, err)
+		}
+	}()
+
+	col := agents.NewCollector(f.Agents)
+	var mu sync.Mutex
+	fctx, stopFollow := context.WithCancel(ctx)
+	defer stopFollow()
+	followed := follow(fctx, svc, func(line string, at time.Time) {
+		mu.Lock()
+		col.Line(line, at)
+		mu.Unlock()
+	})
+	timeout := p.Workload.Timeout.D()
+	if timeout <= 0 {
+		timeout = load.DefaultTimeout
+	}
+	deadline := p.Start.Add(p.Duration + timeout + time.Minute)
+	ended := map[int]time.Time{} // slot → when its task was first seen ended
+	why := map[int]string{}
+	where := map[int][2]string{}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		mu.Lock()
+		done := col.Done()
+		mu.Unlock()
+		if done || ctx.Err() != nil || time.Now().After(deadline) {
+			break
+		}
+		ts, err := serviceTasks(ctx, svc)
+		if err == nil {
+			for _, t := range ts {
+				slot := slotOf(t.Name)
+				if slot < 1 {
+					continue
+				}
+				where[slot] = [2]string{t.Node, strings.TrimSpace(t.Name)}
+				switch t.state() {
+				case "Complete", "Failed", "Shutdown", "Rejected", "Orphaned", "Remove":
+					if _, ok := ended[slot]; !ok {
+						ended[slot] = time.Now()
+						why[slot] = fmt.Sprintf("task %s %s", strings.ToLower(t.CurrentState), t.Error)
+					}
+				}
+			}
+		}
+		mu.Lock()
+		settled := true
+		for i := 1; i <= f.Agents; i++ {
+			if col.Has(i) {
+				continue
+			}
+			if at, ok := ended[i]; !ok || time.Since(at) < agentLogGrace {
+				settled = false
+			}
+		}
+		mu.Unlock()
+		if settled {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
+	stopFollow()
+	<-followed
+	mu.Lock()
+	defer mu.Unlock()
+	var arr []agents.Arrival
+	for i := 1; i <= f.Agents; i++ {
+		s, off, hello, rerr := col.Received(i)
+		a := agents.Arrival{Index: i, Shard: s, ClockOffset: off, Hello: hello, Err: rerr,
+			Node: where[i][0], Task: where[i][1]}
+		if s == nil && rerr == nil {
+			switch {
+			case why[i] != "":
+				a.Err = errors.New(strings.TrimSpace(why[i]))
+			case ctx.Err() != nil:
+				a.Err = errors.New("run interrupted before its result")
+			default:
+				a.Err = fmt.Errorf("no result by %s", deadline.UTC().Format(time.RFC3339))
+			}
+		}
+		arr = append(arr, a)
+	}
+	return arr, p, nil
+}
+
+// follow streams the service's log output (every task, from the start, on
+// every node) into line until ctx is done; the channel closes when it
+// stopped.
+func follow(ctx context.Context, svc string, line func(string, time.Time)) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// The stream can end (a daemon hiccup): follow again; the
+		// collector ignores lines it has.
+		for ctx.Err() == nil {
+			cmd := exec.CommandContext(ctx, "docker", "service", "logs", "--follow", "--raw", "--no-trunc", svc)
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				return
+			}
+			cmd.Stderr = io.Discard
+			if err := cmd.Start(); err != nil {
+				return
+			}
+			sc := bufio.NewScanner(out)
+			sc.Buffer(make([]byte, 64<<10), 1<<20)
+			for sc.Scan() {
+				line(sc.Text(), time.Now())
+			}
+			_ = cmd.Wait()
+			select {
+			case <-ctx.Done():
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}()
+	return done
+}
+
+// serviceTasks lists the tasks of one service.
+func serviceTasks(ctx context.Context, svc string) ([]task, error) {
+	out, err := docker(ctx, "", "service", "ps", "--no-trunc", "--format", "{{json .}}", svc)
+	if err != nil {
+		return nil, fmt.Errorf("list tasks of %s: %w", svc, err)
+	}
+	return parseTasks(out)
+}
+
+// slotOf is the slot in a task name <service>.<slot>; 0 when none.
+func slotOf(name string) int {
+	name = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), `\_`))
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return 0
+	}
+	n, err := strconv.Atoi(name[i+1:])
+	if err != nil {
+		return 0
+	}
+	return n
+}
