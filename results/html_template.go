@@ -99,7 +99,13 @@ footer{color:var(--muted);font-size:12px;margin-top:28px}
 {{end}}</table>
 <div class="sub">By X-Served-By: HAProxy's server name (a cache hit: &lt;CACHE&gt;); responses that name no server (transport errors, HAProxy's own errors) are unattributed. Latency of successes, timed as the run's.</div>{{end}}
 
-{{with .R.Replication}}<h3>Replication</h3>
+{{with .R.Agents}}<h3>Load agents</h3>
+<p>The run's figures are the exact merge of these agents' histograms and counts; each agent's own p99 is shown for comparison only.</p>
+<table><tr><th>agent</th><th>status</th><th class="n">requests</th><th class="n">planned</th><th class="n">target rate</th><th class="n">achieved rate</th><th class="n">max lag</th><th>saturated</th><th class="n">clock offset</th><th class="n">p99 (own)</th></tr>
+{{range .}}<tr><td>{{.Index}}</td><td>{{.Status}}{{with .Error}}: {{.}}{{end}}</td><td class="n">{{.Requests}}</td><td class="n">{{.PlannedRequests}}</td><td class="n">{{f1 .TargetRate}}</td><td class="n">{{f1 .AchievedRate}}</td><td class="n">{{secs .MaxScheduleLagSeconds}}</td><td>{{.GeneratorSaturated}}</td><td class="n">{{secs .ClockOffsetSeconds}}</td><td class="n">{{secs .LatencyP99}}</td></tr>
+{{end}}</table>
+
+{{end}}{{with .R.Replication}}<h3>Replication</h3>
 <table><tr><th>replica</th><th class="n">delay p50</th><th class="n">p99</th><th class="n">max</th><th class="n">offset lag max</th><th class="n">ack age max</th><th class="n">link down</th><th class="n">samples</th></tr>
 {{range .}}<tr><td>{{.Replica}}</td><td class="n">{{secs .DelayP50Seconds}}</td><td class="n">{{secs .DelayP99Seconds}}</td><td class="n">{{secs .DelayMaxSeconds}}</td><td class="n">{{bytes .MaxOffsetLagBytes}}</td><td class="n">{{secs .MaxAckAgeSeconds}}</td><td class="n">{{secs .LinkDownSeconds}}</td><td class="n">{{.HeartbeatSamples}}</td></tr>
 {{end}}</table>{{end}}

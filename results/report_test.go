@@ -18,6 +18,36 @@ func TestWriteText(t *testing.T) {
 	testenv.Golden(t, testenv.GoldenPath(t, ".txt"), buf.Bytes(), *update)
 }
 
+// agentsFixture is the fixture as a sharded run with one agent missing.
+func agentsFixture(t *testing.T) *Result {
+	r := loadFixture(t)
+	r.Status, r.Error = StatusIncomplete, "1 of 3 load agents left out: agent 2: task failed: task: non-zero exit (137)"
+	r.Agents = []AgentStats{
+		{Index: 1, Status: AgentOK, PlannedRequests: 800, Requests: 800, Success: 800, TargetRate: 100, AchievedRate: 99.8,
+			MaxScheduleLagSeconds: 0.0364, LatencyP99: 0.0315, ClockOffsetSeconds: -0.0174},
+		{Index: 2, Status: AgentMissing, Error: "task failed: task: non-zero exit (137)", PlannedRequests: 800},
+		{Index: 3, Status: AgentOK, PlannedRequests: 800, Requests: 800, Success: 800, TargetRate: 100, AchievedRate: 99.5,
+			MaxScheduleLagSeconds: 0.2, GeneratorSaturated: true, LatencyP99: 0.047, ClockOffsetSeconds: 0.0012},
+	}
+	return r
+}
+
+func TestWriteTextAgents(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteText(&buf, agentsFixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Golden(t, testenv.GoldenPath(t, ".txt"), buf.Bytes(), *update)
+}
+
+func TestWriteHTMLAgents(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, agentsFixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Golden(t, testenv.GoldenPath(t, ".html"), buf.Bytes(), *update)
+}
+
 func TestWriteTextSaturatedInterrupted(t *testing.T) {
 	r := &Result{SchemaVersion: 1, ID: "x", Status: "interrupted", Error: "signal: interrupt", GeneratorSaturated: true,
 		Plan: LoadPlan{Rate: -1}, Summary: Summary{Requests: 10, Success: 10, SuccessRatio: 1}}

@@ -81,6 +81,7 @@ func WriteText(w io.Writer, r *Result) error {
 	}
 
 	writeServersText(w, r)
+	writeAgents(w, r)
 	writeProbeTables(w, r)
 	if r.Capacity != nil {
 		writeCapacityText(w, r.Capacity)
@@ -383,4 +384,22 @@ func ratioOrDash(ratio float64, denominator uint64) string {
 		return "-"
 	}
 	return FormatPercent(ratio)
+}
+
+// writeAgents writes the per-agent table of a sharded run.
+func writeAgents(w io.Writer, r *Result) {
+	if len(r.Agents) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nLoad agents (the figures above are their exact merge)")
+	writeTable(w, "  agent\tstatus\trequests\tplanned\ttarget rate\tachieved\tmax lag\tsaturated\tclock offset\tp99 (own)", func(tw io.Writer) {
+		for _, a := range r.Agents {
+			st := a.Status
+			if a.Error != "" {
+				st += ": " + a.Error
+			}
+			fmt.Fprintf(tw, "  %d\t%s\t%d\t%d\t%.2f\t%.2f\t%s\t%v\t%+.3fs\t%s\n", a.Index, st, a.Requests, a.PlannedRequests,
+				a.TargetRate, a.AchievedRate, FormatSeconds(a.MaxScheduleLagSeconds), a.GeneratorSaturated, a.ClockOffsetSeconds, FormatSeconds(a.LatencyP99))
+		}
+	})
 }

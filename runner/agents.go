@@ -59,10 +59,10 @@ func (ss *Session) attackAgents(ctx context.Context, ao AttackOptions, r *result
 	if ao.Seed != 0 {
 		p.Seed = ao.Seed
 	}
-	if ao.OnPlan != nil {
-		ao.OnPlan(lp)
-	}
-	ss.logf("sharding the attack over %d load agents", n)
+	// The plan until the merge replaces it: the agents size their own workers.
+	lp.Workers, lp.MaxWorkers, lp.Connections = 0, 0, 0
+	r.Plan, r.Plan.Repeat = lp, 1
+	ss.logf("attacking HAProxy from %d load agents: %s %g req/s in all for %gs, every %d-th request each", n, lp.Shape, lp.Rate, lp.DurationSeconds, n)
 	arr, p, err := ss.o.Fleet.Attack(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("load agents: %w", err)

@@ -272,7 +272,7 @@ func (ss *Session) Finish(ctx context.Context, r *results.Result, e Ending) (pat
 		r.Events = append(r.Events, results.Event{AtSeconds: ss.o.Now().Sub(e.T0).Seconds(), Kind: "interrupt", Message: "run interrupted; results so far kept"})
 	case errors.Is(e.Err, ErrIncomplete):
 		r.Status = results.StatusIncomplete
-		r.Error = e.Err.Error()
+		r.Error = strings.TrimPrefix(e.Err.Error(), ErrIncomplete.Error()+": ")
 	case e.Err != nil:
 		r.Status = results.StatusFailed
 		r.Error = e.Err.Error()
