@@ -29,10 +29,10 @@ type Fleet interface {
 var ErrIncomplete = errors.New("run incomplete")
 
 // attackAgents runs the session's attack sharded on Options.Fleet and
-// returns the exact merge of the agents' reports; r receives the
-// per-agent figures. A missing shard is an error wrapping ErrIncomplete,
-// returned with the merge of the others.
-func (ss *Session) attackAgents(ctx context.Context, ao AttackOptions, r *results.Result) (*load.Report, error) {
+// returns the exact merge of the agents' reports with the per-agent
+// figures. A missing shard is an error wrapping ErrIncomplete, returned
+// with the merge of the others.
+func (ss *Session) attackAgents(ctx context.Context, ao AttackOptions) (*load.Report, []results.AgentStats, error) {
 	w := ss.Spec.Load
 	opts := []load.Option{}
 	switch {
@@ -50,7 +50,7 @@ func (ss *Session) attackAgents(ctx context.Context, ao AttackOptions, r *result
 	// Planned here (not run) for the duration and the plan's defaults.
 	att, err := load.New(w, ss.Endpoints.HAProxy.URL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("plan attack: %w", err)
+		return nil, nil, fmt.Errorf("plan attack: %w", err)
 	}
 	lp := att.Plan()
 	n := ss.o.Fleet.Count()
@@ -59,19 +59,20 @@ func (ss *Session) attackAgents(ctx context.Context, ao AttackOptions, r *result
 	if ao.Seed != 0 {
 		p.Seed = ao.Seed
 	}
-	// The plan until the merge replaces it: the agents size their own workers.
+	// The agents size their own workers (the merged plan sums them).
 	lp.Workers, lp.MaxWorkers, lp.Connections = 0, 0, 0
-	r.Plan, r.Plan.Repeat = lp, 1
+	if ao.OnPlan != nil {
+		ao.OnPlan(lp)
+	}
 	ss.logf("attacking HAProxy from %d load agents: %s %g req/s in all for %gs, every %d-th request each", n, lp.Shape, lp.Rate, lp.DurationSeconds, n)
 	arr, p, err := ss.o.Fleet.Attack(ctx, p)
 	if err != nil {
-		return nil, fmt.Errorf("load agents: %w", err)
+		return nil, nil, fmt.Errorf("load agents: %w", err)
 	}
 	m, err := agents.Merge(p, arr, agents.MaxClockSkew)
 	if err != nil {
-		return nil, fmt.Errorf("merge the agents' results: %w", err)
+		return nil, nil, fmt.Errorf("merge the agents' results: %w", err)
 	}
-	r.Agents = m.Agents
 	for _, a := range m.Agents {
 		ss.logf("%s", agents.Describe(a))
 	}
@@ -81,17 +82,16 @@ func (ss *Session) attackAgents(ctx context.Context, ao AttackOptions, r *result
 				continue
 			}
 			if err := os.WriteFile(filepath.Join(ss.Dir, fmt.Sprintf("agent-%d.bin", a.Index)), a.Shard.Raw, 0o644); err != nil {
-				return m.Report, fmt.Errorf("save agent %d's raw results: %w", a.Index, err)
+				return m.Report, m.Agents, fmt.Errorf("save agent %d's raw results: %w", a.Index, err)
 			}
 		}
 	}
 	if m.Report != nil {
 		// The merged plan: the whole rate, the agents' workers together.
 		m.Report.Plan.Shape, m.Report.Plan.DurationSeconds, m.Report.Plan.KeyOffset = lp.Shape, lp.DurationSeconds, p.KeyOffset
-		r.Plan, r.Plan.Repeat = m.Report.Plan, 1
 	}
 	if len(m.Missing) > 0 {
-		return m.Report, fmt.Errorf("%w: %d of %d load agents left out: %s", ErrIncomplete, len(m.Missing), n, strings.Join(m.Missing, "; "))
+		return m.Report, m.Agents, fmt.Errorf("%w: %d of %d load agents left out: %s", ErrIncomplete, len(m.Missing), n, strings.Join(m.Missing, "; "))
 	}
-	return m.Report, nil
+	return m.Report, m.Agents, nil
 }

@@ -320,18 +320,30 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 	if keys <= 0 {
 		keys = load.DefaultKeyCount
 	}
+	stepAgents := map[float64][]results.AgentStats{}
+	var lastAgents []results.AgentStats
 	try := func(ctx context.Context, rate float64) (*load.Report, error) {
 		rt := spec.Rate(rate)
 		// Step i draws its own seeded sequence on its own keys (numbered
 		// from i × keys.count): no step runs on a cache an earlier one warmed.
 		i := len(reports)
-		rep, err := ss.Attack(ctx, AttackOptions{Rate: &rt, Duration: cfg.StepDuration, Constant: true,
+		ao := AttackOptions{Rate: &rt, Duration: cfg.StepDuration, Constant: true,
 			Seed: seed + int64(i), KeyOffset: i * keys,
 			OnPlan: func(p results.LoadPlan) {
 				if r.Plan.Shape == "" {
 					r.Plan = p
 				}
-			}})
+			}}
+		var rep *load.Report
+		var err error
+		if ss.o.Fleet != nil {
+			// Every step is its own sharded attack: the agents' table of
+			// the record is the step's whose figures it shows.
+			rep, lastAgents, err = ss.attackAgents(ctx, ao)
+			stepAgents[rate] = lastAgents
+		} else {
+			rep, err = ss.Attack(ctx, ao)
+		}
 		if rep != nil {
 			reports = append(reports, rep)
 		}
@@ -370,6 +382,10 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 			r.SUTBound = rep.SUTBound // the steps above the rate found are in Capacity.Steps
 		}
 		r.Capacity = capa
+		r.Agents = stepAgents[capa.Rate]
+		if errors.Is(searchErr, ErrIncomplete) || r.Agents == nil {
+			r.Agents = lastAgents
+		}
 		r.Plan.Rate = capa.Rate
 		r.Plan.DurationSeconds = cfg.StepDuration.Seconds()
 		r.GeneratorSaturated = out.Saturated

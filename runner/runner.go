@@ -154,7 +154,7 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 		if raw != nil {
 			ao.Raw = raw
 		}
-		if i == 0 {
+		if i == 0 && o.Fleet == nil {
 			ao.OnPlan = func(p results.LoadPlan) {
 				r.Plan = p
 				r.Plan.Repeat = o.Repeat
@@ -164,7 +164,11 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 		var rep *load.Report
 		var err error
 		if o.Fleet != nil {
-			rep, err = ss.attackAgents(ctx, ao, r)
+			ao.OnPlan = func(p results.LoadPlan) { r.Plan, r.Plan.Repeat = p, 1 }
+			rep, r.Agents, err = ss.attackAgents(ctx, ao)
+			if rep != nil {
+				r.Plan, r.Plan.Repeat = rep.Plan, 1 // the merged plan
+			}
 		} else {
 			rep, err = ss.Attack(ctx, ao)
 		}

@@ -10,7 +10,58 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/duckbench/duckbench/agents"
+	"github.com/duckbench/duckbench/appimage"
+	"github.com/duckbench/duckbench/runner"
+	"github.com/duckbench/duckbench/spec"
+	"github.com/duckbench/duckbench/stack"
+	"github.com/duckbench/duckbench/swarm"
 )
+
+// agentFlags are the load-agent flags of run, check and capacity.
+type agentFlags struct {
+	agents   int
+	agentImg string
+	lead     time.Duration
+}
+
+func (f *agentFlags) add(c *cobra.Command) {
+	fl := c.Flags()
+	fl.IntVar(&f.agents, "agents", 0, "shard the attack over N load agents deployed as a swarm service (needs --runtime swarm); the result is their exact merge")
+	fl.StringVar(&f.agentImg, "agent-image", "", "image of the load agents (default duckbench:<version>, built from this binary when missing)")
+	fl.DurationVar(&f.lead, "agent-start-lead", agents.DefaultStartLead, "with --agents: the agents' common start lies this far after their deployment")
+}
+
+// configure turns --agents N into the swarm fleet of the session; repeat
+// is the command's --repeat (1 when it has none).
+func (f *agentFlags) configure(s *spec.Spec, st *stackFlags, repeat int, o *runner.Options) error {
+	if f.agents == 0 {
+		return nil
+	}
+	rt := st.runtime
+	if rt == "" || rt == "auto" {
+		rt = s.Runtime
+	}
+	switch {
+	case f.agents < 0:
+		return usageErr(fmt.Errorf("--agents: must be >= 1 (got %d)", f.agents))
+	case rt != stack.RuntimeSwarm:
+		return usageErr(fmt.Errorf("--agents: load agents run as a swarm service; needs --runtime swarm (got %q)", rt))
+	case repeat > 1:
+		return usageErr(errors.New("--agents: does not combine with --repeat"))
+	case f.lead <= 0:
+		return usageErr(fmt.Errorf("--agent-start-lead: must be > 0 (got %v)", f.lead))
+	}
+	runDir := st.runDir
+	if runDir == "" {
+		runDir = defaultRunDir(s)
+	}
+	img := f.agentImg
+	if img == "" {
+		img = appimage.Tag(version)
+	}
+	o.Fleet = &swarm.Fleet{RunDir: runDir, Agents: f.agents, Image: img, StartLead: f.lead, Progress: progress}
+	return nil
+}
 
 func init() { register(newAgentCmd) }
 

@@ -25,6 +25,7 @@ type capacityFlags struct {
 	precision    float64
 	// maxTimeName and cooldownName are the flags' names (sweep renames them).
 	maxTimeName, cooldownName string
+	agentFlags
 }
 
 func newCapacityCmd() *cobra.Command {
@@ -48,8 +49,13 @@ The whole search stops at --max-time and reports the bracket found so far.
 Every step is stored in results/<UTC timestamp>-<spec>/result.json and charted
 in report.html.
 
+With --runtime swarm --agents N every step is a sharded attack on N load
+agents (deployed anew per step, so each step also waits --agent-start-lead);
+a step with a missing agent ends the search, incomplete.
+
 Exit codes: 0 a rate was found, 1 even the start rate broke the SLO, 2 bad
-spec or usage, 3 the stack or a dependency failed, 130 interrupted.`,
+spec or usage, 3 the stack or a dependency failed (or a load agent's shard is
+missing), 130 interrupted.`,
 		Example: `  duckbench capacity examples/seed.yaml --slo 'p99<20ms' --max-time 3m
   duckbench capacity examples/seed.yaml --slo 'p99<50ms,success>99.9%' --start 200 --max-rate 5000
   duckbench capacity examples/seed.yaml --slo 'p999<100ms' --step-duration 10s --cooldown 5s`,
@@ -59,6 +65,7 @@ spec or usage, 3 the stack or a dependency failed, 130 interrupted.`,
 		},
 	}
 	f.sessionFlags.add(c)
+	f.agentFlags.add(c)
 	f.addSearch(c, "max-time", "cooldown")
 	return c
 }
@@ -119,9 +126,11 @@ func (f *capacityFlags) capacityConfig(s *spec.Spec) (runner.CapacityConfig, err
 
 func runCapacity(cmd *cobra.Command, f *capacityFlags, path string) error {
 	var cfg runner.CapacityConfig
-	ss, err := f.prepare(cmd, path, func(s *spec.Spec, _ *runner.Options) (err error) {
-		cfg, err = f.capacityConfig(s)
-		return err
+	ss, err := f.prepare(cmd, path, func(s *spec.Spec, o *runner.Options) (err error) {
+		if cfg, err = f.capacityConfig(s); err != nil {
+			return err
+		}
+		return f.agentFlags.configure(s, &f.stackFlags, 1, o)
 	})
 	if err != nil {
 		return err

@@ -1,18 +1,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/duckbench/duckbench/agents"
-	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/runner"
 	"github.com/duckbench/duckbench/spec"
-	"github.com/duckbench/duckbench/stack"
-	"github.com/duckbench/duckbench/swarm"
 )
 
 func init() { register(newRunCmd) }
@@ -25,9 +20,7 @@ type runFlags struct {
 	rate     *spec.Rate
 	repeat   int
 	raw      bool
-	agents   int
-	agentImg string
-	lead     time.Duration
+	agentFlags
 }
 
 func (f *runFlags) add(c *cobra.Command) {
@@ -37,9 +30,7 @@ func (f *runFlags) add(c *cobra.Command) {
 	fl.Var(rateFlag{&f.rate}, "rate", `request rate in req/s or "max" (overrides load.rate)`)
 	fl.IntVar(&f.repeat, "repeat", 1, "run the attack N times (trials) for a noise-aware compare")
 	fl.BoolVar(&f.raw, "raw", false, "also save every request result in vegeta's format (results.bin; with --agents one agent-<i>.bin per agent): timestamp = intended send time, latency from it, as `vegeta report` reads it")
-	fl.IntVar(&f.agents, "agents", 0, "shard the attack over N load agents deployed as a swarm service (needs --runtime swarm); the result is their exact merge")
-	fl.StringVar(&f.agentImg, "agent-image", "", "image of the load agents (default duckbench:<version>, built from this binary when missing)")
-	fl.DurationVar(&f.lead, "agent-start-lead", agents.DefaultStartLead, "with --agents: the agents' common start lies this far after their deployment")
+	f.agentFlags.add(c)
 }
 
 // configure adds the attack flags to the runner options.
@@ -51,38 +42,7 @@ func (f *runFlags) configure(s *spec.Spec, o *runner.Options) error {
 		return usageErr(fmt.Errorf("--repeat: must be >= 1 (got %d)", f.repeat))
 	}
 	o.Duration, o.Rate, o.Repeat, o.Raw = f.duration, f.rate, f.repeat, f.raw
-	return f.configureAgents(s, o)
-}
-
-// configureAgents turns --agents N into the swarm fleet of the run.
-func (f *runFlags) configureAgents(s *spec.Spec, o *runner.Options) error {
-	if f.agents == 0 {
-		return nil
-	}
-	rt := f.runtime
-	if rt == "" || rt == "auto" {
-		rt = s.Runtime
-	}
-	switch {
-	case f.agents < 0:
-		return usageErr(fmt.Errorf("--agents: must be >= 1 (got %d)", f.agents))
-	case rt != stack.RuntimeSwarm:
-		return usageErr(fmt.Errorf("--agents: load agents run as a swarm service; needs --runtime swarm (got %q)", rt))
-	case f.repeat > 1:
-		return usageErr(errors.New("--agents: does not combine with --repeat"))
-	case f.lead <= 0:
-		return usageErr(fmt.Errorf("--agent-start-lead: must be > 0 (got %v)", f.lead))
-	}
-	runDir := f.runDir
-	if runDir == "" {
-		runDir = defaultRunDir(s)
-	}
-	img := f.agentImg
-	if img == "" {
-		img = appimage.Tag(version)
-	}
-	o.Fleet = &swarm.Fleet{RunDir: runDir, Agents: f.agents, Image: img, StartLead: f.lead, Progress: progress}
-	return nil
+	return f.agentFlags.configure(s, &f.stackFlags, f.repeat, o)
 }
 
 func newRunCmd() *cobra.Command {
