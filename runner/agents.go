@@ -64,7 +64,7 @@ func (ss *Session) attackAgents(ctx context.Context, ao AttackOptions) (*load.Re
 	if ao.OnPlan != nil {
 		ao.OnPlan(lp)
 	}
-	ss.logf("attacking HAProxy from %d load agents: %s %g req/s in all for %gs, every %d-th request each", n, lp.Shape, lp.Rate, lp.DurationSeconds, n)
+	ss.logf("attacking HAProxy from %d load agents: %s %g req/s in all for %gs, each agent one request in %d", n, lp.Shape, lp.Rate, lp.DurationSeconds, n)
 	arr, p, err := ss.o.Fleet.Attack(ctx, p)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load agents: %w", err)

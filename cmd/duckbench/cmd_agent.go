@@ -17,7 +17,8 @@ import (
 	"github.com/duckbench/duckbench/swarm"
 )
 
-// agentFlags are the load-agent flags of run, check and capacity.
+// agentFlags are the load-agent flags of run and capacity (check has them
+// through run's flags and refuses them).
 type agentFlags struct {
 	agents   int
 	agentImg string

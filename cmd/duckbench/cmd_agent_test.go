@@ -30,6 +30,7 @@ func TestAgentsUsage(t *testing.T) {
 		{"with repeat", []string{"run", withPw, "--runtime", "swarm", "--agents", "2", "--repeat", "2", "--run-dir", runDir}},
 		{"capacity compose", []string{"capacity", withPw, "--runtime", "compose", "--agents", "2", "--run-dir", runDir}},
 		{"lead", []string{"run", withPw, "--runtime", "swarm", "--agents", "2", "--agent-start-lead", "0s", "--run-dir", runDir}},
+		{"check", []string{"check", withPw, "--runtime", "swarm", "--agents", "2", "--baseline", "x.json", "--run-dir", runDir}},
 		{"agent without plan", []string{"agent"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -114,6 +114,9 @@ func runCheck(cmd *cobra.Command, f *checkFlags, path string) error {
 	if f.asJSON && f.asMarkdown {
 		return usageErr(errors.New("--json and --markdown exclude each other"))
 	}
+	if f.agents != 0 {
+		return usageErr(errors.New("check --agents: not supported yet (check runs repeated trials, a sharded run one); use run --agents"))
+	}
 	base, err := results.Load(f.baseline)
 	if err != nil {
 		return usageErr(fmt.Errorf("--baseline: %w (make one with: duckbench run %s && duckbench baseline results/<run>)", err, path))
