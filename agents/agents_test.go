@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -268,5 +269,25 @@ func TestRunShards(t *testing.T) {
 	}
 	if _, err := Run(context.Background(), p, 4, nil); err == nil {
 		t.Errorf("Run(index 4 of 3) = nil error; want ErrBadIndex")
+	}
+}
+
+// TestIntersectStalls: a stall of the run is one every agent saw; one
+// agent's stall alone is not.
+func TestIntersectStalls(t *testing.T) {
+	st := func(from, dur float64, req uint64) results.Stall {
+		return results.Stall{StartSeconds: from, DurationSeconds: dur, Requests: req}
+	}
+	got := intersectStalls([][]results.Stall{
+		{st(1, 2, 10), st(6, 1, 3)},  // 1-3, 6-7
+		{st(2, 2, 20)},               // 2-4
+		{st(0.5, 2, 5), st(8, 1, 1)}, // 0.5-2.5, 8-9
+	})
+	want := []results.Stall{st(2, 0.5, 35)}
+	if !slices.Equal(got, want) {
+		t.Errorf("intersectStalls = %+v; want %+v", got, want)
+	}
+	if got := intersectStalls([][]results.Stall{{st(1, 1, 1)}, nil}); len(got) != 0 {
+		t.Errorf("intersectStalls with an agent without stalls = %+v; want none", got)
 	}
 }

@@ -185,6 +185,7 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 	targets := map[string]*targetAcc{}
 	var order []string
 	var secs []secondAcc
+	var stalls [][]results.Stall
 	for _, sh := range shards {
 		r := sh.Report
 		out.Plan.Workers += r.Plan.Workers
@@ -228,7 +229,7 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 		out.SUTBound = out.SUTBound || r.SUTBound
 		out.Interrupted = out.Interrupted || r.Interrupted
 		out.MaxScheduleLagSeconds = math.Max(out.MaxScheduleLagSeconds, r.MaxScheduleLagSeconds)
-		out.Stalls = append(out.Stalls, r.Stalls...)
+		stalls = append(stalls, r.Stalls)
 		for _, e := range r.Events {
 			e.Message = fmt.Sprintf("agent %d: %s", sh.Index, e.Message)
 			out.Events = append(out.Events, e)
@@ -300,7 +301,7 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 	for i := range secs {
 		out.Timeline = append(out.Timeline, secs[i].second(i))
 	}
-	sort.SliceStable(out.Stalls, func(a, b int) bool { return out.Stalls[a].StartSeconds < out.Stalls[b].StartSeconds })
+	out.Stalls = intersectStalls(stalls)
 	sort.SliceStable(out.Events, func(a, b int) bool { return out.Events[a].AtSeconds < out.Events[b].AtSeconds })
 	return out, nil
 }
@@ -377,4 +378,44 @@ func Describe(st results.AgentStats) string {
 	}
 	return s + fmt.Sprintf(", %d/%d requests, achieved %.1f req/s, lag %s", st.Requests, st.PlannedRequests,
 		st.AchievedRate, results.FormatSeconds(st.MaxScheduleLagSeconds))
+}
+
+// intersectStalls is the stalls of the whole run: the spans in which no
+// agent got an answer while its requests waited, the intersection of every
+// agent's stalls (one agent's stall alone, e.g. its own connections', is in
+// its row). Requests sums the agents' requests that waited through a
+// stall overlapping the span.
+func intersectStalls(per [][]results.Stall) []results.Stall {
+	if len(per) == 0 {
+		return nil
+	}
+	type span struct {
+		from, to float64
+		req      uint64
+	}
+	toSpans := func(ss []results.Stall) []span {
+		out := make([]span, 0, len(ss))
+		for _, s := range ss {
+			out = append(out, span{s.StartSeconds, s.StartSeconds + s.DurationSeconds, s.Requests})
+		}
+		sort.Slice(out, func(a, b int) bool { return out[a].from < out[b].from })
+		return out
+	}
+	cur := toSpans(per[0])
+	for _, next := range per[1:] {
+		var out []span
+		for _, a := range cur {
+			for _, b := range toSpans(next) {
+				if from, to := math.Max(a.from, b.from), math.Min(a.to, b.to); to > from {
+					out = append(out, span{from, to, a.req + b.req})
+				}
+			}
+		}
+		cur = out
+	}
+	var res []results.Stall
+	for _, s := range cur {
+		res = append(res, results.Stall{StartSeconds: s.from, DurationSeconds: s.to - s.from, Requests: s.req})
+	}
+	return res
 }
