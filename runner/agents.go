@@ -18,9 +18,15 @@ import (
 type Fleet interface {
 	// Count is the number of agents.
 	Count() int
-	// Attack runs plan on the agents (it sets the plan's Agents, Target
-	// and Start) and returns what each agent delivered, with the plan as
-	// sent.
+	// Prepare readies what the agents need (e.g. their image) before a
+	// start time is chosen.
+	Prepare(ctx context.Context) error
+	// StartLead is how far in the future a plan's common start must lie
+	// for the agents to be deployed by then.
+	StartLead() time.Duration
+	// Attack runs plan on the agents (it sets the plan's Agents and
+	// Target, and Start when zero) and returns what each agent delivered,
+	// with the plan as sent.
 	Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, agents.Plan, error)
 }
 
@@ -63,6 +69,13 @@ func (ss *Session) attackAgents(ctx context.Context, ao AttackOptions) (*load.Re
 	lp.Workers, lp.MaxWorkers, lp.Connections = 0, 0, 0
 	if ao.OnPlan != nil {
 		ao.OnPlan(lp)
+	}
+	if err := ss.o.Fleet.Prepare(ctx); err != nil {
+		return nil, nil, fmt.Errorf("load agents: %w", err)
+	}
+	p.Start = time.Now().Add(ss.o.Fleet.StartLead()).Truncate(time.Millisecond)
+	if ao.OnStart != nil {
+		ao.OnStart(p.Start)
 	}
 	ss.logf("attacking HAProxy from %d load agents: %s %g req/s in all for %gs, each agent one request in %d", n, lp.Shape, lp.Rate, lp.DurationSeconds, n)
 	arr, p, err := ss.o.Fleet.Attack(ctx, p)

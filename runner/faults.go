@@ -66,6 +66,13 @@ type faultRunner struct {
 	wg     sync.WaitGroup
 }
 
+// shift delays every step by d (before start).
+func (r *faultRunner) shift(d time.Duration) {
+	for i := range r.steps {
+		r.steps[i].at += d
+	}
+}
+
 // start runs the plan in the background, relative to t0. Cancelling ctx
 // stops the remaining steps.
 func (r *faultRunner) start(ctx context.Context, t0 time.Time) {

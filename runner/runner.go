@@ -139,7 +139,9 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 	faults := &faultRunner{driver: o.Driver, steps: plan(s.Faults)}
 	fctx, stopFaults := context.WithCancel(ctx)
 	defer stopFaults()
-	faults.start(fctx, t0)
+	if o.Fleet == nil {
+		faults.start(fctx, t0)
+	}
 
 	var reports []*load.Report
 	var runErr error
@@ -165,6 +167,13 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 		var err error
 		if o.Fleet != nil {
 			ao.OnPlan = func(p results.LoadPlan) { r.Plan, r.Plan.Repeat = p, 1 }
+			// The agents begin at their common start, well after t0 (the
+			// origin of the timeline and the probes' seconds): the faults
+			// keep their times relative to the attack.
+			ao.OnStart = func(start time.Time) {
+				faults.shift(start.Sub(t0))
+				faults.start(fctx, t0)
+			}
 			rep, r.Agents, err = ss.attackAgents(ctx, ao)
 			if rep != nil {
 				r.Plan, r.Plan.Repeat = rep.Plan, 1 // the merged plan

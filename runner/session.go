@@ -62,6 +62,9 @@ type AttackOptions struct {
 	Raw io.Writer
 	// OnPlan is told the plan before the attack starts.
 	OnPlan func(results.LoadPlan)
+	// OnStart is told the common start of a sharded attack (load agents)
+	// before the agents are deployed.
+	OnStart func(time.Time)
 }
 
 // Start brings the stack up, starts the exporter, the AfterUp hook and the

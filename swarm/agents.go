@@ -44,9 +44,9 @@ type Fleet struct {
 	// Image runs the agents (default duckbench:<version> as the apps);
 	// Binary builds it when missing (default: the running executable).
 	Image, Binary string
-	// StartLead puts the common start this far after the service is
-	// created (default agents.DefaultStartLead).
-	StartLead time.Duration
+	// Lead puts the common start this far in the future when a plan has
+	// none (default agents.DefaultStartLead).
+	Lead time.Duration
 	// Progress receives the fleet's progress lines (nil: none).
 	Progress io.Writer
 }
@@ -54,10 +54,39 @@ type Fleet struct {
 // Count is the number of agents.
 func (f *Fleet) Count() int { return f.Agents }
 
+// StartLead is Lead or agents.DefaultStartLead.
+func (f *Fleet) StartLead() time.Duration {
+	if f.Lead <= 0 {
+		return agents.DefaultStartLead
+	}
+	return f.Lead
+}
+
 func (f *Fleet) logf(format string, args ...any) {
 	if f.Progress != nil {
 		fmt.Fprintf(f.Progress, format+"\n", args...)
 	}
+}
+
+func (f *Fleet) image() string {
+	if f.Image == "" {
+		return appimage.Tag("")
+	}
+	return f.Image
+}
+
+// Prepare builds the agents' image on this node when it is missing
+// (appimage.Ensure): before the common start is chosen, since a build
+// takes longer than the lead.
+func (f *Fleet) Prepare(ctx context.Context) error {
+	bin := f.Binary
+	if bin == "" {
+		var err error
+		if bin, err = os.Executable(); err != nil {
+			return fmt.Errorf("find duckbench binary: %w", err)
+		}
+	}
+	return appimage.Ensure(ctx, f.image(), bin, f.Progress)
 }
 
 // Attack deploys the agents with plan p (its Target, Agents and Start are
@@ -79,26 +108,15 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 	if err != nil || u.Port() == "" {
 		return nil, p, fmt.Errorf("agents: HAProxy's address %q: no port", st.Endpoints.HAProxy.URL)
 	}
-	img := f.Image
-	if img == "" {
-		img = appimage.Tag("")
-	}
-	bin := f.Binary
-	if bin == "" {
-		if bin, err = os.Executable(); err != nil {
-			return nil, p, fmt.Errorf("find duckbench binary: %w", err)
-		}
-	}
-	if err := appimage.Ensure(ctx, img, bin, f.Progress); err != nil {
+	if err := f.Prepare(ctx); err != nil {
 		return nil, p, err
 	}
-	lead := f.StartLead
-	if lead <= 0 {
-		lead = agents.DefaultStartLead
-	}
+	img := f.image()
 	p.Agents = f.Agents
 	p.Target = "http://" + compose.HAProxyService + ":" + u.Port()
-	p.Start = time.Now().Add(lead).Truncate(time.Millisecond)
+	if p.Start.IsZero() {
+		p.Start = time.Now().Add(f.StartLead()).Truncate(time.Millisecond)
+	}
 	enc, err := p.Encode()
 	if err != nil {
 		return nil, p, err
