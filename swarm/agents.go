@@ -179,7 +179,7 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 				case "Complete", "Failed", "Shutdown", "Rejected", "Orphaned", "Remove":
 					if _, ok := ended[slot]; !ok {
 						ended[slot] = time.Now()
-						why[slot] = fmt.Sprintf("task %s: %s", strings.ToLower(t.state()), t.Error)
+						why[slot] = fmt.Sprintf("task %s: %s", strings.ToLower(t.state()), strings.Trim(t.Error, `"`))
 					}
 				}
 			}
