@@ -34,10 +34,25 @@ func fakeShard(t *testing.T, index int, lat []int64, start time.Time, dur time.D
 	enc, _ := load.EncodeHistogram(h)
 	secEnc, _ := load.EncodeHistogram(sec)
 	n := uint64(len(lat))
+	// Per server: even latencies from app1, odd ones from app2.
+	var servers []results.ServerLatency
+	for _, name := range []string{"app1", "app2"} {
+		sh := load.NewHistogram()
+		for _, v := range lat {
+			if (v%2 == 0) == (name == "app1") {
+				_ = sh.RecordValue(v)
+			}
+		}
+		c := uint64(sh.TotalCount())
+		e, _ := load.EncodeHistogram(sh)
+		servers = append(servers, results.ServerLatency{Server: name, Histogram: e,
+			Summary: results.Summary{Requests: c, Success: c, DurationSeconds: dur.Seconds(), StatusCodes: map[string]uint64{"200": c}}})
+	}
 	return &Shard{Index: index, Report: &load.Report{
 		Summary: results.Summary{Requests: n, Success: n, DurationSeconds: dur.Seconds(),
 			StatusCodes: map[string]uint64{"200": n}, Latency: load.Quantiles(h)},
 		Histogram: enc,
+		Servers:   servers,
 		Targets:   []results.TargetStats{{Name: "GET /", Summary: results.Summary{Requests: n, Success: n}}},
 		Timeline:  []results.Second{{T: 0, AchievedRate: float64(n)}},
 		StartedAt: start,
@@ -104,6 +119,26 @@ func TestMergeEqualsWhole(t *testing.T) {
 	}
 	if g := m.Report.Targets[0].Summary.Latency; g != load.Quantiles(whole) {
 		t.Errorf("merged target latency = %+v; want the whole's", g)
+	}
+	for _, sv := range m.Report.Servers {
+		want := load.NewHistogram()
+		for _, part := range split {
+			for _, v := range part {
+				if (v%2 == 0) == (sv.Server == "app1") {
+					_ = want.RecordValue(v)
+				}
+			}
+		}
+		got, err := load.DecodeHistogramString(sv.Histogram)
+		if err != nil || !got.Equals(want) {
+			t.Errorf("server %s: merged histogram differs from the histogram of its values (%v)", sv.Server, err)
+		}
+		if sv.Summary.Requests != uint64(want.TotalCount()) || sv.Summary.DurationSeconds != 10.5 {
+			t.Errorf("server %s: %d requests over %vs; want %d over the union window 10.5s", sv.Server, sv.Summary.Requests, sv.Summary.DurationSeconds, want.TotalCount())
+		}
+	}
+	if len(m.Report.Servers) != 2 {
+		t.Errorf("merged servers = %d; want app1 and app2", len(m.Report.Servers))
 	}
 	if g := m.Report.Timeline[0].AchievedRate; g != 30000 {
 		t.Errorf("merged second 0 achieved = %v; want 30000", g)

@@ -186,6 +186,7 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 	var order []string
 	var secs []secondAcc
 	var stalls [][]results.Stall
+	var servers [][]results.ServerLatency
 	for _, sh := range shards {
 		r := sh.Report
 		out.Plan.Workers += r.Plan.Workers
@@ -230,6 +231,7 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 		out.Interrupted = out.Interrupted || r.Interrupted
 		out.MaxScheduleLagSeconds = math.Max(out.MaxScheduleLagSeconds, r.MaxScheduleLagSeconds)
 		stalls = append(stalls, r.Stalls)
+		servers = append(servers, r.Servers)
 		for _, e := range r.Events {
 			e.Message = fmt.Sprintf("agent %d: %s", sh.Index, e.Message)
 			out.Events = append(out.Events, e)
@@ -295,6 +297,16 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 		sum.FailureLatency = &q
 	}
 	out.Histogram, out.ServiceHistogram = encode(total), encode(svc)
+	// Per server: histograms merged exactly; the shards ran at once, so
+	// the window is the run's, not the sum of theirs.
+	out.Servers = load.MergeServers(servers...)
+	for i := range out.Servers {
+		sv := &out.Servers[i].Summary
+		sv.DurationSeconds, sv.Rate, sv.Throughput = window, 0, 0
+		if window > 0 {
+			sv.Rate, sv.Throughput = float64(sv.Requests)/window, float64(sv.Success)/window
+		}
+	}
 	for _, name := range order {
 		out.Targets = append(out.Targets, targets[name].summary(name, window, sum.LatencyBasis))
 	}

@@ -125,6 +125,13 @@ func TestSwarmAgentsMerge(t *testing.T) {
 	if got := res.Summary.Requests; got != sum || got != planned || got != 3*r*d {
 		t.Errorf("merged requests = %d; want the agents' sum %d = planned %d = %d", got, sum, planned, 3*r*d)
 	}
+	var bySrv uint64
+	for _, sv := range res.Servers {
+		bySrv += sv.Summary.Requests
+	}
+	if bySrv != res.Summary.Requests || len(res.Servers) < 2 {
+		t.Errorf("merged per-server requests sum to %d over %d servers; want %d over app1 and app2", bySrv, len(res.Servers), res.Summary.Requests)
+	}
 	if res.Summary.Errors != 0 {
 		t.Errorf("merged errors = %d (%v); want 0", res.Summary.Errors, res.Summary.ErrorKinds)
 	}
