@@ -158,6 +158,7 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 	ended := map[int]time.Time{} // slot → when its task was first seen ended
 	why := map[int]string{}
 	where := map[int][2]string{}
+	told := map[int]bool{}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -188,6 +189,10 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 		settled := true
 		for i := 1; i <= f.Agents; i++ {
 			if col.Has(i) {
+				if !told[i] {
+					told[i] = true
+					f.logf("agent %d delivered its result", i)
+				}
 				continue
 			}
 			if at, ok := ended[i]; !ok || time.Since(at) < agentLogGrace {
