@@ -111,6 +111,9 @@ var ErrStackDown = errors.New("stack failed during the run")
 // error too when the run failed or was interrupted (ctx cancelled). Without
 // a result it returns only the error. Teardown always runs.
 func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error) {
+	if o.Fleet != nil && o.Repeat > 1 {
+		return nil, errors.New("run: --repeat and load agents do not combine")
+	}
 	ss, err := Start(ctx, s, o)
 	if err != nil {
 		return nil, err
@@ -119,9 +122,6 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 	o = ss.o // with defaults
 	r := ss.NewResult()
 	out = &Outcome{Result: r, Dir: ss.Dir, ExporterAddr: ss.ExporterAddr}
-	if o.Fleet != nil && o.Repeat > 1 {
-		return nil, errors.New("run: --repeat and load agents do not combine")
-	}
 	var raw *bufio.Writer
 	if o.Raw && o.Fleet == nil {
 		f, err := os.Create(filepath.Join(ss.Dir, "results.bin"))
