@@ -302,6 +302,22 @@ func TestRunShards(t *testing.T) {
 	if g := m.Report.Summary.Requests; g != sum || g != want {
 		t.Errorf("merged requests = %d; want the agents' sum %d = planned %d", g, sum, want)
 	}
+	for _, e := range m.Report.Events {
+		if strings.Contains(e.Message, "late") {
+			t.Errorf("event %q on agents that started on time", e.Message)
+		}
+	}
+	// An agent whose first send was 2s after its due time is reported.
+	late := *arr[1].Shard
+	rep := *late.Report
+	sd := *rep.Shard
+	sd.FirstSend = rep.StartedAt.Add(2 * time.Second)
+	rep.Shard, late.Report = &sd, &rep
+	arr[1].Shard = &late
+	m, err = Merge(p, arr, MaxClockSkew)
+	if err != nil || !slices.ContainsFunc(m.Report.Events, func(e results.Event) bool { return strings.Contains(e.Message, "agent 2: its first request went out") }) {
+		t.Errorf("Merge() with a late agent 2: %v, events %+v; want a late-start warning", err, m.Report.Events)
+	}
 	if _, err := Run(context.Background(), p, 4, nil); err == nil {
 		t.Errorf("Run(index 4 of 3) = nil error; want ErrBadIndex")
 	}
