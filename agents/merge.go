@@ -24,6 +24,9 @@ type Arrival struct {
 	// hello; Hello is false when none arrived.
 	ClockOffset time.Duration
 	Hello       bool
+	// HelloAt is the agent's clock reading in its hello: when it was
+	// running.
+	HelloAt time.Time
 	// Err says why no (readable) result arrived, e.g. the task's state.
 	Err error
 	// Node and Task locate the agent.
@@ -112,29 +115,26 @@ func Merge(p Plan, arr []Arrival, maxSkew time.Duration) (*Merged, error) {
 		if m.Report, err = mergeShards(p, shards); err != nil {
 			return nil, err
 		}
-		m.Report.Events = append(m.Report.Events, lateStarts(p, shards)...)
+		m.Report.Events = append(m.Report.Events, lateStarts(p, arr)...)
 		sort.SliceStable(m.Report.Events, func(a, b int) bool { return m.Report.Events[a].AtSeconds < m.Report.Events[b].AtSeconds })
 	}
 	return m, nil
 }
 
-// lateStarts warns of agents whose first request went out more than
-// load.SaturationLag after it was due: they were not running by the common
-// start (deployment took longer than the lead). Their latency is timed from
-// the schedule, so the wait is in the figures; the warning says why.
-func lateStarts(p Plan, shards []*Shard) []results.Event {
+// lateStarts warns of agents that announced themselves after the common
+// start (deployment took longer than the lead): their first requests went
+// out late. Their latency is timed from the schedule, so the wait is in
+// the figures; the warning says why.
+func lateStarts(p Plan, arr []Arrival) []results.Event {
 	var out []results.Event
-	for _, sh := range shards {
-		d := sh.Report.Shard
-		pc, err := load.NewPacer(p.Workload, p.Duration)
-		if d == nil || d.FirstSend.IsZero() || err != nil || pc.Max() || pc.Stripe(sh.Index-1, p.Agents) != nil {
+	for _, a := range arr {
+		if a.Shard == nil || !a.Hello || a.HelloAt.IsZero() {
 			continue
 		}
-		due := sh.Report.StartedAt.Add(pc.At(0))
-		if late := d.FirstSend.Sub(due); late > load.SaturationLag {
+		if late := a.HelloAt.Sub(p.Start); late > 0 {
 			out = append(out, results.Event{AtSeconds: 0, Kind: "saturation", Action: "start", Message: fmt.Sprintf(
-				"agent %d: its first request went out %s late: it was not running by the common start (raise --agent-start-lead)",
-				sh.Index, late.Round(time.Millisecond))})
+				"agent %d: started %s after the common start, its first requests late (raise --agent-start-lead)",
+				a.Index, late.Round(time.Millisecond))})
 		}
 	}
 	return out

@@ -60,6 +60,7 @@ func WriteShard(w io.Writer, s *Shard) error {
 type Collector struct {
 	n      int
 	hello  map[int]time.Duration // agent clock − arrival
+	helloT map[int]time.Time     // agent clock at hello
 	chunks map[int]*parts
 	shards map[int]*Shard
 	errs   map[int]error
@@ -73,7 +74,7 @@ type parts struct {
 
 // NewCollector collects the output of n agents.
 func NewCollector(n int) *Collector {
-	return &Collector{n: n, hello: map[int]time.Duration{}, chunks: map[int]*parts{},
+	return &Collector{n: n, hello: map[int]time.Duration{}, helloT: map[int]time.Time{}, chunks: map[int]*parts{},
 		shards: map[int]*Shard{}, errs: map[int]error{}}
 }
 
@@ -97,6 +98,7 @@ func (c *Collector) Line(line string, arrival time.Time) {
 		}
 		if _, ok := c.hello[idx]; !ok {
 			c.hello[idx] = time.Unix(0, ns).Sub(arrival)
+			c.helloT[idx] = time.Unix(0, ns)
 		}
 	case strings.HasPrefix(line, shardPrefix):
 		c.chunk(strings.Fields(strings.TrimPrefix(line, shardPrefix)))
@@ -174,4 +176,10 @@ func (c *Collector) Has(index int) bool { return c.shards[index] != nil }
 func (c *Collector) Received(index int) (s *Shard, offset time.Duration, hello bool, err error) {
 	offset, hello = c.hello[index]
 	return c.shards[index], offset, hello, c.errs[index]
+}
+
+// HelloAt is agent index's clock reading in its hello (ok false: none).
+func (c *Collector) HelloAt(index int) (t time.Time, ok bool) {
+	t, ok = c.helloT[index]
+	return t, ok
 }

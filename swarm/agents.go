@@ -215,7 +215,8 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 	var arr []agents.Arrival
 	for i := 1; i <= f.Agents; i++ {
 		s, off, hello, rerr := col.Received(i)
-		a := agents.Arrival{Index: i, Shard: s, ClockOffset: off, Hello: hello, Err: rerr,
+		helloAt, _ := col.HelloAt(i)
+		a := agents.Arrival{Index: i, Shard: s, ClockOffset: off, Hello: hello, HelloAt: helloAt, Err: rerr,
 			Node: where[i][0], Task: where[i][1]}
 		if s == nil && rerr == nil {
 			switch {
