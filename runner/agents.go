@@ -39,20 +39,7 @@ var ErrIncomplete = errors.New("run incomplete")
 // figures. A missing shard is an error wrapping ErrIncomplete, returned
 // with the merge of the others.
 func (ss *Session) attackAgents(ctx context.Context, ao AttackOptions) (*load.Report, []results.AgentStats, error) {
-	w := ss.Spec.Load
-	opts := []load.Option{}
-	switch {
-	case ao.Duration > 0:
-		opts = append(opts, load.WithDurationOverride(ao.Duration))
-	case ss.o.Duration > 0:
-		opts = append(opts, load.WithDurationOverride(ss.o.Duration))
-	}
-	switch {
-	case ao.Rate != nil:
-		w.Rate = *ao.Rate
-	case ss.o.Rate != nil:
-		w.Rate = *ss.o.Rate
-	}
+	w, opts := ss.workload(ao)
 	// Planned here (not run) for the duration and the plan's defaults.
 	att, err := load.New(w, ss.Endpoints.HAProxy.URL, opts...)
 	if err != nil {

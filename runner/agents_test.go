@@ -20,6 +20,7 @@ type fakeFleet struct {
 	target string
 	drop   map[int]bool
 	start  time.Time
+	plans  []agents.Plan // every plan it was given
 }
 
 func (f *fakeFleet) Count() int                        { return f.n }
@@ -28,6 +29,7 @@ func (f *fakeFleet) StartLead() time.Duration          { return 300 * time.Milli
 
 func (f *fakeFleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, agents.Plan, error) {
 	p.Agents, p.Target, f.start = f.n, f.target, p.Start
+	f.plans = append(f.plans, p)
 	arr := make([]agents.Arrival, f.n)
 	var wg sync.WaitGroup
 	for i := range f.n {
@@ -113,5 +115,31 @@ func TestRunAgentMissing(t *testing.T) {
 	o.Repeat = 2
 	if _, err := Run(context.Background(), testSpec(), o); err == nil || d.ups != 1 {
 		t.Errorf("Run(--repeat 2 with agents) = %v after %d ups; want an error before the stack comes up", err, d.ups)
+	}
+}
+
+// TestCapacityAgentsStepsAreConstant: every step of a sharded capacity
+// search hands the agents a constant rate without warm-up, as an unsharded
+// step runs, whatever the spec's shape.
+func TestCapacityAgentsStepsAreConstant(t *testing.T) {
+	d := &fakeDriver{url: target(t)}
+	o := testOptions(t, d, &fakeMonitor{})
+	fl := &fakeFleet{n: 2, target: d.url}
+	o.Fleet = fl
+	s := testSpec()
+	s.Load.Shape, s.Load.RampFrom, s.Load.Warmup = "ramp", 5, spec.Duration(time.Second)
+	co := CapacityOptions{CapacityConfig: CapacityConfig{
+		SLO: spec.SLO{Success: 0.99}, Start: 20, MaxRate: 40, StepDuration: time.Second, Cooldown: -1, MaxTime: 20 * time.Second,
+	}}
+	if _, err := Capacity(context.Background(), s, o, co); err != nil {
+		t.Fatalf("Capacity() error: %v", err)
+	}
+	if len(fl.plans) != 2 {
+		t.Fatalf("the fleet got %d plans; want one per step (2)", len(fl.plans))
+	}
+	for i, p := range fl.plans {
+		if w := p.Workload; (w.Shape != "" && w.Shape != "constant") || w.Warmup != 0 || w.Rate != spec.Rate(20*(i+1)) {
+			t.Errorf("step %d: workload shape %q, warmup %v, rate %v; want constant at %d req/s without warm-up", i+1, w.Shape, w.Warmup, w.Rate, 20*(i+1))
+		}
 	}
 }

@@ -144,30 +144,40 @@ func (ss *Session) logf(format string, args ...any) {
 	}
 }
 
-// Attack drives one attack through HAProxy and returns its report — a
-// partial one, marked Interrupted, when ctx is cancelled.
-func (ss *Session) Attack(ctx context.Context, ao AttackOptions) (*load.Report, error) {
+// workload is the spec's workload as ao and the session's overrides
+// change it (a constant shape without warm-up for a capacity step, the
+// rate), with the option that sets its duration. A sharded attack hands the
+// same workload to its agents.
+func (ss *Session) workload(ao AttackOptions) (spec.Workload, []load.Option) {
 	w := ss.Spec.Load
 	if ao.Constant {
 		w.Shape = load.ShapeConstant
 		w.Warmup = 0
 		w.Steps = nil
 	}
-	opts := []load.Option{load.WithMetrics(ss.metrics)}
-	if ss.o.Progress != nil {
-		opts = append(opts, load.WithProgress(ss.o.Progress))
+	switch {
+	case ao.Rate != nil:
+		w.Rate = *ao.Rate
+	case ss.o.Rate != nil:
+		w.Rate = *ss.o.Rate
 	}
+	var opts []load.Option
 	switch {
 	case ao.Duration > 0:
 		opts = append(opts, load.WithDurationOverride(ao.Duration))
 	case ss.o.Duration > 0:
 		opts = append(opts, load.WithDurationOverride(ss.o.Duration))
 	}
-	switch {
-	case ao.Rate != nil:
-		opts = append(opts, load.WithRateOverride(*ao.Rate))
-	case ss.o.Rate != nil:
-		opts = append(opts, load.WithRateOverride(*ss.o.Rate))
+	return w, opts
+}
+
+// Attack drives one attack through HAProxy and returns its report — a
+// partial one, marked Interrupted, when ctx is cancelled.
+func (ss *Session) Attack(ctx context.Context, ao AttackOptions) (*load.Report, error) {
+	w, opts := ss.workload(ao)
+	opts = append(opts, load.WithMetrics(ss.metrics))
+	if ss.o.Progress != nil {
+		opts = append(opts, load.WithProgress(ss.o.Progress))
 	}
 	if ao.Raw != nil {
 		opts = append(opts, load.WithRaw(ao.Raw))
