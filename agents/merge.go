@@ -203,7 +203,6 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 	out.Plan.Seed, out.Plan.Workers, out.Plan.MaxWorkers, out.Plan.Connections = p.Seed, 0, 0, 0
 	sum := &out.Summary
 	sum.StatusCodes = map[string]uint64{}
-	errKinds := map[string]uint64{}
 	var start, end time.Time
 	apps := map[string]float64{}
 	targets := map[string]*targetAcc{}
@@ -217,21 +216,8 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 		out.Plan.MaxWorkers += r.Plan.MaxWorkers
 		out.Plan.Connections += r.Plan.Connections
 		s := r.Summary
-		sum.Requests += s.Requests
-		sum.Success += s.Success
-		sum.Errors += s.Errors
-		sum.BytesIn += s.BytesIn
-		sum.BytesOut += s.BytesOut
-		sum.OverRange += s.OverRange
-		sum.Unsent += s.Unsent
+		sum.AddCounts(s)
 		sum.TargetRate += s.TargetRate
-		sum.LatencyBasis = s.LatencyBasis
-		for k, v := range s.StatusCodes {
-			sum.StatusCodes[k] += v
-		}
-		for k, v := range s.ErrorKinds {
-			errKinds[k] += v
-		}
 		for app, v := range r.AppShare {
 			apps[app] += v * float64(s.Requests)
 		}
@@ -307,9 +293,6 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 			apps[app] /= float64(sum.Requests)
 		}
 		out.AppShare = apps
-	}
-	if len(errKinds) > 0 {
-		sum.ErrorKinds = errKinds
 	}
 	sum.Latency = quantiles(total)
 	if svc != nil {

@@ -102,7 +102,8 @@ func MergeServers(sets ...[]results.ServerLatency) []results.ServerLatency {
 				a.sum.StatusCodes = map[string]uint64{}
 				byName[sl.Server] = a
 			}
-			addCounts(&a.sum, sl.Summary)
+			a.sum.AddCounts(sl.Summary)
+			a.sum.DurationSeconds += sl.Summary.DurationSeconds
 			if h, err := DecodeHistogramString(sl.Histogram); sl.Histogram != "" && err == nil {
 				a.hist.Merge(h)
 			}
@@ -144,26 +145,4 @@ func MergeServers(sets ...[]results.ServerLatency) []results.ServerLatency {
 		out = append(out, sl)
 	}
 	return out
-}
-
-// addCounts adds the counts of s to sum (not its quantiles).
-func addCounts(sum *results.Summary, s results.Summary) {
-	sum.LatencyBasis = s.LatencyBasis
-	sum.Requests += s.Requests
-	sum.Success += s.Success
-	sum.Errors += s.Errors
-	sum.BytesIn += s.BytesIn
-	sum.BytesOut += s.BytesOut
-	sum.OverRange += s.OverRange
-	sum.Unsent += s.Unsent
-	sum.DurationSeconds += s.DurationSeconds
-	for k, v := range s.StatusCodes {
-		sum.StatusCodes[k] += v
-	}
-	for k, v := range s.ErrorKinds {
-		if sum.ErrorKinds == nil {
-			sum.ErrorKinds = map[string]uint64{}
-		}
-		sum.ErrorKinds[k] += v
-	}
 }

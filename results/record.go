@@ -385,3 +385,29 @@ type CapacityStep struct {
 	Seed    int64   `json:"seed,omitempty"` // the step's key sequence
 	Summary Summary `json:"summary"`
 }
+
+// AddCounts adds o's counts (requests, outcomes, bytes, status codes, error
+// kinds) to s and takes its latency basis. Quantiles, rates and the window
+// are the caller's: trials add their windows, concurrent shards share one.
+func (s *Summary) AddCounts(o Summary) {
+	s.LatencyBasis = o.LatencyBasis
+	s.Requests += o.Requests
+	s.Success += o.Success
+	s.Errors += o.Errors
+	s.BytesIn += o.BytesIn
+	s.BytesOut += o.BytesOut
+	s.OverRange += o.OverRange
+	s.Unsent += o.Unsent
+	for k, v := range o.StatusCodes {
+		if s.StatusCodes == nil {
+			s.StatusCodes = map[string]uint64{}
+		}
+		s.StatusCodes[k] += v
+	}
+	for k, v := range o.ErrorKinds {
+		if s.ErrorKinds == nil {
+			s.ErrorKinds = map[string]uint64{}
+		}
+		s.ErrorKinds[k] += v
+	}
+}

@@ -63,22 +63,9 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 				svc.Merge(th)
 			}
 		}
-		sum.LatencyBasis = s.LatencyBasis
-		sum.OverRange += s.OverRange
-		sum.Unsent += s.Unsent
-		sum.Requests += s.Requests
-		sum.Success += s.Success
-		sum.Errors += s.Errors
-		sum.BytesIn += s.BytesIn
-		sum.BytesOut += s.BytesOut
+		sum.AddCounts(s)
 		sum.DurationSeconds += s.DurationSeconds
 		targetRate += s.TargetRate * s.DurationSeconds
-		for k, v := range s.StatusCodes {
-			sum.StatusCodes[k] += v
-		}
-		for k, v := range s.ErrorKinds {
-			sum.ErrorKinds[k] += v
-		}
 		for app, v := range rep.AppShare {
 			share[app] += v * float64(s.Requests)
 		}
