@@ -187,10 +187,15 @@ func SweepSearchOf(c *Capacity) *SweepSearch {
 }
 
 // LoadSweep reads a sweep.json, or the sweep.json in folder path, and
-// analyses it anew. ok is false when path is neither (it may be a
-// result).
+// analyses it anew. ok is false when path is neither a sweep.json nor a
+// folder holding one (it may be a result).
 func LoadSweep(path string) (sw *Sweep, ok bool, err error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		// A folder is a sweep's only when it holds a sweep.json; else it
+		// may be a run's (its error then names result.json).
+		if _, err := os.Stat(filepath.Join(path, "sweep.json")); err != nil {
+			return nil, false, nil
+		}
 		path = filepath.Join(path, "sweep.json")
 	}
 	if filepath.Base(path) != "sweep.json" {
