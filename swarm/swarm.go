@@ -479,10 +479,42 @@ func (d *Driver) Fault(ctx context.Context, service string, action spec.FaultAct
 	if len(ids) == 0 {
 		return fmt.Errorf("fault %s %q: no %s task of the service on this node (faults other than restart reach this node's tasks only; run duckbench on the task's node)", action, service, status)
 	}
+	var before int
+	if action == spec.FaultKill {
+		ts, err := tasks(ctx, st.Stack)
+		if err != nil {
+			return fmt.Errorf("fault %s %q: %w", action, service, err)
+		}
+		before = running(ts, full)
+	}
 	if _, err := docker(ctx, "", append(args, ids[0])...); err != nil {
 		return fmt.Errorf("fault %s %q: %w", action, service, err)
 	}
+	if action == spec.FaultKill {
+		return waitTaskGone(ctx, st.Stack, full, before)
+	}
 	return nil
+}
+
+// waitTaskGone waits until the swarm counts fewer than before running
+// tasks of service: the manager learns of a killed container a moment
+// after it died, and until then Status would call it running.
+func waitTaskGone(ctx context.Context, stackName, service string, before int) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ts, err := tasks(ctx, stackName)
+		if err == nil && running(ts, service) < before {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("fault kill %q: the swarm still reports %d running tasks 15s after the kill (%v)", service, before, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func tail(s string, n int) string {
