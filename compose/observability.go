@@ -61,7 +61,11 @@ func addObservability(p *types.Project) {
 	prom.Profiles = []string{ObservabilityProfile}
 	prom.Image = DefaultPrometheusImage
 	prom.NetworkMode = "host"
+	// Native histograms on, as for `run --prometheus`: the load latency's
+	// 1.1 % native buckets keep a dashboard's quantiles within ~1 % of the
+	// report's (the ×1.25 classic buckets alone: up to ~12 % off).
 	prom.Command = types.ShellCommand{
+		"--enable-feature=native-histograms",
 		"--config.file=/etc/prometheus/prometheus.yml",
 		"--storage.tsdb.path=/prometheus",
 		"--web.listen-address=" + PrometheusListen,
