@@ -159,12 +159,13 @@ func runAB(cmd *cobra.Command, f *abFlags, args []string) error {
 
 // abConfig loads one side's spec and checks that a driver can be built.
 func (f *abFlags) abConfig(path string) (runner.ABConfig, error) {
+	f.oneTimePassword = true
 	s, _, err := f.loadDriver(path)
 	if err != nil {
 		return runner.ABConfig{}, err
 	}
 	return runner.ABConfig{Spec: s, Path: path, NewMonitor: newMonitor(s), NewDriver: func() (stack.Driver, error) {
-		return newDriver(s, f.runtime, f.runDir, false)
+		return newDriver(s, f.runtime, f.runDir, false, true)
 	}}, nil
 }
 

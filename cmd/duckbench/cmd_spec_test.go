@@ -131,7 +131,7 @@ func TestBadInputSweep(t *testing.T) {
 		{"render two specs", []string{"render", "a.yaml", "b.yaml", "-o", dir}, "duckbench: accepts 1 arg(s), received 2\n"},
 		{"render bad runtime", []string{"render", "../../examples/seed.yaml", "-o", filepath.Join(dir, "rt"), "--runtime", "podman"}, "duckbench: --runtime: must be local or compose (got \"podman\")\n"},
 		{"up swarm without password", []string{"up", "../../examples/seed.yaml", "--runtime", "swarm", "--run-dir", filepath.Join(dir, "run")},
-			"duckbench: --runtime swarm: " + swarm.ErrNoPassword.Error() + "\n"},
+			"duckbench: --runtime swarm: " + swarm.ErrNoPassword.Error() + " (run, capacity, check, ab and sweep make a one-time password instead)\n"},
 		{"init existing", []string{"init", exists}, "duckbench: " + filepath.Join(exists, "duckbench.yaml") + " already exists (use --force to overwrite it)\n"},
 		{"init two dirs", []string{"init", "a", "b"}, "duckbench: accepts at most 1 arg(s), received 2\n"},
 		{"schema with args", []string{"schema", "x"}, "duckbench: unknown command \"x\" for \"duckbench schema\"\n"},

@@ -316,7 +316,7 @@ func (f *sweepFlags) variantConfig(ctx context.Context, path string, data []byte
 		return nil, err
 	}
 	return &runner.ABConfig{Spec: s, Path: path, NewMonitor: newMonitor(s), NewDriver: func() (stack.Driver, error) {
-		return newDriver(s, rt, runDir, false)
+		return newDriver(s, rt, runDir, false, true)
 	}}, nil
 }
 

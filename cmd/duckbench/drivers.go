@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -31,8 +33,10 @@ func defaultRunDir(s *spec.Spec) string { return filepath.Join(".duckbench", s.N
 // auto/"" (the spec's runtime, then autoRuntime's choice, which is printed
 // with its reason on the progress stream). observability turns the compose
 // observability profile (Prometheus and Grafana provisioned with
-// duckbench's dashboards) on.
-func newDriver(s *spec.Spec, runtime, runDir string, observability bool) (stack.Driver, error) {
+// duckbench's dashboards) on. oneTimePassword lets a swarm stack that lives
+// only as long as this process (run, capacity, check, ab, sweep) get a
+// random Redis password when the spec names none (see oneTimeRedisPassword).
+func newDriver(s *spec.Spec, runtime, runDir string, observability, oneTimePassword bool) (stack.Driver, error) {
 	if runDir == "" {
 		runDir = defaultRunDir(s)
 	}
@@ -47,11 +51,41 @@ func newDriver(s *spec.Spec, runtime, runDir string, observability bool) (stack.
 		return compose.New(s, compose.Options{RunDir: runDir, Observability: observability, AppImage: appimage.Tag(version)})
 	case stack.RuntimeSwarm:
 		if s.Redis.PasswordEnv == "" {
-			return nil, usageErr(fmt.Errorf("--runtime swarm: %w", swarm.ErrNoPassword))
+			if !oneTimePassword {
+				return nil, usageErr(fmt.Errorf("--runtime swarm: %w (run, capacity, check, ab and sweep make a one-time password instead)", swarm.ErrNoPassword))
+			}
+			if err := oneTimeRedisPassword(s); err != nil {
+				return nil, err
+			}
 		}
 		return swarm.New(s, swarm.Options{RunDir: runDir, Progress: progress, AppImage: appimage.Tag(version)})
 	}
 	return nil, usageErr(fmt.Errorf("--runtime: unknown runtime %q (want auto, local, compose or swarm)", runtime))
+}
+
+// OneTimePasswordEnv is the environment variable (of this process only)
+// that holds a one-time Redis password.
+const OneTimePasswordEnv = "DUCKBENCH_ONE_TIME_REDIS_PASSWORD"
+
+// oneTimeRedisPassword gives s, whose spec names no redis.password_env, a
+// random Redis password for a swarm stack that lives only as long as this
+// process: swarm publishes ports on all interfaces, so Redis must require
+// one. It lives in this process's environment (the probes read it there; the
+// swarm driver makes it the stack's secret) and is never printed or written
+// down. One password per process: ab's and sweep's stacks share it.
+func oneTimeRedisPassword(s *spec.Spec) error {
+	if os.Getenv(OneTimePasswordEnv) == "" {
+		b := make([]byte, 24)
+		if _, err := rand.Read(b); err != nil {
+			return fmt.Errorf("one-time redis password: %w", err)
+		}
+		if err := os.Setenv(OneTimePasswordEnv, hex.EncodeToString(b)); err != nil {
+			return fmt.Errorf("one-time redis password: %w", err)
+		}
+		fmt.Fprintf(progress, "redis: the spec names no password_env and swarm publishes ports on all interfaces, so Redis requires a one-time random password for this run (held by this process only; set redis.password_env to choose your own)\n")
+	}
+	s.Redis.PasswordEnv = OneTimePasswordEnv
+	return nil
 }
 
 // resolveRuntime is the runtime a stack of s runs on: runtime, else the
@@ -119,6 +153,9 @@ type stackFlags struct {
 	runtime       string
 	runDir        string
 	observability bool
+	// oneTimePassword: the command's stack lives only as long as the
+	// process, so swarm may make a one-time Redis password (newDriver).
+	oneTimePassword bool
 }
 
 func (f *stackFlags) add(c *cobra.Command) {
@@ -136,7 +173,7 @@ func (f *stackFlags) loadDriver(path string) (*spec.Spec, stack.Driver, error) {
 	if f.observability && f.runtime != stack.RuntimeCompose && s.Runtime != stack.RuntimeCompose {
 		return nil, nil, usageErr(errors.New("--observability: needs --runtime compose (with the local runtime use duckbench run --prometheus)"))
 	}
-	d, err := newDriver(s, f.runtime, f.runDir, f.observability)
+	d, err := newDriver(s, f.runtime, f.runDir, f.observability, f.oneTimePassword)
 	if err != nil {
 		return nil, nil, depErr(err) // a bad --runtime keeps its usage code
 	}

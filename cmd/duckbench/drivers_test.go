@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/duckbench/duckbench/compose"
+	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
 )
 
@@ -67,4 +71,57 @@ func TestAutoRuntime(t *testing.T) {
 			t.Errorf("autoRuntime() = %+v, %v; want compose because %s", c, err, want)
 		}
 	})
+}
+
+// TestOneTimeRedisPassword: on swarm a spec without redis.password_env is
+// refused for a stack that outlives the process (up) and gets a random
+// password, never printed, for one that does not (run, ab, sweep …).
+func TestOneTimeRedisPassword(t *testing.T) {
+	t.Setenv(OneTimePasswordEnv, "") // restored afterwards
+	var out bytes.Buffer
+	old := progress
+	progress = &out
+	t.Cleanup(func() { progress = old })
+	load := func() *spec.Spec {
+		s, err := spec.Load("../../examples/seed.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	s := load()
+	if _, err := newDriver(s, stack.RuntimeSwarm, t.TempDir(), false, false); !isUsage(err) || !strings.Contains(err.Error(), "password_env") {
+		t.Errorf("newDriver(swarm, up) = %v; want a usage error (exit 2) naming password_env", err)
+	}
+	if s.Redis.PasswordEnv != "" || os.Getenv(OneTimePasswordEnv) != "" {
+		t.Errorf("a refused swarm driver set a password (%q)", s.Redis.PasswordEnv)
+	}
+
+	if _, err := newDriver(s, stack.RuntimeSwarm, t.TempDir(), false, true); err != nil {
+		t.Fatalf("newDriver(swarm, one-time) = %v", err)
+	}
+	pw := os.Getenv(OneTimePasswordEnv)
+	if s.Redis.PasswordEnv != OneTimePasswordEnv || !regexp.MustCompile(`^[0-9a-f]{48}$`).MatchString(pw) {
+		t.Errorf("password_env %q, password of %d chars; want %s holding 48 hex digits", s.Redis.PasswordEnv, len(pw), OneTimePasswordEnv)
+	}
+	if strings.Contains(out.String(), pw) || !strings.Contains(out.String(), "one-time random password") {
+		t.Errorf("progress %q: want the one-time password announced, never shown", out.String())
+	}
+	// A second stack of the same process (ab, sweep) shares it.
+	s2 := load()
+	if _, err := newDriver(s2, stack.RuntimeSwarm, t.TempDir(), false, true); err != nil || os.Getenv(OneTimePasswordEnv) != pw || s2.Redis.PasswordEnv != OneTimePasswordEnv {
+		t.Errorf("second one-time driver: %v, password changed %v", err, os.Getenv(OneTimePasswordEnv) != pw)
+	}
+	// A spec that names its own keeps it.
+	s3 := load()
+	s3.Redis.PasswordEnv = "MY_PW"
+	if _, err := newDriver(s3, stack.RuntimeSwarm, t.TempDir(), false, true); err != nil || s3.Redis.PasswordEnv != "MY_PW" {
+		t.Errorf("spec with its own password_env: %v, now %q; want it kept", err, s3.Redis.PasswordEnv)
+	}
+}
+
+func isUsage(err error) bool {
+	var ee *exitError
+	return errors.As(err, &ee) && ee.code == exitUsage
 }

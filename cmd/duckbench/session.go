@@ -50,6 +50,7 @@ type session struct {
 // flags say. It starts nothing, so a bad flag or spec is a usage error
 // before any process runs; the signal handling is installed last.
 func (f *sessionFlags) prepare(cmd *cobra.Command, path string, configure func(s *spec.Spec, o *runner.Options) error) (*session, error) {
+	f.oneTimePassword = true
 	s, d, err := f.loadDriver(path)
 	if err != nil {
 		return nil, err
