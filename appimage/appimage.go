@@ -191,10 +191,24 @@ func lastLines(s string, n int) string {
 // Ensure makes sure the app image tag exists before a stack uses it. An
 // image of the local duckbench repository (duckbench:<tag>) that is missing
 // is built from binary when that is a static Linux binary; any other image
-// is left to the compose tool to pull.
+// is left to the compose tool to pull. A development build's image
+// (duckbench:dev, or any tag starting dev) is rebuilt when it was built from
+// another binary: its tag names no version, and a stale one lacks what this
+// binary's stack asks of it (a load agent of an older build exits with
+// "unknown command").
 func Ensure(ctx context.Context, tag, binary string, log io.Writer) error {
-	if !strings.HasPrefix(tag, Repository+":") || Exists(ctx, tag) {
+	if !strings.HasPrefix(tag, Repository+":") {
 		return nil
+	}
+	if Exists(ctx, tag) {
+		if !strings.HasPrefix(tag, Repository+":dev") || CheckStatic(binary) != nil {
+			return nil
+		}
+		built, err := Build(ctx, Options{Binary: binary, Tag: tag})
+		if built && log != nil {
+			fmt.Fprintf(log, "app image %s was built from another duckbench binary: rebuilt it from %s\n", tag, binary)
+		}
+		return err
 	}
 	if err := CheckStatic(binary); err != nil {
 		return fmt.Errorf("app image %s is not on this Docker engine, and it cannot be built from the running binary: %w; or build the image from source with: docker build -t %s . (in a duckbench checkout)", tag, err, tag)
