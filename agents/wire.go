@@ -13,11 +13,14 @@ import (
 	"time"
 )
 
+// LinePrefix starts every line of an agent's protocol on its output.
+const LinePrefix = "duckbench-agent "
+
 // Line prefixes of the agent's output; anything else in the log stream
 // (progress, the runtime's own lines) is ignored.
 const (
-	helloPrefix = "duckbench-agent hello "
-	shardPrefix = "duckbench-agent shard "
+	helloPrefix = LinePrefix + "hello "
+	shardPrefix = LinePrefix + "shard "
 )
 
 // ChunkSize is the most payload characters per line: well below the 16 KiB
@@ -82,7 +85,7 @@ func NewCollector(n int) *Collector {
 // coordinator's clock).
 func (c *Collector) Line(line string, arrival time.Time) {
 	line = strings.TrimRight(line, "\r\n")
-	if i := strings.Index(line, "duckbench-agent "); i > 0 {
+	if i := strings.Index(line, LinePrefix); i > 0 {
 		line = line[i:] // a runtime's "task@node | " prefix
 	}
 	switch {

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/duckbench/duckbench"
 )
@@ -117,8 +118,7 @@ func Build(ctx context.Context, o Options) (built bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("build image %s: %w", o.Tag, err)
 	}
-	sum := sha256.Sum256(bin)
-	id := hex.EncodeToString(sum[:12])
+	id := contentID(bin)
 	if label(ctx, o.Tag, BinaryLabel) == id {
 		return false, nil
 	}
@@ -201,7 +201,13 @@ func Ensure(ctx context.Context, tag, binary string, log io.Writer) error {
 		return nil
 	}
 	if Exists(ctx, tag) {
-		if !strings.HasPrefix(tag, Repository+":dev") || CheckStatic(binary) != nil {
+		if !strings.HasPrefix(tag, Repository+":dev") {
+			return nil
+		}
+		if err := CheckStatic(binary); err != nil {
+			if id, _ := binaryID(binary); log != nil && id != label(ctx, tag, BinaryLabel) && firstWarning(tag) {
+				fmt.Fprintf(log, "warning: app image %s was built from another duckbench binary, and this one cannot replace it (%v): it may lack what this build needs; rebuild it with duckbench image build --binary <static build>\n", tag, err)
+			}
 			return nil
 		}
 		built, err := Build(ctx, Options{Binary: binary, Tag: tag})
@@ -218,4 +224,27 @@ func Ensure(ctx context.Context, tag, binary string, log io.Writer) error {
 	}
 	_, err := Build(ctx, Options{Binary: binary, Tag: tag})
 	return err
+}
+
+// contentID is a binary's BinaryLabel value.
+func contentID(bin []byte) string {
+	sum := sha256.Sum256(bin)
+	return hex.EncodeToString(sum[:12])
+}
+
+// binaryID is the BinaryLabel value of the binary at path.
+func binaryID(path string) (string, error) {
+	bin, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return contentID(bin), nil
+}
+
+var warned sync.Map // tags warned about as stale
+
+// firstWarning reports whether tag was not warned about yet in this process.
+func firstWarning(tag string) bool {
+	_, seen := warned.LoadOrStore(tag, true)
+	return !seen
 }

@@ -157,6 +157,7 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 	deadline := p.Start.Add(p.Duration + timeout + time.Minute)
 	ended := map[int]time.Time{} // slot → when its task was first seen ended
 	why := map[int]string{}
+	failedID := map[int]string{} // slot → its failed task
 	where := map[int][2]string{}
 	told := map[int]bool{}
 	tick := time.NewTicker(time.Second)
@@ -181,6 +182,9 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 					if _, ok := ended[slot]; !ok {
 						ended[slot] = time.Now()
 						why[slot] = fmt.Sprintf("task %s: %s", strings.ToLower(t.state()), strings.Trim(t.Error, `"`))
+						if t.state() == "Failed" {
+							failedID[slot] = t.ID
+						}
 					}
 				}
 			}
@@ -220,6 +224,10 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 			Node: where[i][0], Task: where[i][1]}
 		if s == nil && rerr == nil {
 			switch {
+			case why[i] != "" && !hello && failedID[i] != "":
+				// It failed before it started: its output says why (e.g. an
+				// image too old for this build: unknown command "agent").
+				a.Err = errors.New(strings.TrimSpace(why[i]) + taskLastWords(context.WithoutCancel(ctx), failedID[i]))
 			case why[i] != "":
 				a.Err = errors.New(strings.TrimSpace(why[i]))
 			case ctx.Err() != nil:
@@ -274,6 +282,26 @@ func serviceTasks(ctx context.Context, svc string) ([]task, error) {
 		return nil, fmt.Errorf("list tasks of %s: %w", svc, err)
 	}
 	return parseTasks(out)
+}
+
+// taskLastWords is ": " and the last line other than the agent protocol's
+// that a failed task wrote (stdout or stderr), or "" when it wrote none.
+func taskLastWords(ctx context.Context, id string) string {
+	if id == "" {
+		return ""
+	}
+	out, err := docker(ctx, "", "service", "logs", "--raw", "--tail", "5", id)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		// The agent's own protocol lines say nothing of why it ended.
+		if l := strings.TrimSpace(lines[i]); l != "" && !strings.HasPrefix(l, agents.LinePrefix) {
+			return ": " + l
+		}
+	}
+	return ""
 }
 
 // slotOf is the slot in a task name <service>.<slot>; 0 when none.
