@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/duckbench/duckbench/internal/lines"
 	"io"
 	"os"
 	"os/exec"
@@ -161,7 +162,7 @@ func dockerBuild(ctx context.Context, log io.Writer, args ...string) error {
 		cmd.Stdout, cmd.Stderr = &buf, &buf
 	}
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, lastLines(buf.String(), 5))
+		return fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, lines.Tail(buf.String(), 5))
 	}
 	return nil
 }
@@ -178,14 +179,6 @@ func label(ctx context.Context, tag, key string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(out))
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // Ensure makes sure the app image tag exists before a stack uses it. An

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/duckbench/duckbench/internal/lines"
 	"net"
 	"os"
 	"os/exec"
@@ -347,7 +348,7 @@ func (d *Driver) run(ctx context.Context, st *state, w stack.LogWriter, args ...
 	}
 	err := cmd.Run()
 	if err != nil {
-		return buf.Bytes(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(full, " "), err, tail(buf.String(), 10))
+		return buf.Bytes(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(full, " "), err, lines.Tail(buf.String(), 10))
 	}
 	return buf.Bytes(), nil
 }
@@ -364,14 +365,6 @@ func (m multiWriter) Write(p []byte) (int, error) {
 }
 
 func io2(a, b stack.LogWriter) multiWriter { return multiWriter{a, b} }
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
 
 // container is the part of `docker inspect` the driver reads.
 type container struct {
@@ -451,7 +444,7 @@ func (d *Driver) waitHealthy(ctx context.Context, st *state) error {
 				pending = append(pending, svc+" (not created)")
 			case !c.State.Running && c.State.Status != "restarting" && c.State.Status != "created":
 				logs, _ := d.run(context.WithoutCancel(ctx), st, nil, "logs", "--no-color", "--tail", "20", svc)
-				return fmt.Errorf("service %q exited (code %d): %s", svc, c.State.ExitCode, tail(string(logs), 20))
+				return fmt.Errorf("service %q exited (code %d): %s", svc, c.State.ExitCode, lines.Tail(string(logs), 20))
 			case !c.healthy():
 				pending = append(pending, svc)
 			}
@@ -564,7 +557,7 @@ func removeByLabel(ctx context.Context, project string) error {
 	}
 	if ids := strings.Fields(string(out)); len(ids) > 0 {
 		if out, err := exec.CommandContext(ctx, "docker", append([]string{"rm", "-f", "-v"}, ids...)...).CombinedOutput(); err != nil {
-			return fmt.Errorf("remove containers of %q: %w: %s", project, err, tail(string(out), 3))
+			return fmt.Errorf("remove containers of %q: %w: %s", project, err, lines.Tail(string(out), 3))
 		}
 	}
 	for _, kind := range []string{"network", "volume"} {
@@ -574,7 +567,7 @@ func removeByLabel(ctx context.Context, project string) error {
 		}
 		if ids := strings.Fields(string(out)); len(ids) > 0 {
 			if out, err := exec.CommandContext(ctx, "docker", append([]string{kind, "rm"}, ids...)...).CombinedOutput(); err != nil {
-				return fmt.Errorf("remove %ss of %q: %w: %s", kind, project, err, tail(string(out), 3))
+				return fmt.Errorf("remove %ss of %q: %w: %s", kind, project, err, lines.Tail(string(out), 3))
 			}
 		}
 	}
@@ -616,7 +609,7 @@ func (d *Driver) Fault(ctx context.Context, service string, action spec.FaultAct
 	case spec.FaultRestart:
 		if c.State.Paused {
 			if out, err := exec.CommandContext(ctx, "docker", "unpause", c.ID).CombinedOutput(); err != nil {
-				return fmt.Errorf("fault restart %q: unpause: %w: %s", service, err, tail(string(out), 3))
+				return fmt.Errorf("fault restart %q: unpause: %w: %s", service, err, lines.Tail(string(out), 3))
 			}
 		}
 		args = []string{"restart", "-t", "2", c.ID}
@@ -624,7 +617,7 @@ func (d *Driver) Fault(ctx context.Context, service string, action spec.FaultAct
 		return fmt.Errorf("fault %q on %q: unknown action (want kill, stop, cont or restart)", action, service)
 	}
 	if out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput(); err != nil {
-		return fmt.Errorf("fault %s %q: docker %s: %w: %s", action, service, args[0], err, tail(string(out), 3))
+		return fmt.Errorf("fault %s %q: docker %s: %w: %s", action, service, args[0], err, lines.Tail(string(out), 3))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/duckbench/duckbench/internal/lines"
 	"os/exec"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ func dockerIn(ctx context.Context, dir, stdin string, args ...string) ([]byte, e
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Run(); err != nil {
-		return buf.Bytes(), fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, tail(buf.String(), 5))
+		return buf.Bytes(), fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, lines.Tail(buf.String(), 5))
 	}
 	return buf.Bytes(), nil
 }

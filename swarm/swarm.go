@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/duckbench/duckbench/internal/lines"
 	"os"
 	"path/filepath"
 	"strings"
@@ -274,7 +275,7 @@ func (d *Driver) waitHealthy(ctx context.Context, st *state) error {
 		for _, svc := range serviceOrder(st) {
 			if t, ok := failed(ts, st.Stack+"_"+svc); ok {
 				logs, _ := docker(context.WithoutCancel(ctx), "", "service", "logs", "--tail", "20", "--no-task-ids", st.Stack+"_"+svc)
-				return fmt.Errorf("service %q: task %s %s: %s\n%s", svc, t.Name, t.CurrentState, t.Error, tail(string(logs), 20))
+				return fmt.Errorf("service %q: task %s %s: %s\n%s", svc, t.Name, t.CurrentState, t.Error, lines.Tail(string(logs), 20))
 			}
 			if n := running(ts, st.Stack+"_"+svc); n < st.Replicas[svc] {
 				pending = append(pending, fmt.Sprintf("%s (%d/%d)", svc, n, st.Replicas[svc]))
@@ -515,12 +516,4 @@ func waitTaskGone(ctx context.Context, stackName, service string, before int) er
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
