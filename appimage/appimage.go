@@ -183,7 +183,8 @@ func label(ctx context.Context, tag, key string) string {
 
 // Ensure makes sure the app image tag exists before a stack uses it. An
 // image of the local duckbench repository (duckbench:<tag>) that is missing
-// is built from binary when that is a static Linux binary; any other image
+// is built from binary ("": the running executable) when that is a static
+// Linux binary; any other image
 // is left to the compose tool to pull. A development build's image
 // (duckbench:dev, or any tag starting dev) is rebuilt when it was built from
 // another binary: its tag names no version, and a stale one lacks what this
@@ -192,6 +193,13 @@ func label(ctx context.Context, tag, key string) string {
 func Ensure(ctx context.Context, tag, binary string, log io.Writer) error {
 	if !strings.HasPrefix(tag, Repository+":") {
 		return nil
+	}
+	if binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("app image %s: find the duckbench binary: %w", tag, err)
+		}
+		binary = exe
 	}
 	if Exists(ctx, tag) {
 		if !strings.HasPrefix(tag, Repository+":dev") {

@@ -138,15 +138,6 @@ func (d *Driver) Up(ctx context.Context) (ep stack.Endpoints, err error) {
 	if err := stack.ResolvePorts(d.spec, stack.PortOptions{}); err != nil {
 		return ep, fmt.Errorf("up %q: %w", d.spec.Name, err)
 	}
-	bin := d.opts.Binary
-	if bin == "" {
-		if bin, err = os.Executable(); err != nil {
-			return ep, fmt.Errorf("find duckbench binary: %w", err)
-		}
-	}
-	if bin, err = filepath.Abs(bin); err != nil {
-		return ep, fmt.Errorf("find duckbench binary: %w", err)
-	}
 	files, err := configgen.Render(d.spec, configgen.Target{Runtime: stack.RuntimeCompose})
 	if err != nil {
 		return ep, err
@@ -159,7 +150,7 @@ func (d *Driver) Up(ctx context.Context) (ep stack.Endpoints, err error) {
 			return ep, err
 		}
 	}
-	if err := d.ensureAppImages(ctx, bin); err != nil {
+	if err := EnsureAppImages(ctx, d.spec, d.opts.AppImage, d.opts.Binary, d.opts.Progress); err != nil {
 		return ep, err
 	}
 	y, err := Render(d.spec, RenderOptions{AppImage: d.opts.AppImage, Observability: d.opts.Observability})
@@ -210,20 +201,22 @@ func (d *Driver) Up(ctx context.Context) (ep stack.Endpoints, err error) {
 	return st.Endpoints, nil
 }
 
-// ensureAppImages builds a missing duckbench:<version> image of the
-// builtin apps from bin (see appimage.Ensure).
-func (d *Driver) ensureAppImages(ctx context.Context, bin string) error {
+// EnsureAppImages makes sure the image of every builtin app of s exists on
+// this engine (the app's image, else defaultImage, else appimage.Tag("")),
+// building a missing duckbench:<version> from binary ("": the running
+// executable; see appimage.Ensure). Both Docker runtimes call it.
+func EnsureAppImages(ctx context.Context, s *spec.Spec, defaultImage, binary string, log stack.LogWriter) error {
 	seen := map[string]bool{}
-	for _, a := range d.spec.Apps {
+	for _, a := range s.Apps {
 		if or(a.Kind, spec.AppBuiltin) != spec.AppBuiltin {
 			continue
 		}
-		img := or(a.Image, or(d.opts.AppImage, appimage.Tag("")))
+		img := or(a.Image, or(defaultImage, appimage.Tag("")))
 		if seen[img] {
 			continue
 		}
 		seen[img] = true
-		if err := appimage.Ensure(ctx, img, bin, d.opts.Progress); err != nil {
+		if err := appimage.Ensure(ctx, img, binary, log); err != nil {
 			return err
 		}
 	}

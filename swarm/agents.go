@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -79,14 +78,7 @@ func (f *Fleet) image() string {
 // (appimage.Ensure): before the common start is chosen, since a build
 // takes longer than the lead.
 func (f *Fleet) Prepare(ctx context.Context) error {
-	bin := f.Binary
-	if bin == "" {
-		var err error
-		if bin, err = os.Executable(); err != nil {
-			return fmt.Errorf("find duckbench binary: %w", err)
-		}
-	}
-	return appimage.Ensure(ctx, f.image(), bin, f.Progress)
+	return appimage.Ensure(ctx, f.image(), f.Binary, f.Progress)
 }
 
 // Attack deploys the agents with plan p (its Target, Agents and Start are

@@ -20,7 +20,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/probes/haproxyprobe"
 	"github.com/duckbench/duckbench/spec"
@@ -210,13 +209,6 @@ func (d *Driver) Up(ctx context.Context) (ep stack.Endpoints, err error) {
 // render writes the config files into the run dir, builds a missing app
 // image on this node and returns the stack file.
 func (d *Driver) render(ctx context.Context) ([]byte, error) {
-	bin := d.opts.Binary
-	if bin == "" {
-		var err error
-		if bin, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("find duckbench binary: %w", err)
-		}
-	}
 	files, err := Files(d.spec)
 	if err != nil {
 		return nil, err
@@ -224,22 +216,8 @@ func (d *Driver) render(ctx context.Context) ([]byte, error) {
 	if err := files.WriteDir(d.opts.RunDir); err != nil {
 		return nil, fmt.Errorf("write configs: %w", err)
 	}
-	seen := map[string]bool{}
-	for _, a := range d.spec.Apps {
-		img := a.Image
-		if img == "" {
-			img = d.opts.AppImage
-		}
-		if img == "" {
-			img = appimage.Tag("")
-		}
-		if (a.Kind != "" && a.Kind != spec.AppBuiltin) || seen[img] {
-			continue
-		}
-		seen[img] = true
-		if err := appimage.Ensure(ctx, img, bin, d.opts.Progress); err != nil {
-			return nil, err
-		}
+	if err := compose.EnsureAppImages(ctx, d.spec, d.opts.AppImage, d.opts.Binary, d.opts.Progress); err != nil {
+		return nil, err
 	}
 	return Render(d.spec, RenderOptions{Compose: compose.RenderOptions{AppImage: d.opts.AppImage}})
 }
