@@ -70,23 +70,13 @@ var _ stack.Driver = (*Driver)(nil)
 // New returns the compose driver for s. It copies s: resolving "auto"
 // ports at Up does not change the caller's spec.
 func New(s *spec.Spec, opts Options) (stack.Driver, error) {
-	if s == nil {
-		return nil, errors.New("compose runtime: nil spec")
-	}
-	if opts.RunDir == "" {
-		return nil, errors.New("compose runtime: a run directory is needed")
-	}
-	dir, err := filepath.Abs(opts.RunDir)
+	c, dir, err := stack.DriverInput(stack.RuntimeCompose, s, opts.RunDir)
 	if err != nil {
-		return nil, fmt.Errorf("compose runtime: run dir: %w", err)
+		return nil, err
 	}
 	opts.RunDir = dir
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = DefaultWaitTimeout
-	}
-	c, err := s.Clone()
-	if err != nil {
-		return nil, fmt.Errorf("compose runtime: %w", err)
 	}
 	return &Driver{spec: c, opts: opts, project: ProjectName(s)}, nil
 }

@@ -13,6 +13,8 @@ package stack
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/duckbench/duckbench/configgen"
@@ -144,4 +146,25 @@ type ServiceStatus struct {
 	PID     int    `json:"pid,omitempty"`
 	Running bool   `json:"running"`
 	Healthy bool   `json:"healthy"`
+}
+
+// DriverInput is what every Docker runtime's constructor starts with: s
+// copied (resolving "auto" ports at Up must not change the caller's spec)
+// and runDir, which is required, made absolute. Errors name the runtime.
+func DriverInput(runtime string, s *spec.Spec, runDir string) (*spec.Spec, string, error) {
+	if s == nil {
+		return nil, "", fmt.Errorf("%s runtime: nil spec", runtime)
+	}
+	if runDir == "" {
+		return nil, "", fmt.Errorf("%s runtime: a run directory is needed", runtime)
+	}
+	dir, err := filepath.Abs(runDir)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s runtime: run dir: %w", runtime, err)
+	}
+	c, err := s.Clone()
+	if err != nil {
+		return nil, "", fmt.Errorf("%s runtime: %w", runtime, err)
+	}
+	return c, dir, nil
 }
