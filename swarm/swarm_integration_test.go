@@ -164,7 +164,7 @@ func checkGone(t *testing.T, name string) {
 // TestSwarmStack deploys the seed layout plus a scaled app on a one-node
 // swarm: round-robin through HAProxy reaches every task (the scaled app's
 // through Docker's DNS), both replicas link to the master with AUTH, the
-// password is in no file and no service spec, faults map to tasks, and
+// password is in no file and no service spec (faults: TestSwarmConformance), and
 // Down leaves nothing of the stack.
 func TestSwarmStack(t *testing.T) {
 	requireSwarm(t)
@@ -255,11 +255,7 @@ func TestSwarmStack(t *testing.T) {
 		}
 	})
 
-	t.Run("faults", func(t *testing.T) {
-		start := time.Now()
-		testFaults(ctx, t, d, newDriver(t, s, dir, app))
-		t.Logf("faults took %v", time.Since(start).Round(time.Millisecond))
-	})
+	// Faults: TestSwarmConformance runs the driver suite's fault test.
 
 	start = time.Now()
 	if err := newDriver(t, s, dir, app).Down(ctx); err != nil {
@@ -278,82 +274,6 @@ func servedBy(t *testing.T, url string) string {
 	defer res.Body.Close()
 	_, _ = io.Copy(io.Discard, res.Body)
 	return res.Header.Get("X-Served-By")
-}
-
-// testFaults: stop and cont a replica, kill and restart an app, restart a
-// replica from another driver value.
-func testFaults(ctx context.Context, t *testing.T, d, other stack.Driver) {
-	fault := func(svc string, a spec.FaultAction) {
-		t.Helper()
-		if err := d.Fault(ctx, svc, a); err != nil {
-			t.Fatalf("Fault(%s, %s) = %v", svc, a, err)
-		}
-	}
-	fault("redis-replica-1", spec.FaultStop)
-	if svc := service(ctx, t, other, "redis-replica-1"); svc.Healthy {
-		t.Errorf("after stop: redis-replica-1 healthy; want not")
-	}
-	fault("redis-replica-1", spec.FaultCont)
-	waitService(ctx, t, other, "redis-replica-1")
-
-	fault("app2", spec.FaultKill)
-	waitDown(ctx, t, other, "app2")
-	if svc := service(ctx, t, other, "app1"); !svc.Running {
-		t.Errorf("after kill of app2: app1 not running; want it untouched")
-	}
-	fault("app2", spec.FaultRestart)
-	waitService(ctx, t, other, "app2")
-	if err := other.Fault(ctx, "redis-replica-2", spec.FaultRestart); err != nil {
-		t.Errorf("Fault(redis-replica-2, restart) from another driver = %v", err)
-	}
-	waitService(ctx, t, other, "redis-replica-2")
-	if err := d.Fault(ctx, "no-such-service", spec.FaultKill); err == nil {
-		t.Errorf("Fault(no-such-service, kill) = nil; want an error")
-	}
-}
-
-func service(ctx context.Context, t *testing.T, d stack.Driver, name string) stack.ServiceStatus {
-	t.Helper()
-	st, err := d.Status(ctx)
-	if err != nil {
-		t.Fatalf("Status() = %v", err)
-	}
-	for _, svc := range st.Services {
-		if svc.Name == name {
-			return svc
-		}
-	}
-	t.Fatalf("Status() has no service %q", name)
-	return stack.ServiceStatus{}
-}
-
-// waitDown waits until swarm sees the killed task gone (its state changes
-// a moment after docker kill returns).
-func waitDown(ctx context.Context, t *testing.T, d stack.Driver, name string) {
-	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		if svc := service(ctx, t, d, name); !svc.Running {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("after kill: %s still running after 15s; want not", name)
-			return
-		}
-	}
-}
-
-func waitService(ctx context.Context, t *testing.T, d stack.Driver, name string) {
-	t.Helper()
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		svc := service(ctx, t, d, name)
-		if svc.Running && svc.Healthy {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("%s: running=%v healthy=%v after 60s; want both", name, svc.Running, svc.Healthy)
-			return
-		}
-	}
 }
 
 // TestSwarmDownAfterKill9 starts `duckbench up --runtime swarm`, kills it
