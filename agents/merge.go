@@ -251,31 +251,8 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 			return nil, fmt.Errorf("agent %d: its report has no histograms to merge", sh.Index)
 		}
 		hs.add(&fail, d.FailureHistogram, load.HistSigFigs)
-		for i, t := range r.Targets {
-			acc := targets[t.Name]
-			if acc == nil {
-				acc = &targetAcc{codes: map[string]uint64{}}
-				targets[t.Name] = acc
-				order = append(order, t.Name)
-			}
-			acc.add(t.Summary)
-			if i < len(d.TargetHistograms) {
-				hs.add(&acc.hist, d.TargetHistograms[i], load.HistSigFigs)
-			}
-		}
-		for i, sec := range r.Timeline {
-			if i >= len(secs) {
-				secs = append(secs, make([]secondAcc, i+1-len(secs))...)
-			}
-			a := &secs[i]
-			a.add(sec)
-			if i < len(d.Seconds) {
-				hs.add(&a.hist, d.Seconds[i], 2)
-			}
-			if i < len(d.ServiceSeconds) {
-				hs.add(&a.svc, d.ServiceSeconds[i], 2)
-			}
-		}
+		order = hs.addTargets(targets, order, r.Targets, d.TargetHistograms)
+		secs = hs.addSeconds(secs, r.Timeline, d)
 	}
 	if hs.err != nil {
 		return nil, hs.err
@@ -323,6 +300,43 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 	out.Stalls = intersectStalls(stalls)
 	sort.SliceStable(out.Events, func(a, b int) bool { return out.Events[a].AtSeconds < out.Events[b].AtSeconds })
 	return out, nil
+}
+
+// addTargets adds one shard's per-target figures and histograms to
+// targets and returns order with the targets seen first here appended.
+func (hs *hists) addTargets(targets map[string]*targetAcc, order []string, ts []results.TargetStats, hists []string) []string {
+	for i, t := range ts {
+		acc := targets[t.Name]
+		if acc == nil {
+			acc = &targetAcc{codes: map[string]uint64{}}
+			targets[t.Name] = acc
+			order = append(order, t.Name)
+		}
+		acc.add(t.Summary)
+		if i < len(hists) {
+			hs.add(&acc.hist, hists[i], load.HistSigFigs)
+		}
+	}
+	return order
+}
+
+// addSeconds adds one shard's seconds (the agents share their start, so
+// second i is the same second for all) to secs and returns it.
+func (hs *hists) addSeconds(secs []secondAcc, timeline []results.Second, d *load.ShardData) []secondAcc {
+	for i, sec := range timeline {
+		if i >= len(secs) {
+			secs = append(secs, make([]secondAcc, i+1-len(secs))...)
+		}
+		a := &secs[i]
+		a.add(sec)
+		if i < len(d.Seconds) {
+			hs.add(&a.hist, d.Seconds[i], 2)
+		}
+		if i < len(d.ServiceSeconds) {
+			hs.add(&a.svc, d.ServiceSeconds[i], 2)
+		}
+	}
+	return secs
 }
 
 type targetAcc struct {
