@@ -24,9 +24,9 @@ type Fleet interface {
 	// StartLead is how far in the future a plan's common start must lie
 	// for the agents to be deployed by then.
 	StartLead() time.Duration
-	// Attack runs plan on the agents (it sets the plan's Agents and
-	// Target, and Start when zero) and returns what each agent delivered,
-	// with the plan as sent.
+	// Attack runs plan on the agents, once Prepare has readied them (it
+	// sets the plan's Agents and Target, and Start when zero) and returns
+	// what each agent delivered, with the plan as sent.
 	Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, agents.Plan, error)
 }
 

@@ -89,21 +89,15 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 	if f.Agents < 1 {
 		return nil, p, fmt.Errorf("agents: need at least 1 (got %d)", f.Agents)
 	}
-	var st state
-	d := &Driver{opts: Options{RunDir: f.RunDir}}
-	if s, err := d.readState(); err != nil {
+	st, err := (&Driver{opts: Options{RunDir: f.RunDir}}).readState()
+	if err != nil {
 		return nil, p, err
-	} else {
-		st = *s
 	}
 	u, err := url.Parse(st.Endpoints.HAProxy.URL)
 	if err != nil || u.Port() == "" {
 		return nil, p, fmt.Errorf("agents: HAProxy's address %q: no port", st.Endpoints.HAProxy.URL)
 	}
-	if err := f.Prepare(ctx); err != nil {
-		return nil, p, err
-	}
-	img := f.image()
+	img := f.image() // readied by Prepare, which the runner calls first
 	p.Agents = f.Agents
 	p.Target = "http://" + compose.HAProxyService + ":" + u.Port()
 	if p.Start.IsZero() {
@@ -133,6 +127,13 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 		}
 	}()
 
+	return f.gather(ctx, svc, p), p, nil
+}
+
+// gather follows the agents' service until every agent delivered, or
+// ended and its output had time to arrive, or the plan's time is up, and
+// returns one Arrival per agent.
+func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.Arrival {
 	col := agents.NewCollector(f.Agents)
 	var mu sync.Mutex
 	fctx, stopFollow := context.WithCancel(ctx)
@@ -230,7 +231,7 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 		}
 		arr = append(arr, a)
 	}
-	return arr, p, nil
+	return arr
 }
 
 // follow streams the service's log output (every task, from the start, on
