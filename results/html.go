@@ -98,53 +98,10 @@ func WriteHTML(w io.Writer, r *Result) error {
 		}
 		p.KPIs = append(p.KPIs, v)
 	}
-	if r.GeneratorSaturated {
-		p.Warnings = append(p.Warnings, "The load generator could not keep up with the schedule (short of CPU or workers): latency and throughput describe the generator, not the server's capacity.")
-	}
-	if r.SUTBound {
-		p.Warnings = append(p.Warnings, "The system under test could not keep up (the schedule slipped while every worker waited on it): latency counts from each request's intended send time, so the wait is in it.")
-	}
-	for _, st := range r.Stalls {
-		p.Warnings = append(p.Warnings, fmt.Sprintf("Stall at %.2fs: the system under test answered nothing for %s; %d requests waited through it.",
-			st.StartSeconds, FormatSeconds(st.DurationSeconds), st.Requests))
-	}
-	if r.Status != "" && r.Status != StatusCompleted {
-		msg := "This run is " + r.Status
-		if r.Error != "" {
-			msg += ": " + r.Error
-		}
-		p.Warnings = append(p.Warnings, msg+".")
-	}
-
-	p.Charts = append(p.Charts, latencyOverTime(r), percentileChart(r), rateChart(r), appShareChart(r))
+	p.Warnings = runWarnings(r)
+	p.Charts = runCharts(r)
 	if HasServers(r) {
-		p.Charts = append(p.Charts, serverPercentileChart(r))
 		p.Servers = serverRows(r)
-	}
-	if hasReplicationTimeline(r) || len(r.Replication) > 0 {
-		p.Charts = append(p.Charts, replicationChart(r))
-	}
-	if len(r.Backends) > 0 {
-		p.Charts = append(p.Charts, backendShareChart(r))
-	}
-	if len(r.Caches) > 0 || len(r.Keyspace) > 0 {
-		p.Charts = append(p.Charts, cacheChart(r))
-	}
-	if r.Capacity != nil {
-		p.Charts = append(p.Charts, capacityCharts(r)...)
-	}
-	// An odd line chart at the end takes the full width; bar charts would
-	// only grow taller, so they keep their cell.
-	if last := len(p.Charts) - 1; len(p.Charts)%2 == 1 && !p.Charts[last].bars {
-		p.Charts[last].Wide = true
-	}
-	for i := range p.Charts {
-		if lc := p.Charts[i].line; lc != nil {
-			if p.Charts[i].Wide {
-				lc.W, lc.H = 1160, 280
-			}
-			p.Charts[i].SVG = lc.SVG()
-		}
 	}
 
 	l := s.Latency
@@ -196,6 +153,66 @@ func WriteHTML(w io.Writer, r *Result) error {
 		p.Configs = append(p.Configs, kv{k, r.Spec.ConfigHashes[k]})
 	}
 	return reportTmpl.Execute(w, p)
+}
+
+// runWarnings are the report's warnings: saturation, stalls, a run that
+// did not complete.
+func runWarnings(r *Result) []string {
+	var w []string
+	if r.GeneratorSaturated {
+		w = append(w, "The load generator could not keep up with the schedule (short of CPU or workers): latency and throughput describe the generator, not the server's capacity.")
+	}
+	if r.SUTBound {
+		w = append(w, "The system under test could not keep up (the schedule slipped while every worker waited on it): latency counts from each request's intended send time, so the wait is in it.")
+	}
+	for _, st := range r.Stalls {
+		w = append(w, fmt.Sprintf("Stall at %.2fs: the system under test answered nothing for %s; %d requests waited through it.",
+			st.StartSeconds, FormatSeconds(st.DurationSeconds), st.Requests))
+	}
+	if r.Status != "" && r.Status != StatusCompleted {
+		msg := "This run is " + r.Status
+		if r.Error != "" {
+			msg += ": " + r.Error
+		}
+		w = append(w, msg+".")
+	}
+	return w
+}
+
+// runCharts are the report's charts, those with no data left out, sized
+// for the page's two-column grid.
+func runCharts(r *Result) []chart {
+	var cs []chart
+	cs = append(cs, latencyOverTime(r), percentileChart(r), rateChart(r), appShareChart(r))
+	if HasServers(r) {
+		cs = append(cs, serverPercentileChart(r))
+	}
+	if hasReplicationTimeline(r) || len(r.Replication) > 0 {
+		cs = append(cs, replicationChart(r))
+	}
+	if len(r.Backends) > 0 {
+		cs = append(cs, backendShareChart(r))
+	}
+	if len(r.Caches) > 0 || len(r.Keyspace) > 0 {
+		cs = append(cs, cacheChart(r))
+	}
+	if r.Capacity != nil {
+		cs = append(cs, capacityCharts(r)...)
+	}
+	// An odd line chart at the end takes the full width; bar charts would
+	// only grow taller, so they keep their cell.
+	if last := len(cs) - 1; len(cs)%2 == 1 && !cs[last].bars {
+		cs[last].Wide = true
+	}
+	for i := range cs {
+		if lc := cs[i].line; lc != nil {
+			if cs[i].Wide {
+				lc.W, lc.H = 1160, 280
+			}
+			cs[i].SVG = lc.SVG()
+		}
+	}
+	return cs
 }
 
 func nonEmpty(s, def string) string {
