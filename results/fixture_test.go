@@ -66,21 +66,10 @@ func buildFixture(t testing.TB, stall bool) *Result {
 		n := 500 - rng.IntN(3)
 		var secErr uint64
 		for i := 0; i < n; i++ {
-			lat := math.Exp(rng.NormFloat64()*0.35) * 2500 // µs, median 2.5ms
-			if rng.Float64() < 0.01 {
-				lat *= 4 + rng.Float64()*4 // a slow tail
-			}
-			app := i % 2
-			failed := false
-			if fault && app == 1 {
-				app = 0
-				lat *= 1.6
-				if rng.Float64() < 0.01 {
-					sc["503"]++
-					secErr++
-					lat = 5000 + rng.Float64()*2000
-					failed = true
-				}
+			app, lat, failed := fixtureRequest(rng, i, fault)
+			if failed {
+				sc["503"]++
+				secErr++
 			}
 			primary := lat
 			if due := float64(sec) + float64(i)/float64(n); due >= stallFrom && due < stallTo {
@@ -160,17 +149,7 @@ func buildFixture(t testing.TB, stall bool) *Result {
 		},
 	}
 	for i, name := range []string{"app1", "app2"} {
-		n, ok := served[i], served[i]-srvErr[i]
-		sq := quantiles(srvSvc[i])
-		ss := Summary{Requests: n, Success: ok, Errors: srvErr[i], SuccessRatio: round6(float64(ok) / float64(n)),
-			Throughput: round6(float64(ok) / 10), Rate: round6(float64(n) / 10), DurationSeconds: 10, BytesIn: 320 * n,
-			LatencyBasis: BasisIntended, Latency: quantiles(srvHist[i]), ServiceTime: &sq,
-			StatusCodes: map[string]uint64{"200": ok}}
-		if srvErr[i] > 0 {
-			ss.StatusCodes["503"] = srvErr[i]
-		}
-		r.Servers = append(r.Servers, ServerLatency{Server: name, Summary: ss,
-			Histogram: encode(t, srvHist[i]), ServiceHistogram: encode(t, srvSvc[i])})
+		r.Servers = append(r.Servers, fixtureServer(t, name, served[i], srvErr[i], srvHist[i], srvSvc[i]))
 	}
 	addFixtureProbes(r, served, errs, total)
 	if stall {
@@ -181,6 +160,41 @@ func buildFixture(t testing.TB, stall bool) *Result {
 	r.SLO = EvaluateSLO(spec.SLO{P99: spec.Duration(50 * time.Millisecond), Success: 0.999,
 		MaxReplicationDelay: spec.Duration(5 * time.Millisecond)}, r)
 	return r
+}
+
+// fixtureRequest draws the i-th request of a second of the fixture run:
+// the app that served it, its service time in µs and whether it failed
+// (while app2 is down, app1 takes its requests, slower, 1 % failing).
+func fixtureRequest(rng *rand.Rand, i int, fault bool) (app int, lat float64, failed bool) {
+	lat = math.Exp(rng.NormFloat64()*0.35) * 2500 // µs, median 2.5ms
+	if rng.Float64() < 0.01 {
+		lat *= 4 + rng.Float64()*4 // a slow tail
+	}
+	app = i % 2
+	if fault && app == 1 {
+		app = 0
+		lat *= 1.6
+		if rng.Float64() < 0.01 {
+			lat = 5000 + rng.Float64()*2000
+			failed = true
+		}
+	}
+	return app, lat, failed
+}
+
+// fixtureServer is one server's figures in the fixture run: n requests
+// over its 10 s, errs of them 503s, latencies in hist and svc.
+func fixtureServer(t testing.TB, name string, n, errs uint64, hist, svc *hdrhistogram.Histogram) ServerLatency {
+	ok := n - errs
+	sq := quantiles(svc)
+	ss := Summary{Requests: n, Success: ok, Errors: errs, SuccessRatio: round6(float64(ok) / float64(n)),
+		Throughput: round6(float64(ok) / 10), Rate: round6(float64(n) / 10), DurationSeconds: 10, BytesIn: 320 * n,
+		LatencyBasis: BasisIntended, Latency: quantiles(hist), ServiceTime: &sq,
+		StatusCodes: map[string]uint64{"200": ok}}
+	if errs > 0 {
+		ss.StatusCodes["503"] = errs
+	}
+	return ServerLatency{Server: name, Summary: ss, Histogram: encode(t, hist), ServiceHistogram: encode(t, svc)}
 }
 
 // addFixtureProbes fills what the probes would have seen in the fixture run.
