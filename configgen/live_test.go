@@ -87,18 +87,7 @@ func TestHAProxyLive(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp, string(b)
 	}
-	// Wait until both servers are UP (health checks pass).
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		rows := showStat(t, tgt.StatsSocketPath())
-		if rows["apps/app1"]["status"] == "UP" && rows["apps/app2"]["status"] == "UP" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("servers not UP: %v\n%s", rows, out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitServersUp(t, tgt.StatsSocketPath(), out, "apps/app1", "apps/app2")
 	if fi, err := os.Stat(tgt.StatsSocketPath()); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("stats socket mode = %v, %v; want 0600", fi.Mode().Perm(), err)
 	}
@@ -149,6 +138,25 @@ func TestHAProxyLive(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != tc.want {
 			t.Errorf("stats page with password %q = %d; want %d", tc.pw, resp.StatusCode, tc.want)
+		}
+	}
+}
+
+// waitServersUp waits (at most 10 s) until HAProxy's health checks have
+// every server ("backend/server") UP; haproxyOut is shown if not.
+func waitServersUp(t *testing.T, socket string, haproxyOut fmt.Stringer, servers ...string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		rows := showStat(t, socket)
+		up := true
+		for _, sv := range servers {
+			up = up && rows[sv]["status"] == "UP"
+		}
+		if up {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("servers not UP: %v\n%s", rows, haproxyOut.String())
 		}
 	}
 }
