@@ -48,6 +48,8 @@ type Fleet struct {
 	Lead time.Duration
 	// Progress receives the fleet's progress lines (nil: none).
 	Progress io.Writer
+
+	prepared bool // the image is ready: later steps of a search skip the check
 }
 
 // Count is the number of agents.
@@ -76,9 +78,17 @@ func (f *Fleet) image() string {
 
 // Prepare builds the agents' image on this node when it is missing
 // (appimage.Ensure): before the common start is chosen, since a build
-// takes longer than the lead.
+// takes longer than the lead. Once done, it is not done again for the
+// fleet's later attacks (a capacity search's steps).
 func (f *Fleet) Prepare(ctx context.Context) error {
-	return appimage.Ensure(ctx, f.image(), f.Binary, f.Progress)
+	if f.prepared {
+		return nil
+	}
+	if err := appimage.Ensure(ctx, f.image(), f.Binary, f.Progress); err != nil {
+		return err
+	}
+	f.prepared = true
+	return nil
 }
 
 // Attack deploys the agents with plan p (its Target, Agents and Start are
