@@ -247,11 +247,14 @@ func (o *SweepOptions) sweepRun(ctx context.Context, cfg *ABConfig, dir string, 
 		run.Status, run.Error = results.StatusFailed, err.Error()
 		return run, err
 	}
+	fill := func(res *Outcome) {
+		run.ID, run.Status, run.Error, run.Summary = filepath.Base(res.Dir), res.Result.Status, res.Result.Error, res.Result.Summary
+		run.Servers = results.ServersP99(res.Result.Servers)
+	}
 	if o.Capacity == nil {
 		res, err := o.RunOne(ctx, cfg.Spec, ro)
 		if res != nil {
-			run.ID, run.Status, run.Error, run.Summary = filepath.Base(res.Dir), res.Result.Status, res.Result.Error, res.Result.Summary
-			run.Servers = results.ServersP99(res.Result.Servers)
+			fill(res)
 		}
 		return failedRun(run, err), err
 	}
@@ -262,9 +265,8 @@ func (o *SweepOptions) sweepRun(ctx context.Context, cfg *ABConfig, dir string, 
 		err = nil // a finding: capacity 0
 	}
 	if res != nil {
-		run.ID, run.Status, run.Error, run.Summary = filepath.Base(res.Dir), res.Result.Status, res.Result.Error, res.Result.Summary
+		fill(&res.Outcome)
 		run.Capacity, run.Saturated = results.SweepSearchOf(res.Capacity), res.Saturated
-		run.Servers = results.ServersP99(res.Result.Servers)
 	}
 	return failedRun(run, err), err
 }
