@@ -23,6 +23,11 @@ const (
 	shardPrefix = LinePrefix + "shard "
 )
 
+// MaxChunks bounds the lines one result may claim to span (a line from the
+// log stream saying 10¹³ would otherwise size the reassembly buffer): far
+// above what an agent writes, raw results of a short run included.
+const MaxChunks = 1 << 20
+
 // ChunkSize is the most payload characters per line: well below the 16 KiB
 // at which Docker's log drivers split a line.
 const ChunkSize = 4096
@@ -115,7 +120,7 @@ func (c *Collector) chunk(f []string) {
 	idx, err1 := strconv.Atoi(f[0])
 	k, err2 := strconv.Atoi(f[1])
 	n, err3 := strconv.Atoi(f[2])
-	if err1 != nil || err2 != nil || err3 != nil || idx < 1 || idx > c.n || n < 1 || k < 0 || k >= n || c.shards[idx] != nil {
+	if err1 != nil || err2 != nil || err3 != nil || idx < 1 || idx > c.n || n < 1 || n > MaxChunks || k < 0 || k >= n || c.shards[idx] != nil {
 		return
 	}
 	p := c.chunks[idx]
