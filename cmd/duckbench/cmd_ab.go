@@ -103,6 +103,10 @@ func runAB(cmd *cobra.Command, f *abFlags, args []string) error {
 		return usageErr(fmt.Errorf("--rounds: must be >= 1 (got %d)", f.rounds))
 	case f.duration < 0 || f.cooldown < 0:
 		return usageErr(errors.New("--duration and --cooldown must not be negative"))
+	case f.observability:
+		// Every run has a fresh stack: a Prometheus and Grafana of their own
+		// would start and vanish with each (use up --observability and run).
+		return usageErr(errors.New("--observability: not with ab (each run has a fresh stack)"))
 	}
 	if f.aa {
 		args = append(args, args[0])

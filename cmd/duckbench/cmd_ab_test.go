@@ -19,6 +19,9 @@ func TestABBadUsage(t *testing.T) {
 		{"bad rate", []string{p, p, "--rate", "fast"}, "--rate: must be a positive number"},
 		{"bad alpha", []string{p, p, "--alpha", "1.5"}, "--alpha: must be between 0 and 1"},
 		{"missing spec", []string{p, "nope.yaml"}, "nope.yaml"},
+		// Accepted and ignored until it was refused: every run has a fresh stack.
+		{"observability", []string{p, p, "--observability"}, "--observability: not with ab"},
+		{"observability on compose", []string{p, p, "--runtime", "compose", "--observability"}, "--observability: not with ab"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
