@@ -1,4 +1,4 @@
-package textdiff
+package textdiff_test
 
 import (
 	"os"
@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/duckbench/duckbench/internal/testenv"
+	"github.com/duckbench/duckbench/internal/textdiff"
 )
 
 func TestUnified(t *testing.T) {
@@ -20,7 +23,7 @@ func TestUnified(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Unified("old", "new", tt.a, tt.b); got != tt.want {
+			if got := textdiff.Unified("old", "new", tt.a, tt.b); got != tt.want {
 				t.Errorf("Unified() =\n%s\nwant\n%s", got, tt.want)
 			}
 		})
@@ -30,9 +33,7 @@ func TestUnified(t *testing.T) {
 // TestUnifiedAppliesWithPatch checks the hunks against the real patch(1):
 // applying our diff to a must give b.
 func TestUnifiedAppliesWithPatch(t *testing.T) {
-	if _, err := exec.LookPath("patch"); err != nil {
-		t.Skip("patch not installed")
-	}
+	patch := testenv.RequireBinary(t, "patch", "")
 	var a, b []string
 	for i := 0; i < 60; i++ {
 		a = append(a, "line "+string(rune('a'+i%26)))
@@ -46,9 +47,11 @@ func TestUnifiedAppliesWithPatch(t *testing.T) {
 	as, bs := strings.Join(a, "\n")+"\n", strings.Join(b, "\n")+"\n"
 	dir := t.TempDir()
 	f := filepath.Join(dir, "f")
-	os.WriteFile(f, []byte(as), 0o644)
-	d := Unified("f", "f", as, bs)
-	cmd := exec.Command("patch", "-s", f)
+	if err := os.WriteFile(f, []byte(as), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := textdiff.Unified("f", "f", as, bs)
+	cmd := exec.Command(patch, "-s", f)
 	cmd.Stdin = strings.NewReader(d)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("patch: %v\n%s\ndiff:\n%s", err, out, d)
