@@ -13,6 +13,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/duckbench/duckbench/configgen"
+	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/results"
 	"github.com/duckbench/duckbench/spec"
 )
@@ -214,10 +215,7 @@ func TestMetricsPerServer(t *testing.T) {
 		t.Errorf("duckbench_load_server_request_duration_seconds counts = %v; want %v (app1 and app2)", got, want)
 	}
 	// The exposition passes `promtool check metrics` (names, units, help).
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Skip("promtool not installed: the lint is left out")
-	}
+	promtool := testenv.RequireBinary(t, "promtool", "prometheus")
 	var text bytes.Buffer
 	enc := expfmt.NewEncoder(&text, expfmt.NewFormat(expfmt.TypeTextPlain))
 	for _, mf := range mfs {
