@@ -466,7 +466,9 @@ func TestRenderAfterApplyDefaults(t *testing.T) {
 		Apps:  []spec.App{{Name: "app1"}, {Name: "app2"}},
 	}
 	s.ApplyDefaults()
-	for _, tgt := range []Target{{Runtime: "local", RunDir: testRunDir}, {Runtime: "compose"}} {
+	targets := []Target{{Runtime: "local", RunDir: testRunDir}, {Runtime: "compose"}}
+	rendered := make([]*Files, len(targets))
+	for i, tgt := range targets {
 		f, err := Render(s, tgt)
 		if err != nil {
 			t.Fatalf("Render(defaults, %s) error: %v", tgt.Runtime, err)
@@ -474,10 +476,12 @@ func TestRenderAfterApplyDefaults(t *testing.T) {
 		if len(f.Redis) != 3 {
 			t.Errorf("Render(defaults, %s) gave %d redis confs; want 3", tgt.Runtime, len(f.Redis))
 		}
-		if _, err := exec.LookPath("haproxy"); err == nil {
-			if err := CheckHAProxy(context.Background(), f.HAProxy); err != nil {
-				t.Errorf("CheckHAProxy(defaults, %s): %v", tgt.Runtime, err)
-			}
+		rendered[i] = f
+	}
+	testenv.RequireBinary(t, "haproxy", "")
+	for i, f := range rendered {
+		if err := CheckHAProxy(context.Background(), f.HAProxy); err != nil {
+			t.Errorf("CheckHAProxy(defaults, %s): %v", targets[i].Runtime, err)
 		}
 	}
 }
