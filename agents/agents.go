@@ -50,7 +50,8 @@ const MaxClockSkew = time.Second
 // Plan is one sharded attack, the same for every agent.
 type Plan struct {
 	// Workload is the spec's load section with the run's overrides applied
-	// (rate, duration); warmup is not used by agents.
+	// (rate, duration). Its warmup runs before Start (see Run): a plan with
+	// a warm-up has its Start that much further out.
 	Workload spec.Workload `json:"workload"`
 	// Target is HAProxy's base URL as the agents reach it.
 	Target string `json:"target"`
@@ -111,6 +112,38 @@ func Seed(base int64, index int) int64 {
 	return s
 }
 
+// WarmupGap is the pause between the end of an agent's warm-up and the
+// common start: the warm-up's last requests are answered before the
+// measured schedule begins.
+const WarmupGap = 200 * time.Millisecond
+
+// warmupBefore is how much of warm-up an agent at now can run before
+// start, ending WarmupGap before it: all of it, or what is left when the
+// agent started late (0 when nothing is).
+func warmupBefore(start time.Time, warmup time.Duration, now time.Time) time.Duration {
+	left := start.Sub(now) - WarmupGap
+	if warmup <= 0 || left <= 0 {
+		return 0
+	}
+	return min(warmup, left)
+}
+
+// sleepUntil waits until t or ctx is done; it reports whether t came.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // Shard is what one agent sends back.
 type Shard struct {
 	// Index is the agent's 1-based index.
@@ -130,7 +163,13 @@ func Run(ctx context.Context, p Plan, index int, progress func(load.Progress)) (
 		return nil, fmt.Errorf("%w: %d of %d", ErrBadIndex, index, p.Agents)
 	}
 	w := p.Workload
-	w.Warmup = 0
+	// The warm-up (load.warmup) takes place in the lead before the common
+	// start, at this agent's share of the starting rate, so that the
+	// measured schedule still starts at p.Start on every agent.
+	w.Warmup = spec.Duration(warmupBefore(p.Start, w.Warmup.D(), time.Now()))
+	if w.Warmup > 0 && !sleepUntil(ctx, p.Start.Add(-WarmupGap-w.Warmup.D())) {
+		return nil, fmt.Errorf("agent %d: wait for the warm-up: %w", index, ctx.Err())
+	}
 	seed := p.Seed
 	if seed == 0 {
 		seed = max(w.Seed, 1)

@@ -60,7 +60,8 @@ func (ss *Session) attackAgents(ctx context.Context, ao AttackOptions) (*load.Re
 	if err := ss.o.Fleet.Prepare(ctx); err != nil {
 		return nil, nil, fmt.Errorf("load agents: %w", err)
 	}
-	p.Start = time.Now().Add(ss.o.Fleet.StartLead()).Truncate(time.Millisecond)
+	// The agents warm up (load.warmup) in the lead, before the common start.
+	p.Start = time.Now().Add(ss.o.Fleet.StartLead() + w.Warmup.D()).Truncate(time.Millisecond)
 	if ao.OnStart != nil {
 		ao.OnStart(p.Start)
 	}
