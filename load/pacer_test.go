@@ -165,15 +165,24 @@ func TestStripeHitsSum(t *testing.T) {
 
 // TestStripeUnion: the striped pacers of N agents together schedule
 // exactly the hits of the unstriped pacer, at the same times, for every
-// shape; their counts match StripeHits.
+// shape of spec.LoadShapes (steps with a pause and a jump); their counts
+// match StripeHits.
 func TestStripeUnion(t *testing.T) {
 	d := 3 * time.Second
-	for _, w := range []spec.Workload{
+	workloads := []spec.Workload{
 		{Rate: 100},
-		{Rate: 333.3},
+		{Shape: ShapeConstant, Rate: 333.3},
 		{Shape: ShapeRamp, RampFrom: 10, Rate: 250},
 		{Shape: ShapeSine, Rate: 120, Amplitude: 60, Period: spec.Duration(time.Second)},
-	} {
+		{Shape: ShapeSteps, Steps: []spec.Step{{Rate: 50, For: spec.Duration(time.Second)},
+			{Rate: 0, For: spec.Duration(500 * time.Millisecond)}, {Rate: 401, For: spec.Duration(1500 * time.Millisecond)}}},
+	}
+	for _, shape := range spec.LoadShapes {
+		if !slices.ContainsFunc(workloads, func(w spec.Workload) bool { return w.Shape == shape }) {
+			t.Errorf("shape %q has no workload in TestStripeUnion", shape)
+		}
+	}
+	for _, w := range workloads {
 		for _, n := range []int{1, 2, 3, 7} {
 			whole, err := NewPacer(w, d)
 			if err != nil {
