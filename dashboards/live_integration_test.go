@@ -96,53 +96,6 @@ func evalQueries(ctx context.Context, promURL string, qs []Query, vars map[strin
 	return failures
 }
 
-// parseTimeEnv reads a unix-seconds or RFC 3339 time from env name.
-func parseTimeEnv(t *testing.T, name string, def time.Time) time.Time {
-	t.Helper()
-	s := os.Getenv(name)
-	if s == "" {
-		return def
-	}
-	if sec, err := strconv.ParseFloat(s, 64); err == nil {
-		return time.Unix(int64(sec), 0)
-	}
-	ts, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		t.Fatalf("%s=%q: want unix seconds or RFC 3339: %v", name, s, err)
-	}
-	return ts
-}
-
-// TestLiveQueries evaluates every dashboard panel query against a Prometheus
-// that scraped a real duckbench run (duckbench's exporter and HAProxy's) and
-// requires each to return at least one series. The lead's run wiring sets:
-//
-//	DUCKBENCH_PROM_URL    Prometheus base URL, e.g. http://127.0.0.1:9090 (test skipped when unset)
-//	DUCKBENCH_PROM_START  start of the run (unix seconds or RFC 3339; default end-10m)
-//	DUCKBENCH_PROM_END    end of the run (default now)
-//	DUCKBENCH_PROM_RATE   value of $__rate_interval (default 1m)
-func TestLiveQueries(t *testing.T) {
-	promURL := os.Getenv("DUCKBENCH_PROM_URL")
-	if promURL == "" {
-		t.Skip("DUCKBENCH_PROM_URL not set: no Prometheus that scraped a run to query")
-	}
-	end := parseTimeEnv(t, "DUCKBENCH_PROM_END", time.Now())
-	start := parseTimeEnv(t, "DUCKBENCH_PROM_START", end.Add(-10*time.Minute))
-	vars := map[string]string{}
-	if r := os.Getenv("DUCKBENCH_PROM_RATE"); r != "" {
-		vars[VarRateWindow] = r
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	qs := Queries()
-	failures := evalQueries(ctx, promURL, qs, vars, start, end)
-	for _, f := range failures {
-		t.Error(f)
-	}
-	t.Logf("%d of %d panel queries returned data from %s over %s..%s", len(qs)-len(failures), len(qs), promURL,
-		start.Format(time.RFC3339), end.Format(time.RFC3339))
-}
-
 // startHAProxy runs the real haproxy with its Prometheus exporter, a cached
 // backend of two servers, and an origin it serves itself. It returns the
 // load URL and the exporter URL.
