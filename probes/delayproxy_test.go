@@ -16,6 +16,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/probes/redisprobe"
 )
 
@@ -214,7 +215,7 @@ func sleepUntil(due time.Time) {
 // never before their hold, and (reported, not asserted) how much after.
 func TestDelayProxy(t *testing.T) {
 	if testing.Short() {
-		t.Skip("timing of a real proxy")
+		testenv.Unavailable(t, "timing of a real proxy: not in -short mode")
 	}
 	echo, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 // next to the HTML in the artifact dir, for a person to look at.
 func TestHTMLScreenshot(t *testing.T) {
 	if testing.Short() {
-		t.Skip("screenshot skipped in -short mode")
+		testenv.Unavailable(t, "screenshot: not in -short mode")
 	}
 	bin := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
