@@ -23,6 +23,12 @@ type ABConfig struct {
 	NewDriver func() (stack.Driver, error)
 	// NewMonitor builds this side's probes (nil: Options.NewMonitor).
 	NewMonitor func(ep stack.Endpoints) (Monitor, error)
+	// Build names the duckbench build that runs this side ("": this one);
+	// two sides of one spec but different builds are no A/A.
+	Build string
+	// RunOne performs this side's runs (nil: ABOptions.RunOne), e.g. by
+	// another duckbench binary; NewDriver may then be nil.
+	RunOne func(ctx context.Context, s *spec.Spec, o Options) (*Outcome, error)
 }
 
 // ABOptions configure an interleaved A/B comparison. Zero values take the
@@ -74,7 +80,7 @@ func AB(ctx context.Context, a, b ABConfig, o ABOptions) (*ABOutcome, error) {
 		StartedAt: started.UTC(),
 		A:         results.ABSide{Spec: a.Spec.Name, Path: a.Path, Hash: a.Spec.Hash()},
 		B:         results.ABSide{Spec: b.Spec.Name, Path: b.Path, Hash: b.Spec.Hash()},
-		AA:        o.AA || a.Spec.Hash() == b.Spec.Hash(),
+		AA:        o.AA || (a.Spec.Hash() == b.Spec.Hash() && a.Build == b.Build),
 		Rounds:    o.Rounds,
 		Status:    results.StatusCompleted,
 	}
@@ -168,7 +174,11 @@ func abRun(ctx context.Context, cfg ABConfig, o ABOptions, dir string) (*results
 	if err != nil {
 		return nil, err
 	}
-	res, err := o.RunOne(ctx, cfg.Spec, ro)
+	run := o.RunOne
+	if cfg.RunOne != nil {
+		run = cfg.RunOne
+	}
+	res, err := run(ctx, cfg.Spec, ro)
 	if res == nil {
 		return nil, err
 	}
@@ -178,9 +188,12 @@ func abRun(ctx context.Context, cfg ABConfig, o ABOptions, dir string) (*results
 // runOptions are base's options for one run of cfg stored under dir: a
 // fresh driver, cfg's path and probes, one trial, no printed summary.
 func (cfg ABConfig) runOptions(base Options, dir string) (Options, error) {
-	d, err := cfg.NewDriver()
-	if err != nil {
-		return base, err
+	var d stack.Driver
+	if cfg.NewDriver != nil {
+		var err error
+		if d, err = cfg.NewDriver(); err != nil {
+			return base, err
+		}
 	}
 	ro := base
 	ro.Driver, ro.SpecPath, ro.ResultsDir, ro.Out, ro.Repeat = d, cfg.Path, dir, nil, 1

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -34,6 +36,8 @@ type abFlags struct {
 	quiet      bool
 	asJSON     bool
 	asMarkdown bool
+	// oldBinary, newBinary run that side with another duckbench build.
+	oldBinary, newBinary string
 }
 
 func newABCmd() *cobra.Command {
@@ -63,6 +67,11 @@ ab SPEC SPEC (or ab SPEC --aa) measures the machine's noise: the report
 says, per gated metric, whether this machine can resolve a change as small
 as its threshold with this many rounds.
 
+--old-binary PATH (and --new-binary PATH) run that side's runs with another
+duckbench build, PATH run SPEC (its configs, app and load generator), and
+compare what it stored: base build + base spec against the pull request's
+build + spec sees a code change, which one binary on both sides cannot.
+
 Thresholds come from the flags, else from OLD's check section, else the
 defaults (p99 +10%, throughput -5%, error rate 0.1%, alpha 0.05).
 
@@ -71,7 +80,8 @@ or spec, 3 a run's stack failed, 130 interrupted (the runs so far are kept
 and compared).`,
 		Example: `  duckbench ab examples/seed.yaml slower.yaml
   duckbench ab examples/seed.yaml examples/seed.yaml --rounds 8 --duration 10s   # the machine's noise
-  duckbench ab base.yaml pr.yaml --markdown >> "$GITHUB_STEP_SUMMARY"`,
+  duckbench ab base.yaml pr.yaml --markdown >> "$GITHUB_STEP_SUMMARY"
+  duckbench ab base.yaml pr.yaml --old-binary ./duckbench-base   # base build vs this one`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error { return runAB(cmd, f, args) },
 	}
@@ -88,6 +98,8 @@ and compared).`,
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress")
 	fl.BoolVar(&f.asJSON, "json", false, "print the ab record as JSON")
 	fl.BoolVar(&f.asMarkdown, "markdown", false, "print the comparison as Markdown (for a pull-request comment)")
+	fl.StringVar(&f.oldBinary, "old-binary", "", "run OLD's runs with the duckbench binary at `PATH` (e.g. the base branch's build, so that a code change shows)")
+	fl.StringVar(&f.newBinary, "new-binary", "", "run NEW's runs with the duckbench binary at `PATH` (default: this one)")
 	return c
 }
 
@@ -103,6 +115,8 @@ func runAB(cmd *cobra.Command, f *abFlags, args []string) error {
 		return usageErr(fmt.Errorf("--rounds: must be >= 1 (got %d)", f.rounds))
 	case f.duration < 0 || f.cooldown < 0:
 		return usageErr(errors.New("--duration and --cooldown must not be negative"))
+	case f.aa && (f.oldBinary != "" || f.newBinary != ""):
+		return usageErr(errors.New("--aa: not with --old-binary or --new-binary (two builds are no A/A; give SPEC twice)"))
 	case f.observability:
 		// Every run has a fresh stack: a Prometheus and Grafana of their own
 		// would start and vanish with each (use up --observability and run).
@@ -111,11 +125,11 @@ func runAB(cmd *cobra.Command, f *abFlags, args []string) error {
 	if f.aa {
 		args = append(args, args[0])
 	}
-	a, err := f.abConfig(args[0])
+	a, err := f.abConfig(args[0], f.oldBinary, "--old-binary")
 	if err != nil {
 		return err
 	}
-	b, err := f.abConfig(args[1])
+	b, err := f.abConfig(args[1], f.newBinary, "--new-binary")
 	if err != nil {
 		return err
 	}
@@ -161,12 +175,23 @@ func runAB(cmd *cobra.Command, f *abFlags, args []string) error {
 	return nil
 }
 
-// abConfig loads one side's spec and checks that a driver can be built.
-func (f *abFlags) abConfig(path string) (runner.ABConfig, error) {
+// abConfig loads one side's spec and checks that a driver can be built;
+// with bin (flag names it) the side's runs are that binary's.
+func (f *abFlags) abConfig(path, bin, flag string) (runner.ABConfig, error) {
 	f.oneTimePassword = true
 	s, _, err := f.loadDriver(path)
 	if err != nil {
 		return runner.ABConfig{}, err
+	}
+	if bin != "" {
+		abs, err := exec.LookPath(bin)
+		if err == nil {
+			abs, err = filepath.Abs(abs)
+		}
+		if err != nil {
+			return runner.ABConfig{}, usageErr(fmt.Errorf("%s: %w", flag, err))
+		}
+		return runner.ABConfig{Spec: s, Path: path, Build: abs, RunOne: binaryRun(abs, f)}, nil
 	}
 	return runner.ABConfig{Spec: s, Path: path, NewMonitor: newMonitor(s), NewDriver: func() (stack.Driver, error) {
 		return newDriver(s, f.runtime, f.runDir, false, true)

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/duckbench/duckbench/results"
 )
 
 func TestABBadUsage(t *testing.T) {
@@ -31,5 +36,98 @@ func TestABBadUsage(t *testing.T) {
 				t.Errorf("duckbench %v: exit %d, stderr %q; want exit %d with %q", args, code, stderr, exitUsage, tt.want)
 			}
 		})
+	}
+}
+
+// fakeBinary writes a stand-in for another duckbench build: it appends
+// its arguments to log and stores result (a result.json) as a new run
+// under its --results directory, as `duckbench run` does.
+func fakeBinary(t *testing.T, dir, name, result, log string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	script := `#!/bin/sh
+echo "$@" >> '` + log + `'
+while [ $# -gt 0 ]; do
+  case "$1" in --results) res="$2"; shift ;; esac
+  shift
+done
+d="$res/run-$(date +%s%N)"
+mkdir -p "$d" && cp '` + result + `' "$d/result.json"
+`
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// scaledResult writes the fixture result with every latency quantile
+// multiplied by k.
+func scaledResult(t *testing.T, dir, name string, k float64) string {
+	t.Helper()
+	r, err := results.Load(filepath.Join("..", "..", "results", "testdata", "TestFixture.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &r.Summary.Latency
+	q.P50, q.P90, q.P99, q.P999, q.Max = k*q.P50, k*q.P90, k*q.P99, k*q.P999, k*q.Max
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestABBinaries: with --old-binary and --new-binary each side's runs are
+// that build's `run` (6 a side, each with the ab's duration), and the ab
+// compares what they stored: a build whose latencies are 30 % higher is a
+// regression (exit 1), an identical one is not, and one spec run by two
+// builds is no A/A.
+func TestABBinaries(t *testing.T) {
+	dir := t.TempDir()
+	p := writeSpec(t, dir, "other.yaml", otherSpec)
+	base := scaledResult(t, dir, "base.json", 1)
+	for _, tc := range []struct {
+		name     string
+		k        float64
+		wantCode int
+	}{
+		{"30 % slower build", 1.3, exitCheckFail},
+		{"same figures", 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := t.TempDir()
+			oldLog, newLog := filepath.Join(d, "old.log"), filepath.Join(d, "new.log")
+			oldBin := fakeBinary(t, d, "duckbench-base", base, oldLog)
+			newBin := fakeBinary(t, d, "duckbench-pr", scaledResult(t, d, "pr.json", tc.k), newLog)
+			args := []string{"ab", p, p, "--old-binary", oldBin, "--new-binary", newBin, "--cooldown", "1ms",
+				"--duration", "7s", "--results", filepath.Join(d, "results"), "--run-dir", t.TempDir(), "-q"}
+			code, stdout, stderr := captureRun(t, args...)
+			if code != tc.wantCode {
+				t.Fatalf("duckbench %v: exit %d; want %d\nstdout:\n%s\nstderr:\n%s", args, code, tc.wantCode, stdout, stderr)
+			}
+			if strings.Contains(stdout, "A/A") {
+				t.Errorf("duckbench %v called two builds of one spec an A/A:\n%s", args, stdout)
+			}
+			for _, log := range []string{oldLog, newLog} {
+				b, err := os.ReadFile(log)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+				if len(lines) != 6 || !strings.HasPrefix(lines[0], "run "+p+" --quiet --results ") || !strings.Contains(lines[0], "--duration 7s") {
+					t.Errorf("%s: %d runs, first %q; want 6 of `run %s --quiet --results DIR --duration 7s …`", filepath.Base(log), len(lines), lines[0], p)
+				}
+			}
+		})
+	}
+	if code, _, stderr := captureRun(t, "ab", p, "--aa", "--old-binary", "/bin/true", "--run-dir", t.TempDir(), "--results", t.TempDir()); code != exitUsage || !strings.Contains(stderr, "--aa: not with --old-binary") {
+		t.Errorf("ab --aa --old-binary: exit %d, stderr %q; want exit %d refusing it", code, stderr, exitUsage)
+	}
+	if code, _, stderr := captureRun(t, "ab", p, p, "--old-binary", filepath.Join(dir, "nope"), "--run-dir", t.TempDir(), "--results", t.TempDir()); code != exitUsage || !strings.Contains(stderr, "--old-binary") {
+		t.Errorf("ab --old-binary nope: exit %d, stderr %q; want exit %d naming --old-binary", code, stderr, exitUsage)
 	}
 }
