@@ -30,6 +30,9 @@ func binaryRun(bin string, f *abFlags) func(context.Context, *spec.Spec, runner.
 			return nil, fmt.Errorf("read results dir: %w", err)
 		}
 		cmd := exec.CommandContext(ctx, bin, binaryRunArgs(f, o)...)
+		// A group of its own: a Ctrl-C reaches the child once, from here
+		// (the terminal's second SIGINT would make it abort its run).
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
 		cmd.WaitDelay = binaryStopWait
 		if !f.quiet {
