@@ -177,6 +177,20 @@ func TestHashIsCanonical(t *testing.T) {
 	if len(h) != 64 {
 		t.Errorf("Hash() = %q; want 64 hex digits", h)
 	}
+	// Equal hashes alone would pass a constant Hash: one field apart (a
+	// server weight, a port) must change it.
+	for _, y := range []string{
+		"name: h\napps: [{name: a}]\nhaproxy: {backends: [{name: apps, servers: [{app: a, weight: 2}]}]}\n",
+		"name: h\napps: [{name: a, port: 8002}]\n",
+	} {
+		other, err := Parse("c.yaml", []byte(y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other.Hash() == h {
+			t.Errorf("Hash of\n%s= the hash of the default spec; want a different hash", y)
+		}
+	}
 }
 
 func TestSpecBuiltInCode(t *testing.T) {
