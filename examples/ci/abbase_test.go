@@ -6,8 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	yaml "go.yaml.in/yaml/v4"
 )
 
 // fakeGo is a stand-in `go`: `go build -o OUT ./cmd/duckbench` writes a
@@ -118,5 +121,45 @@ func TestABBase(t *testing.T) {
 
 	if code, out := run("0", "base", "nope.yaml"); code != 2 || !strings.Contains(out, "does not exist at base") {
 		t.Errorf("ab-base base nope.yaml = exit %d:\n%s; want 2 naming the missing spec", code, out)
+	}
+}
+
+// TestWorkflowRunsBothBuilds: the example job's pull-request step is
+// ab-base (base build + base spec against the PR's), as its **.go trigger
+// needs; a plain `duckbench ab` there would run one build on both sides.
+func TestWorkflowRunsBothBuilds(t *testing.T) {
+	b, err := os.ReadFile("duckbench-check.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		On struct {
+			PullRequest struct {
+				Paths []string `yaml:"paths"`
+			} `yaml:"pull_request"`
+		} `yaml:"on"`
+		Jobs map[string]struct {
+			Steps []struct {
+				If  string `yaml:"if"`
+				Run string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(b, &wf); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(wf.On.PullRequest.Paths, "**.go") {
+		t.Fatalf("pull_request paths = %v; the test assumes the **.go trigger", wf.On.PullRequest.Paths)
+	}
+	var prRuns []string
+	for _, job := range wf.Jobs {
+		for _, st := range job.Steps {
+			if strings.Contains(st.If, "pull_request") && st.Run != "" {
+				prRuns = append(prRuns, st.Run)
+			}
+		}
+	}
+	if len(prRuns) != 1 || !strings.Contains(prRuns[0], `examples/ci/ab-base "origin/${{ github.base_ref }}" "$SPEC"`) {
+		t.Errorf("pull-request steps run %q; want one running examples/ci/ab-base against the base branch", prRuns)
 	}
 }
