@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/runner"
 )
 
 func TestABBadUsage(t *testing.T) {
@@ -129,5 +132,41 @@ func TestABBinaries(t *testing.T) {
 	}
 	if code, _, stderr := captureRun(t, "ab", p, p, "--old-binary", filepath.Join(dir, "nope"), "--run-dir", t.TempDir(), "--results", t.TempDir()); code != exitUsage || !strings.Contains(stderr, "--old-binary") {
 		t.Errorf("ab --old-binary nope: exit %d, stderr %q; want exit %d naming --old-binary", code, stderr, exitUsage)
+	}
+}
+
+// TestBinaryRunInterrupted: an interrupted ab passes SIGINT on to the
+// side's binary (not SIGKILL, which would leave its stack up) and keeps
+// the partial result it stores on the way out.
+func TestBinaryRunInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	result := scaledResult(t, dir, "r.json", 1)
+	bin := filepath.Join(dir, "duckbench-interruptible")
+	script := `#!/bin/sh
+while [ $# -gt 0 ]; do
+  case "$1" in --results) res="$2"; shift ;; esac
+  shift
+done
+sleep 30 &
+pid=$!
+trap 'kill $pid; mkdir -p "$res/partial" && cp '"'` + result + `'"' "$res/partial/result.json"; exit 130' INT
+wait
+`
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	out, err := binaryRun(bin, &abFlags{quiet: true})(ctx, nil, runner.Options{SpecPath: "x.yaml", ResultsDir: res})
+	if took := time.Since(t0); took > 10*time.Second {
+		t.Errorf("binaryRun returned %v after the cancel; want the child to stop on SIGINT at once", took)
+	}
+	if out == nil || out.Result == nil || out.Dir != filepath.Join(res, "partial") {
+		t.Fatalf("binaryRun(interrupted) = %+v, %v; want the partial result it stored", out, err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "exit status 130") {
+		t.Errorf("binaryRun(interrupted) error = %v; want the child's exit 130", err)
 	}
 }
