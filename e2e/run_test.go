@@ -53,8 +53,10 @@ func TestRunSeed(t *testing.T) {
 			t.Errorf("timeline second %d has no load (achieved_rate 0, target_rate %v) in a healthy constant-rate run of %d seconds", sec.T, sec.TargetRate, len(r.Timeline))
 		}
 	}
-	if r.Summary.Requests < 1800 || r.Summary.Requests > 2200 {
-		t.Errorf("requests = %d; want ~2000", r.Summary.Requests)
+	// The schedule is exact: 200 req/s × 10 s is 2,000 sends, late or not
+	// (±10 % here hid a lost or doubled send).
+	if r.Summary.Requests != 2000 {
+		t.Errorf("requests = %d; want 2000 (200 req/s × 10 s)", r.Summary.Requests)
 	}
 	if r.Summary.SuccessRatio < 0.99 {
 		t.Errorf("success ratio = %v", r.Summary.SuccessRatio)
