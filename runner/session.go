@@ -94,6 +94,11 @@ func Start(ctx context.Context, s *spec.Spec, o Options) (ss *Session, err error
 	if err := os.MkdirAll(ss.Dir, 0o755); err != nil {
 		return ss, fmt.Errorf("create result dir: %w", err)
 	}
+	// The canonical spec beside the record (history.SpecFile): history
+	// diffs it field by field between the runs around a change point.
+	if err := os.WriteFile(filepath.Join(ss.Dir, "spec.json"), spec.Canonical(s), 0o644); err != nil {
+		return ss, fmt.Errorf("save spec: %w", err)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ss.metrics = load.NewMetrics()
