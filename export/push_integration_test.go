@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duckbench/duckbench/dashboards"
 	"github.com/duckbench/duckbench/export/pushgw"
 	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/results"
@@ -134,6 +135,7 @@ apps:
   - {name: app2, port: auto}
 haproxy:
   port: auto
+  prometheus: {port: auto}
   backends:
     - name: apps
       servers: [{app: app1}, {app: app2}]
@@ -189,6 +191,47 @@ func TestPushRealPrometheus(t *testing.T) {
 	sel := fmt.Sprintf(`run=%q,spec="pushed",spec_hash=%q,runtime=%q,commit="abc123",branch="main"`, r.ID, r.Spec.Hash, r.Runtime)
 	checkRemoteWrite(t, ps.PromURL, sel, r)
 	checkPushgateway(t, ps.PromURL, sel, r)
+	checkHistoryBoard(t, ps, r)
+}
+
+// checkHistoryBoard pushes what only other commands push (a capacity
+// record, history's change points) through the same code, then wants every
+// query of the history board to return data from the real Prometheus.
+func checkHistoryBoard(t *testing.T, ps pushStack, r *results.Result) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	capRun := *r
+	capRun.ID = r.ID + "-capacity"
+	capRun.Capacity = &results.Capacity{SLO: "p99<=2s", Rate: 420}
+	labels := map[string]string{"run": capRun.ID, "spec": r.Spec.Name, "spec_hash": r.Spec.Hash, "runtime": r.Runtime}
+	if err := pushgw.Push(ctx, ps.PushURL, &capRun, labels); err != nil {
+		t.Fatal(err)
+	}
+	cps := []pushgw.ChangePoint{{AfterRun: r.ID, At: float64(r.StartedAt.Unix()), Change: 0.3, Regression: true}}
+	if err := pushgw.PushChangePoints(ctx, ps.PushURL, r.Spec.Name, "p99", cps); err != nil {
+		t.Fatal(err)
+	}
+	exprs := dashboards.AnnotationQueries()
+	for _, q := range dashboards.HistoryQueries() {
+		exprs = append(exprs, q.Expr)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for _, e := range exprs {
+		expr, err := dashboards.Expand(e, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for len(instant(t, ps.PromURL, expr)) == 0 && time.Now().Before(deadline) {
+			time.Sleep(500 * time.Millisecond) // the next scrape of the Pushgateway
+		}
+		if len(instant(t, ps.PromURL, expr)) == 0 {
+			t.Errorf("history board query returned nothing from the pushed runs: %s", expr)
+		}
+	}
+	if got := one(t, ps.PromURL, fmt.Sprintf(`%s{history_metric="p99",after_run=%q}`, pushgw.ChangePointAt, r.ID)); got != float64(r.StartedAt.Unix()) {
+		t.Errorf("change point annotation time = %v; want %d (the run's start)", got, r.StartedAt.Unix())
+	}
 }
 
 func checkRemoteWrite(t *testing.T, promURL, sel string, r *results.Result) {

@@ -98,3 +98,41 @@ func Push(ctx context.Context, url string, r *results.Result, labels map[string]
 	}
 	return nil
 }
+
+// ChangePointAt is the change-point gauge: the start (Unix seconds) of the
+// first run after a change point of `duckbench history`, labelled with the
+// history metric, that run and the direction; what the history board
+// annotates.
+const ChangePointAt = "duckbench_history_change_point_timestamp_seconds"
+
+// ChangePoint is one change point to push.
+type ChangePoint struct {
+	// AfterRun is the first run of the new segment; At its start.
+	AfterRun string
+	At       float64
+	// Change is the relative change of the segment medians.
+	Change     float64
+	Regression bool
+}
+
+// PushChangePoints replaces the change points of metric for spec at the
+// Pushgateway url (group job=duckbench, spec, history_metric).
+func PushChangePoints(ctx context.Context, url, spec, metric string, cps []ChangePoint) error {
+	reg := prometheus.NewRegistry()
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: ChangePointAt,
+		Help: "Start (Unix seconds) of the first run after a change point found by duckbench history."},
+		[]string{"after_run", "change", "direction"})
+	for _, cp := range cps {
+		dir := "improvement"
+		if cp.Regression {
+			dir = "regression"
+		}
+		g.WithLabelValues(cp.AfterRun, fmt.Sprintf("%+.1f%%", 100*cp.Change), dir).Set(cp.At)
+	}
+	reg.MustRegister(g)
+	p := push.New(url, Job).Gatherer(reg).Grouping("spec", spec).Grouping("history_metric", metric)
+	if err := p.PushContext(ctx); err != nil {
+		return fmt.Errorf("push change points of %s to %s: %w", spec, url, err)
+	}
+	return nil
+}
