@@ -39,6 +39,7 @@ type Analysis struct {
 	Alpha        float64 `json:"alpha"`
 	Permutations int     `json:"permutations"`
 	MinSegment   int     `json:"min_segment"`
+	MinChange    float64 `json:"min_change"`
 	// NewestRegression is true when the newest segment begins with a
 	// significant regression: the gate's verdict.
 	NewestRegression bool `json:"newest_regression"`
@@ -51,7 +52,7 @@ var ErrTooFew = errors.New("too few runs for a change point")
 func Analyze(pts []Point, m Metric, o DetectOptions) (*Analysis, error) {
 	o.defaults()
 	a := &Analysis{Metric: m.Name, Unit: m.Unit, HigherIsWorse: m.HigherIsWorse, Points: pts,
-		Alpha: o.Alpha, Permutations: o.Permutations, MinSegment: o.MinSegment, ChangePoints: []ChangePoint{}}
+		Alpha: o.Alpha, Permutations: o.Permutations, MinSegment: o.MinSegment, MinChange: o.MinChange, ChangePoints: []ChangePoint{}}
 	if len(pts) < 2*o.MinSegment {
 		return a, ErrTooFew
 	}
@@ -59,20 +60,12 @@ func Analyze(pts []Point, m Metric, o DetectOptions) (*Analysis, error) {
 	for i, p := range pts {
 		xs[i] = p.Value
 	}
-	splits := Detect(xs, o)
-	edges := []int{0}
-	for _, s := range splits {
-		edges = append(edges, s.Index)
-	}
-	edges = append(edges, len(xs))
+	splits := keepLarge(xs, Detect(xs, o), o.MinChange)
 	for i, s := range splits {
-		before, after := median(xs[edges[i]:edges[i+1]]), median(xs[edges[i+1]:edges[i+2]])
+		before, after, change := segmentChange(xs, splits, i)
 		cp := ChangePoint{Index: s.Index, Before: pts[s.Index-1].Run, After: pts[s.Index].Run,
-			MedianBefore: before, MedianAfter: after, P: s.P, Confidence: 1 - s.P,
+			MedianBefore: before, MedianAfter: after, Change: change, P: s.P, Confidence: 1 - s.P,
 			Changed: Changes(pts[s.Index-1], pts[s.Index])}
-		if before != 0 {
-			cp.Change = after/before - 1
-		}
 		cp.Regression = (after > before) == m.HigherIsWorse && after != before
 		a.ChangePoints = append(a.ChangePoints, cp)
 	}
@@ -80,6 +73,41 @@ func Analyze(pts []Point, m Metric, o DetectOptions) (*Analysis, error) {
 		a.NewestRegression = true
 	}
 	return a, nil
+}
+
+// segmentChange is the medians of the segments either side of splits[i]
+// and their relative change.
+func segmentChange(xs []float64, splits []Split, i int) (before, after, change float64) {
+	lo, hi := 0, len(xs)
+	if i > 0 {
+		lo = splits[i-1].Index
+	}
+	if i+1 < len(splits) {
+		hi = splits[i+1].Index
+	}
+	before, after = median(xs[lo:splits[i].Index]), median(xs[splits[i].Index:hi])
+	if before != 0 {
+		change = after/before - 1
+	}
+	return before, after, change
+}
+
+// keepLarge drops, smallest first, the splits whose segments' medians
+// differ by less than minChange, merging their segments.
+func keepLarge(xs []float64, splits []Split, minChange float64) []Split {
+	for len(splits) > 0 && minChange > 0 {
+		worst, worstAbs := -1, math.Inf(1)
+		for i := range splits {
+			if _, _, c := segmentChange(xs, splits, i); math.Abs(c) < worstAbs {
+				worst, worstAbs = i, math.Abs(c)
+			}
+		}
+		if worstAbs >= minChange {
+			break
+		}
+		splits = append(splits[:worst:worst], splits[worst+1:]...)
+	}
+	return splits
 }
 
 func median(xs []float64) float64 {

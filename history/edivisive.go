@@ -16,6 +16,9 @@ const (
 	// DefaultMinSegment is the fewest runs on either side of a change
 	// point.
 	DefaultMinSegment = 3
+	// DefaultMinChange is the command's default smallest reported change
+	// (Analyze's zero value reports every significant split).
+	DefaultMinChange = 0.05
 	// DefaultSeed seeds the permutations, so that an analysis repeats.
 	DefaultSeed = 1
 )
@@ -26,6 +29,12 @@ type DetectOptions struct {
 	Permutations int
 	MinSegment   int
 	Seed         uint64
+	// MinChange is the smallest relative change of the segment medians
+	// that Analyze reports (0: every significant split). A split below it
+	// is merged away: on a shared machine, load drifts move a quiet
+	// metric by a few per cent between runs, significantly but not
+	// because of anything the user changed.
+	MinChange float64
 }
 
 func (o *DetectOptions) defaults() {

@@ -36,8 +36,8 @@ func (a *Analysis) verdict() string {
 // WriteText writes the series and its change points for a terminal.
 func WriteText(w io.Writer, a *Analysis) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s over %d runs (E-Divisive means, α %.2f, %d permutations, segments ≥ %d runs)\n",
-		a.Metric, len(a.Points), a.Alpha, a.Permutations, a.MinSegment)
+	fmt.Fprintf(&b, "%s over %d runs (E-Divisive means, α %.2f, %d permutations, segments ≥ %d runs, changes ≥ %.0f %%)\n",
+		a.Metric, len(a.Points), a.Alpha, a.Permutations, a.MinSegment, 100*a.MinChange)
 	cps := map[int]ChangePoint{}
 	for _, cp := range a.ChangePoints {
 		cps[cp.Index] = cp

@@ -9,13 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/duckbench/duckbench/export/pushgw"
 	"github.com/duckbench/duckbench/history"
 )
 
 func init() { register(newHistoryCmd) }
 
 type historyFlags struct {
-	resultsDir, metric, spec, specHash, promURL, htmlPath string
+	resultsDir, metric, spec, specHash, promURL, htmlPath, pushgateway string
 	labels                                                []string
 	last                                                  int
 	window                                                time.Duration
@@ -54,9 +55,11 @@ on the history, not on one pair of runs.`,
 	fl.Float64Var(&f.opts.Alpha, "alpha", history.DefaultAlpha, "significance level of a change point")
 	fl.IntVar(&f.opts.Permutations, "permutations", history.DefaultPermutations, "permutations of the significance test")
 	fl.IntVar(&f.opts.MinSegment, "min-segment", history.DefaultMinSegment, "fewest runs on either side of a change point")
+	fl.Float64Var(&f.opts.MinChange, "min-change", history.DefaultMinChange, "smallest relative change reported (0.05: 5 %); smaller significant changes are merged away")
 	fl.BoolVar(&f.asJSON, "json", false, "write JSON")
 	fl.BoolVar(&f.asMarkdown, "markdown", false, "write Markdown (for a CI comment)")
 	fl.StringVar(&f.htmlPath, "html", "", "also write an HTML report with the trend chart to this file")
+	fl.StringVar(&f.pushgateway, "pushgateway", "", "push the change points to this Pushgateway (the history board annotates them; needs SPEC-NAME)")
 	return c
 }
 
@@ -65,8 +68,8 @@ func runHistory(cmd *cobra.Command, f *historyFlags, args []string) error {
 	if !ok {
 		return usageErr(fmt.Errorf("--metric %q: want one of %s", f.metric, strings.Join(history.MetricNames(), ", ")))
 	}
-	if f.opts.Alpha <= 0 || f.opts.Alpha >= 1 || f.opts.Permutations < 1 || f.opts.MinSegment < 2 {
-		return usageErr(errors.New("--alpha must be in (0, 1), --permutations ≥ 1, --min-segment ≥ 2"))
+	if f.opts.Alpha <= 0 || f.opts.Alpha >= 1 || f.opts.Permutations < 1 || f.opts.MinSegment < 2 || f.opts.MinChange < 0 {
+		return usageErr(errors.New("--alpha must be in (0, 1), --permutations ≥ 1, --min-segment ≥ 2, --min-change ≥ 0"))
 	}
 	labels, err := parseLabelFilter(f.labels)
 	if err != nil {
@@ -106,10 +109,27 @@ func runHistory(cmd *cobra.Command, f *historyFlags, args []string) error {
 			return err
 		}
 	}
+	if f.pushgateway != "" {
+		if filter.Spec == "" {
+			return usageErr(errors.New("--pushgateway needs SPEC-NAME: change points are pushed per spec"))
+		}
+		if err := pushgw.PushChangePoints(cmd.Context(), f.pushgateway, filter.Spec, m.Name, changePointsToPush(a)); err != nil {
+			return depErr(err)
+		}
+	}
 	if a.NewestRegression {
 		return checkErr(fmt.Errorf("the newest runs regressed on %s", m.Name))
 	}
 	return nil
+}
+
+func changePointsToPush(a *history.Analysis) []pushgw.ChangePoint {
+	var out []pushgw.ChangePoint
+	for _, cp := range a.ChangePoints {
+		out = append(out, pushgw.ChangePoint{AfterRun: cp.After, At: float64(a.Points[cp.Index].Time.UnixMilli()) / 1e3,
+			Change: cp.Change, Regression: cp.Regression})
+	}
+	return out
 }
 
 func writeHistoryHTML(path string, a *history.Analysis) error {
@@ -137,4 +157,3 @@ func parseLabelFilter(kvs []string) (map[string]string, error) {
 	}
 	return out, nil
 }
-
