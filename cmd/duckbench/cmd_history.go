@@ -17,11 +17,11 @@ func init() { register(newHistoryCmd) }
 
 type historyFlags struct {
 	resultsDir, metric, spec, specHash, promURL, htmlPath, pushgateway string
-	labels                                                []string
-	last                                                  int
-	window                                                time.Duration
-	opts                                                  history.DetectOptions
-	asJSON, asMarkdown                                    bool
+	labels                                                             []string
+	last                                                               int
+	window                                                             time.Duration
+	opts                                                               history.DetectOptions
+	asJSON, asMarkdown                                                 bool
 }
 
 func newHistoryCmd() *cobra.Command {
