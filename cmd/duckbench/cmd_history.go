@@ -16,12 +16,12 @@ import (
 func init() { register(newHistoryCmd) }
 
 type historyFlags struct {
-	resultsDir, metric, spec, specHash, promURL, htmlPath, pushgateway string
-	labels                                                             []string
-	last                                                               int
-	window                                                             time.Duration
-	opts                                                               history.DetectOptions
-	asJSON, asMarkdown                                                 bool
+	resultsDir, metric, specHash, promURL, htmlPath, pushgateway string
+	labels                                                       []string
+	last                                                         int
+	window                                                       time.Duration
+	opts                                                         history.DetectOptions
+	asJSON, asMarkdown                                           bool
 }
 
 func newHistoryCmd() *cobra.Command {

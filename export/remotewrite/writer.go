@@ -72,6 +72,10 @@ type Writer struct {
 	queue [][]prompb.TimeSeries
 	stats Stats
 	wake  chan struct{}
+	// failing is true while the receiver could not be reached at the
+	// last attempt (nothing listens, a time-out): Close then does not wait
+	// for it. A receiver that answers 5xx or 429 is waited for.
+	failing bool
 
 	cancel   context.CancelFunc
 	flushing chan struct{} // closed when Close starts the final flush
@@ -110,12 +114,13 @@ func Start(ctx context.Context, g prometheus.Gatherer, o Options) *Writer {
 }
 
 // Close gathers once more (the run's final figures), sends what is queued
-// within the flush timeout, stops, and returns the stats.
+// within the flush timeout — not waiting at all for a receiver that could
+// not be reached at the last attempt — stops, and returns the stats.
 func (w *Writer) Close() Stats {
 	close(w.flushing)
 	w.gather()
 	deadline := time.Now().Add(w.o.FlushTimeout)
-	for time.Now().Before(deadline) && w.pending() > 0 {
+	for time.Now().Before(deadline) && w.pending() > 0 && !w.isFailing() {
 		time.Sleep(20 * time.Millisecond)
 	}
 	w.cancel()
@@ -128,6 +133,12 @@ func (w *Writer) Close() Stats {
 	}
 	w.queue = nil
 	return w.stats
+}
+
+func (w *Writer) isFailing() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failing
 }
 
 func (w *Writer) pending() int {
@@ -220,11 +231,13 @@ func (w *Writer) sendLoop(ctx context.Context) {
 				w.stats.LastError = err.Error()
 			}
 			backoff = MinBackoff
+			w.failing = false
 			w.mu.Unlock()
 			continue
 		default:
 			w.stats.Retries++
 			w.stats.LastError = err.Error()
+			w.failing = errors.Is(err, errUnreachable)
 		}
 		w.mu.Unlock()
 		select {
@@ -239,6 +252,9 @@ func (w *Writer) sendLoop(ctx context.Context) {
 func sameBatch(a, b []prompb.TimeSeries) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
+
+// errUnreachable marks an attempt that got no answer at all.
+var errUnreachable = errors.New("receiver unreachable")
 
 // errRejected marks a request the receiver refused for good (4xx other
 // than 429): retrying it cannot help.
@@ -261,7 +277,7 @@ func (w *Writer) send(ctx context.Context, ts []prompb.TimeSeries) error {
 	hr.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
 	resp, err := w.o.Client.Do(hr)
 	if err != nil {
-		return fmt.Errorf("remote write to %s: %w", w.o.URL, err)
+		return fmt.Errorf("%w: remote write to %s: %w", errUnreachable, w.o.URL, err)
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
