@@ -192,6 +192,7 @@ func TestPushRealPrometheus(t *testing.T) {
 	checkRemoteWrite(t, ps.PromURL, sel, r)
 	checkPushgateway(t, ps.PromURL, sel, r)
 	checkHistoryBoard(t, ps, r)
+	checkHistoryFromPrometheus(t, bin, ps, r)
 }
 
 // checkHistoryBoard pushes what only other commands push (a capacity
@@ -290,5 +291,37 @@ func checkPushgateway(t *testing.T, promURL, sel string, r *results.Result) {
 		if got := one(t, promURL, c.expr); got != c.want {
 			t.Errorf("%s = %v; want %v (result.json)", c.expr, got, c.want)
 		}
+	}
+}
+
+// checkHistoryFromPrometheus reads the pushed runs back with
+// `duckbench history --prometheus-url`: the run's p99 must be the record's.
+func checkHistoryFromPrometheus(t *testing.T, bin string, ps pushStack, r *results.Result) {
+	t.Helper()
+	out, err := exec.Command(bin, "history", r.Spec.Name, "--prometheus-url", ps.PromURL, "--metric", "p99", "--json").Output()
+	if err != nil {
+		t.Fatalf("duckbench history --prometheus-url: %v\n%s", err, out)
+	}
+	var a struct {
+		Points []struct {
+			Run    string            `json:"run"`
+			Value  float64           `json:"value"`
+			Labels map[string]string `json:"labels"`
+		} `json:"points"`
+	}
+	if err := json.Unmarshal(out, &a); err != nil {
+		t.Fatalf("history --json: %v\n%s", err, out)
+	}
+	found := false
+	for _, p := range a.Points {
+		if p.Run == r.ID {
+			found = true
+			if p.Value != r.Summary.Latency.P99 || p.Labels["commit"] != "abc123" {
+				t.Errorf("history point %+v; want p99 %v and commit=abc123 (result.json)", p, r.Summary.Latency.P99)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("history --prometheus-url: no point of run %s in %s", r.ID, out)
 	}
 }
