@@ -99,3 +99,20 @@ func TestParseLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestExportFlags: the five commands that run a stack take the push flags,
+// and a reserved label is a usage error before anything starts.
+func TestExportFlags(t *testing.T) {
+	for _, c := range []string{"run", "check", "capacity", "ab", "sweep"} {
+		_, out, _ := captureRun(t, c, "--help")
+		for _, f := range []string{"--remote-write", "--pushgateway", "--label"} {
+			if !strings.Contains(out, f) {
+				t.Errorf("%s --help lacks %s", c, f)
+			}
+		}
+	}
+	code, _, errOut := captureRun(t, "run", "../../examples/seed.yaml", "--label", "run=x")
+	if code != exitUsage || !strings.Contains(errOut, "reserved") {
+		t.Errorf("run --label run=x = exit %d, %q; want exit 2 naming the reserved labels", code, errOut)
+	}
+}
