@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
@@ -27,14 +28,9 @@ const (
 // perRun is a pushed gauge of the selected specs, drawn only near each
 // run's start, one series per spec.
 func perRun(series, agg string) string {
-	name, inner := series, ""
-	if i := len(series) - 1; series[i] == '}' {
-		for j := range series {
-			if series[j] == '{' {
-				name, inner = series[:j], series[j+1:i]+", "
-				break
-			}
-		}
+	name, inner, _ := strings.Cut(strings.TrimSuffix(series, "}"), "{")
+	if inner != "" {
+		inner += ", "
 	}
 	selSpec := fmt.Sprintf(`%sspec=~"$spec", job=~"$job"`, inner)
 	return fmt.Sprintf(`%s by (spec) (%s{%s} and on (run) (time() - %s{spec=~"$spec", job=~"$job"} < %d))`,
