@@ -33,7 +33,7 @@ type Dashboard struct {
 }
 
 // builders lists the dashboards in their display order.
-var builders = []func() *dashboard.DashboardBuilder{overview, redis, haproxy}
+var builders = []func() *dashboard.DashboardBuilder{overview, redis, haproxy, history}
 
 // All builds every dashboard. The output is deterministic: the same code
 // gives the same bytes.
@@ -88,16 +88,26 @@ type Query struct {
 	Expr      string
 }
 
-// Queries returns every panel query of every dashboard, in dashboard and
-// panel order. It reads them back from the generated JSON, so it lists
-// exactly what Grafana will run.
-func Queries() []Query {
+// Queries returns every panel query of every dashboard of a live run (all
+// but the history board: HistoryQueries), in dashboard and panel order. It
+// reads them back from the generated JSON, so it lists exactly what Grafana
+// will run.
+func Queries() []Query { return queries(func(uid string) bool { return uid != UIDHistory }) }
+
+// HistoryQueries returns the history board's panel queries (of the runs
+// pushed to a Pushgateway).
+func HistoryQueries() []Query { return queries(func(uid string) bool { return uid == UIDHistory }) }
+
+func queries(keep func(uid string) bool) []Query {
 	all, err := All()
 	if err != nil {
 		panic(err) // the dashboards are code: a build error is a bug caught by the tests
 	}
 	var out []Query
 	for _, d := range all {
+		if !keep(d.UID) {
+			continue
+		}
 		qs, err := QueriesFromJSON(d.JSON)
 		if err != nil {
 			panic(err)
@@ -150,6 +160,7 @@ func DefaultVars() map[string]string {
 		VarInstance:   ".*",
 		VarHAProxyJob: ".*",
 		VarSLOP99:     DefaultSLOP99,
+		VarSpec:       ".*",
 		VarRateWindow: "1m",
 		"__interval":  "1m",
 		"__range":     "15m",

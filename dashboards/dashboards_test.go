@@ -198,7 +198,7 @@ func TestDashboardShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantUIDs := []string{UIDOverview, UIDRedis, UIDHAProxy}
+	wantUIDs := []string{UIDOverview, UIDRedis, UIDHAProxy, UIDHistory}
 	for i, d := range all {
 		if d.UID != wantUIDs[i] {
 			t.Errorf("dashboard %d UID = %q; want %q", i, d.UID, wantUIDs[i])
@@ -335,8 +335,8 @@ func TestWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 3 {
-		t.Errorf("Write(%q) wrote %d files; want 3", dir, len(paths))
+	if len(paths) != 4 {
+		t.Errorf("Write(%q) wrote %d files; want 4", dir, len(paths))
 	}
 }
 

@@ -80,6 +80,10 @@ type Result struct {
 	// Agents are the load agents of a sharded run (run --agents N), one
 	// per shard: the record's figures are their exact merge.
 	Agents []AgentStats `json:"agents,omitempty"`
+
+	// Labels are the user's --label k=v (commit, branch, PR): what
+	// `duckbench history` filters on and reports at a change point.
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // Agent statuses: what became of one load agent's shard.

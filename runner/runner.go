@@ -54,6 +54,16 @@ type Monitor interface {
 	Fill(r *results.Result)
 }
 
+// Exporter sends a session's series and records outside (export.Exporter
+// is one). Its failures never fail the session.
+type Exporter interface {
+	// Start begins exporting g, the session's registry, under labels (the
+	// session's Identity); stop flushes and runs before teardown.
+	Start(ctx context.Context, g prometheus.Gatherer, labels map[string]string) (stop func())
+	// Recorded is told each record the session saves, with the same labels.
+	Recorded(r *results.Result, labels map[string]string)
+}
+
 // Options configure a run. Zero values take the documented defaults.
 type Options struct {
 	// SpecPath is recorded in the result.
@@ -85,6 +95,12 @@ type Options struct {
 	// AfterUp runs once the stack is up and the exporter listens, e.g. to
 	// start a local Prometheus; the returned stop runs before teardown.
 	AfterUp func(ctx context.Context, ep stack.Endpoints, exporterAddr string) (stop func(), err error)
+	// Labels are the user's --label k=v: recorded in the result and put
+	// on every exported series beside the session's identity.
+	Labels map[string]string
+	// Export, when set, sends the session's series and records where the
+	// user's metrics live (remote write, Pushgateway).
+	Export Exporter
 	// Abort is cancelled when teardown must not wait (second Ctrl-C).
 	// Default: never.
 	Abort context.Context

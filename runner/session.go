@@ -94,6 +94,11 @@ func Start(ctx context.Context, s *spec.Spec, o Options) (ss *Session, err error
 	if err := os.MkdirAll(ss.Dir, 0o755); err != nil {
 		return ss, fmt.Errorf("create result dir: %w", err)
 	}
+	// The canonical spec beside the record (history.SpecFile): history
+	// diffs it field by field between the runs around a change point.
+	if err := os.WriteFile(filepath.Join(ss.Dir, "spec.json"), spec.Canonical(s), 0o644); err != nil {
+		return ss, fmt.Errorf("save spec: %w", err)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ss.metrics = load.NewMetrics()
@@ -127,6 +132,9 @@ func Start(ctx context.Context, s *spec.Spec, o Options) (ss *Session, err error
 		if stop != nil {
 			ss.stops = append(ss.stops, stop)
 		}
+	}
+	if o.Export != nil {
+		ss.stops = append(ss.stops, o.Export.Start(ctx, reg, ss.Identity()))
 	}
 	ss.T0 = o.Now()
 	if ss.mon != nil {
@@ -210,6 +218,7 @@ func (ss *Session) NewResult() *results.Result {
 		Runtime:       ss.Endpoints.Runtime,
 		StartedAt:     ss.Started.UTC(),
 		Status:        results.StatusCompleted,
+		Labels:        ss.o.Labels,
 		Spec: results.SpecInfo{
 			Name:         ss.Spec.Name,
 			Path:         ss.o.SpecPath,
@@ -217,6 +226,18 @@ func (ss *Session) NewResult() *results.Result {
 			ConfigHashes: configHashes(ss.Endpoints.RunDir),
 		},
 	}
+}
+
+// Identity is the labels of the session's exported series: run, spec,
+// spec_hash, runtime and the user's Options.Labels.
+func (ss *Session) Identity() map[string]string {
+	l := map[string]string{"run": ss.ID, "spec": ss.Spec.Name, "spec_hash": ss.Spec.Hash(), "runtime": ss.Endpoints.Runtime}
+	for k, v := range ss.o.Labels {
+		if _, reserved := l[k]; !reserved {
+			l[k] = v
+		}
+	}
+	return l
 }
 
 // StopProbes stops the probes (once; Close does it too), waiting at most
@@ -302,6 +323,9 @@ func (ss *Session) Finish(ctx context.Context, r *results.Result, e Ending) (pat
 func (ss *Session) Save(r *results.Result) (path, html string, err error) {
 	if path, err = saveAll(r, ss.Dir, &html); err != nil {
 		return path, html, err
+	}
+	if ss.o.Export != nil {
+		ss.o.Export.Recorded(r, ss.Identity())
 	}
 	if ss.o.Out != nil {
 		if err := results.WriteText(ss.o.Out, r); err != nil {

@@ -26,6 +26,7 @@ func init() { register(newABCmd) }
 type abFlags struct {
 	stackFlags
 	thresholdFlags
+	exportFlags
 	rounds     int
 	cooldown   time.Duration
 	aa         bool
@@ -87,6 +88,7 @@ and compared).`,
 	}
 	f.stackFlags.add(c)
 	f.thresholdFlags.add(c)
+	f.exportFlags.add(c)
 	fl := c.Flags()
 	fl.IntVar(&f.rounds, "rounds", results.DefaultRounds, "runs per side")
 	fl.DurationVar(&f.cooldown, "cooldown", runner.DefaultCooldown, "pause between runs")
@@ -143,6 +145,9 @@ func runAB(cmd *cobra.Command, f *abFlags, args []string) error {
 	}
 	o := runner.ABOptions{Rounds: f.rounds, Cooldown: f.cooldown, Thresholds: th, AA: f.aa, Log: progress,
 		Run: runner.Options{ResultsDir: f.resultsDir, Duration: f.duration, Listen: f.listen, Version: version}}
+	if err := f.exportFlags.apply(&o.Run); err != nil {
+		return err
+	}
 	if f.rate != "" {
 		var r spec.Rate
 		if err := r.UnmarshalText([]byte(f.rate)); err != nil || (r < 0 && !r.IsMax()) || r == 0 {

@@ -261,6 +261,9 @@ func (f *sweepFlags) plan(cmd *cobra.Command, path string) (*sweepPlan, error) {
 	if f.prometheus {
 		p.opts.Run.AfterUp = runner.LocalPrometheus(progress)
 	}
+	if err := f.exportFlags.apply(&p.opts.Run); err != nil {
+		return nil, err
+	}
 	if f.rate != nil {
 		p.sw.Rate = float64(*f.rate)
 		if f.rate.IsMax() {

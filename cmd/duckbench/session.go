@@ -19,6 +19,7 @@ import (
 // works alike for all three.
 type sessionFlags struct {
 	stackFlags
+	exportFlags
 	resultsDir string
 	listen     string
 	quiet      bool
@@ -27,6 +28,7 @@ type sessionFlags struct {
 
 func (f *sessionFlags) add(c *cobra.Command) {
 	f.stackFlags.add(c)
+	f.exportFlags.add(c)
 	fl := c.Flags()
 	fl.StringVar(&f.resultsDir, "results", "results", "directory that receives <UTC timestamp>-<spec>/")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress")
@@ -70,6 +72,9 @@ func (f *sessionFlags) prepare(cmd *cobra.Command, path string, configure func(s
 	}
 	if f.prometheus {
 		o.AfterUp = runner.LocalPrometheus(progress)
+	}
+	if err := f.exportFlags.apply(&o); err != nil {
+		return nil, err
 	}
 	if configure != nil {
 		if err := configure(s, &o); err != nil {
