@@ -94,7 +94,7 @@ func TestGroundTruthCapacityKnee(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcome, why := judgeStep(cfg.SLO, rep)
+	outcome, why := judgeStep(cfg.SLO, rep, nil)
 	t.Logf("GROUNDTRUTH capacity: step at %.0f req/s: %s (%s), SUT-bound %v, generator saturated %v, p90 %s, service p90 %s",
 		math.Round(2*knee), outcome, why, rep.SUTBound, rep.Saturated, results.FormatSeconds(rep.Summary.Latency.P90), results.FormatSeconds(rep.Summary.ServiceTime.P90))
 	if outcome != StepFail || !rep.SUTBound {
