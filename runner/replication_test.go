@@ -193,3 +193,28 @@ func TestCapacityJudgesStepReplication(t *testing.T) {
 		}
 	})
 }
+
+// A capacity sweep under an SLO with max_replication_delay finds every
+// variant's capacity (on main each search said "no sustainable rate").
+func TestSweepCapacityReplicationSLO(t *testing.T) {
+	bt := newBusyTarget(t)
+	sw, cfgs := fakeSweep(2)
+	for _, c := range cfgs {
+		c.NewDriver = func() (stack.Driver, error) { return &fakeDriver{url: bt.URL}, nil }
+		c.NewMonitor = func(stack.Endpoints) (Monitor, error) {
+			return &loadMonitor{target: bt, loaded: time.Millisecond, idle: time.Millisecond}, nil
+		}
+	}
+	cfg := CapacityConfig{SLO: spec.SLO{Success: 0.99, MaxReplicationDelay: spec.Duration(20 * time.Millisecond)},
+		Start: 20, MaxRate: 40, StepDuration: 500 * time.Millisecond, Cooldown: -1, MaxTime: 10 * time.Second}
+	_, err := Sweep(context.Background(), sw, cfgs, SweepOptions{Rounds: 1, Cooldown: -1, Capacity: &cfg,
+		Run: Options{ResultsDir: t.TempDir(), Listen: "127.0.0.1:0"}})
+	if err != nil {
+		t.Fatalf("Sweep: %v", err)
+	}
+	for _, r := range sw.Runs {
+		if r.Capacity == nil || r.Capacity.Rate != 40 {
+			t.Errorf("run %d (variant %d): capacity %+v, %s; want 40 req/s", r.Seq, r.Variant, r.Capacity, r.Error)
+		}
+	}
+}
