@@ -90,6 +90,8 @@ type Monitor struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	hbOn   bool
+	// currentDelay is hb.Delay (tests replace it).
+	currentDelay func(replica string, now time.Time) (time.Duration, bool)
 
 	mu  sync.Mutex
 	rec *recording

@@ -49,16 +49,31 @@ func (m *Monitor) replication(selects func(time.Time) bool) []results.ReplicaSta
 	out := make([]results.ReplicaStats, 0, len(m.replicas))
 	for _, name := range m.replicas {
 		beats := m.rec.beats[name]
-		if m.hbOn && len(beats) > 0 {
-			last := beats[len(beats)-1]
-			next := last.pub.Add(m.opts.HeartbeatInterval)
-			if age := now.Sub(next); age > m.opts.HeartbeatInterval+last.delay && selects(next) {
-				beats = append(beats[:len(beats):len(beats)], beat{pub: next, delay: age, lost: true})
-			}
+		if b, ok := m.overdue(name, beats, now); ok && selects(b.pub) {
+			beats = append(beats[:len(beats):len(beats)], b)
 		}
 		out = append(out, replicaStats(name, beats, m.rec.infos[name], selects))
 	}
 	return out
+}
+
+// overdue is the oldest heartbeat published and not yet delivered to
+// replica, as a lost reading aged now, when it is overdue: older than one
+// interval plus the replica's last delay (the rule of Heartbeat.Stop).
+func (m *Monitor) overdue(replica string, beats []beat, now time.Time) (beat, bool) {
+	if !m.hbOn || len(beats) == 0 {
+		return beat{}, false
+	}
+	current := m.currentDelay
+	if current == nil {
+		current = m.hb.Delay
+	}
+	d, ok := current(replica, now)
+	last := beats[len(beats)-1]
+	if !ok || d <= m.opts.HeartbeatInterval+last.delay {
+		return beat{}, false
+	}
+	return beat{pub: now.Add(-d), delay: d, lost: true}, true
 }
 
 // replicaStats summarises the readings of one replica that selects accepts.

@@ -53,12 +53,19 @@ func TestReplicationWindow(t *testing.T) {
 		t.Errorf("Replication(idle) = %+v; want 40 readings of 1ms, offset lag 9000", idle)
 	}
 
-	// While the heartbeat runs, the next heartbeat after the last one
-	// (published at 5.9 s, now ~4 s overdue) counts as lost with its age.
+	// While the heartbeat runs, a heartbeat published at 6 s and not
+	// delivered (now ~4 s overdue) counts as lost with its age; one just
+	// published does not.
 	m.hbOn = true
+	pending := time.Since(at(6))
+	m.currentDelay = func(string, time.Time) (time.Duration, bool) { return pending, true }
 	late := m.Replication(func(t time.Time) bool { return !t.Before(at(5)) })[0]
 	if late.HeartbeatSamples != 11 || late.HeartbeatsLost != 1 || late.DelayMaxSeconds < 3.9 {
 		t.Errorf("Replication(after 5 s, heartbeat running) = %+v; want 10 readings + 1 lost of ≥ 3.9 s", late)
+	}
+	pending = 50 * time.Millisecond
+	if got := m.Replication(func(t time.Time) bool { return !t.Before(at(5)) })[0]; got.HeartbeatSamples != 10 {
+		t.Errorf("Replication(after 5 s) with a heartbeat 50ms old = %+v; want 10 readings", got)
 	}
 	// Settle gives up at its limit on a replica that delivers nothing.
 	m.hb = &redisprobe.Heartbeat{}

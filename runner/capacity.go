@@ -429,9 +429,7 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 	}
 	ss.logf("capacity search on %s: SLO %s, start %g req/s, steps of %v with %v cooldown, at most %v",
 		ss.Endpoints.HAProxy.URL, cfg.SLOText, cfg.Start, cfg.StepDuration, max(cfg.Cooldown, 0), cfg.MaxTime)
-	if co.Table != nil {
-		fmt.Fprintf(co.Table, "%-10s %-8s %-5s %10s %9s %9s %9s %9s  %s\n", "rate", "outcome", "trial", "throughput", "success", "p50", "p99", "svc p99", "why")
-	}
+	writeStepHeader(co.Table)
 	capa, searchErr := SearchCapacity(ctx, cfg, try)
 	if stackErr != nil {
 		searchErr = stackErr
@@ -452,10 +450,8 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 			r.SUTBound = rep.SUTBound // the steps above the rate found are in Capacity.Steps
 		}
 		r.Capacity = capa
-		for _, st := range capa.Steps {
-			if st.Rate == capa.Rate && capa.Rate > 0 && st.Replication != nil {
-				r.Replication = st.Replication // the step the verdict is of
-			}
+		if repl := foundReplication(capa); repl != nil {
+			r.Replication = repl // the step the verdict is of
 		}
 		r.Agents = stepAgents[capa.Rate]
 		if errors.Is(searchErr, ErrIncomplete) || r.Agents == nil {
@@ -476,6 +472,24 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 		return out, err
 	}
 	return out, searchErr
+}
+
+// foundReplication is the replication of the step at the rate found (nil:
+// none found, or no probes).
+func foundReplication(c *results.Capacity) []results.ReplicaStats {
+	for _, st := range c.Steps {
+		if c.Rate > 0 && st.Rate == c.Rate {
+			return st.Replication
+		}
+	}
+	return nil
+}
+
+// writeStepHeader heads the live table w (nil: none).
+func writeStepHeader(w io.Writer) {
+	if w != nil {
+		fmt.Fprintf(w, "%-10s %-8s %-5s %10s %9s %9s %9s %9s  %s\n", "rate", "outcome", "trial", "throughput", "success", "p50", "p99", "svc p99", "why")
+	}
 }
 
 // writeStepRows writes a settled step to the live table: one row per

@@ -64,6 +64,9 @@ func TestCapacityReplicationSLO(t *testing.T) {
 			t.Errorf("step at %g req/s: replication %+v; want replica-1's", st.Rate, st.Replication)
 			continue
 		}
+		for _, tr := range st.Trials {
+			t.Logf("  trial at %g: %s replication %+v", st.Rate, tr.Outcome, tr.Replication)
+		}
 		rp := st.Replication[0]
 		t.Logf("step at %g req/s: %d heartbeats (expected 20 ± 3), delay p99 %.2fms", st.Rate, rp.HeartbeatSamples, rp.DelayP99Seconds*1e3)
 		if math.Abs(float64(rp.HeartbeatSamples)-20) > 3 {
