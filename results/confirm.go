@@ -18,9 +18,12 @@ type CapacityTrial struct {
 
 // Confirmation says how the step's trials came out, in order ("fail,
 // pass, pass"), or "-" when one trial settled it.
-func (st CapacityStep) Confirmation() string {
+func (st CapacityStep) Confirmation() string { return nonEmpty(st.trialOutcomes(), "-") }
+
+// trialOutcomes is Confirmation with "" for a step of one trial.
+func (st CapacityStep) trialOutcomes() string {
 	if len(st.Trials) < 2 {
-		return "-"
+		return ""
 	}
 	out := make([]string, len(st.Trials))
 	for i, tr := range st.Trials {

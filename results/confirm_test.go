@@ -68,4 +68,7 @@ func TestConfirmedJSON(t *testing.T) {
 	if got := c.Steps[0].Confirmation(); got != "-" {
 		t.Errorf("Confirmation() of a one-trial step = %q; want -", got)
 	}
+	if sc := SweepSearchOf(c); sc.Steps[1].Trials != "fail, pass, pass" || sc.Steps[0].Trials != "" {
+		t.Errorf("SweepSearchOf() steps %+v; want the confirmed step's trials, none for a one-trial step", sc.Steps)
+	}
 }
