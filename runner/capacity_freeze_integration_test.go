@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -91,7 +92,8 @@ func TestGroundTruthCapacityFreeze(t *testing.T) {
 	start := math.Round(0.85 * knee0 / 4)
 	freezeRate := roundRate(4 * start)
 	search := func(frozen bool) (*results.Capacity, string) {
-		froze := "not frozen"
+		var froze atomic.Value
+		froze.Store("not frozen")
 		var armed bool
 		try := stepTrier(hp.URL, step, func(rate float64, i int) {
 			if !frozen || rate != freezeRate || armed {
@@ -103,7 +105,7 @@ func TestGroundTruthCapacityFreeze(t *testing.T) {
 				syscall.Kill(hp.PID, syscall.SIGSTOP)
 				time.Sleep(freeze)
 				syscall.Kill(hp.PID, syscall.SIGCONT)
-				froze = fmt.Sprintf("frozen %v in trial %d", time.Since(at).Round(time.Millisecond), i+1)
+				froze.Store(fmt.Sprintf("frozen %v in trial %d", time.Since(at).Round(time.Millisecond), i+1))
 			})
 		})
 		var table strings.Builder
@@ -113,11 +115,11 @@ func TestGroundTruthCapacityFreeze(t *testing.T) {
 			OnStep: func(st results.CapacityStep) { writeStepRows(&table, st) },
 		}
 		c, err := SearchCapacity(context.Background(), cfg, try)
-		t.Logf("steps (%s):\n%s", froze, table.String())
+		t.Logf("steps (%s):\n%s", froze.Load(), table.String())
 		if err != nil {
 			t.Fatalf("SearchCapacity: %v", err)
 		}
-		return c, froze
+		return c, froze.Load().(string)
 	}
 	clean, _ := search(false)
 	noisy, froze := search(true)
