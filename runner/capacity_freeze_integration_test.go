@@ -127,14 +127,19 @@ func TestGroundTruthCapacityFreeze(t *testing.T) {
 	off := (noisy.Rate - clean.Rate) / clean.Rate
 	t.Logf("GROUNDTRUTH capacity with a freeze: knee %.0f req/s (maxconn %d / (hold + floor %.2fms)); without a freeze %.0f req/s [%.0f, %.0f); HAProxy %s at %g req/s: %.0f req/s [%.0f, %.0f), %+.1f%%",
 		knee, maxconn, floor*1e3, clean.Rate, clean.LowGood, clean.HighBad, froze, freezeRate, noisy.Rate, noisy.LowGood, noisy.HighBad, 100*off)
-	var trials []results.CapacityTrial
+	var frozenStep results.CapacityStep
 	for _, st := range noisy.Steps {
 		if st.Rate == freezeRate {
-			trials = st.Trials
+			frozenStep = st
 		}
 	}
-	if len(trials) == 0 || trials[0].Outcome != StepFail {
-		t.Errorf("the frozen trial at %g req/s: %+v; want it failed and confirmed (else the freeze did not land)", freezeRate, trials)
+	if len(frozenStep.Trials) == 0 || frozenStep.Trials[0].Outcome != StepFail {
+		t.Errorf("the frozen trial at %g req/s: %+v; want it failed and confirmed (else the freeze did not land)", freezeRate, frozenStep.Trials)
+	}
+	// The freeze is outvoted: on main this step ended the search at half
+	// the frozen rate.
+	if frozenStep.Outcome != StepPass || noisy.LowGood < freezeRate {
+		t.Errorf("step at %g req/s: %s (%s), capacity %g; want the frozen trial outvoted (pass) and the capacity above it", freezeRate, frozenStep.Outcome, frozenStep.Confirmation(), noisy.Rate)
 	}
 	if math.Abs(off) > 0.10 {
 		t.Errorf("capacity %.0f req/s with one frozen trial; %.0f without: want within ±10%%", noisy.Rate, clean.Rate)
