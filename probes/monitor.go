@@ -31,7 +31,6 @@ import (
 	"sync"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/duckbench/duckbench/probes/haproxyprobe"
@@ -91,6 +90,8 @@ type Monitor struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	hbOn   bool
+	// currentDelay is hb.Delay (tests replace it).
+	currentDelay func(replica string, now time.Time) (time.Duration, bool)
 
 	mu  sync.Mutex
 	rec *recording
@@ -297,13 +298,12 @@ func (m *Monitor) sample(ctx context.Context) {
 type recording struct {
 	t0 time.Time
 
-	delays    map[string]*hdrhistogram.Histogram // microseconds
-	samples   map[string]uint64
-	lost      map[string]uint64
+	// beats and infos are each replica's readings in the order they
+	// came: a summary of any span of the session (an attack window, the
+	// idle time) selects from them.
+	beats     map[string][]beat
+	infos     map[string][]infoSample
 	delaySec  map[int]map[string]float64
-	maxLag    map[string]int64
-	maxAck    map[string]float64
-	linkDown  map[string]time.Duration
 	lagSec    map[int]map[string]int64
 	lastRedis time.Time
 
@@ -316,9 +316,8 @@ type recording struct {
 
 func newRecording(t0 time.Time) *recording {
 	return &recording{
-		t0: t0, delays: map[string]*hdrhistogram.Histogram{}, samples: map[string]uint64{}, lost: map[string]uint64{},
-		delaySec: map[int]map[string]float64{}, maxLag: map[string]int64{}, maxAck: map[string]float64{},
-		linkDown: map[string]time.Duration{}, lagSec: map[int]map[string]int64{},
+		t0: t0, beats: map[string][]beat{}, infos: map[string][]infoSample{},
+		delaySec: map[int]map[string]float64{}, lagSec: map[int]map[string]int64{},
 		ksFirst: map[string][2]uint64{}, ksLast: map[string][2]uint64{},
 		serverDown: map[string]time.Duration{}, shareSec: map[int]map[string]float64{},
 	}
@@ -330,21 +329,10 @@ func (r *recording) second(t time.Time) (int, bool) {
 	return int(d / time.Second), d >= 0
 }
 
-// reading records one heartbeat's delay: into the run's distribution and
-// the worst of its second.
+// reading records one heartbeat's delay, by its publish time (arrival −
+// delay), and the worst of its second.
 func (r *recording) reading(rd redisprobe.Reading) {
-	h := r.delays[rd.Replica]
-	if h == nil {
-		// Microseconds, 3 significant digits: 0.1 % error, within the
-		// measurement's own.
-		h = hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
-		r.delays[rd.Replica] = h
-	}
-	_ = h.RecordValue(max(1, rd.Delay.Microseconds()))
-	r.samples[rd.Replica]++
-	if rd.Lost {
-		r.lost[rd.Replica]++
-	}
+	r.beats[rd.Replica] = append(r.beats[rd.Replica], beat{pub: rd.At.Add(-rd.Delay), delay: rd.Delay, lost: rd.Lost})
 	r.current(rd.Replica, rd.At, rd.Delay)
 }
 
@@ -368,14 +356,11 @@ func (r *recording) redis(s *redisprobe.Snapshot, ks map[string][2]uint64) {
 	r.lastRedis = s.At
 	sec, inRun := r.second(s.At)
 	for _, st := range s.Replicas {
-		if !st.LinkUp {
-			r.linkDown[st.Replica] += dt
-		}
+		r.infos[st.Replica] = append(r.infos[st.Replica], infoSample{at: s.At, dt: dt, linkUp: st.LinkUp,
+			inMaster: st.InMaster, lag: st.OffsetLag, ack: float64(st.AckAge)})
 		if !st.InMaster {
 			continue
 		}
-		r.maxLag[st.Replica] = max(r.maxLag[st.Replica], st.OffsetLag)
-		r.maxAck[st.Replica] = math.Max(r.maxAck[st.Replica], float64(st.AckAge))
 		if inRun {
 			m := r.lagSec[sec]
 			if m == nil {
@@ -444,7 +429,8 @@ func delta(first, last uint64) uint64 {
 	return last - first
 }
 
-// Fill writes the recorded run into r: Replication, Backends, Caches,
+// Fill writes the recorded session into r: Replication (all of it: the
+// runner narrows it to the attack windows with Replication), Backends, Caches,
 // Keyspace, and the per-second replication delay, offset lag and server
 // share of r.Timeline (entries are created when missing). Call after Stop.
 func (m *Monitor) Fill(r *results.Result) {
@@ -454,20 +440,7 @@ func (m *Monitor) Fill(r *results.Result) {
 	if rec == nil {
 		return
 	}
-	for _, name := range m.replicas {
-		st := results.ReplicaStats{
-			Replica: name, MaxOffsetLagBytes: rec.maxLag[name], MaxAckAgeSeconds: rec.maxAck[name],
-			LinkDownSeconds: rec.linkDown[name].Seconds(), HeartbeatSamples: rec.samples[name],
-			HeartbeatsLost: rec.lost[name],
-		}
-		if h := rec.delays[name]; h != nil && h.TotalCount() > 0 {
-			us := func(v int64) float64 { return float64(v) / 1e6 }
-			st.DelayP50Seconds = us(h.ValueAtQuantile(50))
-			st.DelayP99Seconds = us(h.ValueAtQuantile(99))
-			st.DelayMaxSeconds = us(h.Max())
-		}
-		r.Replication = append(r.Replication, st)
-	}
+	r.Replication = append(r.Replication, m.replication(func(time.Time) bool { return true })...)
 	nodes := make([]string, 0, len(rec.ksLast))
 	for n := range rec.ksLast {
 		nodes = append(nodes, n)

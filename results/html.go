@@ -546,7 +546,8 @@ func capacityCharts(r *Result) []chart {
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"secs": FormatSeconds, "pct": FormatPercent, "bytes": FormatBytes,
-	"f1":       func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"expected": func(r *Result, b ServerStats) string { return FormatPercent(expectedShare(r.Backends, b)) },
-	"evtext":   eventText,
+	"f1":        func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"expected":  func(r *Result, b ServerStats) string { return FormatPercent(expectedShare(r.Backends, b)) },
+	"evtext":    eventText,
+	"worstRepl": WorstReplicationP99, "idleTitle": func() string { return ReplicationIdleTitle },
 }).Parse(reportHTML))

@@ -106,9 +106,8 @@ footer{color:var(--muted);font-size:12px;margin-top:28px}
 {{end}}</table>
 
 {{end}}{{with .R.Replication}}<h3>Replication</h3>
-<table><tr><th>replica</th><th class="n">delay p50</th><th class="n">p99</th><th class="n">max</th><th class="n">offset lag max</th><th class="n">ack age max</th><th class="n">link down</th><th class="n">samples</th></tr>
-{{range .}}<tr><td>{{.Replica}}</td><td class="n">{{secs .DelayP50Seconds}}</td><td class="n">{{secs .DelayP99Seconds}}</td><td class="n">{{secs .DelayMaxSeconds}}</td><td class="n">{{bytes .MaxOffsetLagBytes}}</td><td class="n">{{secs .MaxAckAgeSeconds}}</td><td class="n">{{secs .LinkDownSeconds}}</td><td class="n">{{.HeartbeatSamples}}</td></tr>
-{{end}}</table>{{end}}
+{{template "replication" .}}{{end}}{{with .R.ReplicationIdle}}<h3>{{idleTitle}}</h3>
+{{template "replication" .}}{{end}}
 
 {{if .R.Backends}}<h3>Backends</h3>
 <table><tr><th>backend/server</th><th class="n">requests</th><th class="n">share</th><th class="n">expected</th><th class="n">down</th><th>responses</th></tr>
@@ -127,9 +126,10 @@ footer{color:var(--muted);font-size:12px;margin-top:28px}
 {{end}}</table>{{end}}
 
 {{with .R.Capacity}}<h3>Capacity steps</h3>
-<table><tr><th class="n">rate</th><th>outcome</th><th class="n">achieved</th><th class="n">p99</th><th class="n">success</th></tr>
-{{range .Steps}}<tr><td class="n">{{f1 .Rate}}</td><td>{{.Outcome}}</td><td class="n">{{f1 .Summary.Rate}}</td><td class="n">{{secs .Summary.Latency.P99}}</td><td class="n">{{pct .Summary.SuccessRatio}}</td></tr>
-{{end}}</table>{{end}}
+<table><tr><th class="n">rate</th><th>outcome</th><th>trials</th><th class="n">achieved</th><th class="n">p99</th><th class="n">success</th><th class="n">repl p99</th></tr>
+{{range .Steps}}<tr><td class="n">{{f1 .Rate}}</td><td>{{.Outcome}}</td><td>{{.Confirmation}}</td><td class="n">{{f1 .Summary.Rate}}</td><td class="n">{{secs .Summary.Latency.P99}}</td><td class="n">{{pct .Summary.SuccessRatio}}</td><td class="n">{{worstRepl .Replication}}</td></tr>
+{{end}}</table>
+<div class="sub">A step whose first trial did not pass was tried again at its rate, and a third trial broke a tie: its outcome is the majority's, its figures the last trial's.</div>{{end}}
 
 <h3>Run</h3>
 <table>{{range .Run}}<tr><th>{{.K}}</th><td>{{.V}}</td></tr>
@@ -139,4 +139,6 @@ footer{color:var(--muted);font-size:12px;margin-top:28px}
 </main>
 </body>
 </html>
-`
+{{define "replication"}}<table><tr><th>replica</th><th class="n">delay p50</th><th class="n">p99</th><th class="n">max</th><th class="n">offset lag max</th><th class="n">ack age max</th><th class="n">link down</th><th class="n">samples</th></tr>
+{{range .}}<tr><td>{{.Replica}}</td><td class="n">{{secs .DelayP50Seconds}}</td><td class="n">{{secs .DelayP99Seconds}}</td><td class="n">{{secs .DelayMaxSeconds}}</td><td class="n">{{bytes .MaxOffsetLagBytes}}</td><td class="n">{{secs .MaxAckAgeSeconds}}</td><td class="n">{{secs .LinkDownSeconds}}</td><td class="n">{{.HeartbeatSamples}}</td></tr>
+{{end}}</table>{{end}}`

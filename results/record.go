@@ -70,7 +70,8 @@ type Result struct {
 	Histogram string `json:"histogram"`
 	// ServiceHistogram is the same for service time (open model only).
 	ServiceHistogram string          `json:"service_histogram,omitempty"`
-	Replication      []ReplicaStats  `json:"replication,omitempty"`
+	Replication      []ReplicaStats  `json:"replication,omitempty"`      // attack windows only (see ReplicaStats)
+	ReplicationIdle  []ReplicaStats  `json:"replication_idle,omitempty"` // the session outside them: start lead, cooldowns, between steps
 	Backends         []ServerStats   `json:"backends,omitempty"`
 	Caches           []CacheStats    `json:"caches,omitempty"`
 	Keyspace         []KeyspaceStats `json:"keyspace,omitempty"`
@@ -218,6 +219,8 @@ type Trial struct {
 	Summary          Summary `json:"summary"`
 	Histogram        string  `json:"histogram"`
 	ServiceHistogram string  `json:"service_histogram,omitempty"`
+	// Replication is of this trial's attack window.
+	Replication []ReplicaStats `json:"replication,omitempty"`
 }
 
 // Stall is a span in which the system under test answered nothing while
@@ -294,8 +297,9 @@ type TargetStats struct {
 	Summary Summary `json:"summary"`
 }
 
-// ReplicaStats are one replica's replication figures over the run. The
-// delay quantiles are over every heartbeat published during the run:
+// ReplicaStats are one replica's replication figures over a span of the
+// session (an attack window, or the idle time between attacks). The
+// delay quantiles are over every heartbeat published in it:
 // delivery on the replica minus publish on the master (one clock); a
 // heartbeat the replica never delivered (it was down, or resynchronised)
 // counts until the next one arrived.
@@ -380,7 +384,8 @@ type Capacity struct {
 	TimedOut bool           `json:"timed_out"`
 }
 
-// CapacityStep is one trial of the capacity search.
+// CapacityStep is one rate of the capacity search: its outcome and the
+// figures of the trial that settled it (see Trials).
 type CapacityStep struct {
 	Rate    float64 `json:"rate"`
 	Outcome string  `json:"outcome"` // pass, fail, unknown (generator saturated)
@@ -388,6 +393,13 @@ type CapacityStep struct {
 	Why     string  `json:"why,omitempty"`
 	Seed    int64   `json:"seed,omitempty"` // the step's key sequence
 	Summary Summary `json:"summary"`
+	// Replication is of the settling trial's attack window: the step is
+	// judged on it.
+	Replication []ReplicaStats `json:"replication,omitempty"`
+	// Trials are every trial at this rate in order when there was more
+	// than one: a trial that did not pass is confirmed by a second, and a
+	// third breaks a tie; the last one settled the step.
+	Trials []CapacityTrial `json:"trials,omitempty"`
 }
 
 // AddCounts adds o's counts (requests, outcomes, bytes, status codes, error

@@ -172,6 +172,7 @@ type SweepStep struct {
 	Rate    float64 `json:"rate"`
 	Outcome string  `json:"outcome"`
 	P99     float64 `json:"p99"`
+	Trials  string  `json:"trials,omitempty"` // its trials' outcomes when confirmed ("fail, pass, pass")
 }
 
 // SweepSearchOf reduces a capacity search to its sweep form.
@@ -181,7 +182,7 @@ func SweepSearchOf(c *Capacity) *SweepSearch {
 	}
 	sc := &SweepSearch{Rate: c.Rate, LowGood: c.LowGood, HighBad: c.HighBad, TimedOut: c.TimedOut}
 	for _, st := range c.Steps {
-		sc.Steps = append(sc.Steps, SweepStep{Rate: st.Rate, Outcome: st.Outcome, P99: Latency(st.Summary).P99})
+		sc.Steps = append(sc.Steps, SweepStep{Rate: st.Rate, Outcome: st.Outcome, P99: Latency(st.Summary).P99, Trials: st.trialOutcomes()})
 	}
 	return sc
 }

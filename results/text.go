@@ -135,16 +135,8 @@ func secondsOrDash(v float64, dash bool) string {
 // writeProbeTables writes what the probes saw: replication, HAProxy's
 // servers and caches, and the Redis keyspace.
 func writeProbeTables(w io.Writer, r *Result) {
-	if len(r.Replication) > 0 {
-		fmt.Fprintln(w, "\nReplication")
-		writeTable(w, "  replica\tdelay p50\tp99\tmax\toffset lag max\tack age max\tlink down\tsamples", func(tw io.Writer) {
-			for _, rep := range r.Replication {
-				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", rep.Replica,
-					FormatSeconds(rep.DelayP50Seconds), FormatSeconds(rep.DelayP99Seconds), FormatSeconds(rep.DelayMaxSeconds),
-					FormatBytes(rep.MaxOffsetLagBytes), FormatSeconds(rep.MaxAckAgeSeconds), FormatSeconds(rep.LinkDownSeconds), rep.HeartbeatSamples)
-			}
-		})
-	}
+	writeReplicationTable(w, "Replication", r.Replication)
+	writeReplicationTable(w, ReplicationIdleTitle, r.ReplicationIdle)
 	if len(r.Backends) > 0 {
 		fmt.Fprintln(w, "\nBackends")
 		writeTable(w, "  backend/server\trequests\tshare\texpected\tdown\tresponses", func(tw io.Writer) {
@@ -184,14 +176,14 @@ func writeCapacityText(w io.Writer, c *Capacity) {
 		fmt.Fprint(w, ", timed out")
 	}
 	fmt.Fprintln(w)
-	writeTable(w, "  rate\toutcome\tthroughput\tp99\tservice p99\tsuccess\twhy", func(tw io.Writer) {
+	writeTable(w, "  rate\toutcome\ttrials\tthroughput\tp99\tservice p99\tsuccess\trepl p99\twhy", func(tw io.Writer) {
 		for _, st := range c.Steps {
 			svc := "-"
 			if st.Summary.ServiceTime != nil {
 				svc = FormatSeconds(st.Summary.ServiceTime.P99)
 			}
-			fmt.Fprintf(tw, "  %.1f\t%s\t%.1f\t%s\t%s\t%s\t%s\n", st.Rate, st.Outcome, st.Summary.Throughput,
-				FormatSeconds(st.Summary.Latency.P99), svc, FormatPercent(st.Summary.SuccessRatio), nonEmpty(st.Why, "-"))
+			fmt.Fprintf(tw, "  %.1f\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\n", st.Rate, st.Outcome, st.Confirmation(), st.Summary.Throughput,
+				FormatSeconds(st.Summary.Latency.P99), svc, FormatPercent(st.Summary.SuccessRatio), WorstReplicationP99(st.Replication), nonEmpty(st.Why, "-"))
 		}
 	})
 }

@@ -49,8 +49,12 @@ type CapacityConfig struct {
 	MaxTime time.Duration
 	// Precision is the bracket width (share of its top) that ends the search.
 	Precision float64
-	// OnStep is told each finished step (e.g. to print it).
+	// OnStep is told each settled step (e.g. to print it).
 	OnStep func(results.CapacityStep)
+	// Replication returns the replication figures of a trial's attack
+	// window, which the trial is judged on with the rest of the SLO (nil:
+	// none; an SLO with max_replication_delay then fails every step).
+	Replication func(ctx context.Context, rep *load.Report) []results.ReplicaStats
 	// Now and Sleep are the clock (tests); Sleep reports whether d passed
 	// before ctx was done.
 	Now   func() time.Time
@@ -99,53 +103,19 @@ var ErrNoCapacity = errors.New("no sustainable rate: the start rate did not meet
 // the server, but no higher rate can be judged either, so it bounds the
 // search from above without counting as the first bad rate.
 //
+// One noisy trial (a hiccup of the machine, a GC pause, a freeze) must not
+// bound the search: a step whose first trial does not pass — the start
+// rate's included — is tried again, and when the two disagree a third
+// decides; the step's outcome is the majority's (see settled).
+//
 // It returns the capacity found so far in every case: with TimedOut set when
 // MaxTime ran out, with ErrNoCapacity when the start rate did not pass, and
 // with ctx's error or try's error when the search was cut short.
 func SearchCapacity(ctx context.Context, cfg CapacityConfig, try Trier) (*results.Capacity, error) {
 	cfg.defaults()
-	c := &results.Capacity{SLO: cfg.SLOText}
-	deadline := cfg.Now().Add(cfg.MaxTime)
-	tried := map[float64]string{}
-
-	// step runs one trial at rate; ok is false when the search must stop
-	// (time, ctx or an error) and err says why when it is an error.
-	var nSteps int
-	step := func(rate float64) (outcome string, ok bool, err error) {
-		if o, done := tried[rate]; done {
-			return o, true, nil
-		}
-		cool := max(cfg.Cooldown, 0)
-		need := cfg.StepDuration
-		if nSteps > 0 {
-			need += cool
-		}
-		if cfg.Now().Add(need).After(deadline) {
-			c.TimedOut = true
-			return "", false, nil
-		}
-		if nSteps > 0 && cool > 0 && !cfg.Sleep(ctx, cool) {
-			return "", false, ctx.Err()
-		}
-		nSteps++
-		rep, err := try(ctx, rate)
-		if ctx.Err() != nil {
-			// A cut-short step is no evidence either way.
-			return "", false, ctx.Err()
-		}
-		if err != nil {
-			return "", false, fmt.Errorf("capacity step at %g req/s: %w", rate, err)
-		}
-		outcome, why := judgeStep(cfg.SLO, rep)
-		st := results.CapacityStep{Rate: rate, Outcome: outcome, Why: why, Seed: rep.Plan.Seed, Summary: rep.Summary}
-		c.Steps = append(c.Steps, st)
-		tried[rate] = st.Outcome
-		if cfg.OnStep != nil {
-			cfg.OnStep(st)
-		}
-		return st.Outcome, true, nil
-	}
-
+	s := &searcher{ctx: ctx, cfg: cfg, try: try, c: &results.Capacity{SLO: cfg.SLOText},
+		deadline: cfg.Now().Add(cfg.MaxTime), tried: map[float64]string{}}
+	c := s.c
 	var lo, bad, unknown float64 // last good, first bad, lowest unknown (0 = none)
 	ceiling := func() float64 {  // the lowest rate known not to be sustainable-or-judgeable
 		switch {
@@ -170,7 +140,7 @@ func SearchCapacity(ctx context.Context, cfg CapacityConfig, try Trier) (*result
 		rate = cfg.MaxRate
 	}
 	for {
-		o, ok, err := step(rate)
+		o, ok, err := s.step(rate)
 		if !ok {
 			return finish(err)
 		}
@@ -206,7 +176,7 @@ func SearchCapacity(ctx context.Context, cfg CapacityConfig, try Trier) (*result
 		if mid <= lo || mid >= hi {
 			return finish(nil) // rounding leaves nothing between
 		}
-		o, ok, err := step(mid)
+		o, ok, err := s.step(mid)
 		if !ok {
 			return finish(err)
 		}
@@ -221,13 +191,116 @@ func SearchCapacity(ctx context.Context, cfg CapacityConfig, try Trier) (*result
 	}
 }
 
+// searcher runs the steps of one search.
+type searcher struct {
+	ctx      context.Context
+	cfg      CapacityConfig
+	try      Trier
+	c        *results.Capacity
+	deadline time.Time
+	tried    map[float64]string // rate → settled outcome
+	nTrials  int
+}
+
+// step settles the outcome at rate with as many trials as settled wants;
+// ok is false when the search must stop (time, ctx or an error) and err
+// says why when it is an error. A step the search stopped in before it
+// was settled is recorded with its trials so far, but bounds nothing.
+func (s *searcher) step(rate float64) (outcome string, ok bool, err error) {
+	if o, done := s.tried[rate]; done {
+		return o, true, nil
+	}
+	var trials []results.CapacityTrial
+	for !settled(trials) {
+		tr, ok, err := s.trial(rate)
+		if !ok {
+			if len(trials) > 0 {
+				last := trials[len(trials)-1]
+				last.Why += "; not confirmed: the search ended before another trial"
+				trials[len(trials)-1] = last
+				s.record(rate, trials)
+			}
+			return "", false, err
+		}
+		trials = append(trials, tr)
+	}
+	st := s.record(rate, trials)
+	s.tried[rate] = st.Outcome
+	return st.Outcome, true, nil
+}
+
+// record adds the step at rate to the search, with the figures of its
+// last trial, and tells OnStep.
+func (s *searcher) record(rate float64, trials []results.CapacityTrial) results.CapacityStep {
+	last := trials[len(trials)-1]
+	st := results.CapacityStep{Rate: rate, Outcome: last.Outcome, Why: last.Why, Seed: last.Seed,
+		Summary: last.Summary, Replication: last.Replication}
+	if len(trials) > 1 {
+		st.Trials = trials
+	}
+	s.c.Steps = append(s.c.Steps, st)
+	if s.cfg.OnStep != nil {
+		s.cfg.OnStep(st)
+	}
+	return st
+}
+
+// settled says whether trials decide their step: a first trial that
+// passes does; one that does not is confirmed by a second, and when the
+// two disagree a third decides. The outcome is then the last trial's,
+// which is always the majority's: one noisy trial cannot flip a step.
+func settled(trials []results.CapacityTrial) bool {
+	var pass, not int
+	for _, tr := range trials {
+		if tr.Outcome == StepPass {
+			pass++
+		} else {
+			not++
+		}
+	}
+	return (pass == 1 && not == 0) || pass >= 2 || not >= 2
+}
+
+// trial runs one trial at rate after the cooldown, if the deadline leaves
+// room for it; ok is false when the search must stop.
+func (s *searcher) trial(rate float64) (tr results.CapacityTrial, ok bool, err error) {
+	cool := max(s.cfg.Cooldown, 0)
+	need := s.cfg.StepDuration
+	if s.nTrials > 0 {
+		need += cool
+	}
+	if s.cfg.Now().Add(need).After(s.deadline) {
+		s.c.TimedOut = true
+		return tr, false, nil
+	}
+	if s.nTrials > 0 && cool > 0 && !s.cfg.Sleep(s.ctx, cool) {
+		return tr, false, s.ctx.Err()
+	}
+	s.nTrials++
+	rep, err := s.try(s.ctx, rate)
+	if s.ctx.Err() != nil {
+		// A cut-short trial is no evidence either way.
+		return tr, false, s.ctx.Err()
+	}
+	if err != nil {
+		return tr, false, fmt.Errorf("capacity step at %g req/s: %w", rate, err)
+	}
+	var repl []results.ReplicaStats
+	if s.cfg.Replication != nil {
+		repl = s.cfg.Replication(s.ctx, rep)
+	}
+	outcome, why := judgeStep(s.cfg.SLO, rep, repl)
+	return results.CapacityTrial{Outcome: outcome, Why: why, Seed: rep.Plan.Seed, Summary: rep.Summary, Replication: repl}, true, nil
+}
+
 // judgeStep is a step's outcome and why. The step is judged on its
-// intended-time latency (the report's primary figure). A system under
+// intended-time latency (the report's primary figure) and on the
+// replication readings of its own attack window (repl). A system under
 // test that could not keep up — the schedule slipped because every worker
 // waited on it — breaks the SLO however the percentiles came out: fail. Only a generator
 // that could not keep up by itself (CPU, worker cap) leaves the step
 // unknown: no verdict on the server.
-func judgeStep(slo spec.SLO, rep *load.Report) (outcome, why string) {
+func judgeStep(slo spec.SLO, rep *load.Report, repl []results.ReplicaStats) (outcome, why string) {
 	switch {
 	case rep.SUTBound:
 		why = "the system under test could not keep up (every worker waiting on it"
@@ -238,7 +311,7 @@ func judgeStep(slo spec.SLO, rep *load.Report) (outcome, why string) {
 	case rep.Saturated:
 		return StepUnknown, "the load generator could not keep up (CPU or worker cap): no verdict on the server"
 	}
-	v := results.EvaluateSLO(slo, &results.Result{Summary: rep.Summary})
+	v := results.EvaluateSLO(slo, &results.Result{Summary: rep.Summary, Replication: repl})
 	if v.Pass {
 		return StepPass, "SLO met"
 	}
@@ -301,17 +374,14 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 			stepReport[st.Rate] = reports[n-1]
 		}
 		if co.Table != nil {
-			sum := st.Summary
-			svc := "-"
-			if sum.ServiceTime != nil {
-				svc = results.FormatSeconds(sum.ServiceTime.P99)
-			}
-			fmt.Fprintf(co.Table, "%-10g %-8s %10.1f %9s %9s %9s %9s  %s\n", st.Rate, st.Outcome, sum.Throughput,
-				results.FormatPercent(sum.SuccessRatio), results.FormatSeconds(sum.Latency.P50), results.FormatSeconds(sum.Latency.P99), svc, st.Why)
+			writeStepRows(co.Table, st)
 		}
 		if userStep != nil {
 			userStep(st)
 		}
+	}
+	if cfg.Replication == nil {
+		cfg.Replication = ss.Replication
 	}
 	seed, keys := s.Load.Seed, s.Load.Keys.Count
 	if seed == 0 {
@@ -359,9 +429,7 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 	}
 	ss.logf("capacity search on %s: SLO %s, start %g req/s, steps of %v with %v cooldown, at most %v",
 		ss.Endpoints.HAProxy.URL, cfg.SLOText, cfg.Start, cfg.StepDuration, max(cfg.Cooldown, 0), cfg.MaxTime)
-	if co.Table != nil {
-		fmt.Fprintf(co.Table, "%-10s %-8s %10s %9s %9s %9s %9s  %s\n", "rate", "outcome", "throughput", "success", "p50", "p99", "svc p99", "why")
-	}
+	writeStepHeader(co.Table)
 	capa, searchErr := SearchCapacity(ctx, cfg, try)
 	if stackErr != nil {
 		searchErr = stackErr
@@ -382,6 +450,9 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 			r.SUTBound = rep.SUTBound // the steps above the rate found are in Capacity.Steps
 		}
 		r.Capacity = capa
+		if repl := foundReplication(capa); repl != nil {
+			r.Replication = repl // the step the verdict is of
+		}
 		r.Agents = stepAgents[capa.Rate]
 		if errors.Is(searchErr, ErrIncomplete) || r.Agents == nil {
 			r.Agents = lastAgents
@@ -401,4 +472,45 @@ func Capacity(ctx context.Context, s *spec.Spec, o Options, co CapacityOptions) 
 		return out, err
 	}
 	return out, searchErr
+}
+
+// foundReplication is the replication of the step at the rate found (nil:
+// none found, or no probes).
+func foundReplication(c *results.Capacity) []results.ReplicaStats {
+	for _, st := range c.Steps {
+		if c.Rate > 0 && st.Rate == c.Rate {
+			return st.Replication
+		}
+	}
+	return nil
+}
+
+// writeStepHeader heads the live table w (nil: none).
+func writeStepHeader(w io.Writer) {
+	if w != nil {
+		fmt.Fprintf(w, "%-10s %-8s %-5s %10s %9s %9s %9s %9s  %s\n", "rate", "outcome", "trial", "throughput", "success", "p50", "p99", "svc p99", "why")
+	}
+}
+
+// writeStepRows writes a settled step to the live table: one row per
+// trial, the last one (which settled it) with the step's outcome and,
+// when it took more than one, the trials' outcomes in order.
+func writeStepRows(w io.Writer, st results.CapacityStep) {
+	trials := st.Trials
+	if len(trials) == 0 {
+		trials = []results.CapacityTrial{{Outcome: st.Outcome, Why: st.Why, Summary: st.Summary}}
+	}
+	for i, tr := range trials {
+		sum := tr.Summary
+		svc := "-"
+		if sum.ServiceTime != nil {
+			svc = results.FormatSeconds(sum.ServiceTime.P99)
+		}
+		why := tr.Why
+		if i == len(trials)-1 && len(trials) > 1 {
+			why = fmt.Sprintf("%s → step %s (trials: %s)", why, st.Outcome, st.Confirmation())
+		}
+		fmt.Fprintf(w, "%-10g %-8s %-5s %10.1f %9s %9s %9s %9s  %s\n", st.Rate, tr.Outcome, fmt.Sprintf("%d/%d", i+1, len(trials)), sum.Throughput,
+			results.FormatPercent(sum.SuccessRatio), results.FormatSeconds(sum.Latency.P50), results.FormatSeconds(sum.Latency.P99), svc, why)
+	}
 }

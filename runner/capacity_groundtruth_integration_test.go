@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/duckbench/duckbench/internal/groundtruth"
-	"github.com/duckbench/duckbench/load"
 	"github.com/duckbench/duckbench/results"
 	"github.com/duckbench/duckbench/spec"
 )
@@ -35,30 +34,10 @@ func TestGroundTruthCapacityKnee(t *testing.T) {
 	// A server slot is held for the service time as the backend really
 	// kept it (its timer overshoot on a busy machine included) plus the
 	// path's own floor: measure both, do not assume them.
-	be.SetService(0)
-	fa, err := load.New(spec.Workload{Rate: 100, Duration: spec.Duration(1500 * time.Millisecond)}, hp.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	frep, err := fa.Run(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svcFloor := frep.Summary.ServiceTime.P50
-	be.SetService(service)
-	be.MedianHold() // from here on
+	svcFloor := pathFloor(t, be, hp, service)
 	// Every step has its own seed and keys, as Capacity does.
 	var seeds []int64
-	try := func(ctx context.Context, rate float64) (*load.Report, error) {
-		i := len(seeds)
-		seeds = append(seeds, 1+int64(i))
-		a, err := load.New(spec.Workload{Rate: spec.Rate(rate), Duration: spec.Duration(4 * time.Second)}, hp.URL,
-			load.WithKeys(1+int64(i), i*load.DefaultKeyCount))
-		if err != nil {
-			return nil, err
-		}
-		return a.Run(ctx)
-	}
+	try := stepTrier(hp.URL, 4*time.Second, func(rate float64, i int) { seeds = append(seeds, 1+int64(i)) })
 	var table strings.Builder
 	cfg := CapacityConfig{
 		SLO:          spec.SLO{P90: spec.Duration(4 * service), Success: 0.99},
@@ -94,7 +73,7 @@ func TestGroundTruthCapacityKnee(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outcome, why := judgeStep(cfg.SLO, rep)
+	outcome, why := judgeStep(cfg.SLO, rep, nil)
 	t.Logf("GROUNDTRUTH capacity: step at %.0f req/s: %s (%s), SUT-bound %v, generator saturated %v, p90 %s, service p90 %s",
 		math.Round(2*knee), outcome, why, rep.SUTBound, rep.Saturated, results.FormatSeconds(rep.Summary.Latency.P90), results.FormatSeconds(rep.Summary.ServiceTime.P90))
 	if outcome != StepFail || !rep.SUTBound {

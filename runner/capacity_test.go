@@ -80,19 +80,20 @@ func TestSearchCapacity(t *testing.T) {
 		unknown   bool // some step is unknown
 	}{
 		{
-			name:      "doubles then bisects to 5%",
-			srv:       server{limit: 330},
-			cfg:       CapacityConfig{Start: 50},
-			wantLo:    325,
-			wantHi:    338,
-			wantSteps: []float64{50, 100, 200, 400, 300, 350, 325, 338},
+			name:   "doubles then bisects to 5%",
+			srv:    server{limit: 330},
+			cfg:    CapacityConfig{Start: 50},
+			wantLo: 325,
+			wantHi: 338,
+			// Every failure is confirmed by a second trial at its rate.
+			wantSteps: []float64{50, 100, 200, 400, 400, 300, 350, 350, 325, 338, 338},
 		},
 		{
 			name:    "start rate fails",
 			srv:     server{limit: 30},
 			cfg:     CapacityConfig{Start: 50},
 			wantErr: ErrNoCapacity, wantLo: 0, wantHi: 50,
-			wantSteps: []float64{50},
+			wantSteps: []float64{50, 50}, // the start rate is retried
 		},
 		{
 			name:   "meets the SLO at max rate",
@@ -108,7 +109,7 @@ func TestSearchCapacity(t *testing.T) {
 			srv:    server{limit: 5000, satFrom: 800},
 			cfg:    CapacityConfig{Start: 100},
 			wantLo: 775, wantHi: 0,
-			wantSteps: []float64{100, 200, 400, 800, 600, 700, 750, 775},
+			wantSteps: []float64{100, 200, 400, 800, 800, 600, 700, 750, 775},
 			unknown:   true,
 		},
 		{
@@ -118,7 +119,7 @@ func TestSearchCapacity(t *testing.T) {
 			srv:    server{limit: 650, satFrom: 700},
 			cfg:    CapacityConfig{Start: 100},
 			wantLo: 650, wantHi: 675,
-			wantSteps: []float64{100, 200, 400, 800, 600, 700, 650, 675},
+			wantSteps: []float64{100, 200, 400, 800, 800, 600, 700, 700, 650, 675, 675},
 			unknown:   true,
 		},
 		{
@@ -126,9 +127,10 @@ func TestSearchCapacity(t *testing.T) {
 			srv:      server{limit: 330},
 			cfg:      CapacityConfig{Start: 50, MaxTime: 30 * time.Second, Cooldown: 2 * time.Second},
 			wantLo:   200,
-			wantHi:   400,
+			wantHi:   0,
 			timedOut: true,
-			// 5 + 4×(2+5) = 33s > 30s: the fifth step does not start.
+			// 5 + 4×(2+5) = 33s > 30s: the fifth trial does not start,
+			// so the failure at 400 is unconfirmed and bounds nothing.
 			wantSteps: []float64{50, 100, 200, 400},
 		},
 		{
@@ -137,9 +139,9 @@ func TestSearchCapacity(t *testing.T) {
 			srv:       server{limit: 330},
 			cfg:       CapacityConfig{Start: 50, MaxTime: 30 * time.Second, Cooldown: -1},
 			wantLo:    300,
-			wantHi:    350,
+			wantHi:    400,
 			timedOut:  true,
-			wantSteps: []float64{50, 100, 200, 400, 300, 350},
+			wantSteps: []float64{50, 100, 200, 400, 400, 300},
 		},
 		{
 			name:      "time bound before any pass",
@@ -165,8 +167,8 @@ func TestSearchCapacity(t *testing.T) {
 			if tt.wantSteps != nil && !equalRates(rates, tt.wantSteps) {
 				t.Errorf("SearchCapacity() tried %v; want %v", rates, tt.wantSteps)
 			}
-			if len(c.Steps) != len(rates) {
-				t.Errorf("SearchCapacity() recorded %d steps; tried %d", len(c.Steps), len(rates))
+			if n := recordedTrials(c.Steps); n != len(rates) {
+				t.Errorf("SearchCapacity() recorded %d trials; tried %d", n, len(rates))
 			}
 			if unknown := checkStepOutcomes(t, c.Steps, tt.srv); unknown != tt.unknown {
 				t.Errorf("some step unknown = %v; want %v", unknown, tt.unknown)
@@ -225,7 +227,7 @@ func TestJudgeStep(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got, why := judgeStep(slo, &tt.rep); got != tt.want || why == "" {
+			if got, why := judgeStep(slo, &tt.rep, nil); got != tt.want || why == "" {
 				t.Errorf("judgeStep() = %q, %q; want %q and a reason", got, why, tt.want)
 			}
 		})
@@ -270,6 +272,15 @@ func TestSearchCapacityTrialError(t *testing.T) {
 	if !errors.Is(err, boom) || c.LowGood != 40 {
 		t.Fatalf("SearchCapacity() = %g, %v; want 40, boom", c.LowGood, err)
 	}
+}
+
+// recordedTrials counts the trials the steps hold.
+func recordedTrials(steps []results.CapacityStep) int {
+	n := 0
+	for _, st := range steps {
+		n += max(1, len(st.Trials))
+	}
+	return n
 }
 
 func equalRates(a, b []float64) bool {

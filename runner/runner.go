@@ -52,6 +52,13 @@ type Monitor interface {
 	Collectors() []prometheus.Collector
 	// Fill writes the probe figures into the result.
 	Fill(r *results.Result)
+	// Replication summarises each replica's readings taken at a time
+	// selects accepts (a heartbeat by its publish time, an INFO sample by
+	// its scrape): an attack window's, or the idle rest of the session.
+	Replication(selects func(time.Time) bool) []results.ReplicaStats
+	// Settle waits, at most limit, until the heartbeats published before t
+	// have arrived (or are known lost).
+	Settle(ctx context.Context, t time.Time, limit time.Duration)
 }
 
 // Exporter sends a session's series and records outside (export.Exporter

@@ -295,6 +295,7 @@ func (ss *Session) Finish(ctx context.Context, r *results.Result, e Ending) (pat
 	ss.StopProbes()
 	merge(r, e.Reports, e.T0)
 	ss.FillProbes(r)
+	ss.fillReplication(r, e.Reports)
 	if e.Amend != nil {
 		e.Amend(r)
 	}

@@ -72,6 +72,8 @@ func (m *fakeMonitor) Fill(r *results.Result) {
 	m.filled.Add(1)
 	r.Keyspace = append(r.Keyspace, results.KeyspaceStats{Node: "fake"})
 }
+func (m *fakeMonitor) Replication(selects func(time.Time) bool) []results.ReplicaStats { return nil }
+func (m *fakeMonitor) Settle(ctx context.Context, t time.Time, limit time.Duration)    {}
 
 func target(t *testing.T) string {
 	t.Helper()

@@ -22,9 +22,10 @@ const DefaultMaxGrid = 16
 // machine).
 const stackUpEstimate = 5 * time.Second
 
-// assumedSteps is the number of capacity steps the estimate assumes per
-// search: doubling from the start rate to the knee and a few bisections.
-const assumedSteps = 8
+// assumedSteps is the number of capacity trials the estimate assumes per
+// search: doubling from the start rate to the knee and a few bisections
+// (8 steps), and a confirming trial for each of the ~4 that fail.
+const assumedSteps = 12
 
 // SweepVariant is one combination of a sweep's values.
 type SweepVariant struct {

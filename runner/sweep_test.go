@@ -222,7 +222,7 @@ func TestPerRunEstimate(t *testing.T) {
 		t.Errorf("fixed-rate PerRunEstimate = %v; want %v (stack 5s + cooldown 1s + attack 10s)", got, want)
 	}
 	c := CapacityConfig{StepDuration: 2 * time.Second, Cooldown: time.Second, MaxTime: time.Minute}
-	if got, want := (SweepOptions{Cooldown: time.Second, Capacity: &c}).PerRunEstimate(s), 30*time.Second; got != want {
-		t.Errorf("capacity PerRunEstimate = %v; want %v (stack 5s + cooldown 1s + 8 steps of 3s)", got, want)
+	if got, want := (SweepOptions{Cooldown: time.Second, Capacity: &c}).PerRunEstimate(s), 42*time.Second; got != want {
+		t.Errorf("capacity PerRunEstimate = %v; want %v (stack 5s + cooldown 1s + 12 trials of 3s)", got, want)
 	}
 }

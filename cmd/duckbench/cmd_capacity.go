@@ -41,6 +41,13 @@ cooldown separates the trials. A trial whose load generator could not keep up
 is "unknown": it says nothing about the server, bounds the search from above,
 and the rate found is then only a lower bound.
 
+One noisy trial does not bound the search: a step whose first trial does not
+pass (the start rate's too) is tried again at its rate, and when the two
+disagree a third decides; the step's outcome is the majority's and the step
+table shows every trial ("fail, pass, pass"). Each trial is judged on its own
+attack window, replication included (max_replication_delay: the heartbeats
+published during the trial).
+
 The SLO is --slo (default: the spec's slo section): comma-separated terms
   p50|p90|p99|p999|max < DURATION     e.g. p99<50ms
   success > PERCENT                   e.g. success>99.9%

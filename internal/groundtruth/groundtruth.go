@@ -138,6 +138,7 @@ func (b *Backend) Freezes() []Span {
 // HAProxy is a real haproxy in front of a backend.
 type HAProxy struct {
 	URL string
+	PID int // the haproxy process (to freeze it with SIGSTOP)
 }
 
 // StartHAProxy runs haproxy (HTTP mode, keep-alive both sides) in front of
@@ -192,7 +193,7 @@ func StartHAProxyConfig(t testing.TB, cfg string, port int) *HAProxy {
 		t.Fatalf("start haproxy: %v", err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	h := &HAProxy{URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	h := &HAProxy{URL: fmt.Sprintf("http://127.0.0.1:%d", port), PID: cmd.Process.Pid}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
