@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"runtime"
 	"sort"
@@ -56,6 +57,20 @@ func startDelayProxy(t testing.TB, target string, down, up time.Duration) *delay
 }
 
 func (p *delayProxy) addr() string { return p.ln.Addr().String() }
+
+// upstreams are the local addresses of the proxy's connections to its
+// target: where the target's bytes for this proxy go on the wire.
+func (p *delayProxy) upstreams() []netip.AddrPort {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []netip.AddrPort
+	for i := 1; i < len(p.conns); i += 2 {
+		if a, err := netip.ParseAddrPort(p.conns[i].LocalAddr().String()); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 func (p *delayProxy) close() {
 	p.ln.Close()
