@@ -140,12 +140,19 @@ func (c *Capture) Stop() ([]Segment, error) {
 	return Read(f)
 }
 
+// maxSnap bounds the snap length of a pcap this package reads (tcpdump's
+// largest is 262144): a packet buffer is sized from it.
+const maxSnap = 262144
+
 // Read decodes a pcap stream (Ethernet or raw IP link) into its TCP
 // segments in file order; packets that are not TCP over IP are left out.
 func Read(r io.Reader) ([]Segment, error) {
 	pr, err := pcapgo.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("read pcap header: %w", err)
+	}
+	if pr.Snaplen() > maxSnap {
+		return nil, fmt.Errorf("read pcap header: snap length %d over %d", pr.Snaplen(), maxSnap)
 	}
 	lt := pr.LinkType()
 	var out []Segment
