@@ -5,6 +5,7 @@ package probes_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"sort"
 	"strconv"
@@ -27,6 +28,19 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 	}
 	i := int(q*float64(len(ds))+0.5) - 1
 	return ds[min(max(i, 0), len(ds)-1)]
+}
+
+// quantileCI is the distribution-free 95 % interval of the q-quantile of
+// sorted ds: the order statistics at q·n ∓ 1.96·√(n·q·(1−q)) (normal
+// approximation of the binomial count below the quantile).
+func quantileCI(ds []time.Duration, q float64) (lo, hi time.Duration) {
+	n := float64(len(ds))
+	if n == 0 {
+		return 0, 0
+	}
+	k, w := q*n, 1.96*math.Sqrt(n*q*(1-q))
+	at := func(r float64) time.Duration { return ds[min(max(int(r), 0), len(ds)-1)] }
+	return at(math.Floor(k-w) - 1), at(math.Ceil(k+w) - 1)
 }
 
 // readings collects a heartbeat's readings per replica.
