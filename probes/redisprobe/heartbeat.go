@@ -90,6 +90,7 @@ type Heartbeat struct {
 	// subscriber; parked holds replica arrivals whose master arrival was
 	// not processed yet (the two subscribers run concurrently).
 	masterAt  map[uint64]time.Time
+	masterLow uint64 // every key of masterAt is above it
 	parked    map[uint64][]Reading
 	masterSub bool // the master's subscription is up
 
@@ -132,7 +133,7 @@ func NewHeartbeat(master *Node, replicas []*Node, interval time.Duration, onRead
 		masterAt: map[uint64]time.Time{}, parked: map[uint64][]Reading{},
 		hist: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "duckbench_redis_replication_delay_observed_seconds",
-			Help:    "Replication delay of every heartbeat per replica: delivery on the replica minus publish on the master, one clock; a lost heartbeat counts until the next one arrived.",
+			Help:    "Replication delay of every heartbeat per replica: arrival on the replica minus arrival on the master, kernel timestamps, one clock; a lost heartbeat counts until the next one arrived.",
 			Buckets: DelayBuckets,
 		}, []string{"replica"}),
 	}
@@ -267,10 +268,11 @@ func (h *Heartbeat) prune() {
 	if i > 0 {
 		h.sent = append(h.sent[:0], h.sent[i:]...)
 	}
-	for seq := range h.masterAt {
-		if seq <= low || seq+maxPending < h.seq {
-			delete(h.masterAt, seq)
-		}
+	if h.seq > maxPending {
+		low = max(low, h.seq-maxPending)
+	}
+	for ; h.masterLow < low; h.masterLow++ {
+		delete(h.masterAt, h.masterLow+1)
 	}
 }
 
@@ -421,7 +423,9 @@ func (h *Heartbeat) masterArrived(payload string, t time.Time) {
 		return
 	}
 	h.mu.Lock()
-	h.masterAt[seq] = t
+	if seq > h.masterLow { // else every replica is past it
+		h.masterAt[seq] = t
+	}
 	out := h.parked[seq]
 	delete(h.parked, seq)
 	for i := range out {

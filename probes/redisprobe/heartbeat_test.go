@@ -140,4 +140,13 @@ func TestHeartbeatMasterOrigin(t *testing.T) {
 	if n := len(got); n != 4 || got[3].Delay != ms(5) {
 		t.Errorf("flushed reading = %+v; want seq 4 delay 5ms", got[n-1])
 	}
+	// The master's arrivals are dropped once every replica is past them.
+	h.prune()
+	if len(h.masterAt) != 0 || h.masterLow != 4 {
+		t.Errorf("after prune: masterAt %v, masterLow %d; want empty, 4", h.masterAt, h.masterLow)
+	}
+	h.masterArrived(payload(3, ms(300)), h.start.Add(ms(305)))
+	if len(h.masterAt) != 0 {
+		t.Errorf("a late master arrival of a pruned heartbeat was kept: %v", h.masterAt)
+	}
 }
