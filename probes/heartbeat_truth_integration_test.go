@@ -200,55 +200,63 @@ func TestDelayGroundTruth(t *testing.T) {
 			from, to time.Time
 		}{{"quiet", quietFrom, attackFrom}, {"attacked", attackFrom, attackTo}}
 		for _, ph := range phases {
-			var truth, reading, link []time.Duration
-			var worst time.Duration
-			within := 0
-			for _, rd := range got.get(nodes[i].Name) {
-				m, ok1 := w.pushed[rd.Seq]
-				ap, ok2 := w.applied[i][rd.Seq]
-				if rd.Lost || !ok1 || !ok2 || m.Before(ph.from) || !m.Before(ph.to) {
-					continue
-				}
-				// The master may write the replica's link, and the replica
-				// push, before it writes its own subscriber: a negative
-				// delay, which the metric reports as 0.
-				tr := max(ap.Sub(m), 0)
-				truth, reading = append(truth, tr), append(reading, rd.Delay)
-				worst = max(worst, rd.Delay-tr, tr-rd.Delay)
-				if e := max(rd.Delay-tr, tr-rd.Delay); e <= 500*time.Microsecond+tr/20 {
-					within++
-				}
-				if s, ok := w.sent[i][rd.Seq]; ok {
-					link = append(link, ap.Sub(s))
-					if ap.Sub(s) < d {
-						t.Errorf("D=%v: heartbeat %d reached the replica %v after the master sent it: the link did not hold it", d, rd.Seq, ap.Sub(s))
-					}
-				}
-			}
-			for _, s := range [][]time.Duration{truth, reading, link} {
-				sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
-			}
-			if want := int(ph.to.Sub(ph.from)/interval) * 8 / 10; len(truth) < want {
-				t.Errorf("D=%v %s: %d heartbeats seen on the wire and read; want ≥ %d", d, ph.name, len(truth), want)
-			}
-			us := func(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
-			fmt.Fprintf(&table, "%5v %-8s  %10v %10v  %10v %10v  %9v %6.2f%%  %10v %10v  %4d\n", d, ph.name,
-				us(quantile(truth, .5)), us(quantile(reading, .5)), us(quantile(truth, .99)), us(quantile(reading, .99)),
-				us(worst), 100*float64(within)/float64(max(len(truth), 1)), us(quantile(link, .5)), us(quantile(link, .99)), len(truth))
-			// Each quantile of the readings must be the truth's ± tol, or,
-			// when a few readings carry a kernel delivery deferral (see
-			// below), lie within the truth's own 95 % distribution-free
-			// interval for that quantile widened by tol: no closer
-			// agreement can be asked of n heartbeats.
-			for _, q := range []float64{.5, .99} {
-				w, g := quantile(truth, q), quantile(reading, q)
-				lo, hi := quantileCI(truth, q)
-				if tol := 500*time.Microsecond + w/20; (g < w-tol || g > w+tol) && (g < lo-tol || g > hi+tol) {
-					t.Errorf("D=%v %s: probe p%v %v; the wire's %v [%v, %v] ± %v", d, ph.name, q*100, g, w, lo, hi, tol)
-				}
-			}
+			judgePhase(t, &table, d, ph.name, got.get(nodes[i].Name), w, i, ph.from, ph.to, interval)
 		}
 	}
 	t.Logf("heartbeat every %v; %d SET/s of 100 B asked, %.0f/s done; attacked phase: the generator at %d req/s (%d requests done); %d segments captured, %d dropped:\n%s",
 		interval, writes, float64(wrote.Load())/attackTo.Sub(quietFrom.Add(-warmUp)).Seconds(), attackAt, rep.Summary.Requests, len(segs), dropped, table.String())
+}
+
+// judgePhase compares replica i's readings rds of heartbeats the master
+// pushed in [from, to) with the wire's truth, adds a row to table and
+// fails t where they disagree.
+func judgePhase(t *testing.T, table *strings.Builder, d time.Duration, name string, rds []redisprobe.Reading, w wire, i int, from, to time.Time, interval time.Duration) {
+	t.Helper()
+	var truth, reading, link []time.Duration
+	var worst time.Duration
+	within := 0
+	for _, rd := range rds {
+		m, ok1 := w.pushed[rd.Seq]
+		ap, ok2 := w.applied[i][rd.Seq]
+		if rd.Lost || !ok1 || !ok2 || m.Before(from) || !m.Before(to) {
+			continue
+		}
+		// The master may write the replica's link, and the replica
+		// push, before it writes its own subscriber: a negative
+		// delay, which the metric reports as 0.
+		tr := max(ap.Sub(m), 0)
+		truth, reading = append(truth, tr), append(reading, rd.Delay)
+		worst = max(worst, rd.Delay-tr, tr-rd.Delay)
+		if e := max(rd.Delay-tr, tr-rd.Delay); e <= 500*time.Microsecond+tr/20 {
+			within++
+		}
+		if s, ok := w.sent[i][rd.Seq]; ok {
+			link = append(link, ap.Sub(s))
+			if ap.Sub(s) < d {
+				t.Errorf("D=%v: heartbeat %d reached the replica %v after the master sent it: the link did not hold it", d, rd.Seq, ap.Sub(s))
+			}
+		}
+	}
+	for _, s := range [][]time.Duration{truth, reading, link} {
+		sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
+	}
+	if want := int(to.Sub(from)/interval) * 8 / 10; len(truth) < want {
+		t.Errorf("D=%v %s: %d heartbeats seen on the wire and read; want ≥ %d", d, name, len(truth), want)
+	}
+	us := func(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
+	fmt.Fprintf(table, "%5v %-8s  %10v %10v  %10v %10v  %9v %6.2f%%  %10v %10v  %4d\n", d, name,
+		us(quantile(truth, .5)), us(quantile(reading, .5)), us(quantile(truth, .99)), us(quantile(reading, .99)),
+		us(worst), 100*float64(within)/float64(max(len(truth), 1)), us(quantile(link, .5)), us(quantile(link, .99)), len(truth))
+	// Each quantile of the readings must be the truth's ± tol, or, when
+	// a few readings carry a kernel delivery deferral (see
+	// TestDelayGroundTruth), lie within the truth's own 95 %
+	// distribution-free interval for that quantile widened by tol: no
+	// closer agreement can be asked of n heartbeats.
+	for _, q := range []float64{.5, .99} {
+		w, g := quantile(truth, q), quantile(reading, q)
+		lo, hi := quantileCI(truth, q)
+		if tol := 500*time.Microsecond + w/20; (g < w-tol || g > w+tol) && (g < lo-tol || g > hi+tol) {
+			t.Errorf("D=%v %s: probe p%v %v; the wire's %v [%v, %v] ± %v", d, name, q*100, g, w, lo, hi, tol)
+		}
+	}
 }
