@@ -19,8 +19,8 @@ import (
 
 // delayProxy is the delaying link of the replication-delay tests (their
 // truth is a packet capture of the wire): a TCP proxy that holds every
-// byte for a known time in each direction. Each
-// chunk is time-stamped when read and written at exactly arrival + hold
+// byte for a known time in each direction. Each chunk is time-stamped
+// when read and written at exactly arrival + hold
 // (order kept, nothing coalesced across the hold), so a hold is one fixed
 // one-way delay, not a delay per read that would add up under load. A
 // replica pointed at it (`replicaof 127.0.0.1 <proxy port>`) receives the
