@@ -3,10 +3,9 @@ package probes_test
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net"
-	"os"
+	"net/netip"
 	"runtime"
 	"sort"
 	"strconv"
@@ -14,15 +13,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/probes/redisprobe"
 )
 
-// delayProxy is the ground truth of the replication-delay tests: a TCP
-// proxy that holds every byte for a known time in each direction. Each
-// chunk is time-stamped when read and written at exactly arrival + hold
+// delayProxy is the delaying link of the replication-delay tests (their
+// truth is a packet capture of the wire): a TCP proxy that holds every
+// byte for a known time in each direction. Each chunk is time-stamped
+// when read and written at exactly arrival + hold
 // (order kept, nothing coalesced across the hold), so a hold is one fixed
 // one-way delay, not a delay per read that would add up under load. A
 // replica pointed at it (`replicaof 127.0.0.1 <proxy port>`) receives the
@@ -35,9 +34,6 @@ type delayProxy struct {
 	mu    sync.Mutex
 	conns []net.Conn
 	holds []time.Duration // realised target→client holds of every chunk
-	// beats maps a heartbeat's sequence number (found in the replication
-	// stream) to its realised hold: the ground truth per heartbeat.
-	beats map[uint64]time.Duration
 	wg    sync.WaitGroup
 }
 
@@ -49,7 +45,7 @@ func startDelayProxy(t testing.TB, target string, down, up time.Duration) *delay
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &delayProxy{ln: ln, target: target, down: down, up: up, beats: map[uint64]time.Duration{}}
+	p := &delayProxy{ln: ln, target: target, down: down, up: up}
 	p.wg.Add(1)
 	go p.accept()
 	t.Cleanup(p.close)
@@ -57,6 +53,20 @@ func startDelayProxy(t testing.TB, target string, down, up time.Duration) *delay
 }
 
 func (p *delayProxy) addr() string { return p.ln.Addr().String() }
+
+// upstreams are the local addresses of the proxy's connections to its
+// target: where the target's bytes for this proxy go on the wire.
+func (p *delayProxy) upstreams() []netip.AddrPort {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []netip.AddrPort
+	for i := 1; i < len(p.conns); i += 2 {
+		if a, err := netip.ParseAddrPort(p.conns[i].LocalAddr().String()); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 func (p *delayProxy) close() {
 	p.ln.Close()
@@ -156,17 +166,16 @@ func (p *delayProxy) pipe(dst, src net.Conn, hold time.Duration, record bool) {
 			held := released.Sub(c.due) + hold
 			p.mu.Lock()
 			p.holds = append(p.holds, held)
-			for _, seq := range heartbeatSeqs(c.b) {
-				p.beats[seq] = held
-			}
 			p.mu.Unlock()
 		}
 	}
 }
 
-// heartbeatSeqs finds the heartbeats in a chunk of the replication stream:
-// PUBLISH duckbench:heartbeat:<id> "<seq> <ns>" in RESP. One split across
-// two chunks is missed (it then has no ground truth of its own).
+// heartbeatSeqs finds the heartbeats in a chunk of the replication stream
+// (PUBLISH duckbench:heartbeat:<id> "<seq> <ns>" in RESP) or of a
+// subscriber's connection (the "message" push of the same channel and
+// payload). One split across two chunks is missed (it then has no ground
+// truth of its own).
 func heartbeatSeqs(b []byte) []uint64 {
 	var out []uint64
 	prefix := []byte(redisprobe.HeartbeatChannelPrefix)
@@ -257,50 +266,4 @@ func TestDelayProxy(t *testing.T) {
 	}
 	p50, p99, chunks := p.realised()
 	t.Logf("hold %v: realised p50 %v p99 %v over %d chunks", hold, p50, p99, chunks)
-}
-
-// heldBeat is the realised hold of the chunk that carried heartbeat seq.
-func (p *delayProxy) heldBeat(seq uint64) (time.Duration, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	d, ok := p.beats[seq]
-	return d, ok
-}
-
-// raisePriority runs every thread of process pid in the lowest real-time
-// class (SCHED_FIFO 1) until the test ends, or, where that is not allowed,
-// at nice -20. The delay tests measure one method's error on a 2-core host
-// shared with builds: without it a reading also holds the time a Redis or
-// this process waited for a core behind a compiler, which says nothing
-// about the method (the neighbours are not the system under test). Every
-// thread involved sleeps between heartbeats, so the class costs the
-// neighbours nothing but the wake-ups; the kernel's RT throttling keeps 5 %
-// for them regardless. Threads created later inherit the class.
-func raisePriority(t testing.TB, pid int) {
-	t.Helper()
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		t.Logf("raise priority of %d: %v (kept as is)", pid, err)
-		return
-	}
-	const schedOther, schedFIFO = 0, 1
-	for _, task := range tasks {
-		tid, err := strconv.Atoi(task.Name())
-		if err != nil {
-			continue
-		}
-		prio := int32(1)
-		if _, _, errno := syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, uintptr(tid), schedFIFO, uintptr(unsafe.Pointer(&prio))); errno == 0 {
-			t.Cleanup(func() {
-				zero := int32(0)
-				_, _, _ = syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, uintptr(tid), schedOther, uintptr(unsafe.Pointer(&zero)))
-			})
-			continue
-		}
-		if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, -20); err != nil {
-			t.Logf("raise priority of %d/%d: %v (kept as is; needs CAP_SYS_NICE)", pid, tid, err)
-			return
-		}
-		t.Cleanup(func() { _ = syscall.Setpriority(syscall.PRIO_PROCESS, tid, 0) })
-	}
 }

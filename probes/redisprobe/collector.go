@@ -26,7 +26,7 @@ var (
 	descAckAge = prometheus.NewDesc("duckbench_redis_replication_ack_age_seconds",
 		"INFO's lag: seconds since the replica's last ACK (not a propagation delay).", []string{"replica"}, nil)
 	descDelay = prometheus.NewDesc("duckbench_redis_replication_delay_seconds",
-		"Current replication delay: delivery on the replica minus publish on the master of the newest heartbeat (one clock), or the age of a heartbeat published since and not delivered yet, when that is longer.", []string{"replica"}, nil)
+		"Current replication delay: arrival on the replica minus arrival on the master of the newest heartbeat (kernel timestamps, one clock), or the age of a heartbeat published since and not delivered yet, when that is longer.", []string{"replica"}, nil)
 	descLastIO = prometheus.NewDesc("duckbench_redis_replica_last_io_seconds",
 		"The replica's master_last_io_seconds_ago (absent while the link has never been up).", []string{"replica"}, nil)
 	descSync = prometheus.NewDesc("duckbench_redis_replica_sync_in_progress",

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 )
 
 // Heartbeat defaults.
@@ -47,8 +47,10 @@ type Reading struct {
 	// At is when the heartbeat arrived on the replica's subscriber (for a
 	// lost one: when a later heartbeat arrived).
 	At time.Time
-	// Delay is arrival − publish time, both read from this process's
-	// monotonic clock.
+	// Delay is the arrival on the replica's subscriber − the arrival of
+	// the same heartbeat on the master's subscriber, both the kernel's
+	// receive timestamps of this host (see Heartbeat); when the master's
+	// subscriber is down, arrival − publish time.
 	Delay time.Duration
 	// Lost is true for a heartbeat the subscriber never received (the
 	// replica was down, or was resynchronised from a snapshot): Delay is
@@ -60,10 +62,18 @@ type Reading struct {
 // Heartbeat publishes a sequence number and its publish time on the master
 // every interval; outside cluster mode the master propagates PUBLISH to its
 // replicas, and a subscriber per replica (SUBSCRIBE on the replica) is
-// pushed each heartbeat when the replica applies it. Arrival − publish time
-// is the replication delay, measured by one process with one monotonic
-// clock, and without polling: its resolution is the wake-up of the
-// subscriber, not a polling period.
+// pushed each heartbeat when the replica applies it. A subscriber on the
+// master is pushed the same heartbeat when the master runs the PUBLISH, in
+// the same event-loop turn that sends it down the replication stream. The
+// replication delay is arrival on the replica − arrival on the master: the
+// client→master hop and the publisher's scheduling cancel out. Both
+// arrivals are the kernel's receive timestamps of the subscribers' sockets
+// (SO_TIMESTAMPNS, one host clock), so how late this process's goroutines
+// run — a loaded generator in the same process, a GC pause — does not
+// enter the figure either; it is read without polling. Where the kernel
+// gives no timestamp (not Linux) the arrival is the goroutine's clock
+// reading, and while the master's subscriber is down a reading is arrival
+// − publish time (the old method, which also holds the client→master hop).
 type Heartbeat struct {
 	master    *Node
 	replicas  []*Node
@@ -76,6 +86,13 @@ type Heartbeat struct {
 	seq  uint64
 	sent []sentBeat // published, not yet delivered to every replica
 	reps map[string]*replicaState
+	// masterAt is each recent heartbeat's arrival on the master's
+	// subscriber; parked holds replica arrivals whose master arrival was
+	// not processed yet (the two subscribers run concurrently).
+	masterAt  map[uint64]time.Time
+	masterLow uint64 // every key of masterAt is above it
+	parked    map[uint64][]Reading
+	masterSub bool // the master's subscription is up
 
 	hist   *prometheus.HistogramVec
 	cancel context.CancelFunc
@@ -111,11 +128,12 @@ func NewHeartbeat(master *Node, replicas []*Node, interval time.Duration, onRead
 	_, _ = rand.Read(b[:])
 	h := &Heartbeat{
 		master: master, replicas: replicas, interval: interval, onReading: onReading,
-		channel: HeartbeatChannelPrefix + hex.EncodeToString(b[:]),
-		reps:    map[string]*replicaState{},
+		channel:  HeartbeatChannelPrefix + hex.EncodeToString(b[:]),
+		reps:     map[string]*replicaState{},
+		masterAt: map[uint64]time.Time{}, parked: map[uint64][]Reading{},
 		hist: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "duckbench_redis_replication_delay_observed_seconds",
-			Help:    "Replication delay of every heartbeat per replica: delivery on the replica minus publish on the master, one clock; a lost heartbeat counts until the next one arrived.",
+			Help:    "Replication delay of every heartbeat per replica: arrival on the replica minus arrival on the master, kernel timestamps, one clock; a lost heartbeat counts until the next one arrived.",
 			Buckets: DelayBuckets,
 		}, []string{"replica"}),
 	}
@@ -136,10 +154,11 @@ func (h *Heartbeat) Channel() string { return h.channel }
 func (h *Heartbeat) Start(ctx context.Context) {
 	ctx, h.cancel = context.WithCancel(ctx)
 	h.start = time.Now()
-	h.wg.Add(1 + len(h.replicas))
+	h.wg.Add(2 + len(h.replicas))
 	for _, r := range h.replicas {
-		go h.subscribeLoop(ctx, r)
+		go h.subscribeLoop(ctx, r, false)
 	}
+	go h.subscribeLoop(ctx, h.master, true)
 	go h.publishLoop(ctx)
 }
 
@@ -172,6 +191,21 @@ func (h *Heartbeat) Stop() {
 		}
 	}
 	h.mu.Unlock()
+	h.emit(out)
+	h.flushParked()
+}
+
+// flushParked emits the replica arrivals still waiting for the master's,
+// with their fallback delay (arrival − publish time).
+func (h *Heartbeat) flushParked() {
+	var out []Reading
+	h.mu.Lock()
+	for seq, rds := range h.parked {
+		out = append(out, rds...)
+		delete(h.parked, seq)
+	}
+	h.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	h.emit(out)
 }
 
@@ -234,20 +268,33 @@ func (h *Heartbeat) prune() {
 	if i > 0 {
 		h.sent = append(h.sent[:0], h.sent[i:]...)
 	}
+	if h.seq > maxPending {
+		low = max(low, h.seq-maxPending)
+	}
+	for ; h.masterLow < low; h.masterLow++ {
+		delete(h.masterAt, h.masterLow+1)
+	}
 }
 
 // subscribeLoop keeps one subscription on r, resubscribing after a failure
 // (a replica restart, a dropped connection) until ctx ends.
-func (h *Heartbeat) subscribeLoop(ctx context.Context, r *Node) {
+func (h *Heartbeat) subscribeLoop(ctx context.Context, r *Node, master bool) {
 	defer h.wg.Done()
 	retry := min(max(h.interval, 50*time.Millisecond), time.Second)
 	for {
 		// The error only ends this subscription: the replica is down or
 		// restarting, which the delay itself shows.
-		_ = h.subscribe(ctx, r)
+		_ = h.subscribe(ctx, r, master)
 		h.mu.Lock()
-		h.reps[r.Name].subscribed = false
+		if master {
+			h.masterSub = false
+		} else {
+			h.reps[r.Name].subscribed = false
+		}
 		h.mu.Unlock()
+		if master {
+			h.flushParked()
+		}
 		t := time.NewTimer(retry)
 		select {
 		case <-ctx.Done():
@@ -258,51 +305,65 @@ func (h *Heartbeat) subscribeLoop(ctx context.Context, r *Node) {
 	}
 }
 
-// subscribe runs one subscription on r until it fails or ctx ends.
-func (h *Heartbeat) subscribe(ctx context.Context, r *Node) error {
-	ps := r.client.Subscribe(ctx, h.channel)
+// subscribe runs one subscription on r until it fails or ctx ends; master
+// says r is the master (its arrivals are the origin of the readings). It
+// reads with a connection of its own (subConn), never through the node's
+// client, so each message's arrival is the kernel's timestamp of its last
+// byte.
+func (h *Heartbeat) subscribe(ctx context.Context, r *Node, master bool) error {
+	s, err := dialSub(ctx, r)
+	if err != nil {
+		return err
+	}
 	done := make(chan struct{})
 	defer close(done)
-	go func() { // Close unblocks a Receive that ctx cannot interrupt.
+	go func() { // Close unblocks a read that ctx cannot interrupt.
 		select {
 		case <-ctx.Done():
 		case <-done:
 		}
-		_ = ps.Close()
+		_ = s.c.Close()
 	}()
+	v, err := s.call(h.cmdTimeout(), "SUBSCRIBE", h.channel)
+	if kind, _, _ := push(v); err != nil || kind != "subscribe" {
+		return fmt.Errorf("subscribe on %q: %v %w", r.Name, v, err)
+	}
+	h.subscribed(r.Name, master)
 	// A quiet subscription is kept, however long: a stopped replica delivers
 	// what it owes when it resumes, and those readings are the truth. A PING
 	// after each quiet spell turns a half-open connection into an error.
 	idle := max(4*h.interval, time.Second)
 	for {
-		msg, err := ps.ReceiveTimeout(ctx, idle)
-		arrived := time.Now()
+		_ = s.c.SetReadDeadline(time.Now().Add(idle))
+		v, err := s.reply()
 		if err != nil {
-			var ne interface{ Timeout() bool }
-			if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
-				if err := ps.Ping(ctx); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && !s.inside && ctx.Err() == nil {
+				if err := s.send(h.cmdTimeout(), "PING"); err != nil {
 					return fmt.Errorf("ping subscriber on %q: %w", r.Name, err)
 				}
 				continue
 			}
 			return fmt.Errorf("receive heartbeat on %q: %w", r.Name, err)
 		}
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			if m.Kind == "subscribe" {
-				h.subscribed(r.Name)
-			}
-		case *redis.Message:
-			if m.Channel == h.channel {
-				h.arrived(r.Name, m.Payload, arrived)
-			}
+		kind, ch, payload := push(v)
+		switch {
+		case kind != "message" || ch != h.channel:
+		case master:
+			h.masterArrived(payload, s.stamp)
+		default:
+			h.arrived(r.Name, payload, s.stamp)
 		}
 	}
 }
 
-func (h *Heartbeat) subscribed(replica string) {
+func (h *Heartbeat) subscribed(replica string, master bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if master {
+		h.masterSub = true
+		return
+	}
 	st := h.reps[replica]
 	if !st.everSubbed {
 		st.baseSeq, st.everSubbed = h.seq, true
@@ -317,20 +378,61 @@ func (h *Heartbeat) arrived(replica, payload string, t time.Time) {
 	if !ok {
 		return
 	}
-	now := t.Sub(h.start)
 	var out []Reading
 	h.mu.Lock()
 	st := h.reps[replica]
 	if lo := max(st.lastSeq, st.baseSeq); seq > lo {
 		i := sort.Search(len(h.sent), func(i int) bool { return h.sent[i].seq > lo })
 		for ; i < len(h.sent) && h.sent[i].seq < seq; i++ {
-			out = append(out, Reading{Replica: replica, Seq: h.sent[i].seq, At: t, Delay: max(now-h.sent[i].at, 0), Lost: true})
+			b := h.sent[i]
+			out = append(out, Reading{Replica: replica, Seq: b.seq, At: t, Delay: h.since(b.seq, b.at, t), Lost: true})
 		}
 	}
-	d := max(now-at, 0)
-	out = append(out, Reading{Replica: replica, Seq: seq, At: t, Delay: d})
+	rd := Reading{Replica: replica, Seq: seq, At: t, Delay: h.since(seq, at, t)}
+	_, known := h.masterAt[seq]
+	park := !known && h.masterSub
+	if park {
+		h.parked[seq] = append(h.parked[seq], rd)
+	} else {
+		out = append(out, rd)
+	}
 	if seq > st.lastSeq || !st.have {
-		st.lastSeq, st.lastDelay, st.have = seq, d, true
+		st.lastSeq, st.have = seq, true
+		if !park {
+			st.lastDelay = rd.Delay
+		}
+	}
+	h.mu.Unlock()
+	h.emit(out)
+}
+
+// since is t − heartbeat seq's arrival on the master, or, when that is
+// not known, t − its publish time at. Called with h.mu held.
+func (h *Heartbeat) since(seq uint64, at time.Duration, t time.Time) time.Duration {
+	if m, ok := h.masterAt[seq]; ok {
+		return max(t.Sub(m), 0)
+	}
+	return max(t.Sub(h.start)-at, 0)
+}
+
+// masterArrived records heartbeat payload delivered to the master's
+// subscriber at t, and completes the replica readings parked for it.
+func (h *Heartbeat) masterArrived(payload string, t time.Time) {
+	seq, _, ok := parsePayload(payload)
+	if !ok {
+		return
+	}
+	h.mu.Lock()
+	if seq > h.masterLow { // else every replica is past it
+		h.masterAt[seq] = t
+	}
+	out := h.parked[seq]
+	delete(h.parked, seq)
+	for i := range out {
+		out[i].Delay = max(out[i].At.Sub(t), 0)
+		if st := h.reps[out[i].Replica]; st.lastSeq == seq {
+			st.lastDelay = out[i].Delay
+		}
 	}
 	h.mu.Unlock()
 	h.emit(out)

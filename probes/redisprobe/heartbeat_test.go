@@ -31,7 +31,7 @@ func TestHeartbeatReadings(t *testing.T) {
 	}
 
 	publish(1, ms(0)) // before the subscription: never counted as lost
-	h.subscribed("r1")
+	h.subscribed("r1", false)
 	publish(2, ms(100))
 	deliver(2, ms(100), ms(103))
 	if d := delay(ms(150)); d != ms(3) {
@@ -81,5 +81,72 @@ func TestParsePayload(t *testing.T) {
 		if _, _, got := parsePayload(in); got != ok {
 			t.Errorf("parsePayload(%q) ok = %v; want %v", in, got, ok)
 		}
+	}
+}
+
+// With the master's subscription up, a reading is the replica's arrival −
+// the master's, whichever of the two is processed first; with it down, the
+// publish time is the origin again.
+func TestHeartbeatMasterOrigin(t *testing.T) {
+	var got []Reading
+	h := NewHeartbeat(&Node{Name: "m"}, []*Node{{Name: "r1"}}, 100*time.Millisecond, func(rd Reading) { got = append(got, rd) })
+	h.start = time.Now().Add(-time.Hour)
+	h.cancel = func() {}
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	payload := func(seq uint64, at time.Duration) string {
+		return strconv.FormatUint(seq, 10) + " " + strconv.FormatInt(int64(at), 10)
+	}
+	h.subscribed("r1", false)
+	h.subscribed("m", true)
+	for seq := uint64(1); seq <= 3; seq++ {
+		h.seq = seq
+		h.sent = append(h.sent, sentBeat{seq, ms(100 * int(seq))})
+	}
+	// 1: the master's arrival first (7ms after publish), the replica 3ms later.
+	h.masterArrived(payload(1, ms(100)), h.start.Add(ms(107)))
+	h.arrived("r1", payload(1, ms(100)), h.start.Add(ms(110)))
+	// 2: the replica's arrival is processed first: parked until the master's.
+	h.arrived("r1", payload(2, ms(200)), h.start.Add(ms(212)))
+	if len(got) != 1 {
+		t.Fatalf("readings before the master's arrival of 2 = %+v; want 1", got)
+	}
+	h.masterArrived(payload(2, ms(200)), h.start.Add(ms(210)))
+	// 3: the master's subscription is down: arrival − publish time.
+	h.mu.Lock()
+	h.masterSub = false
+	h.mu.Unlock()
+	h.arrived("r1", payload(3, ms(300)), h.start.Add(ms(309)))
+	want := []time.Duration{ms(3), ms(2), ms(9)}
+	if len(got) != len(want) {
+		t.Fatalf("readings = %+v; want delays %v", got, want)
+	}
+	for i, w := range want {
+		if got[i].Seq != uint64(i+1) || got[i].Delay != w {
+			t.Errorf("reading %d = %+v; want seq %d delay %v", i, got[i], i+1, w)
+		}
+	}
+	if d, _ := h.Delay("r1", h.start.Add(ms(310))); d != ms(9) {
+		t.Errorf("Delay = %v; want 9ms", d)
+	}
+	// A replica arrival parked when the master's subscription ends is
+	// emitted with its fallback delay.
+	h.mu.Lock()
+	h.masterSub = true
+	h.mu.Unlock()
+	h.seq = 4
+	h.sent = append(h.sent, sentBeat{4, ms(400)})
+	h.arrived("r1", payload(4, ms(400)), h.start.Add(ms(405)))
+	h.flushParked()
+	if n := len(got); n != 4 || got[3].Delay != ms(5) {
+		t.Errorf("flushed reading = %+v; want seq 4 delay 5ms", got[n-1])
+	}
+	// The master's arrivals are dropped once every replica is past them.
+	h.prune()
+	if len(h.masterAt) != 0 || h.masterLow != 4 {
+		t.Errorf("after prune: masterAt %v, masterLow %d; want empty, 4", h.masterAt, h.masterLow)
+	}
+	h.masterArrived(payload(3, ms(300)), h.start.Add(ms(305)))
+	if len(h.masterAt) != 0 {
+		t.Errorf("a late master arrival of a pruned heartbeat was kept: %v", h.masterAt)
 	}
 }
