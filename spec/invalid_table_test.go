@@ -88,7 +88,7 @@ var invalidSpecs = []struct{ name, want string }{
 	{"type-string", "name: must be a string (got a mapping) (invalid-type-string.yaml:1:7)"},
 	{"unknown-alias", "apps: unknown alias \"*apps\" (invalid-unknown-alias.yaml:2:7)"},
 	{"unknown-key-nested", "haproxy.backend: unknown key \"backend\" (did you mean \"backends\"?) (invalid-unknown-key-nested.yaml:6:3)"},
-	{"unknown-key-no-suggestion", "redis.master.zzz: unknown key \"zzz\" (valid keys: name, port, placement, maxmemory, maxmemory_policy, appendonly, save, repl_backlog_size, repl_diskless_sync, extra) (invalid-unknown-key-no-suggestion.yaml:7:5)"},
+	{"unknown-key-no-suggestion", "redis.master.zzz: unknown key \"zzz\" (valid keys: name, port, placement, config_file, maxmemory, maxmemory_policy, appendonly, save, repl_backlog_size, repl_diskless_sync, extra) (invalid-unknown-key-no-suggestion.yaml:7:5)"},
 	{"unknown-key", "nmae: unknown key \"nmae\" (did you mean \"name\"?) (invalid-unknown-key.yaml:1:1)"},
 	{"version", "version: unsupported version \"duckbench/v2\" (this build reads \"duckbench/v1\") (invalid-version.yaml:1:10)"},
 	{"weight-negative", "haproxy.backends[0].servers[0].weight: must be 0-256 (got -1) (invalid-weight-negative.yaml:10:19)"},

@@ -30,6 +30,9 @@ func (s *Spec) Listeners() []Listener {
 	if h.StatsPage.Enabled {
 		out = append(out, Listener{"haproxy.stats_page.port", &h.StatsPage.Port})
 	}
+	for i := 1; i < len(h.Binds); i++ { // the first is haproxy.port
+		out = append(out, Listener{fmt.Sprintf("haproxy.binds[%d].port", i), &h.Binds[i].Port})
+	}
 	return out
 }
 

@@ -1,0 +1,317 @@
+package spec
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/duckbench/duckbench/hacfg"
+	"github.com/duckbench/duckbench/rediscfg"
+)
+
+// Paths is one path or a list of them (config_file: a.cfg, or [a.cfg, conf.d]).
+type Paths []string
+
+// FileBind is one bind line of haproxy.config_file: the lab listens for it
+// on 127.0.0.1:Port. The first bind in load order listens on haproxy.port;
+// the others on the next ports up (filled in when the spec is read).
+type FileBind struct {
+	// At is the bind line, "file:line".
+	At string `json:"at"`
+	// Frontend is the frontend or listen section holding it.
+	Frontend string `json:"frontend"`
+	// Port is the lab's port for it.
+	Port Port `json:"port"`
+}
+
+// FileServer is one server of haproxy.config_file, mapped to an app.
+type FileServer struct {
+	// At is the server (or server-template) line, "file:line".
+	At string `json:"at"`
+	// Backend and Server name it in the file.
+	Backend string `json:"backend"`
+	Server  string `json:"server"`
+	// App is the lab app it is mapped to.
+	App string `json:"app"`
+	// Weight and Maxconn are the line's own (nil and 0 when not written).
+	Weight  *int `json:"weight,omitempty"`
+	Maxconn int  `json:"maxconn,omitempty"`
+}
+
+// serverOpts reads weight and maxconn from a server line's options.
+func serverOpts(fs *FileServer, opts []string) {
+	for i := 0; i+1 < len(opts); i++ {
+		n, err := strconv.Atoi(opts[i+1])
+		if err != nil {
+			continue
+		}
+		switch opts[i] {
+		case "weight":
+			fs.Weight = &n
+		case "maxconn":
+			fs.Maxconn = n
+		}
+	}
+}
+
+// FileBased reports whether s takes HAProxy's or any Redis node's
+// configuration from the user's own files.
+func FileBased(s *Spec) bool {
+	if len(s.HAProxy.ConfigFile) > 0 || s.Redis.ConfigFile != "" {
+		return true
+	}
+	for _, n := range s.Redis.Nodes() {
+		if n.ConfigFile != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// HAProxyVersion is the version .if conditions compare with when the spec
+// is read (version_atleast, version_before): the packaged HAProxy.
+const HAProxyVersion = "2.6.0"
+
+// HAProxyOptions are the options the spec and configgen read config files with.
+func HAProxyOptions() hacfg.Options {
+	return hacfg.Options{Env: os.LookupEnv, Version: HAProxyVersion}
+}
+
+// LoadHAProxyFiles reads haproxy.config_file.
+func (h HAProxy) LoadHAProxyFiles() (*hacfg.Config, error) {
+	return hacfg.Load(h.ConfigFile, HAProxyOptions())
+}
+
+// absPaths makes relative config paths relative to the spec's directory.
+func absPaths(dir string, ps []string) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		if p != "" && !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		out[i] = p
+	}
+	return out
+}
+
+var notName = regexp.MustCompile(`[^a-z0-9-]+`)
+
+// appName turns an HAProxy server name into an app name.
+func appName(s string) string {
+	n := strings.Trim(notName.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	if n == "" {
+		n = "server"
+	}
+	return n
+}
+
+// fromFiles reads the config files the spec names (paths relative to dir)
+// and fills what the rest of duckbench reads from them: the backends, one
+// builtin app per server when apps is empty, the bind listeners. Errors are
+// located at the spec field and the file line.
+func (s *Spec) fromFiles(dir string) Errors {
+	var errs Errors
+	fail := func(path, format string, args ...any) {
+		line, col := 1, 1
+		if s.meta != nil {
+			if p, ok := s.meta.pos[path]; ok {
+				line, col = p.line, p.col
+			}
+		}
+		file := "spec"
+		if s.meta != nil {
+			file = s.meta.file
+		}
+		errs = append(errs, FieldError{File: file, Line: line, Col: col, Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	r := &s.Redis
+	if r.ConfigFile != "" {
+		r.ConfigFile = absPaths(dir, []string{r.ConfigFile})[0]
+	}
+	nodes := []*RedisNode{&r.Master}
+	paths := []string{"redis.master"}
+	for i := range r.Replicas {
+		nodes = append(nodes, &r.Replicas[i])
+		paths = append(paths, fmt.Sprintf("redis.replicas[%d]", i))
+	}
+	for i, n := range nodes {
+		p := paths[i] + ".config_file"
+		if n.ConfigFile != "" {
+			n.ConfigFile = absPaths(dir, []string{n.ConfigFile})[0]
+		} else if r.ConfigFile != "" {
+			n.ConfigFile, p = r.ConfigFile, "redis.config_file"
+		}
+		if n.ConfigFile != "" {
+			if _, err := rediscfg.Load(n.ConfigFile, ""); err != nil {
+				fail(p, "%v", err)
+			}
+		}
+	}
+	if len(s.HAProxy.ConfigFile) == 0 {
+		return errs
+	}
+	h := &s.HAProxy
+	h.ConfigFile = absPaths(dir, h.ConfigFile)
+	if len(h.Backends) > 0 || len(h.Routes) > 0 {
+		fail("haproxy.config_file", "backends and routes come from the file: remove haproxy.backends and haproxy.routes")
+		return errs
+	}
+	c, err := h.LoadHAProxyFiles()
+	if err != nil {
+		fail("haproxy.config_file", "%v", err)
+		return errs
+	}
+	if err := s.modelFromHAProxy(c); err != nil {
+		fail("haproxy.config_file", "%v", err)
+	}
+	return errs
+}
+
+// modelFromHAProxy fills backends, apps and binds from c.
+func (s *Spec) modelFromHAProxy(c *hacfg.Config) error {
+	h := &s.HAProxy
+	servers, err := FileServers(c)
+	if err != nil {
+		return err
+	}
+	if len(servers) == 0 {
+		return fmt.Errorf("no server in any backend or listen section: the lab needs at least one")
+	}
+	genApps := len(s.Apps) == 0
+	names := map[string]int{}
+	for _, fs := range servers {
+		names[appName(fs.Server)]++
+	}
+	byBackend := map[string]int{}
+	for i := range servers {
+		fs := &servers[i]
+		name := appName(fs.Server)
+		if names[name] > 1 {
+			name = appName(fs.Backend + "-" + fs.Server)
+		}
+		if genApps {
+			s.Apps = append(s.Apps, App{Name: name, Port: PortAuto})
+		} else if !hasApp(s.Apps, name) {
+			return fmt.Errorf("%s: server %q has no app named %q in apps: name one, or leave apps empty for one builtin app per server", fs.At, fs.Server, name)
+		}
+		fs.App = name
+		bi, ok := byBackend[fs.Backend]
+		if !ok {
+			bi = len(h.Backends)
+			byBackend[fs.Backend] = bi
+			h.Backends = append(h.Backends, Backend{Name: fs.Backend, HealthCheck: HealthCheck{Disabled: true}})
+		}
+		h.Backends[bi].Servers = append(h.Backends[bi].Servers, Server{App: name, Weight: fs.Weight, Maxconn: fs.Maxconn})
+	}
+	h.Servers = servers
+	sum := sha256.Sum256(c.Write())
+	h.ConfigSHA256 = hex.EncodeToString(sum[:])
+	h.Binds = nil
+	for _, sec := range c.Of("frontend", "listen") {
+		for _, l := range sec.Active() {
+			if l.Keyword() == "bind" {
+				h.Binds = append(h.Binds, FileBind{At: l.Pos(), Frontend: sec.Name, Port: PortAuto})
+			}
+		}
+	}
+	if len(h.Binds) == 0 {
+		return fmt.Errorf("no bind in any frontend or listen section: the load needs one to go to (add a frontend in a file of yours, loaded after this one)")
+	}
+	return nil
+}
+
+func hasApp(apps []App, name string) bool {
+	for _, a := range apps {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// FileServers lists the servers of c's backend and listen sections in
+// order, server-template lines expanded (prefix1…prefixN). A server the lab
+// cannot stand in for (a unix socket, an fd) is a located error.
+func FileServers(c *hacfg.Config) ([]FileServer, error) {
+	var out []FileServer
+	for _, sec := range c.Of("backend", "listen") {
+		for _, l := range sec.Active() {
+			switch l.Keyword() {
+			case "server":
+				if len(l.Args) < 2 {
+					return nil, fmt.Errorf("%s: server needs a name", l.Pos())
+				}
+				if len(l.Args) > 2 {
+					if err := serverAddr(l.Pos(), l.Args[2]); err != nil {
+						return nil, err
+					}
+				}
+				fs := FileServer{At: l.Pos(), Backend: sec.Name, Server: l.Args[1]}
+				if len(l.Args) > 3 {
+					serverOpts(&fs, l.Args[3:])
+				}
+				out = append(out, fs)
+			case "server-template":
+				names, err := TemplateNames(l)
+				if err != nil {
+					return nil, err
+				}
+				for _, n := range names {
+					fs := FileServer{At: l.Pos(), Backend: sec.Name, Server: n}
+					serverOpts(&fs, l.Args[4:])
+					out = append(out, fs)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// serverAddr rejects an address the lab cannot map to an app over TCP.
+func serverAddr(at, addr string) error {
+	for _, p := range []string{"/", "unix@", "abns@", "fd@", "sockpair@", "uxst@", "uxdg@"} {
+		if strings.HasPrefix(addr, p) {
+			return fmt.Errorf("%s: server on %q is not a TCP address: the lab's apps listen on TCP only", at, addr)
+		}
+	}
+	return nil
+}
+
+// TemplateNames expands a server-template line: "server-template web 3
+// addr" or "web 1-3 addr" gives web1, web2, web3.
+func TemplateNames(l *hacfg.Line) ([]string, error) {
+	if len(l.Args) < 4 {
+		return nil, fmt.Errorf("%s: server-template needs a prefix, a count or range and an address", l.Pos())
+	}
+	if err := serverAddr(l.Pos(), l.Args[3]); err != nil {
+		return nil, err
+	}
+	lo, hi := 1, 0
+	a, b, isRange := strings.Cut(l.Args[2], "-")
+	n1, err1 := strconv.Atoi(a)
+	switch {
+	case isRange:
+		n2, err2 := strconv.Atoi(b)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("%s: server-template range %q must be <from>-<to>", l.Pos(), l.Args[2])
+		}
+		lo, hi = n1, n2
+	case err1 == nil:
+		hi = n1
+	default:
+		return nil, fmt.Errorf("%s: server-template count %q must be a number", l.Pos(), l.Args[2])
+	}
+	if lo < 0 || hi < lo || hi-lo >= 64 {
+		return nil, fmt.Errorf("%s: server-template %q: the lab runs 1 to 64 servers per template", l.Pos(), l.Args[2])
+	}
+	var out []string
+	for i := lo; i <= hi; i++ {
+		out = append(out, l.Args[1]+strconv.Itoa(i))
+	}
+	return out, nil
+}
