@@ -162,7 +162,7 @@ func sectionMode(sec *hacfg.Section, def string) string {
 func (f *haFile) global(c *hacfg.Config) error {
 	secs := c.Of("global")
 	if len(secs) == 0 {
-		sec := &hacfg.Section{Kind: "global", Header: &hacfg.Line{File: "duckbench", Raw: "global", Args: []string{"global"}, Active: true}}
+		sec := &hacfg.Section{Kind: "global", Header: &hacfg.Line{File: hacfg.Added, Raw: "global  # duckbench", Args: []string{"global"}, Active: true}}
 		c.Sections = append([]*hacfg.Section{sec}, c.Sections...)
 		secs = []*hacfg.Section{sec}
 		f.note(nil, "global section", "the lab needs its Runtime API socket")
@@ -196,7 +196,7 @@ func (f *haFile) global(c *hacfg.Config) error {
 		}
 	}
 	if !placed {
-		secs[0].Lines = append(secs[0].Lines, &hacfg.Line{File: "duckbench", Raw: "    " + hacfg.Join(sock), Args: sock, Active: true})
+		secs[0].Lines = append(secs[0].Lines, hacfg.NewLine(sock, "duckbench: the probes read the Runtime API"))
 		f.note(nil, "stats socket "+g.StatsSocket.Addr, "the probes read the Runtime API")
 	}
 	return nil
@@ -233,7 +233,7 @@ func (f *haFile) frontend(sec *hacfg.Section, mode string) error {
 	}
 	if mode == "http" && !f.s.HAProxy.ServedBy.Disabled {
 		words := []string{"http-response", "set-header", ServedByHeader, "%s"}
-		sec.Lines = append(sec.Lines, &hacfg.Line{File: "duckbench", Raw: "    " + hacfg.Join(words), Args: words, Active: true})
+		sec.Lines = append(sec.Lines, hacfg.NewLine(words, "duckbench: per-server latency"))
 		f.note(nil, fmt.Sprintf("%s %s: http-response set-header %s %%s", sec.Kind, sec.Name, ServedByHeader), "per-server latency: each response names its server")
 	}
 	return nil
@@ -328,9 +328,9 @@ func (f *haFile) prometheus(c *hacfg.Config) {
 		{"no", "log"},
 	}
 	sec := &hacfg.Section{Kind: "frontend", Name: "duckbench-prometheus",
-		Header: &hacfg.Line{File: "duckbench", Raw: "frontend duckbench-prometheus", Args: []string{"frontend", "duckbench-prometheus"}, Active: true}}
+		Header: &hacfg.Line{File: hacfg.Added, Raw: "\nfrontend duckbench-prometheus  # duckbench: the probes' Prometheus endpoint", Args: []string{"frontend", "duckbench-prometheus"}, Active: true}}
 	for _, w := range lines {
-		sec.Lines = append(sec.Lines, &hacfg.Line{File: "duckbench", Raw: "    " + hacfg.Join(w), Args: w, Active: true})
+		sec.Lines = append(sec.Lines, hacfg.NewLine(w, ""))
 	}
 	c.Sections = append(c.Sections, sec)
 	f.note(nil, "frontend duckbench-prometheus on "+addr, "the probes and dashboards read HAProxy's Prometheus endpoint")
@@ -348,6 +348,8 @@ func (f *haFile) resolveConditions(c *hacfg.Config) {
 			}
 			if strings.HasPrefix(l.Keyword(), ".") {
 				f.note(l, "resolved "+strings.Join(l.Args, " "), "conditions are evaluated once, when the spec is read, so the lab maps what HAProxy reads")
+				l.Comment("duckbench: resolved when the spec was read")
+				continue
 			}
 			l.Comment("duckbench: not taken")
 		}

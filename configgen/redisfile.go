@@ -22,11 +22,15 @@ var redisLab = map[string]string{
 	"daemonize":   "the lab runs redis-server in the foreground",
 	"supervised":  "the lab runs redis-server in the foreground",
 	"unixsocket":  "the lab connects over TCP",
-	"requirepass": "the password belongs to the lab (redis.password_env)",
-	"masterauth":  "the password belongs to the lab (redis.password_env)",
-	"masteruser":  "the password belongs to the lab (redis.password_env)",
+	"requirepass": "the password belongs to the lab: redis.password_env",
+	"masterauth":  "the password belongs to the lab: redis.password_env",
+	"masteruser":  "the password belongs to the lab: redis.password_env",
+	"user":        "ACL users carry passwords; the lab's password is redis.password_env",
 	"include":     "included files are read in place",
 }
+
+// secretDirective are the directives whose values are secrets.
+var secretDirective = map[string]bool{"requirepass": true, "masterauth": true, "masteruser": true, "user": true}
 
 // renderRedisFile renders node n from its config_file: the file as written,
 // the lab's directives commented out, then the lab's own block (and the
@@ -47,8 +51,15 @@ func renderRedisFile(s *spec.Spec, t Target, n spec.Node, header []string) ([]by
 		if d == "include" {
 			continue // already a comment
 		}
-		rw = append(rw, Rewrite{File: name, At: l.Pos(), What: "dropped " + strings.Join(l.Args, " "), Why: why})
+		what := strings.Join(l.Args, " ")
+		if secretDirective[d] {
+			what = d + " (value not shown)" // never copied out of the user's file
+		}
+		rw = append(rw, Rewrite{File: name, At: l.Pos(), What: "dropped " + what, Why: why})
 		l.Comment("duckbench: " + why)
+		if secretDirective[d] {
+			l.Raw = "# duckbench: " + why + ": " + d + " (value not copied)"
+		}
 	}
 	for _, l := range c.Lines {
 		if strings.HasPrefix(l.Raw, "# included below") {

@@ -75,6 +75,19 @@ func (s *Section) Active() []*Line {
 	return out
 }
 
+// Added is the File of a line a caller added (Write names no file for it).
+const Added = "(added)"
+
+// NewLine returns an added line of words, indented by four spaces, with a
+// trailing comment why ("" for none).
+func NewLine(words []string, why string) *Line {
+	raw := "    " + Join(words)
+	if why != "" {
+		raw += "  # " + why
+	}
+	return &Line{File: Added, Raw: raw, Args: words, Active: true}
+}
+
 // Config is one or more files read in HAProxy's order.
 type Config struct {
 	// Files are the files read, in order.
@@ -252,7 +265,7 @@ func (c *Config) Write() []byte {
 			lines = append([]*Line{s.Header}, lines...)
 		}
 		for _, l := range lines {
-			if l.File != file {
+			if l.File != file && l.File != Added {
 				file = l.File
 				fmt.Fprintf(&b, "# ---- %s\n", Quote(file))
 			}

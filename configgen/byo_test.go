@@ -1,0 +1,113 @@
+package configgen
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/duckbench/duckbench/internal/testenv"
+	"github.com/duckbench/duckbench/spec"
+)
+
+// byoRender renders testdata/byo/byo.yaml with fixed ports and the run dir
+// /run/db; absolute testdata paths become <testdata> in the output.
+func byoRender(t *testing.T) (*Files, string) {
+	t.Helper()
+	for _, v := range []string{"EDGE_ADDR", "EDGE_ALT"} { // edge.cfg's variables: unset
+		if old, ok := os.LookupEnv(v); ok {
+			os.Unsetenv(v)
+			t.Cleanup(func() { os.Setenv(v, old) })
+		}
+	}
+	s, err := spec.Load("testdata/byo/byo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := spec.Port(30000)
+	if err := s.ResolveAutoPorts(func(string) (spec.Port, error) { next++; return next, nil }); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Render(s, Target{Runtime: "local", RunDir: "/run/db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs("testdata/byo")
+	return f, abs
+}
+
+// TestRenderBYOGolden: a user's haproxy.cfg and redis.conf with the lab's
+// rewrites, and render --explain's list.
+func TestRenderBYOGolden(t *testing.T) {
+	f, abs := byoRender(t)
+	clean := func(b []byte) []byte { return []byte(strings.ReplaceAll(string(b), abs, "<testdata>")) }
+	for _, name := range f.Names {
+		b, _ := f.File(name)
+		testenv.Golden(t, testenv.GoldenPath(t, "."+name+".golden"), clean(b), *update)
+	}
+	var ex strings.Builder
+	for _, r := range f.Explain {
+		ex.WriteString(r.String() + "\n")
+	}
+	testenv.Golden(t, testenv.GoldenPath(t, ".explain.golden"), clean([]byte(ex.String())), *update)
+}
+
+// TestRenderBYORealBinaries: haproxy -c and redis-server accept the render.
+func TestRenderBYORealBinaries(t *testing.T) {
+	testenv.RequireBinary(t, "haproxy", "")
+	testenv.RequireBinary(t, "redis-server", "")
+	f, _ := byoRender(t)
+	if err := CheckHAProxy(context.Background(), f.HAProxy); err != nil {
+		t.Fatal(err)
+	}
+	for node, b := range f.Redis {
+		if err := CheckRedis(context.Background(), node, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRenderBYOErrors: what the lab cannot map is an error at the file's line.
+func TestRenderBYOErrors(t *testing.T) {
+	tests := []struct{ name, cfg, want string }{
+		{"unix server", "frontend f\n  bind :80\nbackend b\n  server s /run/app.sock\n",
+			`x.cfg:4: server on "/run/app.sock" is not a TCP address: the lab's apps listen on TCP only`},
+		{"abstract server", "frontend f\n  bind :80\nbackend b\n  server-template s 2 abns@app\n",
+			`x.cfg:4: server on "abns@app" is not a TCP address: the lab's apps listen on TCP only`},
+		{"remote peers", "peers p\n  peer other 10.0.0.9:1024\nfrontend f\n  bind :80\nbackend b\n  server s 1.2.3.4:80\n",
+			"x.cfg:2: peers p: the lab runs one HAProxy and cannot stand in for peer other 10.0.0.9:1024"},
+		{"missing lua", "global\n  lua-load /nonexistent/x.lua\nfrontend f\n  bind :80\nbackend b\n  server s 1.2.3.4:80\n",
+			"x.cfg:2: lua-load /nonexistent/x.lua: the Lua script is not on this machine"},
+		{"TLS bind", "frontend f\n  bind :443 ssl crt /etc/ssl/x.pem\nbackend b\n  server s 1.2.3.4:80\n",
+			"x.cfg:2: a TLS bind: the lab's certificate is not in this version"},
+		{"no server", "frontend f\n  bind :80\n", "no server in any backend or listen section"},
+		{"no bind", "backend b\n  server s 1.2.3.4:80\n", "no bind in any frontend or listen section"},
+		{"open .if", ".if 1\nbackend b\n", "x.cfg:2: missing .endif at end of file"},
+		{"template range", "frontend f\n  bind :80\nbackend b\n  server-template s 5-1 h:80\n", `x.cfg:4: server-template "5-1": the lab runs 1 to 64 servers per template`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "x.cfg"), []byte(tc.cfg), 0o644)
+			p := filepath.Join(dir, "s.yaml")
+			os.WriteFile(p, []byte("name: x\nhaproxy:\n  config_file: x.cfg\nredis: {master: {}}\n"), 0o644)
+			err := renderSpecFile(p)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// renderSpecFile loads and renders the spec at p.
+func renderSpecFile(p string) error {
+	s, err := spec.Load(p)
+	if err != nil {
+		return err
+	}
+	next := spec.Port(30000)
+	_ = s.ResolveAutoPorts(func(string) (spec.Port, error) { next++; return next, nil })
+	_, err = Render(s, Target{Runtime: "local", RunDir: "/run/db"})
+	return err
+}
