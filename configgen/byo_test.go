@@ -79,8 +79,6 @@ func TestRenderBYOErrors(t *testing.T) {
 			"x.cfg:2: peers p: the lab runs one HAProxy and cannot stand in for peer other 10.0.0.9:1024"},
 		{"missing lua", "global\n  lua-load /nonexistent/x.lua\nfrontend f\n  bind :80\nbackend b\n  server s 1.2.3.4:80\n",
 			"x.cfg:2: lua-load /nonexistent/x.lua: the Lua script is not on this machine"},
-		{"TLS bind", "frontend f\n  bind :443 ssl crt /etc/ssl/x.pem\nbackend b\n  server s 1.2.3.4:80\n",
-			"x.cfg:2: a TLS bind: the lab's certificate is not in this version"},
 		{"no server", "frontend f\n  bind :80\n", "no server in any backend or listen section"},
 		{"no bind", "backend b\n  server s 1.2.3.4:80\n", "no bind in any frontend or listen section"},
 		{"open .if", ".if 1\nbackend b\n", "x.cfg:2: missing .endif at end of file"},

@@ -3,6 +3,7 @@ package configgen
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -212,21 +213,23 @@ func (f *haFile) frontend(sec *hacfg.Section, mode string) error {
 			return fmt.Errorf("%s: the files changed since the spec was read: render again", l.Pos())
 		}
 		port := f.binds[0].Port
-		if len(f.binds) == len(f.s.HAProxy.Binds) {
-			port = f.s.HAProxy.Port // the first bind is the load's entry point
+		why := "the lab listens on loopback"
+		if f.binds[0].Entry {
+			port = f.s.HAProxy.Port
+			why = "the load's entry point (haproxy.port)"
 		}
 		f.binds = f.binds[1:]
 		kept, dropped := strip(l.Args[2:], dropBindOpts)
+		if ssl := slices.Index(kept, "ssl"); ssl >= 0 {
+			// Documented drop: no lab certificate in this version.
+			kept = slices.Delete(kept, ssl, ssl+1)
+			dropped = append(dropped, "ssl (served as plain HTTP: the lab makes no certificate in this version)")
+			kept, _ = strip(kept, map[string]int{"alpn": 1, "npn": 1, "ssl-min-ver": 1, "ssl-max-ver": 1, "ciphers": 1, "ciphersuites": 1, "curves": 1, "ecdhe": 1, "strict-sni": 0, "no-tls-tickets": 0, "prefer-client-ciphers": 0, "allow-0rtt": 0})
+		}
 		addr := haproxyBind(f.t, port)
 		words := append([]string{"bind", addr}, kept...)
-		why := "the lab listens on loopback"
 		if len(dropped) > 0 {
 			why += "; dropped " + strings.Join(dropped, ", ")
-		}
-		for _, w := range kept {
-			if w == "ssl" {
-				return fmt.Errorf("%s: a TLS bind: the lab's certificate is not in this version; bind without ssl in a copy of the file", l.Pos())
-			}
 		}
 		f.note(l, fmt.Sprintf("bind %s → %s", l.Args[1], addr), why)
 		l.Set(words)
@@ -239,10 +242,32 @@ func (f *haFile) frontend(sec *hacfg.Section, mode string) error {
 	return nil
 }
 
-// backend maps every server to its lab app.
+// backend maps every server to its lab app, points health checks at the
+// apps' /healthz and drops a source address.
 func (f *haFile) backend(sec *hacfg.Section) error {
 	for _, l := range sec.Active() {
 		switch l.Keyword() {
+		case "source":
+			f.note(l, "dropped "+strings.Join(l.Args, " "), "the lab connects to its apps from loopback")
+			l.Comment("duckbench: the lab connects from loopback")
+		case "option":
+			uri := 3 // option httpchk <method> <uri> [<version>]
+			if len(l.Args) == 3 && strings.HasPrefix(l.Args[2], "/") {
+				uri = 2 // option httpchk <uri>
+			}
+			if len(l.Args) > uri && l.Args[1] == "httpchk" && l.Args[uri] != spec.DefaultHealthPath {
+				f.note(l, "health check "+l.Args[uri]+" → "+spec.DefaultHealthPath, "the builtin apps answer health checks there")
+				words := slices.Clone(l.Args)
+				words[uri] = spec.DefaultHealthPath
+				l.Set(words)
+			}
+		case "http-check":
+			if i := slices.Index(l.Args, "uri"); len(l.Args) > 1 && l.Args[1] == "send" && i > 0 && i+1 < len(l.Args) && l.Args[i+1] != spec.DefaultHealthPath {
+				f.note(l, "health check "+l.Args[i+1]+" → "+spec.DefaultHealthPath, "the builtin apps answer health checks there")
+				words := slices.Clone(l.Args)
+				words[i+1] = spec.DefaultHealthPath
+				l.Set(words)
+			}
 		case "default-server":
 			kept, dropped := strip(l.Args[1:], dropServerOpts)
 			if len(dropped) > 0 {

@@ -27,6 +27,10 @@ type FileBind struct {
 	Frontend string `json:"frontend"`
 	// Port is the lab's port for it.
 	Port Port `json:"port"`
+	// Entry marks the bind the load goes to (on haproxy.port): the first
+	// bind of the first frontend or listen section that sends to a
+	// backend (default_backend, use_backend or its own servers).
+	Entry bool `json:"entry,omitempty"`
 }
 
 // FileServer is one server of haproxy.config_file, mapped to an app.
@@ -222,7 +226,31 @@ func (s *Spec) modelFromHAProxy(c *hacfg.Config) error {
 	if len(h.Binds) == 0 {
 		return fmt.Errorf("no bind in any frontend or listen section: the load needs one to go to (add a frontend in a file of yours, loaded after this one)")
 	}
+	h.Binds[entryBind(c, h.Binds)].Entry = true
 	return nil
+}
+
+// entryBind is the index of the bind the load goes to (see FileBind.Entry);
+// the first bind when no section sends to a backend.
+func entryBind(c *hacfg.Config, binds []FileBind) int {
+	for _, sec := range c.Of("frontend", "listen") {
+		routes := false
+		for _, l := range sec.Active() {
+			switch l.Keyword() {
+			case "default_backend", "use_backend", "server", "server-template":
+				routes = true
+			}
+		}
+		if !routes {
+			continue
+		}
+		for i, b := range binds {
+			if b.Frontend == sec.Name {
+				return i
+			}
+		}
+	}
+	return 0
 }
 
 func hasApp(apps []App, name string) bool {

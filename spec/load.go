@@ -239,14 +239,16 @@ func (d defaulter) haproxy() {
 	d.port(&h.StatsSocket.Port, "haproxy.stats_socket.port", DefaultStatsPort)
 	d.port(&h.Prometheus.Port, "haproxy.prometheus.port", DefaultPromPort)
 	d.port(&h.StatsPage.Port, "haproxy.stats_page.port", DefaultStatsPagePort)
+	next := 1 // the entry bind is on haproxy.port, the others on the next ports up
 	for i := range h.Binds {
 		switch {
-		case i == 0:
+		case h.Binds[i].Entry:
 			h.Binds[i].Port = h.Port
-		case h.Port.IsAuto() || int(h.Port)+i > 65535:
+		case h.Port.IsAuto() || int(h.Port)+next > 65535:
 			h.Binds[i].Port = PortAuto
 		default:
-			h.Binds[i].Port = h.Port + Port(i)
+			h.Binds[i].Port = h.Port + Port(next)
+			next++
 		}
 	}
 }

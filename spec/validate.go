@@ -393,7 +393,10 @@ func (v *validator) haproxy(claim func(string, string), listen func(string, Port
 		v.errorf("haproxy.cache.max_age", "must be a whole number of seconds (got %s)", c.MaxAge)
 	}
 
-	for i := 1; i < len(h.Binds); i++ {
+	for i := range h.Binds {
+		if h.Binds[i].Entry {
+			continue
+		}
 		p := fmt.Sprintf("haproxy.binds[%d].port", i)
 		v.port(p, h.Binds[i].Port)
 		listen(p, h.Binds[i].Port)
