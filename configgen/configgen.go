@@ -106,6 +106,9 @@ type Files struct {
 	// Names lists every file name in a stable order: haproxy.cfg, then
 	// redis-<node>.conf in spec order.
 	Names []string
+	// HAProxySource maps each line of HAProxy (index = line − 1) to the
+	// user's "file:line" it came from, for a spec with haproxy.config_file.
+	HAProxySource []string
 	// Explain lists every change made to the user's own config files
 	// (haproxy.config_file, redis config_file), in file order.
 	Explain []Rewrite
@@ -198,11 +201,11 @@ func Render(s *spec.Spec, t Target) (*Files, error) {
 	hdr := header(s, t)
 	f := &Files{Redis: map[string][]byte{}, Names: []string{HAProxyFile}}
 	if len(s.HAProxy.ConfigFile) > 0 {
-		b, rw, err := renderHAProxyFile(s, t, hdr)
+		b, src, rw, err := renderHAProxyFile(s, t, hdr)
 		if err != nil {
 			return nil, fmt.Errorf("render haproxy.cfg: %w", err)
 		}
-		f.HAProxy, f.Explain = b, rw
+		f.HAProxy, f.HAProxySource, f.Explain = b, src, rw
 	} else {
 		hc, err := buildHAProxy(s, t)
 		if err != nil {

@@ -3,6 +3,7 @@ package configgen
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,20 +101,20 @@ func (f *haFile) note(l *hacfg.Line, what, why string) {
 
 // renderHAProxyFile renders s.HAProxy.ConfigFile for t: the file as written
 // but for what the lab owns. It returns the file and every rewrite.
-func renderHAProxyFile(s *spec.Spec, t Target, header []string) ([]byte, []Rewrite, error) {
+func renderHAProxyFile(s *spec.Spec, t Target, header []string) ([]byte, []string, []Rewrite, error) {
 	if t.compose() {
-		return nil, nil, fmt.Errorf("haproxy.config_file: runs on the local runtime only in this version (got %s)", t.Runtime)
+		return nil, nil, nil, fmt.Errorf("haproxy.config_file: runs on the local runtime only in this version (got %s)", t.Runtime)
 	}
 	c, err := s.HAProxy.LoadHAProxyFiles()
 	if err != nil {
-		return nil, nil, fmt.Errorf("haproxy.config_file: %w", err)
+		return nil, nil, nil, fmt.Errorf("haproxy.config_file: %w", err)
 	}
 	f := &haFile{s: s, t: t, apps: map[string]spec.App{}, binds: s.HAProxy.Binds, servers: s.HAProxy.Servers}
 	for _, a := range s.Apps {
 		f.apps[a.Name] = a
 	}
 	if err := f.global(c); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	mode := "tcp"
 	for _, sec := range c.Sections {
@@ -133,11 +134,11 @@ func renderHAProxyFile(s *spec.Spec, t Target, header []string) ([]byte, []Rewri
 			err = peers(sec)
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("haproxy.config_file: %w", err)
+			return nil, nil, nil, fmt.Errorf("haproxy.config_file: %w", err)
 		}
 	}
 	if len(f.binds) != 0 || len(f.servers) != 0 {
-		return nil, nil, fmt.Errorf("haproxy.config_file: the files changed since the spec was read: render again")
+		return nil, nil, nil, fmt.Errorf("haproxy.config_file: the files changed since the spec was read: render again")
 	}
 	f.prometheus(c)
 	f.resolveConditions(c)
@@ -145,8 +146,9 @@ func renderHAProxyFile(s *spec.Spec, t Target, header []string) ([]byte, []Rewri
 	for _, h := range header {
 		b.WriteString("# " + h + "\n")
 	}
-	b.Write(c.Write())
-	return []byte(b.String()), f.rewrites, nil
+	body, src := c.WriteMap(len(header))
+	b.Write(body)
+	return []byte(b.String()), src, f.rewrites, nil
 }
 
 // sectionMode is the section's own mode line, else def.
@@ -350,7 +352,6 @@ func (f *haFile) prometheus(c *hacfg.Config) {
 		{"mode", "http"},
 		{"bind", addr},
 		{"http-request", "use-service", "prometheus-exporter", "if", "{", "path", "/metrics", "}"},
-		{"no", "log"},
 	}
 	sec := &hacfg.Section{Kind: "frontend", Name: "duckbench-prometheus",
 		Header: &hacfg.Line{File: hacfg.Added, Raw: "\nfrontend duckbench-prometheus  # duckbench: the probes' Prometheus endpoint", Args: []string{"frontend", "duckbench-prometheus"}, Active: true}}
@@ -379,4 +380,21 @@ func (f *haFile) resolveConditions(c *hacfg.Config) {
 			l.Comment("duckbench: not taken")
 		}
 	}
+}
+
+var renderedLine = regexp.MustCompile(regexp.QuoteMeta(HAProxyFile) + `:(\d+)`)
+
+// Locate adds the user's file:line to every "haproxy.cfg:N" in msg (HAProxy's
+// messages name the rendered file): "haproxy.cfg:23 (your.cfg:9)".
+func (f *Files) Locate(msg string) string {
+	if len(f.HAProxySource) == 0 {
+		return msg
+	}
+	return renderedLine.ReplaceAllStringFunc(msg, func(m string) string {
+		n, err := strconv.Atoi(m[len(HAProxyFile)+1:])
+		if err != nil || n < 1 || n > len(f.HAProxySource) || f.HAProxySource[n-1] == "" {
+			return m
+		}
+		return m + " (" + f.HAProxySource[n-1] + ")"
+	})
 }

@@ -257,7 +257,16 @@ func (c *Config) Of(kinds ...string) []*Section {
 // Write returns the configuration as one file: every line's Raw text, in
 // order, with a comment naming each file where it starts.
 func (c *Config) Write() []byte {
+	b, _ := c.WriteMap(0)
+	return b
+}
+
+// WriteMap is Write that also returns, for each written line, where it came
+// from ("file:line", or "" for a line the writer or a caller added); the
+// output is meant to follow offset lines of header.
+func (c *Config) WriteMap(offset int) ([]byte, []string) {
 	var b bytes.Buffer
+	src := make([]string, offset)
 	file := ""
 	for _, s := range c.Sections {
 		lines := s.Lines
@@ -268,12 +277,20 @@ func (c *Config) Write() []byte {
 			if l.File != file && l.File != Added {
 				file = l.File
 				fmt.Fprintf(&b, "# ---- %s\n", Quote(file))
+				src = append(src, "")
 			}
 			b.WriteString(l.Raw)
 			b.WriteByte('\n')
+			at := ""
+			if l.File != Added {
+				at = l.Pos()
+			}
+			for range strings.Count(l.Raw, "\n") + 1 {
+				src = append(src, at)
+			}
 		}
 	}
-	return b.Bytes()
+	return b.Bytes(), src
 }
 
 // Set replaces l's words with args and its text with them, indented as l was.

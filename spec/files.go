@@ -187,17 +187,11 @@ func (s *Spec) modelFromHAProxy(c *hacfg.Config) error {
 		return fmt.Errorf("no server in any backend or listen section: the lab needs at least one")
 	}
 	genApps := len(s.Apps) == 0
-	names := map[string]int{}
-	for _, fs := range servers {
-		names[appName(fs.Server)]++
-	}
+	names := AppNames(servers)
 	byBackend := map[string]int{}
 	for i := range servers {
 		fs := &servers[i]
-		name := appName(fs.Server)
-		if names[name] > 1 {
-			name = appName(fs.Backend + "-" + fs.Server)
-		}
+		name := names[i]
 		if genApps {
 			s.Apps = append(s.Apps, App{Name: name, Port: PortAuto})
 		} else if !hasApp(s.Apps, name) {
@@ -251,6 +245,24 @@ func entryBind(c *hacfg.Config, binds []FileBind) int {
 		}
 	}
 	return 0
+}
+
+// AppNames are the app names of servers: the server's name in lower case
+// letters, digits and '-', prefixed with its backend's where two servers
+// would share one.
+func AppNames(servers []FileServer) []string {
+	count := map[string]int{}
+	for _, fs := range servers {
+		count[appName(fs.Server)]++
+	}
+	out := make([]string, len(servers))
+	for i, fs := range servers {
+		out[i] = appName(fs.Server)
+		if count[out[i]] > 1 {
+			out[i] = appName(fs.Backend + "-" + fs.Server)
+		}
+	}
+	return out
 }
 
 func hasApp(apps []App, name string) bool {
