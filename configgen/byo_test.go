@@ -109,3 +109,59 @@ func renderSpecFile(p string) error {
 	_, err = Render(s, Target{Runtime: "local", RunDir: "/run/db"})
 	return err
 }
+
+// TestRenderBYOSettings: sweep settings of file directives land in the
+// named section (replacing the directive's last line, or added) and in
+// every node's redis.conf; a lab-owned or unknown target is refused.
+func TestRenderBYOSettings(t *testing.T) {
+	data, err := os.ReadFile("testdata/byo/byo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sets []spec.Setting
+	for _, kv := range []string{"haproxy.file.backend[app].balance=roundrobin", "haproxy.file.backend[static].balance=first",
+		"haproxy.file.defaults.timeout server=7s", "redis.file.maxmemory-policy=volatile-ttl", "redis.file.hz=50"} {
+		v, err := spec.ParseVary(kv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sets = append(sets, spec.Setting{Path: v.Path, Value: v.Values[0]})
+	}
+	s, err := spec.ParseWith("testdata/byo/byo.yaml", data, sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := spec.Port(30000)
+	_ = s.ResolveAutoPorts(func(string) (spec.Port, error) { next++; return next, nil })
+	f, err := Render(s, Target{Runtime: "local", RunDir: "/run/db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(f.HAProxy)
+	for _, want := range []string{"backend app\n    balance roundrobin\n", "    timeout server 7s\n", "    balance first  # duckbench: set by the run's settings\n"} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("haproxy.cfg lacks %q", want)
+		}
+	}
+	if strings.Contains(cfg, "timeout server 30s") || strings.Contains(cfg, "balance leastconn") {
+		t.Error("haproxy.cfg still holds the replaced lines")
+	}
+	for node, b := range f.Redis {
+		if !strings.Contains(string(b), "\nmaxmemory-policy volatile-ttl\n") || !strings.Contains(string(b), "\nhz 50\n") {
+			t.Errorf("%s lacks the settings:\n%s", node, b)
+		}
+	}
+	for _, bad := range []struct{ kv, want string }{
+		{"redis.file.port=1", "redis.file.port: port belongs to the lab"},
+		{"haproxy.file.backend[nope].balance=first", "haproxy.file.backend[nope].balance: no backend nope in haproxy.config_file"},
+		{"haproxy.file.web.balance=first", "want haproxy.file.<section>[<name>].<directive>"},
+	} {
+		v, err := spec.ParseVary(bad.kv)
+		if err == nil {
+			_, err = spec.ParseWith("testdata/byo/byo.yaml", data, []spec.Setting{{Path: v.Path, Value: v.Values[0]}})
+		}
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: error %v, want %q", bad.kv, err, bad.want)
+		}
+	}
+}

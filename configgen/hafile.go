@@ -141,6 +141,9 @@ func renderHAProxyFile(s *spec.Spec, t Target, header []string) ([]byte, []strin
 		return nil, nil, nil, fmt.Errorf("haproxy.config_file: the files changed since the spec was read: render again")
 	}
 	f.prometheus(c)
+	if err := f.settings(c); err != nil {
+		return nil, nil, nil, fmt.Errorf("haproxy.config_file: %w", err)
+	}
 	f.resolveConditions(c)
 	var b strings.Builder
 	for _, h := range header {
@@ -397,4 +400,37 @@ func (f *Files) Locate(msg string) string {
 		}
 		return m + " (" + f.HAProxySource[n-1] + ")"
 	})
+}
+
+// settings applies the spec's file settings (sweep --vary
+// haproxy.file.backend[web].balance=…): the directive's last active line in
+// each matching section is replaced, or the directive added at its end.
+func (f *haFile) settings(c *hacfg.Config) error {
+	for _, fs := range f.s.HAProxy.FileSettings {
+		words := append(slices.Clone(fs.Directive), fs.Value...)
+		found := false
+		for _, sec := range c.Of(fs.Section) {
+			if fs.Name != "" && sec.Name != fs.Name {
+				continue
+			}
+			found = true
+			var last *hacfg.Line
+			for _, l := range sec.Active() {
+				if len(l.Args) >= len(fs.Directive) && slices.Equal(l.Args[:len(fs.Directive)], fs.Directive) {
+					last = l
+				}
+			}
+			if last != nil {
+				f.note(last, strings.Join(last.Args, " ")+" → "+strings.Join(words, " "), "set by the run's settings")
+				last.Set(words)
+				continue
+			}
+			sec.Lines = append(sec.Lines, hacfg.NewLine(words, "duckbench: set by the run's settings"))
+			f.note(nil, fmt.Sprintf("%s %s: %s", sec.Kind, sec.Name, strings.Join(words, " ")), "set by the run's settings")
+		}
+		if !found {
+			return fmt.Errorf("no %s %s for the setting %s", fs.Section, fs.Name, fs)
+		}
+	}
+	return nil
 }

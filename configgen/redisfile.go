@@ -3,6 +3,7 @@ package configgen
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -65,6 +66,16 @@ func renderRedisFile(s *spec.Spec, t Target, n spec.Node, header []string) ([]by
 		if strings.HasPrefix(l.Raw, "# included below") {
 			rw = append(rw, Rewrite{File: name, At: l.Pos(), What: "include read in place", Why: redisLab["include"]})
 		}
+	}
+	for _, fs := range s.Redis.FileSettings {
+		words := append(slices.Clone(fs.Directive), fs.Value...)
+		if l := c.Last(fs.Directive[0]); l != nil {
+			rw = append(rw, Rewrite{File: name, At: l.Pos(), What: strings.Join(l.Args, " ") + " → " + rediscfg.Join(words), Why: "set by the run's settings"})
+			l.Set(words)
+			continue
+		}
+		c.Append(rediscfg.Added, words)
+		rw = append(rw, Rewrite{File: name, What: rediscfg.Join(words), Why: "set by the run's settings"})
 	}
 	rc, err := buildRedis(s, t, n)
 	if err != nil {

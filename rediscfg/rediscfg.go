@@ -190,6 +190,9 @@ func (c *Config) Write() []byte {
 	return b.Bytes()
 }
 
+// Added is the File of a line a caller added.
+const Added = "(added)"
+
 // Append adds a directive at the end.
 func (c *Config) Append(file string, args []string) *Line {
 	l := &Line{File: file, Raw: Join(args), Args: args}

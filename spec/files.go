@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -354,4 +355,86 @@ func TemplateNames(l *hacfg.Line) ([]string, error) {
 		out = append(out, l.Args[1]+strconv.Itoa(i))
 	}
 	return out, nil
+}
+
+// FileSetting is a directive set in a config file by a setting (sweep
+// --vary haproxy.file.backend[web].balance=leastconn, redis.file.hz=50):
+// the directive's last line in the section is replaced, or the directive
+// added at the section's end.
+type FileSetting struct {
+	// Section is the HAProxy section kind (global, defaults, frontend,
+	// backend, listen, …) and Name its name; both empty for redis.conf.
+	Section string `json:"section,omitempty"`
+	Name    string `json:"name,omitempty"`
+	// Directive is the directive's keyword words, e.g. [timeout server].
+	Directive []string `json:"directive"`
+	// Value is the value's words.
+	Value []string `json:"value,omitempty"`
+}
+
+func (f FileSetting) String() string {
+	return strings.Join(append(slices.Clone(f.Directive), f.Value...), " ")
+}
+
+// parseFileSetting reads haproxy.file.<section>[<name>].<directive> or
+// redis.file.<directive> (the value comes later).
+func parseFileSetting(path string) (FileSetting, error) {
+	if rest, ok := strings.CutPrefix(path, "redis.file."); ok {
+		if len(strings.Fields(rest)) == 0 {
+			return FileSetting{}, fmt.Errorf("field path %q: want redis.file.<directive>", path)
+		}
+		return FileSetting{Directive: strings.Fields(strings.ToLower(rest))}, nil
+	}
+	rest := strings.TrimPrefix(path, "haproxy.file.")
+	sec, dir, ok := strings.Cut(rest, ".")
+	kind, name, named := strings.Cut(sec, "[")
+	if named {
+		name, named = strings.CutSuffix(name, "]")
+		if !named || name == "" {
+			return FileSetting{}, fmt.Errorf("field path %q: bad section %q (want e.g. backend[web])", path, sec)
+		}
+	}
+	if !ok || !slices.Contains(hacfg.SectionKinds, kind) || len(strings.Fields(dir)) == 0 {
+		return FileSetting{}, fmt.Errorf("field path %q: want haproxy.file.<section>[<name>].<directive>, e.g. haproxy.file.backend[web].balance", path)
+	}
+	return FileSetting{Section: kind, Name: name, Directive: strings.Fields(dir)}, nil
+}
+
+// setInFiles records file settings on the spec, checking that the spec has
+// the file and, for HAProxy, the section.
+func (s *Spec) setInFiles(settings []Setting) error {
+	for _, st := range settings {
+		fs := *st.Path.file
+		fs.Value = strings.Fields(st.Value)
+		if fs.Section == "" {
+			if !FileBased(s) || s.Redis.ConfigFile == "" && s.Redis.Master.ConfigFile == "" {
+				return fmt.Errorf("%s: the spec names no redis config_file", st.Path)
+			}
+			if _, lab := RedisLab[fs.Directive[0]]; lab {
+				return fmt.Errorf("%s: %s belongs to the lab", st.Path, fs.Directive[0])
+			}
+			s.Redis.FileSettings = append(s.Redis.FileSettings, fs)
+			continue
+		}
+		if len(s.HAProxy.ConfigFile) == 0 {
+			return fmt.Errorf("%s: the spec names no haproxy.config_file", st.Path)
+		}
+		c, err := s.HAProxy.LoadHAProxyFiles()
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.Path, err)
+		}
+		if len(c.Of(fs.Section)) == 0 || fs.Name != "" && c.Find(fs.Section, fs.Name) == nil {
+			return fmt.Errorf("%s: no %s %s in haproxy.config_file", st.Path, fs.Section, fs.Name)
+		}
+		s.HAProxy.FileSettings = append(s.HAProxy.FileSettings, fs)
+	}
+	return nil
+}
+
+// RedisLab are the redis.conf directives the lab owns (configgen replaces
+// them; a setting may not).
+var RedisLab = map[string]bool{
+	"port": true, "bind": true, "replicaof": true, "slaveof": true, "dir": true, "pidfile": true,
+	"logfile": true, "daemonize": true, "supervised": true, "unixsocket": true,
+	"requirepass": true, "masterauth": true, "masteruser": true, "user": true, "include": true,
 }

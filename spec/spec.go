@@ -65,6 +65,9 @@ type Redis struct {
 	// unixsocket and the password (see render --explain); the settings the
 	// spec names are applied after it.
 	ConfigFile string `yaml:"config_file,omitempty" json:"config_file,omitempty"`
+	// FileSettings are directives set in every node's config_file by sweep
+	// settings (redis.file.maxmemory-policy=…).
+	FileSettings []FileSetting `yaml:"-" json:"file_settings,omitempty"`
 }
 
 // RedisNode is one redis-server.
@@ -196,6 +199,9 @@ type HAProxy struct {
 	// ConfigSHA256 is the sha256 of config_file as read (so that the spec's
 	// hash changes with the file).
 	ConfigSHA256 string `yaml:"-" json:"config_sha256,omitempty"`
+	// FileSettings are directives set in config_file by sweep or ab
+	// settings (haproxy.file.backend[web].balance=…).
+	FileSettings []FileSetting `yaml:"-" json:"file_settings,omitempty"`
 }
 
 // Timeouts for HAProxy's defaults section.
