@@ -172,3 +172,21 @@ func FuzzParse(f *testing.F) {
 		roundTrip(t, c)
 	})
 }
+
+// TestDiff: changes by directive, paired by keyword.
+func TestDiff(t *testing.T) {
+	a, _ := Parse("a.cfg", []byte("global\n  daemon\nbackend web\n  balance roundrobin\n  timeout server 5s\n  server s1 h:1\n"), Options{})
+	b, _ := Parse("b.cfg", []byte("global\n  daemon\nbackend web\n  balance leastconn\n  timeout server 5s\n  server s1 h:1 weight 2\n  option redispatch\nbackend api\n"), Options{})
+	got := Diff(a, b)
+	want := []string{
+		"~ backend web: balance roundrobin → balance leastconn",
+		"~ backend web: server s1 h:1 → server s1 h:1 weight 2",
+		"+ backend web: option redispatch",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Diff = %q, want %q", got, want)
+	}
+	if d := Diff(a, a); len(d) != 0 {
+		t.Errorf("Diff(a, a) = %q", d)
+	}
+}
