@@ -132,7 +132,9 @@ func (s *Spec) fromFiles(dir string) Errors {
 		if s.meta != nil {
 			file = s.meta.file
 		}
-		errs = append(errs, FieldError{File: file, Line: line, Col: col, Path: path, Msg: fmt.Sprintf(format, args...)})
+		// Paths next to the spec are shown as written (relative to it).
+		msg := strings.ReplaceAll(fmt.Sprintf(format, args...), dir+string(filepath.Separator), "")
+		errs = append(errs, FieldError{File: file, Line: line, Col: col, Path: path, Msg: msg})
 	}
 	r := &s.Redis
 	if r.ConfigFile != "" {
