@@ -256,6 +256,11 @@ func (f *haFile) backend(sec *hacfg.Section) error {
 			f.note(l, "dropped "+strings.Join(l.Args, " "), "the lab connects to its apps from loopback")
 			l.Comment("duckbench: the lab connects from loopback")
 		case "option":
+			if len(l.Args) == 2 && l.Args[1] == "httpchk" { // OPTIONS / by default: the apps answer 405
+				f.note(l, "health check OPTIONS / → GET "+spec.DefaultHealthPath, "the builtin apps answer health checks there")
+				l.Set([]string{"option", "httpchk", "GET", spec.DefaultHealthPath})
+				continue
+			}
 			uri := 3 // option httpchk <method> <uri> [<version>]
 			if len(l.Args) == 3 && strings.HasPrefix(l.Args[2], "/") {
 				uri = 2 // option httpchk <uri>
