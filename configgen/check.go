@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/duckbench/duckbench/internal/syncbuf"
+	"github.com/duckbench/duckbench/rediscfg"
 )
 
 // ErrMissingBinary is wrapped by the checks when haproxy or redis-server is
@@ -175,17 +176,18 @@ func withDir(conf []byte, dir string) []byte {
 }
 
 // parseRedisConf returns the last value of each directive in conf (a later
-// line overrides an earlier one, as in redis-server).
+// line overrides an earlier one, as in redis-server), read as redis-server
+// splits its lines.
 func parseRedisConf(conf []byte) map[string]string {
 	out := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(conf))
-	for sc.Scan() {
-		l := strings.TrimSpace(sc.Text())
-		if l == "" || strings.HasPrefix(l, "#") {
-			continue
+	c, err := rediscfg.Parse("redis.conf", conf)
+	if err != nil {
+		return out // redis-server reports it
+	}
+	for _, l := range c.Lines {
+		if l.Args != nil {
+			out[l.Directive()] = strings.Join(l.Args[1:], " ")
 		}
-		k, v, _ := strings.Cut(l, " ")
-		out[strings.ToLower(k)] = strings.Trim(strings.TrimSpace(v), `"`)
 	}
 	return out
 }

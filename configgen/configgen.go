@@ -106,6 +106,12 @@ type Files struct {
 	// Names lists every file name in a stable order: haproxy.cfg, then
 	// redis-<node>.conf in spec order.
 	Names []string
+	// HAProxySource maps each line of HAProxy (index = line − 1) to the
+	// user's "file:line" it came from, for a spec with haproxy.config_file.
+	HAProxySource []string
+	// Explain lists every change made to the user's own config files
+	// (haproxy.config_file, redis config_file), in file order.
+	Explain []Rewrite
 }
 
 // File returns the content of the named file (one of Names) and whether it exists.
@@ -193,14 +199,19 @@ func Render(s *spec.Spec, t Target) (*Files, error) {
 		return nil, fmt.Errorf("render: %w", err)
 	}
 	hdr := header(s, t)
-	hc, err := buildHAProxy(s, t)
-	if err != nil {
-		return nil, fmt.Errorf("render haproxy.cfg: %w", err)
-	}
-	f := &Files{
-		HAProxy: hc.render(hdr),
-		Redis:   map[string][]byte{},
-		Names:   []string{HAProxyFile},
+	f := &Files{Redis: map[string][]byte{}, Names: []string{HAProxyFile}}
+	if len(s.HAProxy.ConfigFile) > 0 {
+		b, src, rw, err := renderHAProxyFile(s, t, hdr)
+		if err != nil {
+			return nil, fmt.Errorf("render haproxy.cfg: %w", err)
+		}
+		f.HAProxy, f.HAProxySource, f.Explain = b, src, rw
+	} else {
+		hc, err := buildHAProxy(s, t)
+		if err != nil {
+			return nil, fmt.Errorf("render haproxy.cfg: %w", err)
+		}
+		f.HAProxy = hc.render(hdr)
 	}
 	files := map[string]string{}
 	for _, n := range s.Redis.Nodes() {
@@ -211,6 +222,16 @@ func Render(s *spec.Spec, t Target) (*Files, error) {
 			return nil, fmt.Errorf("render: redis nodes %q and %q would both write %s: rename one", other, n.Name, RedisFile(n.Name))
 		}
 		files[RedisFile(n.Name)] = n.Name
+		if n.ConfigFile != "" {
+			b, rw, err := renderRedisFile(s, t, n, hdr)
+			if err != nil {
+				return nil, fmt.Errorf("render %s: %w", RedisFile(n.Name), err)
+			}
+			f.Redis[n.Name] = b
+			f.Names = append(f.Names, RedisFile(n.Name))
+			f.Explain = append(f.Explain, rw...)
+			continue
+		}
 		rc, err := buildRedis(s, t, n)
 		if err != nil {
 			return nil, fmt.Errorf("render %s: %w", RedisFile(n.Name), err)

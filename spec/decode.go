@@ -313,6 +313,12 @@ func (d *decoder) decode(n ast.Node, v reflect.Value, path string) {
 		v.Set(nv)
 		return
 	}
+	if v.Type() == reflect.TypeFor[Paths]() {
+		if text, ok := scalarText(n); ok { // one path, or a list below
+			v.Set(reflect.ValueOf(Paths{text}))
+			return
+		}
+	}
 	if v.CanAddr() && v.Addr().Type().Implements(textUnmarshaler) {
 		text, ok := scalarText(n)
 		if !ok {

@@ -91,11 +91,23 @@ func Parse(filename string, data []byte) (s *Spec, err error) {
 		return nil, d.errs.sorted()
 	}
 	m.pos[""] = position{1, 1} // a missing top-level key is reported at the top
+	if errs := s.fromFiles(specDir(filename)); len(errs) > 0 {
+		return nil, errs
+	}
 	s.ApplyDefaults()
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// specDir is the directory config files are relative to.
+func specDir(filename string) string {
+	dir, err := filepath.Abs(filepath.Dir(filename))
+	if err != nil {
+		return filepath.Dir(filename)
+	}
+	return dir
 }
 
 // explicit reports whether path was written in the spec with a value. Defaults
@@ -227,6 +239,18 @@ func (d defaulter) haproxy() {
 	d.port(&h.StatsSocket.Port, "haproxy.stats_socket.port", DefaultStatsPort)
 	d.port(&h.Prometheus.Port, "haproxy.prometheus.port", DefaultPromPort)
 	d.port(&h.StatsPage.Port, "haproxy.stats_page.port", DefaultStatsPagePort)
+	next := 1 // the entry bind is on haproxy.port, the others on the next ports up
+	for i := range h.Binds {
+		switch {
+		case h.Binds[i].Entry:
+			h.Binds[i].Port = h.Port
+		case h.Port.IsAuto() || int(h.Port)+next > 65535:
+			h.Binds[i].Port = PortAuto
+		default:
+			h.Binds[i].Port = h.Port + Port(next)
+			next++
+		}
+	}
 }
 
 // backends defaults to one backend holding every app with weight 1.

@@ -30,6 +30,11 @@ func (s *Spec) Listeners() []Listener {
 	if h.StatsPage.Enabled {
 		out = append(out, Listener{"haproxy.stats_page.port", &h.StatsPage.Port})
 	}
+	for i := range h.Binds {
+		if !h.Binds[i].Entry { // the entry bind is haproxy.port
+			out = append(out, Listener{fmt.Sprintf("haproxy.binds[%d].port", i), &h.Binds[i].Port})
+		}
+	}
 	return out
 }
 

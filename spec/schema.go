@@ -53,6 +53,10 @@ var scalarSchemas = map[reflect.Type]map[string]any{
 		map[string]any{"type": "number", "minimum": 0},
 		map[string]any{"type": "string", "pattern": `^([0-9]+(\.[0-9]+)?(/s)?|max)$`},
 	}, "description": "requests per second, or \"max\""},
+	reflect.TypeFor[Paths](): {"oneOf": []any{
+		map[string]any{"type": "string"},
+		map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+	}, "description": "a path, or a list of files and directories read in order"},
 	reflect.TypeFor[Percent](): {"oneOf": []any{
 		map[string]any{"type": "number"},
 		map[string]any{"type": "string", "pattern": `^-?[0-9]+(\.[0-9]+)?%$`},

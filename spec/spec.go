@@ -59,6 +59,15 @@ type Redis struct {
 	Master RedisNode `yaml:"master" json:"master"`
 	// Replicas each run "replicaof" the master.
 	Replicas []RedisNode `yaml:"replicas,omitempty" json:"replicas,omitempty"`
+	// ConfigFile is the user's own redis.conf for every node (a node's own
+	// config_file wins), relative to the spec. The lab keeps it except
+	// port, bind, replicaof, dir, pidfile, logfile, daemonize, supervised,
+	// unixsocket and the password (see render --explain); the settings the
+	// spec names are applied after it.
+	ConfigFile string `yaml:"config_file,omitempty" json:"config_file,omitempty"`
+	// FileSettings are directives set in every node's config_file by sweep
+	// settings (redis.file.maxmemory-policy=…).
+	FileSettings []FileSetting `yaml:"-" json:"file_settings,omitempty"`
 }
 
 // RedisNode is one redis-server.
@@ -69,7 +78,9 @@ type RedisNode struct {
 	Port Port `yaml:"port,omitempty" json:"port,omitempty"`
 	// Placement pins the node on the swarm runtime: constraints such as
 	// "node.labels.duckbench==redis-master" (ignored elsewhere).
-	Placement     []string `yaml:"placement,omitempty" json:"placement,omitempty"`
+	Placement []string `yaml:"placement,omitempty" json:"placement,omitempty"`
+	// ConfigFile is this node's own redis.conf (see Redis.ConfigFile).
+	ConfigFile    string `yaml:"config_file,omitempty" json:"config_file,omitempty"`
 	RedisSettings `yaml:",inline" json:",inline"`
 }
 
@@ -173,6 +184,24 @@ type HAProxy struct {
 	ServedBy ServedByHeader `yaml:"served_by,omitempty" json:"served_by,omitzero"`
 	// Extra holds raw haproxy.cfg lines per section.
 	Extra RawHAProxy `yaml:"extra,omitempty" json:"extra,omitempty"`
+	// ConfigFile is the user's own haproxy.cfg: one path or a list of files
+	// and directories read as haproxy -f reads them (relative to the spec).
+	// The lab uses it as written except for binds, servers, the stats socket
+	// and what runs a daemon (see render --explain). Backends and routes then
+	// come from the file.
+	ConfigFile Paths `yaml:"config_file,omitempty" json:"config_file,omitempty"`
+	// Binds are config_file's bind lines and their lab ports (filled in
+	// when the spec is read).
+	Binds []FileBind `yaml:"-" json:"binds,omitempty"`
+	// Servers are config_file's servers and their lab apps (filled in when
+	// the spec is read).
+	Servers []FileServer `yaml:"-" json:"servers,omitempty"`
+	// ConfigSHA256 is the sha256 of config_file as read (so that the spec's
+	// hash changes with the file).
+	ConfigSHA256 string `yaml:"-" json:"config_sha256,omitempty"`
+	// FileSettings are directives set in config_file by sweep or ab
+	// settings (haproxy.file.backend[web].balance=…).
+	FileSettings []FileSetting `yaml:"-" json:"file_settings,omitempty"`
 }
 
 // Timeouts for HAProxy's defaults section.

@@ -321,8 +321,10 @@ func (v *validator) haproxy(claim func(string, string), listen func(string, Port
 	var backendNames []string
 	for i, b := range h.Backends {
 		p := fmt.Sprintf("haproxy.backends[%d]", i)
-		v.name(p+".name", b.Name)
-		claim(p+".name", b.Name)
+		if len(h.ConfigFile) == 0 { // a file's backends are named as HAProxy allows
+			v.name(p+".name", b.Name)
+			claim(p+".name", b.Name)
+		}
 		backends[b.Name] = true
 		backendNames = append(backendNames, b.Name)
 		v.oneOf(p+".balance", b.Balance, BalanceAlgorithms)
@@ -391,6 +393,14 @@ func (v *validator) haproxy(claim func(string, string), listen func(string, Port
 		v.errorf("haproxy.cache.max_age", "must be a whole number of seconds (got %s)", c.MaxAge)
 	}
 
+	for i := range h.Binds {
+		if h.Binds[i].Entry {
+			continue
+		}
+		p := fmt.Sprintf("haproxy.binds[%d].port", i)
+		v.port(p, h.Binds[i].Port)
+		listen(p, h.Binds[i].Port)
+	}
 	v.port("haproxy.stats_socket.port", h.StatsSocket.Port)
 	listen("haproxy.stats_socket.port", h.StatsSocket.Port)
 	if !h.Prometheus.Disabled {

@@ -19,6 +19,9 @@ import (
 type FieldPath struct {
 	text  string
 	steps []pathStep
+	// file is set for a directive of a config file (haproxy.file.…,
+	// redis.file.…): it is set in the file at render, not in the YAML.
+	file *FileSetting
 }
 
 // pathStep is a key, or an index into a list (all: [*]).
@@ -38,6 +41,11 @@ func ParseFieldPath(s string) (FieldPath, error) {
 	p := FieldPath{text: s}
 	if s == "" {
 		return p, errors.New("empty field path")
+	}
+	if strings.HasPrefix(s, "haproxy.file.") || strings.HasPrefix(s, "redis.file.") {
+		fs, err := parseFileSetting(s)
+		p.file = &fs
+		return p, err
 	}
 	for _, seg := range strings.Split(s, ".") {
 		key, rest, _ := strings.Cut(seg, "[")
@@ -104,7 +112,12 @@ func ParseWith(filename string, data []byte, settings []Setting) (*Spec, error) 
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
 		return Parse(filename, data)
 	}
+	var files []Setting
 	for _, st := range settings {
+		if st.Path.file != nil {
+			files = append(files, st)
+			continue
+		}
 		if err := set(doc.Content[0], st.Path.steps, st.Value, ""); err != nil {
 			return nil, fmt.Errorf("%s: %w", st.Path, err)
 		}
@@ -114,6 +127,9 @@ func ParseWith(filename string, data []byte, settings []Setting) (*Spec, error) 
 		return nil, fmt.Errorf("encode %s with %s: %w", filepath.Base(filename), settingsText(settings), err)
 	}
 	s, err := Parse(filename, buf.Bytes())
+	if err == nil {
+		err = s.setInFiles(files)
+	}
 	var es Errors
 	if errors.As(err, &es) {
 		// Lines of the edited document would point into the wrong file.

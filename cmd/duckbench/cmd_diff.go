@@ -72,6 +72,16 @@ func writeDiff(w io.Writer, aName, bName string, a, b *spec.Spec) (bool, error) 
 	for _, c := range changes {
 		fmt.Fprintf(w, "  %s\n", c)
 	}
+	if spec.FileBased(a) || spec.FileBased(b) {
+		ds, err := configgen.DiffFiles(a, b)
+		if err != nil {
+			return true, err
+		}
+		fmt.Fprintf(w, "\nconfig files: %d directive(s) changed\n", len(ds))
+		for _, d := range ds {
+			fmt.Fprintf(w, "  %s\n", d)
+		}
+	}
 	af, aerr := renderAll(a)
 	bf, berr := renderAll(b)
 	if err := errors.Join(aerr, berr); err != nil {
@@ -107,6 +117,15 @@ type rendered struct {
 // renderAll renders every file of s for the local runtime (with a fixed run
 // dir) and compose.yaml.
 func renderAll(s *spec.Spec) (*rendered, error) {
+	fileBased := spec.FileBased(s)
+	if fileBased { // the same placeholder ports on both sides: files compare line by line
+		var err error
+		if s, err = s.Clone(); err != nil {
+			return nil, err
+		}
+		next := spec.Port(20000)
+		_ = s.ResolveAutoPorts(func(string) (spec.Port, error) { next++; return next, nil })
+	}
 	if err := noAutoPorts(s); err != nil {
 		return nil, err
 	}
@@ -123,6 +142,9 @@ func renderAll(s *spec.Spec) (*rendered, error) {
 	}
 	for node, conf := range f.Redis {
 		out.files[configgen.RedisFile(node)] = conf
+	}
+	if fileBased {
+		return out, nil // config_file runs on the local runtime only
 	}
 	cy, err := compose.Render(s, compose.RenderOptions{AppImage: appimage.Tag(version)})
 	if err != nil {

@@ -20,6 +20,7 @@ func init() { register(newRenderCmd) }
 
 func newRenderCmd() *cobra.Command {
 	var out, runtime, appImage string
+	var explain bool
 	c := &cobra.Command{
 		Use:   "render SPEC -o DIR",
 		Short: "Write haproxy.cfg, redis-<node>.conf and compose.yaml for a spec",
@@ -64,7 +65,14 @@ paths, so it can be copied to another machine and started there:
 			// compose.yaml and the configs it mounts: in DIR for
 			// --runtime compose, else in DIR/compose. Rendered before
 			// anything is written, so that an error leaves nothing behind.
+			fileBased := spec.FileBased(s)
+			if fileBased && runtime == "compose" {
+				return usageErr(fmt.Errorf("--runtime compose: a spec with config_file runs on the local runtime only in this version"))
+			}
 			composeDir, composeFiles := dir, files
+			if fileBased {
+				return writeFileBased(cmd, files, dir, out, explain)
+			}
 			if runtime != "compose" {
 				composeDir = filepath.Join(dir, "compose")
 				if composeFiles, err = configgen.Render(s, configgen.Target{Runtime: "compose"}); err != nil {
@@ -104,7 +112,29 @@ paths, so it can be copied to another machine and started there:
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "directory to write the files to (required)")
 	c.Flags().StringVar(&runtime, "runtime", "local", "render for this runtime: local or compose")
+	c.Flags().BoolVar(&explain, "explain", false, "list every change made to the spec's own config files (config_file): file:line → what and why")
 	c.Flags().StringVar(&appImage, "app-image", appimage.Tag(version), "compose.yaml: image of builtin apps whose spec names none")
 	_ = c.MarkFlagRequired("output")
 	return c
+}
+
+// writeFileBased writes the files of a spec with config_file (no
+// compose.yaml: the local runtime only) and, with explain, every rewrite.
+func writeFileBased(cmd *cobra.Command, files *configgen.Files, dir, out string, explain bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usageErr(fmt.Errorf("create output dir: %w", err))
+	}
+	if err := files.WriteDir(dir); err != nil {
+		return usageErr(err)
+	}
+	for _, name := range files.Names {
+		fmt.Fprintln(cmd.OutOrStdout(), filepath.Join(out, name))
+	}
+	if explain {
+		fmt.Fprintln(cmd.OutOrStdout(), "\nrewrites of your config files:")
+		for _, r := range files.Explain {
+			fmt.Fprintln(cmd.OutOrStdout(), "  "+r.String())
+		}
+	}
+	return nil
 }

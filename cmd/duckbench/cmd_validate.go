@@ -107,6 +107,9 @@ func checkWithPrograms(ctx context.Context, s *spec.Spec, name string, noBinarie
 		return usageErr(err)
 	}
 	if err := configgen.CheckHAProxy(ctx, files.HAProxy); err != nil {
+		if loc := files.Locate(err.Error()); loc != err.Error() {
+			err = errors.New(loc) // the user's file:line, for haproxy.config_file
+		}
 		return wrap(err)
 	}
 	for _, node := range redisNodeNames(s) {
