@@ -1,6 +1,7 @@
 package load
 
 import (
+	"slices"
 	"time"
 
 	"github.com/duckbench/duckbench/results"
@@ -8,11 +9,20 @@ import (
 
 // StallMin is the shortest span without any answer that counts as a stall
 // of the system under test; a stall must also be StallFactor times longer
-// than the mean service time so far, so that a slow but steady server is
-// not said to stall between its answers.
+// than the recent median service time, so that a slow but steady server
+// is not said to stall between its answers.
 const (
 	StallMin    = 100 * time.Millisecond
 	StallFactor = 10
+)
+
+// The stall threshold's baseline is the median service time of the last
+// baselineN successes whose span overlaps no stall: a stall's victims
+// (and so how many there were: the rate) never raise the threshold for
+// the next stall, and the baseline follows a server whose speed changes.
+const (
+	baselineN     = 63
+	baselineEvery = 16 // recompute the median every this many additions
 )
 
 // stallFinder finds stalls in the stream of results: spans in which no
@@ -22,8 +32,13 @@ type stallFinder struct {
 	began   time.Time
 	paced   bool      // an open-model attack: hits have due times
 	lastEnd time.Time // the latest response end seen (any HTTP response)
-	svcSum  time.Duration
-	svcN    uint64
+	// recent holds the last baselineN clean service times (a ring at
+	// next); median is their median as of the last recompute.
+	recent  []time.Duration
+	next    int
+	added   int
+	median  time.Duration
+	scratch []time.Duration
 	stalls  []results.Stall
 	ends    []time.Time // each stall's end, to count who waited through it
 	// Per stall, the hits due inside it: sent on time (or held only for
@@ -35,7 +50,8 @@ type stallFinder struct {
 	onStall func(results.Stall)
 }
 
-// add looks at one result; ok results feed the service-time mean.
+// add looks at one result; ok results whose span overlaps no stall feed
+// the baseline.
 func (f *stallFinder) add(r *result, ok bool) {
 	if r.unsent {
 		f.count(r, r.Timestamp.Add(r.Latency))
@@ -53,7 +69,7 @@ func (f *stallFinder) add(r *result, ok bool) {
 	}
 	// Until a first answer gives a service time to compare with, a slow
 	// answer is not told from a stall.
-	if gap := end.Sub(from); f.svcN > 0 && gap >= f.threshold() {
+	if gap := end.Sub(from); f.added > 0 && gap >= f.threshold() {
 		f.record(from, end)
 	} else if n := len(f.stalls); n > 0 && !end.Before(f.ends[n-1]) {
 		// The answers that end a stall come in a burst, in no set order:
@@ -73,18 +89,42 @@ func (f *stallFinder) add(r *result, ok bool) {
 	if r.Code != 0 && end.After(f.lastEnd) {
 		f.lastEnd = end
 	}
-	if ok {
-		f.svcSum += r.service
-		f.svcN++
+	if ok && !f.overlapsStall(r.sent, end) {
+		f.addBaseline(r.service)
 	}
 }
 
-func (f *stallFinder) threshold() time.Duration {
-	th := StallMin
-	if f.svcN > 0 {
-		th = max(th, StallFactor*time.Duration(int64(f.svcSum)/int64(f.svcN)))
+// overlapsStall tells whether [from, to] overlaps a recorded stall.
+func (f *stallFinder) overlapsStall(from, to time.Time) bool {
+	for i := len(f.stalls) - 1; i >= 0; i-- {
+		if f.ends[i].Before(from) {
+			return false // stalls are in order: the earlier ones end sooner
+		}
+		if !f.began.Add(time.Duration(f.stalls[i].StartSeconds * 1e9)).After(to) {
+			return true
+		}
 	}
-	return th
+	return false
+}
+
+func (f *stallFinder) addBaseline(d time.Duration) {
+	if len(f.recent) < baselineN {
+		f.recent = append(f.recent, d)
+	} else {
+		f.recent[f.next] = d
+		f.next = (f.next + 1) % baselineN
+	}
+	f.added++
+	if f.added <= baselineEvery || f.added%baselineEvery == 0 {
+		f.scratch = append(f.scratch[:0], f.recent...)
+		slices.Sort(f.scratch)
+		f.median = f.scratch[len(f.scratch)/2]
+	}
+}
+
+// threshold is the shortest gap without an answer that is a stall now.
+func (f *stallFinder) threshold() time.Duration {
+	return max(StallMin, StallFactor*f.median)
 }
 
 // record adds the stall [from, to), merging it with the previous one when

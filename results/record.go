@@ -148,11 +148,14 @@ type HostInfo struct {
 
 // LoadPlan is the attack as planned.
 type LoadPlan struct {
-	Shape           string   `json:"shape"`
-	Rate            float64  `json:"rate"` // -1 = max
-	DurationSeconds float64  `json:"duration_seconds"`
-	Workers         uint64   `json:"workers"`
-	MaxWorkers      uint64   `json:"max_workers"`
+	Shape           string  `json:"shape"`
+	Rate            float64 `json:"rate"` // -1 = max
+	DurationSeconds float64 `json:"duration_seconds"`
+	Workers         uint64  `json:"workers"`
+	MaxWorkers      uint64  `json:"max_workers"`
+	// WorkersUsed is the in-flight cap the attack grew to (by Little's law
+	// from the server's latency; at most MaxWorkers).
+	WorkersUsed     uint64   `json:"workers_used,omitempty"`
 	Connections     int      `json:"connections"`
 	Targets         []string `json:"targets"`
 	KeyDistribution string   `json:"key_distribution"`
@@ -172,11 +175,17 @@ type Summary struct {
 	Throughput float64 `json:"throughput"`
 	Rate       float64 `json:"rate"`
 	TargetRate float64 `json:"target_rate"` // scheduled req/s (mean)
-	// DurationSeconds is the attack window: from the attack's start to its
-	// last response (summed over trials). Schema 1: the span of send times.
+	// DurationSeconds is the scheduled duration (up to an interrupt; summed
+	// over trials): the successes among the scheduled hits over it are the
+	// throughput, as wrk2 and Gatling report it. Records before the drain
+	// was reported apart: from the start to the last response. Schema 1:
+	// the span of send times.
 	DurationSeconds float64 `json:"duration_seconds"`
-	BytesIn         uint64  `json:"bytes_in"`
-	BytesOut        uint64  `json:"bytes_out"`
+	// DrainSeconds is how long after the schedule's end the last response
+	// came (the worst of trials and agents); not part of the throughput.
+	DrainSeconds float64 `json:"drain_seconds,omitempty"`
+	BytesIn      uint64  `json:"bytes_in"`
+	BytesOut     uint64  `json:"bytes_out"`
 	// LatencyBasis says what Latency is timed from: BasisIntended,
 	// BasisService or BasisSentV1.
 	LatencyBasis string `json:"latency_basis,omitempty"`
