@@ -148,14 +148,11 @@ type HostInfo struct {
 
 // LoadPlan is the attack as planned.
 type LoadPlan struct {
-	Shape           string  `json:"shape"`
-	Rate            float64 `json:"rate"` // -1 = max
-	DurationSeconds float64 `json:"duration_seconds"`
-	Workers         uint64  `json:"workers"`
-	MaxWorkers      uint64  `json:"max_workers"`
-	// WorkersUsed is the in-flight cap the attack grew to (by Little's law
-	// from the server's latency; at most MaxWorkers).
-	WorkersUsed     uint64   `json:"workers_used,omitempty"`
+	Shape           string   `json:"shape"`
+	Rate            float64  `json:"rate"` // -1 = max
+	DurationSeconds float64  `json:"duration_seconds"`
+	Workers         uint64   `json:"workers"`
+	MaxWorkers      uint64   `json:"max_workers"`
 	Connections     int      `json:"connections"`
 	Targets         []string `json:"targets"`
 	KeyDistribution string   `json:"key_distribution"`
@@ -163,6 +160,9 @@ type LoadPlan struct {
 	// KeyOffset is added to every key number (a capacity step's own keys).
 	KeyOffset int `json:"key_offset,omitempty"`
 	Repeat    int `json:"repeat,omitempty"`
+	// WorkersUsed is the in-flight cap the attack grew to (by Little's law
+	// from the server's latency; at most MaxWorkers).
+	WorkersUsed uint64 `json:"workers_used,omitempty"`
 }
 
 // Summary is the totals and latency quantiles of a set of requests.
@@ -181,11 +181,8 @@ type Summary struct {
 	// was reported apart: from the start to the last response. Schema 1:
 	// the span of send times.
 	DurationSeconds float64 `json:"duration_seconds"`
-	// DrainSeconds is how long after the schedule's end the last response
-	// came (the worst of trials and agents); not part of the throughput.
-	DrainSeconds float64 `json:"drain_seconds,omitempty"`
-	BytesIn      uint64  `json:"bytes_in"`
-	BytesOut     uint64  `json:"bytes_out"`
+	BytesIn         uint64  `json:"bytes_in"`
+	BytesOut        uint64  `json:"bytes_out"`
 	// LatencyBasis says what Latency is timed from: BasisIntended,
 	// BasisService or BasisSentV1.
 	LatencyBasis string `json:"latency_basis,omitempty"`
@@ -196,6 +193,9 @@ type Summary struct {
 	ServiceTime *Quantiles `json:"service_time,omitempty"`
 	// FailureLatency is the primary latency of failed requests.
 	FailureLatency *Quantiles `json:"failure_latency,omitempty"`
+	// DrainSeconds is how long after the schedule's end the last response
+	// came (the worst of trials and agents); not part of the throughput.
+	DrainSeconds float64 `json:"drain_seconds,omitempty"`
 	// OverRange counts latencies beyond the histogram's range: they are
 	// recorded at its top, so the highest quantiles are at least that.
 	OverRange uint64 `json:"latency_over_range,omitempty"`
