@@ -214,6 +214,7 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 		r := sh.Report
 		out.Plan.Workers += r.Plan.Workers
 		out.Plan.MaxWorkers += r.Plan.MaxWorkers
+		out.Plan.WorkersUsed += r.Plan.WorkersUsed
 		out.Plan.Connections += r.Plan.Connections
 		s := r.Summary
 		sum.AddCounts(s)

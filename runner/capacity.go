@@ -232,7 +232,10 @@ func SearchCapacity(ctx context.Context, cfg CapacityConfig, try Trier) (*result
 func judgeStep(slo spec.SLO, rep *load.Report) (outcome, why string) {
 	switch {
 	case rep.SUTBound:
-		why = fmt.Sprintf("the system under test could not keep up (the schedule slipped with every worker busy on it, %d in flight at most", rep.Plan.WorkersUsed)
+		why = "the system under test could not keep up (the schedule slipped while its service time grew"
+		if rep.Plan.WorkersUsed >= rep.Plan.MaxWorkers {
+			why = fmt.Sprintf("the system under test could not keep up (the schedule slipped at the cap of %d requests in flight", rep.Plan.MaxWorkers)
+		}
 		if len(rep.Stalls) > 0 {
 			why = fmt.Sprintf("%s; %d stall(s)", why, len(rep.Stalls))
 		}

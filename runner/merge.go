@@ -40,6 +40,7 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 		}
 		r.GeneratorSaturated = r.GeneratorSaturated || rep.Saturated
 		r.SUTBound = r.SUTBound || rep.SUTBound
+		r.Plan.WorkersUsed = max(r.Plan.WorkersUsed, rep.Plan.WorkersUsed)
 	}
 	if len(reps) == 1 {
 		r.Trials = []results.Trial{{Index: 1, Summary: reps[0].Summary, Histogram: reps[0].Histogram, ServiceHistogram: reps[0].ServiceHistogram}}
