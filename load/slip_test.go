@@ -74,8 +74,9 @@ func TestWhy(t *testing.T) {
 // freezeStream is the results of a constant-rate attack with unlimited
 // workers against a server with a fixed service time that holds every
 // request arriving in a freeze until the freeze ends, in the order their
-// responses end.
-func freezeStream(began time.Time, rate float64, d, service time.Duration, freezes [][2]time.Duration) []*result {
+// responses end; the burst at a thaw ends all at once, and comes
+// latest-sent first when lastFirst.
+func freezeStream(began time.Time, rate float64, d, service time.Duration, freezes [][2]time.Duration, lastFirst bool) []*result {
 	var out []*result
 	for i := 0; float64(i) < rate*d.Seconds(); i++ {
 		due := time.Duration(float64(i) / rate * 1e9)
@@ -89,21 +90,32 @@ func freezeStream(began time.Time, rate float64, d, service time.Duration, freez
 			sent: began.Add(due), service: end - due}
 		out = append(out, r)
 	}
-	slices.SortStableFunc(out, func(a, b *result) int { return a.sent.Add(a.service).Compare(b.sent.Add(b.service)) })
+	slices.SortStableFunc(out, func(a, b *result) int {
+		if c := a.sent.Add(a.service).Compare(b.sent.Add(b.service)); c != 0 || !lastFirst {
+			return c
+		}
+		return b.sent.Compare(a.sent)
+	})
 	return out
 }
 
 // TestStallsOnARobustBaseline: a 2 s freeze, then a 1 s one. The first
 // freeze's victims must not raise the threshold past the second (with the
 // cumulative mean at 50 req/s it was 1.62 s), and the same freezes give
-// the same stalls at 50 and at 800 req/s.
+// the same stalls at 50 and at 800 req/s, whichever answer of the burst
+// at the thaw comes first (the last one sent in the freeze waited only a
+// moment: the stall is seen through the earlier ones).
 func TestStallsOnARobustBaseline(t *testing.T) {
 	const service = 5 * time.Millisecond
 	freezes := [][2]time.Duration{{2 * time.Second, 4 * time.Second}, {6 * time.Second, 7 * time.Second}}
-	for _, rate := range []float64{50, 800} {
+	for _, c := range []struct {
+		rate      float64
+		lastFirst bool
+	}{{50, false}, {800, false}, {50, true}, {800, true}} {
+		rate := c.rate
 		began := time.Now()
 		f := &stallFinder{began: began, paced: true}
-		for _, r := range freezeStream(began, rate, 9*time.Second, service, freezes) {
+		for _, r := range freezeStream(began, rate, 9*time.Second, service, freezes, c.lastFirst) {
 			f.add(r, true)
 		}
 		got := f.result()
@@ -117,6 +129,11 @@ func TestStallsOnARobustBaseline(t *testing.T) {
 			wantStart, wantDur := fz[0].Seconds(), (fz[1] - fz[0]).Seconds()
 			if math.Abs(got[i].StartSeconds-wantStart) > slack || math.Abs(got[i].DurationSeconds-wantDur) > slack {
 				t.Errorf("%g req/s: stall %d = %+v; want start %gs, duration %gs (± %.3fs)", rate, i, got[i], wantStart, wantDur, slack)
+			}
+			// Every hit due in the freeze waited through it (and those due
+			// in the service time after it).
+			if want := rate * wantDur; math.Abs(float64(got[i].Requests)-want) > rate*service.Seconds()+2 {
+				t.Errorf("%g req/s (latest first %v): stall %d: %d requests; want %.0f", rate, c.lastFirst, i, got[i].Requests, want)
 			}
 		}
 		if th := f.threshold(); th != StallMin {

@@ -46,8 +46,19 @@ type stallFinder struct {
 	// the generator itself was paused (its CPU taken), not the server.
 	onTime, late []int
 	// quiet is, per stall, the last answer before it.
-	quiet   []time.Time
-	onStall func(results.Stall)
+	quiet []time.Time
+	// gapFrom, gapTo is the latest span between two answers in a row that
+	// was as long as the threshold: a stall once a request that waited
+	// through it is seen. Its answers come in a burst in no set order, so
+	// the first to arrive may have been sent late in it. gapTh is the
+	// threshold when it was found: the burst's own answers, which may come
+	// before the one that proves the stall, must not raise it.
+	// gapWait counts the requests that waited through it before it became
+	// a stall (Requests, and on time vs late, as count does).
+	gapFrom, gapTo time.Time
+	gapTh          time.Duration
+	gapWait        [3]int
+	onStall        func(results.Stall)
 }
 
 // add looks at one result; ok results whose span overlaps no stall feed
@@ -69,8 +80,19 @@ func (f *stallFinder) add(r *result, ok bool) {
 	}
 	// Until a first answer gives a service time to compare with, a slow
 	// answer is not told from a stall.
-	if gap := end.Sub(from); f.added > 0 && gap >= f.threshold() {
-		f.record(from, end)
+	th := f.threshold()
+	if f.added > 0 && r.Code != 0 && end.Sub(f.lastEnd) >= th {
+		f.gapFrom, f.gapTo, f.gapTh, f.gapWait = f.lastEnd, end, th, [3]int{}
+	}
+	if gap := end.Sub(from); f.added > 0 && gap >= th {
+		f.record(from, end, f.lastEnd)
+	} else if wf := later(r.sent, f.gapFrom); !f.gapTo.IsZero() && !end.Before(f.gapTo) && f.gapTo.Sub(wf) >= f.gapTh {
+		// It waited through the latest long gap between answers.
+		if n := len(f.stalls); f.record(wf, f.gapTo, f.gapFrom) {
+			f.stalls[n].Requests += uint64(f.gapWait[0])
+			f.onTime[n] += f.gapWait[1]
+			f.late[n] += f.gapWait[2]
+		}
 	} else if n := len(f.stalls); n > 0 && !end.Before(f.ends[n-1]) {
 		// The answers that end a stall come in a burst, in no set order:
 		// one sent before the stall's recorded start moves it back, as far
@@ -127,24 +149,38 @@ func (f *stallFinder) threshold() time.Duration {
 	return max(StallMin, StallFactor*f.median)
 }
 
-// record adds the stall [from, to), merging it with the previous one when
-// they overlap.
-func (f *stallFinder) record(from, to time.Time) {
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// record adds the stall [from, to) after the last answer at quiet,
+// merging it with the previous one when they overlap (its start moves
+// back to from, its end on to to); added is false for a merge.
+func (f *stallFinder) record(from, to, quiet time.Time) (added bool) {
 	if n := len(f.stalls); n > 0 && !from.After(f.ends[n-1]) {
+		start := f.began.Add(time.Duration(f.stalls[n-1].StartSeconds * 1e9))
+		if from.Before(start) {
+			start = from
+			f.stalls[n-1].StartSeconds = from.Sub(f.began).Seconds()
+		}
 		if to.After(f.ends[n-1]) {
 			f.ends[n-1] = to
-			f.stalls[n-1].DurationSeconds = to.Sub(f.began).Seconds() - f.stalls[n-1].StartSeconds
 		}
-		return
+		f.stalls[n-1].DurationSeconds = f.ends[n-1].Sub(start).Seconds()
+		return false
 	}
 	st := results.Stall{StartSeconds: from.Sub(f.began).Seconds(), DurationSeconds: to.Sub(from).Seconds()}
 	f.stalls = append(f.stalls, st)
 	f.ends = append(f.ends, to)
 	f.onTime, f.late = append(f.onTime, 0), append(f.late, 0)
-	f.quiet = append(f.quiet, f.lastEnd)
+	f.quiet = append(f.quiet, quiet)
 	if f.onStall != nil {
 		f.onStall(st)
 	}
+	return true
 }
 
 // count adds r to the stall it waited through (due before the stall's
@@ -155,19 +191,30 @@ func (f *stallFinder) count(r *result, end time.Time) {
 		if r.Timestamp.Before(se) && !end.Before(se) {
 			f.stalls[i].Requests++
 			ss := f.began.Add(time.Duration(f.stalls[i].StartSeconds * 1e9))
-			if !r.Timestamp.Before(ss) && !r.unsent && f.paced {
-				if r.waited || r.sent.Sub(r.Timestamp) < StallMin/2 {
-					f.onTime[i]++
-				} else {
-					f.late[i]++
-				}
-			}
+			f.tell(r, ss, &f.onTime[i], &f.late[i])
 			return
 		}
 		if end.Before(se) {
 			continue
 		}
+		break
+	}
+	if g := f.gapTo; !g.IsZero() && r.Timestamp.Before(g) && !end.Before(g) && (len(f.ends) == 0 || g.After(f.ends[len(f.ends)-1])) {
+		f.gapWait[0]++
+		f.tell(r, f.gapFrom, &f.gapWait[1], &f.gapWait[2])
+	}
+}
+
+// tell adds a hit due at or after start to onTime or late: sent on time
+// (or held only for want of a worker), or late with workers free.
+func (f *stallFinder) tell(r *result, start time.Time, onTime, late *int) {
+	if r.Timestamp.Before(start) || r.unsent || !f.paced {
 		return
+	}
+	if r.waited || r.sent.Sub(r.Timestamp) < StallMin/2 {
+		*onTime++
+	} else {
+		*late++
 	}
 }
 
