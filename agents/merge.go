@@ -203,7 +203,7 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 	out.Plan.Seed, out.Plan.Workers, out.Plan.MaxWorkers, out.Plan.Connections = p.Seed, 0, 0, 0
 	sum := &out.Summary
 	sum.StatusCodes = map[string]uint64{}
-	var start, end time.Time
+	var start, end, drained time.Time
 	apps := map[string]float64{}
 	targets := map[string]*targetAcc{}
 	var order []string
@@ -214,6 +214,7 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 		r := sh.Report
 		out.Plan.Workers += r.Plan.Workers
 		out.Plan.MaxWorkers += r.Plan.MaxWorkers
+		out.Plan.WorkersUsed += r.Plan.WorkersUsed
 		out.Plan.Connections += r.Plan.Connections
 		s := r.Summary
 		sum.AddCounts(s)
@@ -222,7 +223,8 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 			apps[app] += v * float64(s.Requests)
 		}
 		// The union window: from the earliest start to the latest end of
-		// any agent's attack window (never a sum or mean of their rates).
+		// any agent's scheduled window (never a sum or mean of their
+		// rates); the drain past it is the latest agent's.
 		from := r.StartedAt
 		to := from.Add(time.Duration(s.DurationSeconds * float64(time.Second)))
 		if start.IsZero() || from.Before(start) {
@@ -230,6 +232,9 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 		}
 		if to.After(end) {
 			end = to
+		}
+		if d := to.Add(time.Duration(s.DrainSeconds * float64(time.Second))); d.After(drained) {
+			drained = d
 		}
 		if out.EndedAt.Before(r.EndedAt) {
 			out.EndedAt = r.EndedAt
@@ -260,6 +265,9 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 	out.StartedAt = start
 	window := end.Sub(start).Seconds()
 	sum.DurationSeconds = window
+	if drained.After(end) {
+		sum.DrainSeconds = drained.Sub(end).Seconds()
+	}
 	if window > 0 {
 		sum.Rate = float64(sum.Requests) / window
 		sum.Throughput = float64(sum.Success) / window

@@ -38,16 +38,19 @@ const (
 	// DefaultMaxRateConnections is the worker (and connection) count of a
 	// rate-max attack per core when none is given.
 	DefaultMaxRateConnections = 32
-	// LatencyBudget sizes the worker cap of a paced attack: enough workers
-	// to keep the peak rate going while responses take this long on average.
+	// LatencyBudget sizes the initial worker cap of a paced attack: enough
+	// workers to keep the peak rate going while responses take this long on
+	// average. Past it the server's own latency sizes the pool (Little's
+	// law, see LittleHeadroom).
 	LatencyBudget = 100 * time.Millisecond
 	// MaxWorkersPerCore and MaxWorkersCap bound the workers (and so the
 	// connections): past them, more goroutines and sockets only cost CPU
 	// the generator needs, and an overloaded generator collapses.
 	MaxWorkersPerCore = 256
 	MaxWorkersCap     = 10000
-	// MinMaxWorkers is the least worker cap of a paced attack: goroutines
-	// are cheap, a slow response at a low rate should not stall the schedule.
+	// MinMaxWorkers is the least initial worker cap of a paced attack:
+	// goroutines are cheap, a slow response at a low rate should not stall
+	// the schedule while the pool grows.
 	MinMaxWorkers = 64
 	// SaturationLag is the schedule lag past which the generator is behind.
 	SaturationLag = 100 * time.Millisecond
@@ -68,7 +71,9 @@ type Attack struct {
 	tgt      *targeter
 	client   *http.Client
 	workers  uint64
+	initCap  uint64
 	maxWork  uint64
+	hardCap  uint64
 	conns    int
 	progress func(Progress)
 	raw      io.Writer
@@ -176,17 +181,38 @@ func New(w spec.Workload, baseURL string, opts ...Option) (*Attack, error) {
 		return nil, err
 	}
 	a.tgt.keyOff = a.keyOff
-	a.workers, a.maxWork, a.conns = Size(a.w, a.pacer.Peak(), runtime.GOMAXPROCS(0))
+	z := Size(a.w, a.pacer.Peak(), runtime.GOMAXPROCS(0))
+	a.workers, a.initCap, a.maxWork, a.hardCap, a.conns = z.Workers, z.InitialCap, z.MaxWorkers, z.HardCap, z.Connections
 	keepAlive := a.w.KeepAlive == nil || *a.w.KeepAlive
 	a.client = newClient(a.conns, a.timeout, keepAlive)
 	return a, nil
 }
 
-// Size picks the initial and maximum workers and the connection cap of an
-// attack whose peak rate is peak (0 for max) on cores cores. Explicit
-// workload settings win. Workers never exceed connections: a worker waiting
-// for a connection would hide client-side queueing inside the latency.
-func Size(w spec.Workload, peak float64, cores int) (workers, maxWorkers uint64, conns int) {
+// Sizing is the worker (and connection) plan of an attack. Workers never
+// exceed connections: a worker waiting for a connection would hide
+// client-side queueing inside the latency.
+type Sizing struct {
+	// Workers are started at once.
+	Workers uint64
+	// InitialCap is how many workers a paced attack starts without asking
+	// the server: enough for the peak rate at LatencyBudget each (at least
+	// MinMaxWorkers). Past it, workers are added by Little's law from the
+	// requests in flight (see LittleHeadroom), up to MaxWorkers.
+	InitialCap uint64
+	// MaxWorkers is the most workers the attack may have: the workload's
+	// max_workers or connections, else HardCap.
+	MaxWorkers uint64
+	// HardCap is this machine's cap: MaxWorkersPerCore per core, at most
+	// MaxWorkersCap. A schedule that slips with HardCap workers all busy is
+	// the server's doing; one that slips at a lower, configured cap is the
+	// generator's ("unknown (generator cap)").
+	HardCap     uint64
+	Connections int
+}
+
+// Size plans the workers and connections of an attack whose peak rate is
+// peak (0 for max) on cores cores. Explicit workload settings win.
+func Size(w spec.Workload, peak float64, cores int) Sizing {
 	if cores < 1 {
 		cores = 1
 	}
@@ -208,26 +234,26 @@ func Size(w spec.Workload, peak float64, cores int) (workers, maxWorkers uint64,
 		if w.Connections > 0 {
 			c = w.Connections
 		}
-		return n, n, c
+		return Sizing{Workers: n, InitialCap: n, MaxWorkers: n, HardCap: hardCap, Connections: c}
 	}
-	maxWorkers = uint64(w.MaxWorkers)
-	if maxWorkers == 0 {
-		maxWorkers = uint64(math.Ceil(peak * LatencyBudget.Seconds()))
-		maxWorkers = min(max(maxWorkers, MinMaxWorkers, uint64(16*cores)), hardCap)
+	z := Sizing{HardCap: hardCap, MaxWorkers: uint64(w.MaxWorkers)}
+	if z.MaxWorkers == 0 {
+		z.MaxWorkers = hardCap
 	}
-	conns = w.Connections
-	if conns <= 0 {
-		conns = int(maxWorkers)
+	z.Connections = w.Connections
+	if z.Connections <= 0 {
+		z.Connections = int(z.MaxWorkers)
 	}
-	if uint64(conns) < maxWorkers {
-		maxWorkers = uint64(conns)
+	z.MaxWorkers = min(z.MaxWorkers, uint64(z.Connections))
+	z.InitialCap = uint64(math.Ceil(peak * LatencyBudget.Seconds()))
+	z.InitialCap = min(max(z.InitialCap, MinMaxWorkers, uint64(16*cores)), z.MaxWorkers)
+	z.Workers = uint64(w.Workers)
+	if z.Workers == 0 {
+		z.Workers = min(max(uint64(cores), uint64(math.Ceil(peak*0.005))), z.InitialCap)
 	}
-	workers = uint64(w.Workers)
-	if workers == 0 {
-		workers = max(uint64(cores), uint64(math.Ceil(peak*0.005)))
-	}
-	workers = min(workers, maxWorkers)
-	return workers, maxWorkers, conns
+	z.Workers = min(z.Workers, z.MaxWorkers)
+	z.InitialCap = max(z.InitialCap, z.Workers)
+	return z
 }
 
 func newClient(conns int, timeout time.Duration, keepAlive bool) *http.Client {
@@ -285,11 +311,15 @@ type Report struct {
 	// to Summary.Requests.
 	Servers []results.ServerLatency `json:"servers,omitempty"`
 	// Saturated means the generator could not keep up: short of CPU, or
-	// its worker cap reached while responses came quickly.
-	Saturated bool `json:"generator_saturated"`
+	// at a configured worker cap while the server answered as usual;
+	// SaturationCause says which (SaturationCPU, SaturationCap).
+	Saturated       bool   `json:"generator_saturated"`
+	SaturationCause string `json:"saturation_cause,omitempty"`
 	// SUTBound means the system under test could not keep up: the
-	// schedule slipped because every worker waited on responses slower
-	// than LatencyBudget (or on none: a stall longer than the workers last).
+	// schedule slipped with every worker busy at this machine's hard cap
+	// (Sizing.HardCap), or waiting on a server whose service time had grown
+	// past the stall threshold (or that answered nothing since they all
+	// became busy).
 	SUTBound bool            `json:"system_under_test_bound,omitempty"`
 	Stalls   []results.Stall `json:"stalls,omitempty"`
 	// MaxScheduleLagSeconds is the worst lag behind the schedule seen.

@@ -10,8 +10,18 @@ import (
 // Causes of a slipped schedule, as the live monitor tells them apart.
 const (
 	causeCPU = "cpu" // workers were free: the generator itself is late
-	causeCap = "cap" // all workers busy on quick responses: the worker cap is too low
-	causeSUT = "sut" // all workers waiting on slow or missing responses
+	causeCap = "cap" // all workers busy at a configured cap, the server answering as usual
+	causeSUT = "sut" // all workers busy at the machine's hard cap, or waiting on a server that slowed down
+)
+
+// Saturation causes (Report.SaturationCause).
+const (
+	// SaturationCPU: the generator was late with workers free.
+	SaturationCPU = "cpu"
+	// SaturationCap: every worker was busy at a configured cap (max_workers,
+	// connections) while the server answered no slower than usual:
+	// "unknown (generator cap)".
+	SaturationCap = "generator cap"
 )
 
 // consumer owns every statistic; only Run's goroutine calls it.
@@ -34,11 +44,11 @@ type consumer struct {
 	lastTick    time.Time
 	lastSent    uint64
 	lastBlocked time.Duration
-	tickSvc     time.Duration // service time of this tick's results
-	tickN       uint64
 	cause       string // live state: "" on schedule, else a cause*
-	genTicks    int    // monitor ticks behind schedule by the generator's fault
-	sutTicks    int    // … by the system under test's
+	sutWhy      string // why the live cause is causeSUT
+	cpuTicks    int    // monitor ticks behind schedule by the generator's CPU
+	capTicks    int    // … by its configured worker cap
+	sutTicks    int    // … by the system under test
 	maxLag      time.Duration
 	events      []results.Event
 	newEvents   int // events not yet handed to progress
@@ -90,12 +100,11 @@ func (c *consumer) add(r *result) {
 	}
 	c.tl.add(r, at, sentAt, ok, cpuLag)
 	c.stalls.add(r, ok)
-	if end := r.Timestamp.Add(r.Latency); end.After(c.lastEnd) {
-		c.lastEnd = end
-	}
 	if !r.unsent {
-		c.tickSvc += r.service
-		c.tickN++
+		// A hit never sent has no response: its cut-off never ends the window.
+		if end := r.sent.Add(r.service); end.After(c.lastEnd) {
+			c.lastEnd = end
+		}
 		c.sent++
 		if c.firstSend.IsZero() || r.sent.Before(c.firstSend) {
 			c.firstSend = r.sent
@@ -142,20 +151,22 @@ func (c *consumer) tick(now time.Time) {
 	}
 	inFlight := sent - min(sent, c.received)
 	cause := ""
+	age := c.sch.takeWorstAge(now)
 	if !p.Max() && !c.interrupted && lag > c.a.lagSat {
-		cause = c.why(now, interval)
+		cause = c.why(now, interval, age)
 	}
 	if cause != c.cause {
 		c.causeEvent(elapsed, cause, lag, achieved, target)
 	}
 	c.cause = cause
 	switch cause {
-	case causeCPU, causeCap:
-		c.genTicks++
+	case causeCPU:
+		c.cpuTicks++
+	case causeCap:
+		c.capTicks++
 	case causeSUT:
 		c.sutTicks++
 	}
-	c.tickSvc, c.tickN = 0, 0
 	if m := c.a.metrics; m != nil {
 		m.targetRate.Set(target)
 		m.achievedRate.Set(achieved)
@@ -166,21 +177,34 @@ func (c *consumer) tick(now time.Time) {
 }
 
 // why tells why the schedule slipped over the last interval. Workers free
-// most of the time: the generator is late by itself (CPU). All workers
-// busy: the responses decide — answered within LatencyBudget (what the
-// cap was sized for) the cap is too low; slower, or none at all, the
-// system under test is not keeping up.
-func (c *consumer) why(now time.Time, interval time.Duration) string {
+// most of the time: the generator is late by itself (CPU). Every worker
+// busy: the requests still in flight decide, never the ones that completed
+// (before a stall those are the quick ones). At the machine's hard cap, or
+// with a request in flight (or none answered since the wait began) for
+// longer than the stall threshold — the server's service time grew — the
+// system under test is not keeping up; otherwise the configured cap is too
+// low for a server answering as usual.
+func (c *consumer) why(now time.Time, interval, age time.Duration) string {
 	blocked := c.sch.blockedFor(now)
 	dBlocked := blocked - c.lastBlocked
 	c.lastBlocked = blocked
-	if dBlocked < interval/2 && c.sch.blockedSince.Load() == 0 {
+	since := c.sch.blockedSince.Load()
+	if dBlocked < interval/2 && since == 0 {
 		return causeCPU
 	}
-	if c.tickN == 0 || c.tickSvc/time.Duration(c.tickN) >= LatencyBudget {
-		return causeSUT
+	th := c.stalls.threshold()
+	switch {
+	case c.sch.workers.Load() >= c.a.hardCap:
+		c.sutWhy = fmt.Sprintf("all %d workers, this machine's cap, in flight", c.a.hardCap)
+	case age >= th:
+		c.sutWhy = fmt.Sprintf("a request in flight for %s, past the stall threshold %s",
+			age.Round(time.Millisecond), th.Round(time.Millisecond))
+	case since != 0 && now.Sub(time.Unix(0, since)) >= th && c.lastEnd.Before(time.Unix(0, since)):
+		c.sutWhy = "no response since every worker became busy"
+	default:
+		return causeCap
 	}
-	return causeCap
+	return causeSUT
 }
 
 func (c *consumer) causeEvent(elapsed time.Duration, cause string, lag time.Duration, achieved, target float64) {
@@ -190,11 +214,11 @@ func (c *consumer) causeEvent(elapsed time.Duration, cause string, lag time.Dura
 		c.event(elapsed, "saturation", "start", "load generator "+behind+
 			" (the generator is short of CPU); results are not a capacity")
 	case causeCap:
-		c.event(elapsed, "saturation", "start", fmt.Sprintf("load generator %s (all %d workers busy on quick responses: raise load.max_workers); results are not a capacity",
+		c.event(elapsed, "saturation", "start", fmt.Sprintf("load generator %s (all %d workers busy at the configured cap while the server answered as usual: raise load.max_workers or load.connections); unknown (generator cap): results are not a capacity",
 			behind, c.a.maxWork))
 	case causeSUT:
-		c.event(elapsed, "overload", "start", fmt.Sprintf("system under test not keeping up, %s (all %d workers waiting on responses); latency counts from each request's intended send time",
-			behind, c.a.maxWork))
+		c.event(elapsed, "overload", "start", fmt.Sprintf("system under test not keeping up, %s (%s); latency counts from each request's intended send time",
+			behind, c.sutWhy))
 	default:
 		kind := "saturation"
 		if c.cause == causeSUT {
@@ -231,12 +255,21 @@ func (c *consumer) interrupt(at time.Duration) {
 	}
 }
 
-// isSaturated is the verdict on the generator over the whole attack:
+// saturation is the verdict on the generator over the whole attack:
 // behind schedule by its own fault for more than a passing moment (two
-// seconds, live or by the results' own lag). A single late second — a GC
-// pause, a neighbour on the core — gets an event, not the flag.
-func (c *consumer) isSaturated() bool {
-	return !c.a.pacer.Max() && (c.genTicks >= 2 || c.tl.satSecs >= 2)
+// seconds, live or by the results' own lag), and why. A single late
+// second — a GC pause, a neighbour on the core — gets an event, not the
+// flag.
+func (c *consumer) saturation() (bool, string) {
+	switch {
+	case c.a.pacer.Max():
+		return false, ""
+	case c.cpuTicks+c.capTicks >= 2 && c.capTicks > c.cpuTicks:
+		return true, SaturationCap
+	case c.cpuTicks+c.capTicks >= 2 || c.tl.satSecs >= 2:
+		return true, SaturationCPU
+	}
+	return false, ""
 }
 
 func (c *consumer) report(end time.Time) *Report {
@@ -255,9 +288,14 @@ func (c *consumer) report(end time.Time) *Report {
 			mean = c.a.pacer.Hits(d) / d.Seconds()
 		}
 	}
-	// The attack window: from the start to the last response, and at
-	// least the scheduled duration (or up to the interrupt).
-	window := max(c.lastEnd.Sub(c.began), upTo)
+	// One throughput for an open-model run: the successes among the
+	// scheduled hits over the scheduled duration (up to an interrupt), as
+	// wrk2 and Gatling report it; the drain after it is reported apart.
+	window := upTo
+	var drain time.Duration
+	if !c.lastEnd.IsZero() {
+		drain = max(c.lastEnd.Sub(c.began.Add(upTo)), 0)
+	}
 	basis := results.BasisIntended
 	if c.a.pacer.Max() {
 		basis = results.BasisService
@@ -267,7 +305,6 @@ func (c *consumer) report(end time.Time) *Report {
 		Summary:               c.total.summary(mean, window, basis),
 		Timeline:              tl,
 		AppShare:              c.appShare(),
-		Saturated:             c.isSaturated(),
 		Stalls:                c.stalls.result(),
 		MaxScheduleLagSeconds: c.maxLag.Seconds(),
 		Events:                c.events,
@@ -275,14 +312,19 @@ func (c *consumer) report(end time.Time) *Report {
 		StartedAt:             c.began,
 		EndedAt:               end,
 	}
+	rep.Summary.DrainSeconds = drain.Seconds()
+	if c.sch != nil {
+		rep.Plan.WorkersUsed = c.sch.workers.Load()
+	}
+	rep.Saturated, rep.SaturationCause = c.saturation()
 	if c.tl.satSecs > 0 {
 		rep.Events = append(rep.Events, results.Event{AtSeconds: upTo.Seconds(), Kind: "saturation", Action: "summary",
 			Message: fmt.Sprintf("load generator was more than %s behind schedule with workers free in %d second(s)", c.a.lagSat, c.tl.satSecs)})
 	}
 	// A stall alone does not make the run SUT-bound: a loaded machine's
 	// 100 ms hiccup is recorded (and is in the latency), but only a
-	// schedule that slipped because every worker waited on the server
-	// says it could not keep up.
+	// schedule that slipped at the hard cap, or while the server's service
+	// time had grown, says it could not keep up.
 	rep.SUTBound = c.sutTicks > 0
 	rep.Histogram, _ = EncodeHistogram(c.total.hist)
 	if basis == results.BasisIntended {

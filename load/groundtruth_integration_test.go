@@ -208,17 +208,21 @@ func TestGroundTruthFreeze(t *testing.T) {
 	st := s.ServiceTime
 	held := (service + over).Seconds()
 	t.Logf("GROUNDTRUTH freeze: service time p50 %.3fms p90 %.3fms (the backend held %.3fms)", st.P50*1e3, st.P90*1e3, held*1e3)
-	// The requests sent before the workers ran out (64 of 500, 13 %) waited
-	// through the freeze after their send; most did not: service p50 stays
-	// the fixed cost (plus a busy machine's few ms of path), and so does
-	// the intended-time p50 of the requests outside the freeze, while the
-	// intended-time p90 is a second.
+	// The requests due in the freeze (100 of 500, 20 %: the workers grow
+	// by Little's law to hold them all) waited through it after their send;
+	// most did not: service p50 stays the fixed cost (plus a busy machine's
+	// few ms of path), and so does the intended-time p50 of the requests
+	// outside the freeze, while the intended-time p90 is a second.
 	if st.P50 < held || st.P50 > held+0.005 || !within(s.Latency.P50, st.P50, 0.002) {
 		t.Errorf("service p50 = %.3fms, p50 = %.3fms; want both within [%.3f, %.3f]ms and within 2ms of each other",
 			st.P50*1e3, s.Latency.P50*1e3, held*1e3, (held+0.005)*1e3)
 	}
-	if !rep.SUTBound || rep.Saturated {
-		t.Errorf("SUT-bound %v, generator saturated %v; want true, false", rep.SUTBound, rep.Saturated)
+	// 2 s × 50 req/s = 100 requests in flight, far below the hard cap:
+	// the schedule holds (nothing SUT-bound) and the generator is never
+	// the one that fell behind.
+	t.Logf("SUT-bound %v, generator saturated %v, workers used %d", rep.SUTBound, rep.Saturated, rep.Plan.WorkersUsed)
+	if rep.Saturated {
+		t.Errorf("generator saturated (%q); want not (events %+v)", rep.SaturationCause, rep.Events)
 	}
 	// The freeze is the one long stall; a loaded machine may add hiccups.
 	var long []int

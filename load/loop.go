@@ -47,6 +47,13 @@ const ErrNotSent = "not sent: no free worker before the attack ended"
 // attack loop turned inside out: the pacer's due time of every hit is kept
 // with the hit, so a late send still times its request from when it was
 // due (no coordinated omission, as in wrk2).
+//
+// The pool grows by Little's law: past the initial cap, a hit that finds
+// every worker busy gets a new one while the workers are fewer than
+// LittleHeadroom × rate × the age of the oldest request in flight (a high
+// percentile of the service time as the server is giving it now, stalls
+// included), up to the attack's maximum. The server, not a guess made
+// before the attack, sets how many requests are in flight.
 type scheduler struct {
 	a     *Attack
 	began time.Time
@@ -57,14 +64,33 @@ type scheduler struct {
 	wg    sync.WaitGroup
 
 	workers atomic.Uint64
+	// slots hold, per worker, the send time (Unix ns) of its request in
+	// flight, 0 when idle.
+	slots []atomic.Int64
 	// blocked is the total time spent waiting for a free worker;
 	// blockedSince is when the current wait began (0: not waiting).
 	blocked      atomic.Int64
 	blockedSince atomic.Int64
+	// worstAge is the oldest in-flight age seen while waiting for a worker
+	// since the monitor last took it (takeWorstAge).
+	worstAge atomic.Int64
+	// ageAt and age cache oldestInFlight for the scheduler's own goroutine.
+	ageAt time.Time
+	age   time.Duration
 }
 
+// LittleHeadroom is the margin of the in-flight cap over Little's law
+// (in flight = rate × time in system): bursts of the schedule and a
+// service time that is still rising need room.
+const LittleHeadroom = 2
+
+// resizeEvery is how often a hit waiting for a free worker looks again at
+// the requests in flight (their ages may now call for more workers).
+const resizeEvery = 10 * time.Millisecond
+
 func newScheduler(a *Attack, began time.Time) *scheduler {
-	return &scheduler{a: a, began: began, hits: make(chan hit), out: make(chan *result, 4096), stop: make(chan struct{})}
+	return &scheduler{a: a, began: began, hits: make(chan hit), out: make(chan *result, 4096), stop: make(chan struct{}),
+		slots: make([]atomic.Int64, max(a.maxWork, a.workers))}
 }
 
 // Stop ends the schedule; hits in flight finish.
@@ -77,6 +103,61 @@ func (s *scheduler) blockedFor(now time.Time) time.Duration {
 		b += now.Sub(time.Unix(0, since))
 	}
 	return b
+}
+
+// oldestInFlight is the age at now of the oldest request in flight (0:
+// none).
+func (s *scheduler) oldestInFlight(now time.Time) time.Duration {
+	n := min(s.workers.Load(), uint64(len(s.slots)))
+	oldest := int64(0)
+	for i := range n {
+		if t := s.slots[i].Load(); t != 0 && (oldest == 0 || t < oldest) {
+			oldest = t
+		}
+	}
+	if oldest == 0 {
+		return 0
+	}
+	return max(now.Sub(time.Unix(0, oldest)), 0)
+}
+
+// takeWorstAge returns the oldest in-flight age seen while waiting for a
+// worker since the last call, and the age now if a wait is going on.
+func (s *scheduler) takeWorstAge(now time.Time) time.Duration {
+	w := time.Duration(s.worstAge.Swap(0))
+	if s.blockedSince.Load() != 0 {
+		w = max(w, s.oldestInFlight(now))
+	}
+	return w
+}
+
+// grow tells whether a hit that found every worker busy at now gets a new
+// worker: under the initial cap always, past it while Little's law asks
+// for more, never past the maximum.
+func (s *scheduler) grow(now time.Time) bool {
+	n := s.workers.Load()
+	if n >= s.a.maxWork {
+		return false
+	}
+	if n < s.a.initCap {
+		return true
+	}
+	if now.Sub(s.ageAt) >= time.Millisecond {
+		s.ageAt, s.age = now, s.oldestInFlight(now)
+	}
+	rate := s.a.pacer.Rate(now.Sub(s.began))
+	return float64(n) < LittleHeadroom*rate*s.age.Seconds()
+}
+
+// noteAge keeps the oldest in-flight age seen while waiting for a worker.
+func (s *scheduler) noteAge(now time.Time) {
+	age := int64(s.oldestInFlight(now))
+	for {
+		w := s.worstAge.Load()
+		if age <= w || s.worstAge.CompareAndSwap(w, age) {
+			return
+		}
+	}
 }
 
 // run schedules every hit and closes out when the last result is in.
@@ -132,8 +213,9 @@ func (s *scheduler) run(ctx context.Context) {
 	}
 }
 
-// send hands h to an idle worker, starting one while under the cap and
-// else waiting for one (waited); ok is false when the attack ended first.
+// send hands h to an idle worker, starting one while grow allows and else
+// waiting for one (waited), looking again at the requests in flight every
+// resizeEvery; ok is false when the attack ended first.
 func (s *scheduler) send(ctx context.Context, h hit, cutoff time.Time) (ok, waited bool) {
 	if h.due.IsZero() {
 		h.due = time.Now()
@@ -145,7 +227,7 @@ func (s *scheduler) send(ctx context.Context, h hit, cutoff time.Time) (ok, wait
 		return false, false
 	default:
 	}
-	if s.workers.Load() < s.a.maxWork || s.a.pacer.Max() {
+	if s.a.pacer.Max() || s.grow(time.Now()) {
 		if !s.a.pacer.Max() {
 			s.spawn(ctx)
 		}
@@ -166,13 +248,23 @@ func (s *scheduler) send(ctx context.Context, h hit, cutoff time.Time) (ok, wait
 	}()
 	t := time.NewTimer(time.Until(cutoff))
 	defer t.Stop()
-	select {
-	case s.hits <- h:
-		return true, true
-	case <-s.stop:
-	case <-t.C:
+	re := time.NewTicker(resizeEvery)
+	defer re.Stop()
+	for {
+		select {
+		case s.hits <- h:
+			return true, true
+		case <-s.stop:
+			return false, true
+		case <-t.C:
+			return false, true
+		case now := <-re.C:
+			s.noteAge(now)
+			if s.grow(now) {
+				s.spawn(ctx)
+			}
+		}
 	}
-	return false, true
 }
 
 // giveUp reports every hit from n on that was due by now as not sent.
@@ -195,24 +287,36 @@ func (s *scheduler) giveUp(n uint64) {
 }
 
 func (s *scheduler) spawn(ctx context.Context) {
-	s.workers.Add(1)
+	i := s.workers.Add(1) - 1
+	var slot *atomic.Int64
+	if i < uint64(len(s.slots)) {
+		slot = &s.slots[i]
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		for h := range s.hits {
-			s.out <- s.a.hit(ctx, h)
+			sent := time.Now()
+			if slot != nil {
+				slot.Store(sent.UnixNano())
+			}
+			r := s.a.hit(ctx, h, sent)
+			if slot != nil {
+				slot.Store(0)
+			}
+			s.out <- r
 		}
 	}()
 }
 
-// hit sends one request and times it.
-func (a *Attack) hit(ctx context.Context, h hit) *result {
+// hit sends one request at sent and times it.
+func (a *Attack) hit(ctx context.Context, h hit, sent time.Time) *result {
 	r := &result{waited: h.waited}
 	r.Seq = h.seq
 	var tgt vegeta.Target
 	_ = a.tgt.Next(&tgt) // never fails: the targets were checked in New
 	r.Method, r.URL = tgt.Method, tgt.URL
-	r.sent = time.Now()
+	r.sent = sent
 	var err error
 	defer func() {
 		end := time.Now()

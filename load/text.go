@@ -25,7 +25,7 @@ func WriteText(w io.Writer, rep *Report) error {
 	case s.TargetRate > 0:
 		row("Target", "rate, achieved", fmt.Sprintf("%.2f, %s", s.TargetRate, pct(s.Rate/s.TargetRate)))
 	}
-	row("Duration", "attack", secs(s.DurationSeconds))
+	row("Duration", "scheduled, drain", secs(s.DurationSeconds)+", "+secs(s.DrainSeconds))
 	row("Latencies", "min, mean, 50, 90, 99, 99.9, 99.99, max", quantiles(s.Latency))
 	row("Bytes In", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesIn, div(float64(s.BytesIn), float64(s.Requests))))
 	row("Bytes Out", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesOut, div(float64(s.BytesOut), float64(s.Requests))))
@@ -35,10 +35,13 @@ func WriteText(w io.Writer, rep *Report) error {
 		sat := "no"
 		if rep.Saturated {
 			sat = "YES: the generator fell behind; these figures are not a capacity"
+			if rep.SaturationCause == SaturationCap {
+				sat = "YES: unknown (generator cap): every worker was busy at the configured cap while the server answered as usual"
+			}
 		}
 		row("Schedule", "max lag, saturated", secs(rep.MaxScheduleLagSeconds)+", "+sat)
 	}
-	row("Workers", "initial, max, connections", fmt.Sprintf("%d, %d, %d", rep.Plan.Workers, rep.Plan.MaxWorkers, rep.Plan.Connections))
+	row("Workers", "initial, used, max, connections", fmt.Sprintf("%d, %d, %d, %d", rep.Plan.Workers, rep.Plan.WorkersUsed, rep.Plan.MaxWorkers, rep.Plan.Connections))
 	if len(rep.AppShare) > 0 && len(rep.Servers) == 0 {
 		var parts []string
 		for _, k := range sortedKeys(rep.AppShare) {

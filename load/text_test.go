@@ -17,10 +17,10 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func TestWriteText(t *testing.T) {
 	q := results.Quantiles{Min: 0.0001, Mean: 0.002, P50: 0.0015, P90: 0.003, P99: 0.008, P999: 0.02, P9999: 0.045, Max: 0.05}
 	rep := &Report{
-		Plan: results.LoadPlan{Rate: 500, Workers: 4, MaxWorkers: 64, Connections: 64},
+		Plan: results.LoadPlan{Rate: 500, Workers: 4, MaxWorkers: 512, WorkersUsed: 71, Connections: 512},
 		Summary: results.Summary{
 			Requests: 5000, Success: 4990, Errors: 10, SuccessRatio: 0.998, Throughput: 498.2, Rate: 500.1,
-			TargetRate: 500, DurationSeconds: 9.998, BytesIn: 10000, Latency: q,
+			TargetRate: 500, DurationSeconds: 10, DrainSeconds: 0.012, BytesIn: 10000, Latency: q,
 			StatusCodes: map[string]uint64{"200": 4990, "503": 10}, ErrorKinds: map[string]uint64{"503": 10},
 		},
 		Targets: []results.TargetStats{
@@ -34,6 +34,7 @@ func TestWriteText(t *testing.T) {
 			{Server: results.Unattributed, Summary: results.Summary{Requests: 10}},
 		},
 		Saturated:             true,
+		SaturationCause:       SaturationCap,
 		MaxScheduleLagSeconds: 0.25,
 		Events:                []results.Event{{AtSeconds: 3, Kind: "saturation", Action: "start", Message: "load generator 250ms behind schedule"}},
 	}

@@ -165,6 +165,9 @@ type LoadPlan struct {
 	// KeyOffset is added to every key number (a capacity step's own keys).
 	KeyOffset int `json:"key_offset,omitempty"`
 	Repeat    int `json:"repeat,omitempty"`
+	// WorkersUsed is the in-flight cap the attack grew to (by Little's law
+	// from the server's latency; at most MaxWorkers).
+	WorkersUsed uint64 `json:"workers_used,omitempty"`
 }
 
 // Summary is the totals and latency quantiles of a set of requests.
@@ -177,8 +180,11 @@ type Summary struct {
 	Throughput float64 `json:"throughput"`
 	Rate       float64 `json:"rate"`
 	TargetRate float64 `json:"target_rate"` // scheduled req/s (mean)
-	// DurationSeconds is the attack window: from the attack's start to its
-	// last response (summed over trials). Schema 1: the span of send times.
+	// DurationSeconds is the scheduled duration (up to an interrupt; summed
+	// over trials): the successes among the scheduled hits over it are the
+	// throughput, as wrk2 and Gatling report it. Records before the drain
+	// was reported apart: from the start to the last response. Schema 1:
+	// the span of send times.
 	DurationSeconds float64 `json:"duration_seconds"`
 	BytesIn         uint64  `json:"bytes_in"`
 	BytesOut        uint64  `json:"bytes_out"`
@@ -192,6 +198,9 @@ type Summary struct {
 	ServiceTime *Quantiles `json:"service_time,omitempty"`
 	// FailureLatency is the primary latency of failed requests.
 	FailureLatency *Quantiles `json:"failure_latency,omitempty"`
+	// DrainSeconds is how long after the schedule's end the last response
+	// came (the worst of trials and agents); not part of the throughput.
+	DrainSeconds float64 `json:"drain_seconds,omitempty"`
 	// OverRange counts latencies beyond the histogram's range: they are
 	// recorded at its top, so the highest quantiles are at least that.
 	OverRange uint64 `json:"latency_over_range,omitempty"`

@@ -25,6 +25,10 @@ func WriteText(w io.Writer, r *Result) error {
 		row("Target", "rate", "max")
 	}
 	row("Duration", "total", FormatSeconds(s.DurationSeconds))
+	if s.DrainSeconds > 0 || r.Plan.WorkersUsed > 0 {
+		row("Drain, Workers", "after the schedule; in-flight cap used, max", fmt.Sprintf("%s; %d, %d",
+			FormatSeconds(s.DrainSeconds), r.Plan.WorkersUsed, r.Plan.MaxWorkers))
+	}
 	row("Latencies", "min, mean, 50, 90, 99, 99.9, 99.99, max", formatQuantiles(s.Latency))
 	if st := s.ServiceTime; st != nil && DiffersMaterially(s.Latency, *st) {
 		row("Service Time", "min, mean, 50, 90, 99, 99.9, 99.99, max", formatQuantiles(*st))

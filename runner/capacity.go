@@ -296,20 +296,27 @@ func (s *searcher) trial(rate float64) (tr results.CapacityTrial, ok bool, err e
 // judgeStep is a step's outcome and why. The step is judged on its
 // intended-time latency (the report's primary figure) and on the
 // replication readings of its own attack window (repl). A system under
-// test that could not keep up — the schedule slipped because every worker
-// waited on it — breaks the SLO however the percentiles came out: fail. Only a generator
-// that could not keep up by itself (CPU, worker cap) leaves the step
-// unknown: no verdict on the server.
+// test that could not keep up — the schedule slipped with every worker
+// busy at the machine's hard cap, or waiting on a server whose service
+// time had grown — breaks the SLO however the percentiles came out: fail.
+// A generator that could not keep up by itself (CPU, or a configured
+// worker cap while the server answered as usual) leaves the step unknown:
+// no verdict on the server, never a fail.
 func judgeStep(slo spec.SLO, rep *load.Report, repl []results.ReplicaStats) (outcome, why string) {
 	switch {
 	case rep.SUTBound:
-		why = "the system under test could not keep up (every worker waiting on it"
+		why = "the system under test could not keep up (the schedule slipped while its service time grew"
+		if rep.Plan.WorkersUsed >= rep.Plan.MaxWorkers {
+			why = fmt.Sprintf("the system under test could not keep up (the schedule slipped at the cap of %d requests in flight", rep.Plan.MaxWorkers)
+		}
 		if len(rep.Stalls) > 0 {
-			why = fmt.Sprintf("%s, or %d stall(s)", why, len(rep.Stalls))
+			why = fmt.Sprintf("%s; %d stall(s)", why, len(rep.Stalls))
 		}
 		return StepFail, why + ")"
+	case rep.Saturated && rep.SaturationCause == load.SaturationCap:
+		return StepUnknown, fmt.Sprintf("unknown (generator cap): all %d workers busy at the configured cap while the server answered as usual: no verdict on the server", rep.Plan.MaxWorkers)
 	case rep.Saturated:
-		return StepUnknown, "the load generator could not keep up (CPU or worker cap): no verdict on the server"
+		return StepUnknown, "unknown (generator CPU): the load generator could not keep up with workers free: no verdict on the server"
 	}
 	v := results.EvaluateSLO(slo, &results.Result{Summary: rep.Summary, Replication: repl})
 	if v.Pass {

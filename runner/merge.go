@@ -40,6 +40,7 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 		}
 		r.GeneratorSaturated = r.GeneratorSaturated || rep.Saturated
 		r.SUTBound = r.SUTBound || rep.SUTBound
+		r.Plan.WorkersUsed = max(r.Plan.WorkersUsed, rep.Plan.WorkersUsed)
 	}
 	if len(reps) == 1 {
 		r.Trials = []results.Trial{{Index: 1, Summary: reps[0].Summary, Histogram: reps[0].Histogram, ServiceHistogram: reps[0].ServiceHistogram}}
@@ -65,6 +66,7 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 		}
 		sum.AddCounts(s)
 		sum.DurationSeconds += s.DurationSeconds
+		sum.DrainSeconds = max(sum.DrainSeconds, s.DrainSeconds)
 		targetRate += s.TargetRate * s.DurationSeconds
 		for app, v := range rep.AppShare {
 			share[app] += v * float64(s.Requests)
@@ -81,8 +83,8 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 		sum.Rate = float64(sum.Requests) / sum.DurationSeconds
 		sum.TargetRate = targetRate / sum.DurationSeconds
 	}
-	// One definition: throughput = successes / attack window, the windows
-	// of the trials summed (above). Failed requests' quantiles stay per trial.
+	// One definition: throughput = successes / scheduled duration, the
+	// durations of the trials summed (above); the drain is the worst trial's. Failed requests' quantiles stay per trial.
 	sum.Latency = load.Quantiles(h)
 	if enc, err := load.EncodeHistogram(h); err == nil {
 		r.Histogram = enc

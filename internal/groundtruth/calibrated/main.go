@@ -2,7 +2,8 @@
 // its own so that its timers and goroutines do not share a Go scheduler
 // with the load generator it is measured by. Every request is held for the
 // service time (-service, or as last set on /-/service?d=5ms); while frozen
-// (/-/freeze … /-/thaw) a request first waits for the thaw. /-/stats
+// (/-/freeze … /-/thaw) a request first waits for the thaw; after
+// /-/late?d=3s the next request is held d longer (see late.go). /-/stats
 // reports the freezes (as Unix nanoseconds) and the median hold (since the
 // last /-/stats?reset=1).
 package main
@@ -27,6 +28,7 @@ type backend struct {
 	thaw    chan struct{}
 	freezes [][2]int64
 	holds   []time.Duration
+	late    late
 }
 
 func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +38,7 @@ func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if thaw != nil {
 		<-thaw
 	}
+	b.late.hold()
 	start := time.Now()
 	if d := time.Duration(b.service.Load()); d > 0 {
 		time.Sleep(d)
@@ -99,6 +102,7 @@ func main() {
 	fmt.Println(ln.Addr().String()) // the parent reads the address here
 	mux := http.NewServeMux()
 	mux.HandleFunc("/-/", b.control)
+	mux.HandleFunc("/-/late", b.late.control)
 	mux.Handle("/", b)
 	http.Serve(ln, mux)
 }
