@@ -83,6 +83,7 @@ var fieldDocs = map[string]string{
 	"Redis.Replicas":                 "Replicas each run \"replicaof\" the master.",
 	"RedisNode":                      "RedisNode is one redis-server.",
 	"RedisNode.ConfigFile":           "ConfigFile is this node's own redis.conf (see Redis.ConfigFile).",
+	"RedisNode.ConfigSHA256":         "ConfigSHA256 is the sha256 of its config file as read, includes too (so that the spec's hash changes with the file).",
 	"RedisNode.Name":                 "Name is unique across the spec (default \"redis-master\", \"redis-replica-N\").",
 	"RedisNode.Placement":            "Placement pins the node on the swarm runtime: constraints such as \"node.labels.duckbench==redis-master\" (ignored elsewhere).",
 	"RedisNode.Port":                 "Port on 127.0.0.1: 1-65535 or \"auto\" (default: master 6379, replicas 6380+).",

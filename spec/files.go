@@ -92,6 +92,26 @@ func (h HAProxy) LoadHAProxyFiles() (*hacfg.Config, error) {
 	return hacfg.Load(h.ConfigFile, HAProxyOptions())
 }
 
+// contentLine is one line of a user's config file, for contentSum.
+type contentLine struct{ file, raw string }
+
+// contentSum is the sha256 of what the files say, line by line, each file
+// named by its base name only: where the files lie is no part of a spec's
+// identity (the same spec in another checkout hashes the same), what they
+// say is.
+func contentSum(lines []contentLine) string {
+	h := sha256.New()
+	file := "\x00"
+	for _, l := range lines {
+		if l.file != file {
+			file = l.file
+			fmt.Fprintf(h, "\x00file %s\n", filepath.Base(file))
+		}
+		fmt.Fprintf(h, "%s\n", l.raw)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // absPaths makes relative config paths relative to the spec's directory.
 func absPaths(dir string, ps []string) []string {
 	out := make([]string, len(ps))
@@ -154,9 +174,16 @@ func (s *Spec) fromFiles(dir string) Errors {
 			n.ConfigFile, p = r.ConfigFile, "redis.config_file"
 		}
 		if n.ConfigFile != "" {
-			if _, err := rediscfg.Load(n.ConfigFile, ""); err != nil {
+			c, err := rediscfg.Load(n.ConfigFile, "")
+			if err != nil {
 				fail(p, "%v", err)
+				continue
 			}
+			lines := make([]contentLine, 0, len(c.Lines))
+			for _, l := range c.Lines {
+				lines = append(lines, contentLine{l.File, l.Raw})
+			}
+			n.ConfigSHA256 = contentSum(lines)
 		}
 	}
 	if len(s.HAProxy.ConfigFile) == 0 {
@@ -210,8 +237,16 @@ func (s *Spec) modelFromHAProxy(c *hacfg.Config) error {
 		h.Backends[bi].Servers = append(h.Backends[bi].Servers, Server{App: name, Weight: fs.Weight, Maxconn: fs.Maxconn})
 	}
 	h.Servers = servers
-	sum := sha256.Sum256(c.Write())
-	h.ConfigSHA256 = hex.EncodeToString(sum[:])
+	var lines []contentLine
+	for _, sec := range c.Sections {
+		if sec.Header != nil {
+			lines = append(lines, contentLine{sec.Header.File, sec.Header.Raw})
+		}
+		for _, l := range sec.Lines {
+			lines = append(lines, contentLine{l.File, l.Raw})
+		}
+	}
+	h.ConfigSHA256 = contentSum(lines)
 	h.Binds = nil
 	for _, sec := range c.Of("frontend", "listen") {
 		for _, l := range sec.Active() {

@@ -350,7 +350,45 @@ func Canonical(s *Spec) []byte {
 }
 
 // Hash is the sha256 of the spec's canonical JSON form (after defaults).
+// The user's config files count by what they say (config_sha256) and by
+// their base names, not by where they lie: a spec hashes the same in every
+// checkout (a CI clone, a colleague's machine).
 func (s *Spec) Hash() string {
-	sum := sha256.Sum256(Canonical(s))
+	sum := sha256.Sum256(Canonical(withoutLocations(s)))
 	return hex.EncodeToString(sum[:])
+}
+
+// withoutLocations is s with every config file path (and every "file:line"
+// of a mapped bind or server) cut to its base name; s itself when it names
+// no config file.
+func withoutLocations(s *Spec) *Spec {
+	if !FileBased(s) {
+		return s
+	}
+	c, err := s.Clone()
+	if err != nil {
+		return s
+	}
+	base := func(p string) string {
+		if p == "" {
+			return p
+		}
+		return filepath.Base(p)
+	}
+	h := &c.HAProxy
+	for i := range h.ConfigFile {
+		h.ConfigFile[i] = base(h.ConfigFile[i])
+	}
+	for i := range h.Binds {
+		h.Binds[i].At = base(h.Binds[i].At)
+	}
+	for i := range h.Servers {
+		h.Servers[i].At = base(h.Servers[i].At)
+	}
+	c.Redis.ConfigFile = base(c.Redis.ConfigFile)
+	c.Redis.Master.ConfigFile = base(c.Redis.Master.ConfigFile)
+	for i := range c.Redis.Replicas {
+		c.Redis.Replicas[i].ConfigFile = base(c.Redis.Replicas[i].ConfigFile)
+	}
+	return c
 }

@@ -80,7 +80,10 @@ type RedisNode struct {
 	// "node.labels.duckbench==redis-master" (ignored elsewhere).
 	Placement []string `yaml:"placement,omitempty" json:"placement,omitempty"`
 	// ConfigFile is this node's own redis.conf (see Redis.ConfigFile).
-	ConfigFile    string `yaml:"config_file,omitempty" json:"config_file,omitempty"`
+	ConfigFile string `yaml:"config_file,omitempty" json:"config_file,omitempty"`
+	// ConfigSHA256 is the sha256 of its config file as read, includes too
+	// (so that the spec's hash changes with the file).
+	ConfigSHA256  string `yaml:"-" json:"config_sha256,omitempty"`
 	RedisSettings `yaml:",inline" json:",inline"`
 }
 
