@@ -48,6 +48,12 @@ type Fleet struct {
 	Lead time.Duration
 	// Progress receives the fleet's progress lines (nil: none).
 	Progress io.Writer
+	// Engines are the other nodes' engines, which Prepare copies the
+	// agents' image to (nil: appimage.EnginesEnv).
+	Engines []appimage.Engine
+	// ShareSUT lets agents run on HAProxy's node even when the other
+	// nodes could take one agent each.
+	ShareSUT bool
 
 	prepared bool // the image is ready: later steps of a search skip the check
 }
@@ -87,6 +93,13 @@ func (f *Fleet) Prepare(ctx context.Context) error {
 	if err := appimage.Ensure(ctx, f.image(), f.Binary, f.Progress); err != nil {
 		return err
 	}
+	es, err := engines(f.Engines)
+	if err != nil {
+		return err
+	}
+	if err := distribute(ctx, []string{f.image()}, es, f.Progress); err != nil {
+		return err
+	}
 	f.prepared = true
 	return nil
 }
@@ -119,14 +132,16 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 	}
 	svc := st.Stack + "_" + AgentService
 	ns := namespaceLabel + "=" + st.Stack
-	f.logf("deploying %d load agents (%s), common start %s", f.Agents, svc, p.Start.UTC().Format("15:04:05.000"))
+	place, where := f.placement(ctx, st)
+	f.logf("deploying %d load agents (%s, %s), common start %s", f.Agents, svc, where, p.Start.UTC().Format("15:04:05.000"))
 	// The label puts the service in the stack: down removes it with the rest.
-	if _, err := docker(ctx, "", "service", "create", "--detach", "--quiet", "--name", svc,
+	args := append([]string{"service", "create", "--detach", "--quiet", "--name", svc}, place...)
+	if _, err := docker(ctx, "", append(args,
 		"--label", ns, "--container-label", ns,
 		"--replicas", strconv.Itoa(f.Agents), "--restart-condition", "none", "--no-healthcheck",
 		"--network", st.Stack+"_"+compose.NetworkName, "--endpoint-mode", "dnsrr",
 		"--env", agents.PlanEnv+"="+enc, "--env", agents.IndexEnv+"={{.Task.Slot}}",
-		img, "agent"); err != nil {
+		img, "agent")...); err != nil {
 		return nil, p, fmt.Errorf("create the agents' service: %w", err)
 	}
 	defer func() {

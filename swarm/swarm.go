@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/probes/haproxyprobe"
 	"github.com/duckbench/duckbench/spec"
@@ -50,6 +51,9 @@ type Options struct {
 	WaitTimeout time.Duration
 	// Progress receives the docker commands' output while they run.
 	Progress stack.LogWriter
+	// Engines are the other nodes' Docker engines, which Up copies the
+	// stack's images to when they lack them (nil: appimage.EnginesEnv).
+	Engines []appimage.Engine
 }
 
 // Driver is the swarm runtime; it implements stack.Driver.
@@ -84,6 +88,8 @@ type state struct {
 	Endpoints stack.Endpoints   `json:"endpoints"`
 	Kinds     map[string]string `json:"kinds"`
 	Replicas  map[string]int    `json:"replicas"`
+	// Nodes are the host names of each service's running tasks.
+	Nodes map[string][]string `json:"nodes,omitempty"`
 }
 
 func (d *Driver) statePath() string { return filepath.Join(d.opts.RunDir, StateFile) }
@@ -137,8 +143,9 @@ func (d *Driver) Up(ctx context.Context) (ep stack.Endpoints, err error) {
 		return ep, fmt.Errorf("create run dir: %w", err)
 	}
 	// Ports are chosen free on this host: on a one-node swarm that is where
-	// every task publishes.
-	if err := stack.ResolvePorts(d.spec, stack.PortOptions{}); err != nil {
+	// every task publishes. On a cluster the tasks publish on their nodes,
+	// so a fixed port taken here says nothing.
+	if err := stack.ResolvePorts(d.spec, stack.PortOptions{NoCheck: len(readyNodes(ctx)) > 1}); err != nil {
 		return ep, fmt.Errorf("up %q: %w", d.spec.Name, err)
 	}
 	y, err := d.render(ctx)
@@ -209,6 +216,17 @@ func (d *Driver) render(ctx context.Context) ([]byte, error) {
 	if err := compose.EnsureAppImages(ctx, d.spec, d.opts.AppImage, d.opts.Binary, d.opts.Progress); err != nil {
 		return nil, err
 	}
+	es, err := engines(d.opts.Engines)
+	if err != nil {
+		return nil, err
+	}
+	imgs, err := d.stackImages()
+	if err != nil {
+		return nil, err
+	}
+	if err := distribute(ctx, imgs, es, d.opts.Progress); err != nil {
+		return nil, err
+	}
 	return Render(d.spec, RenderOptions{Compose: compose.RenderOptions{AppImage: d.opts.AppImage}})
 }
 
@@ -260,6 +278,9 @@ func (d *Driver) waitHealthy(ctx context.Context, st *state) error {
 			return fmt.Errorf("wait for healthy services: %w", ctx.Err())
 		case <-tick.C:
 		}
+	}
+	if err := d.placeEndpoints(ctx, st); err != nil {
+		return err
 	}
 	if err := stack.ProbePublishedPorts(ctx, st.Endpoints); err != nil {
 		return err

@@ -135,7 +135,7 @@ func (c *Cluster) pids(ctx context.Context, nss []string) []int {
 	delete(seen, os.Getpid())
 	var ps []int
 	for p := range seen {
-		if p > 1 {
+		if p > 1 && !zombie(p) {
 			ps = append(ps, p)
 		}
 	}
@@ -287,4 +287,16 @@ func (c *Cluster) Leftovers(ctx context.Context) []string {
 		left = append(left, "process "+itoa(p))
 	}
 	return left
+}
+
+// zombie reports whether pid has ended and waits for its parent to reap it
+// (or is gone): SIGKILL cannot do more.
+func zombie(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] == 'Z' || s[i+2] == 'X'
 }

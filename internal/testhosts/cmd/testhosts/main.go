@@ -37,7 +37,7 @@ func main() {
 			os.Exit(3)
 		}
 		if *images != "" {
-			copies, err := appimage.Distribute(ctx, strings.Split(*images, ","), c.Engines(), os.Stderr)
+			copies, err := appimage.Distribute(ctx, strings.Split(*images, ","), c.AllEngines(), nil)
 			fmt.Fprint(os.Stderr, appimage.CopiesText(copies))
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)

@@ -1,0 +1,193 @@
+package swarm
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/duckbench/duckbench/appimage"
+	"github.com/duckbench/duckbench/compose"
+)
+
+// engines are the other nodes' engines: the given ones, else those
+// appimage.EnginesEnv names (an error there is reported at Up).
+func engines(given []appimage.Engine) ([]appimage.Engine, error) {
+	if given != nil {
+		return given, nil
+	}
+	return appimage.ParseEngines(os.Getenv(appimage.EnginesEnv))
+}
+
+// distribute copies the images that this engine has
+// to every engine that lacks them and says what it copied where. Images
+// this engine lacks are left to the nodes (a registry's pull).
+func distribute(ctx context.Context, images []string, es []appimage.Engine, log io.Writer) error {
+	if len(es) == 0 || len(images) == 0 {
+		return nil
+	}
+	var local []string
+	for _, img := range images {
+		if appimage.Exists(ctx, img) {
+			local = append(local, img)
+		}
+	}
+	cs, err := appimage.Distribute(ctx, local, es, nil)
+	if log != nil {
+		for _, l := range strings.SplitAfter(appimage.CopiesText(cs), "\n") {
+			if l != "" {
+				io.WriteString(log, "swarm: "+l)
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("distribute images to the swarm's nodes: %w", err)
+	}
+	return nil
+}
+
+// stackImages lists the images of the rendered project's services.
+func (d *Driver) stackImages() ([]string, error) {
+	p, err := Project(d.spec, RenderOptions{Compose: compose.RenderOptions{AppImage: d.opts.AppImage}})
+	if err != nil {
+		return nil, err
+	}
+	var imgs []string
+	for _, svc := range p.Services {
+		img := svc.Image
+		if img == "" || slices.Contains(imgs, img) {
+			continue
+		}
+		imgs = append(imgs, img)
+	}
+	slices.Sort(imgs)
+	return imgs, nil
+}
+
+// nodeAddrs maps every node's host name to the address its host-mode
+// ports answer at (its swarm address; 127.0.0.1 when it has none).
+func nodeAddrs(ctx context.Context) (map[string]string, error) {
+	ids, err := docker(ctx, "", "node", "ls", "-q")
+	if err != nil {
+		return nil, fmt.Errorf("list swarm nodes: %w", err)
+	}
+	out, err := docker(ctx, "", append([]string{"node", "inspect", "--format", "{{.Description.Hostname}} {{.Status.Addr}}"}, strings.Fields(string(ids))...)...)
+	if err != nil {
+		return nil, fmt.Errorf("inspect swarm nodes: %w", err)
+	}
+	m := map[string]string{}
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 2 {
+			continue
+		}
+		addr := f[1]
+		if addr == "" || addr == "0.0.0.0" {
+			addr = "127.0.0.1"
+		}
+		m[f[0]] = addr
+	}
+	return m, nil
+}
+
+// placeEndpoints records the node of every service's running task and
+// points each published endpoint at that node's address: on a cluster a
+// host-mode port answers on the task's node only.
+func (d *Driver) placeEndpoints(ctx context.Context, st *state) error {
+	ts, err := tasks(ctx, st.Stack)
+	if err != nil {
+		return err
+	}
+	addrs, err := nodeAddrs(ctx)
+	if err != nil {
+		return err
+	}
+	st.Nodes = map[string][]string{}
+	for _, t := range ts {
+		if t.DesiredState != "Running" || t.state() != "Running" {
+			continue
+		}
+		svc := strings.TrimPrefix(t.service(), st.Stack+"_")
+		st.Nodes[svc] = append(st.Nodes[svc], t.Node)
+	}
+	host := func(svc string) string {
+		if ns := st.Nodes[svc]; len(ns) == 1 && addrs[ns[0]] != "" {
+			return addrs[ns[0]]
+		}
+		return "127.0.0.1"
+	}
+	ep := &st.Endpoints
+	h := host("haproxy")
+	ep.HAProxy.URL, ep.HAProxy.Stats, ep.HAProxy.Prometheus = rehost(ep.HAProxy.URL, h), rehost(ep.HAProxy.Stats, h), rehost(ep.HAProxy.Prometheus, h)
+	for i, r := range ep.Redis {
+		ep.Redis[i].Addr = rehost(r.Addr, host(r.Name))
+	}
+	for i, a := range ep.Apps {
+		ep.Apps[i].URL = rehost(a.URL, host(a.Name))
+	}
+	if d.opts.Progress != nil {
+		var parts []string
+		for _, svc := range serviceOrder(st) {
+			parts = append(parts, svc+"@"+strings.Join(st.Nodes[svc], "+"))
+		}
+		fmt.Fprintf(d.opts.Progress, "swarm: placed %s\n", strings.Join(parts, " "))
+	}
+	return d.writeState(st)
+}
+
+// rehost replaces the loopback address in an endpoint by host.
+func rehost(s, host string) string { return strings.Replace(s, "127.0.0.1", host, 1) }
+
+// Placement is where each service's running tasks were when the stack
+// came up: service → node host names.
+func (d *Driver) Placement() (map[string][]string, error) {
+	st, err := d.readState()
+	if err != nil {
+		return nil, err
+	}
+	return st.Nodes, nil
+}
+
+// readyNodes lists the host names of the nodes that can take tasks.
+func readyNodes(ctx context.Context) []string {
+	out, err := docker(ctx, "", "node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.Availability}}")
+	if err != nil {
+		return nil
+	}
+	var ns []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[1] == "Ready" && f[2] == "Active" {
+			ns = append(ns, f[0])
+		}
+	}
+	return ns
+}
+
+// placement spreads the agents over the nodes, as few per node as the
+// nodes allow, and keeps them off HAProxy's node (the system under test)
+// when the other nodes can take them one each, unless ShareSUT. It returns
+// the service options and a phrase for the user.
+func (f *Fleet) placement(ctx context.Context, st *state) ([]string, string) {
+	nodes := readyNodes(ctx)
+	if len(nodes) <= 1 {
+		return nil, "one node"
+	}
+	sut := ""
+	if ns := st.Nodes["haproxy"]; len(ns) == 1 {
+		sut = ns[0]
+	}
+	args := []string{"--placement-pref", "spread=node.id"}
+	avail := len(nodes)
+	where := fmt.Sprintf("spread over %d nodes", avail)
+	if sut != "" && !f.ShareSUT && len(nodes)-1 >= f.Agents {
+		args = append(args, "--constraint", "node.hostname!="+sut)
+		avail--
+		where = fmt.Sprintf("spread over %d nodes, none on HAProxy's node %s", avail, sut)
+	} else if sut != "" {
+		where += fmt.Sprintf(", HAProxy's node %s included", sut)
+	}
+	per := (f.Agents + avail - 1) / avail
+	return append(args, "--replicas-max-per-node", fmt.Sprint(per)), where
+}
