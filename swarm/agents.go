@@ -126,6 +126,11 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 	if p.Start.IsZero() {
 		p.Start = time.Now().Add(f.StartLead()).Truncate(time.Millisecond)
 	}
+	cctx, stopClock := context.WithCancel(ctx)
+	defer stopClock()
+	if p.Clock, err = f.serveClock(cctx); err != nil {
+		return nil, p, err
+	}
 	enc, err := p.Encode()
 	if err != nil {
 		return nil, p, err
@@ -240,6 +245,11 @@ func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.
 		helloAt, _ := col.HelloAt(i)
 		a := agents.Arrival{Index: i, Shard: s, ClockOffset: off, Hello: hello, HelloAt: helloAt, Err: rerr,
 			Node: where[i][0], Task: where[i][1]}
+		if r, reason, ok := col.Clock(i); ok && reason != "" {
+			a.ClockErr = reason
+		} else if ok {
+			a.Clock = &r
+		}
 		if s == nil && rerr == nil {
 			switch {
 			case why[i] != "" && !hello && failedID[i] != "":

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"slices"
 	"strings"
 
+	"github.com/duckbench/duckbench/agents"
 	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/compose"
 )
@@ -190,4 +192,32 @@ func (f *Fleet) placement(ctx context.Context, st *state) ([]string, string) {
 	}
 	per := (f.Agents + avail - 1) / avail
 	return append(args, "--replicas-max-per-node", fmt.Sprint(per)), where
+}
+
+// serveClock starts the coordinator's clock for the agents (agents.
+// ServeClock) on this host's address toward the swarm's manager and
+// returns it; "" when that address is a loopback one (a one-node swarm on
+// this host: one clock, nothing to measure).
+func (f *Fleet) serveClock(ctx context.Context) (string, error) {
+	out, err := docker(ctx, "", "info", "--format", "{{.Swarm.NodeAddr}}")
+	mgr := strings.TrimSpace(string(out))
+	if err != nil || mgr == "" {
+		return "", nil
+	}
+	probe, err := net.Dial("udp", net.JoinHostPort(mgr, "9"))
+	if err != nil {
+		return "", nil
+	}
+	local := probe.LocalAddr().(*net.UDPAddr).IP
+	probe.Close()
+	if local.IsLoopback() {
+		return "", nil
+	}
+	conn, err := net.ListenPacket("udp", net.JoinHostPort(local.String(), "0"))
+	if err != nil {
+		return "", fmt.Errorf("agents' clock: %w", err)
+	}
+	go agents.ServeClock(ctx, conn)
+	f.logf("agents measure their clocks against %s", conn.LocalAddr())
+	return conn.LocalAddr().String(), nil
 }

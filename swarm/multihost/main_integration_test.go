@@ -40,6 +40,9 @@ func TestMain(m *testing.M) {
 		os.Exit(130)
 	}()
 	code := m.Run()
+	if binaryDir != "" {
+		os.RemoveAll(binaryDir)
+	}
 	if err := down(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		code = 1
@@ -72,20 +75,13 @@ func requireCluster(t *testing.T) (*testhosts.Cluster, string) {
 	if err := testimages.Available(context.Background()); err != nil {
 		testenv.Unavailable(t, err.Error())
 	}
+	requireBinary(t)
 	clusterOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		imgs, err := testimages.Build(ctx)
 		if err != nil {
 			clusterErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "duckbench-multihost-bin-")
-		if err != nil {
-			clusterErr = err
-			return
-		}
-		if binary, clusterErr = testimages.StaticBinary(ctx, dir); clusterErr != nil {
 			return
 		}
 		if cluster, clusterErr = testhosts.Up(ctx, hostOpts); clusterErr != nil {
@@ -110,6 +106,30 @@ func requireCluster(t *testing.T) (*testhosts.Cluster, string) {
 		t.Fatal(clusterErr)
 	}
 	return cluster, binary
+}
+
+var (
+	binaryOnce sync.Once
+	binaryErr  error
+	binaryDir  string
+)
+
+// requireBinary builds a static duckbench binary once (the agents' and the
+// app image's) and returns its path.
+func requireBinary(t *testing.T) string {
+	t.Helper()
+	binaryOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		if binaryDir, binaryErr = os.MkdirTemp("", "duckbench-multihost-bin-"); binaryErr != nil {
+			return
+		}
+		binary, binaryErr = testimages.StaticBinary(ctx, binaryDir)
+	})
+	if binaryErr != nil {
+		t.Fatal(binaryErr)
+	}
+	return binary
 }
 
 // repoRoot is the repository's top directory.
