@@ -182,7 +182,9 @@ func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.
 	why := map[int]string{}
 	failedID := map[int]string{} // slot → its failed task
 	where := map[int][2]string{}
+	taskID := map[int]string{}
 	told := map[int]bool{}
+	fetched := map[int]time.Time{} // slot → when its task's log was last read on its own
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -193,6 +195,7 @@ func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.
 			break
 		}
 		ts, err := serviceTasks(ctx, svc)
+		down := downNodes(ctx)
 		if err == nil {
 			for _, t := range ts {
 				slot := slotOf(t.Name)
@@ -200,6 +203,17 @@ func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.
 					continue
 				}
 				where[slot] = [2]string{t.Node, strings.TrimSpace(t.Name)}
+				taskID[slot] = t.ID
+				if down[t.Node] != "" {
+					// Lost with its node: the manager shows it "desired
+					// Shutdown, current Running", and its output cannot come.
+					if _, ok := ended[slot]; !ok {
+						ended[slot] = time.Now()
+						why[slot] = fmt.Sprintf("its node %s is unreachable (swarm: %s)", t.Node, down[t.Node])
+						f.logf("agent %d: node %s unreachable", slot, t.Node)
+					}
+					continue
+				}
 				switch t.state() {
 				case "Complete", "Failed", "Shutdown", "Rejected", "Orphaned", "Remove":
 					if _, ok := ended[slot]; !ok {
@@ -210,6 +224,25 @@ func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.
 						}
 					}
 				}
+			}
+		}
+		// A task that ended on a live node without its result through the
+		// stream (which stalls while any task's node is unreachable): read
+		// its own log, bounded in time.
+		streamStalled := len(down) > 0 && time.Now().After(p.Start.Add(p.Duration+agentLogGrace))
+		for i := 1; i <= f.Agents; i++ {
+			mu.Lock()
+			has := col.Has(i)
+			mu.Unlock()
+			_, gone := ended[i]
+			if has || time.Since(fetched[i]) < 5*time.Second || taskID[i] == "" || down[where[i][0]] != "" || (!gone && !streamStalled) {
+				continue
+			}
+			fetched[i] = time.Now()
+			for _, l := range taskLog(ctx, taskID[i]) {
+				mu.Lock()
+				col.Line(l, time.Now())
+				mu.Unlock()
 			}
 		}
 		mu.Lock()
@@ -344,4 +377,20 @@ func slotOf(name string) int {
 		return 0
 	}
 	return n
+}
+
+// taskLogTimeout bounds the read of one task's log: the call blocks when
+// the task's node is unreachable.
+const taskLogTimeout = 15 * time.Second
+
+// taskLog is one task's output lines, read with a time-out (nil when it
+// could not be read in time).
+func taskLog(ctx context.Context, id string) []string {
+	ctx, cancel := context.WithTimeout(ctx, taskLogTimeout)
+	defer cancel()
+	out, err := docker(ctx, "", "service", "logs", "--raw", "--no-trunc", id)
+	if err != nil {
+		return nil
+	}
+	return strings.Split(string(out), "\n")
 }

@@ -6,8 +6,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/duckbench/duckbench/agents"
 	"github.com/duckbench/duckbench/appimage"
@@ -220,4 +222,75 @@ func (f *Fleet) serveClock(ctx context.Context) (string, error) {
 	go agents.ServeClock(ctx, conn)
 	f.logf("agents measure their clocks against %s", conn.LocalAddr())
 	return conn.LocalAddr().String(), nil
+}
+
+// downNodes maps the host names of the nodes the manager cannot reach to
+// their state (down, unknown, disconnected).
+func downNodes(ctx context.Context) map[string]string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := docker(ctx, "", "node", "ls", "--format", "{{.Hostname}} {{.Status}}")
+	if err != nil {
+		return nil
+	}
+	m := map[string]string{}
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[1] != "Ready" {
+			m[f[0]] = strings.ToLower(f[1])
+		}
+	}
+	return m
+}
+
+// reportUnreached says which nodes Down could not reach (the manager's
+// unreachable nodes, and the engines of Options.Engines that do not
+// answer or still hold containers of the stack a while after its removal):
+// their containers of the stack stay until they return.
+func (d *Driver) reportUnreached(ctx context.Context, name string) {
+	if d.opts.Progress == nil {
+		return
+	}
+	down := downNodes(ctx)
+	for node, state := range down {
+		fmt.Fprintf(d.opts.Progress, "swarm: down: could not reach node %s (%s): its tasks of %s stay until it returns to the swarm\n", node, state, name)
+	}
+	es, _ := engines(d.opts.Engines)
+	deadline := time.Now().Add(30 * time.Second)
+	for _, e := range es {
+		if down[e.Name] != "" {
+			continue // said above; its containers wait for it to return
+		}
+		for {
+			left, err := engineContainers(ctx, e.Host, name)
+			if err != nil {
+				fmt.Fprintf(d.opts.Progress, "swarm: down: could not reach the engine of %s: %v\n", e.Name, err)
+				break
+			}
+			if len(left) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				fmt.Fprintf(d.opts.Progress, "swarm: down: %s still holds %d containers of %s\n", e.Name, len(left), name)
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+}
+
+// engineContainers lists the stack's containers on one node's engine,
+// within a few seconds.
+func engineContainers(ctx context.Context, host, name string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "docker", "ps", "-a", "-q", "--filter", "label="+namespaceLabel+"="+name)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+host)
+	out, err := cmd.Output()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("no answer in 5s")
+		}
+		return nil, err
+	}
+	return strings.Fields(string(out)), nil
 }

@@ -420,6 +420,7 @@ func (d *Driver) Down(ctx context.Context) error {
 	if err := removeStack(ctx, name); err != nil {
 		return err
 	}
+	d.reportUnreached(ctx, name)
 	if err := os.Remove(d.statePath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove swarm state: %w", err)
 	}
