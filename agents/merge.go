@@ -35,6 +35,10 @@ type Arrival struct {
 	// (nil: not measured); ClockErr why it could not be bounded.
 	Clock    *ClockReading
 	ClockErr string
+	// FleetEvents are what the coordinator saw of the whole fleet during
+	// the attack (a node lost, a node back), timed from the start; Merge
+	// puts each on the timeline once, whichever arrival carries it.
+	FleetEvents []results.Event
 }
 
 // Merged is the exact merge of the shards that came back.
@@ -126,6 +130,15 @@ func Merge(p Plan, arr []Arrival, maxSkew time.Duration) (*Merged, error) {
 			return nil, err
 		}
 		m.Report.Events = append(m.Report.Events, lateStarts(p, arr)...)
+		seen := map[string]bool{}
+		for _, a := range arr {
+			for _, e := range a.FleetEvents {
+				if k := fmt.Sprintf("%.3f %s", e.AtSeconds, e.Message); !seen[k] {
+					seen[k] = true
+					m.Report.Events = append(m.Report.Events, e)
+				}
+			}
+		}
 		sort.SliceStable(m.Report.Events, func(a, b int) bool { return m.Report.Events[a].AtSeconds < m.Report.Events[b].AtSeconds })
 	}
 	return m, nil

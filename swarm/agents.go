@@ -17,6 +17,7 @@ import (
 	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/load"
+	"github.com/duckbench/duckbench/results"
 )
 
 // AgentService is the load agents' service in the stack (<stack>_agents).
@@ -157,13 +158,13 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 		}
 	}()
 
-	return f.gather(ctx, svc, p), p, nil
+	return f.gather(ctx, st, svc, p), p, nil
 }
 
 // gather follows the agents' service until every agent delivered, or
 // ended and its output had time to arrive, or the plan's time is up, and
 // returns one Arrival per agent.
-func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.Arrival {
+func (f *Fleet) gather(ctx context.Context, st *state, svc string, p agents.Plan) []agents.Arrival {
 	col := agents.NewCollector(f.Agents)
 	var mu sync.Mutex
 	fctx, stopFollow := context.WithCancel(ctx)
@@ -185,6 +186,8 @@ func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.
 	taskID := map[int]string{}
 	told := map[int]bool{}
 	fetched := map[int]time.Time{} // slot → when its task's log was last read on its own
+	var wasDown map[string]string
+	var nodeEvents []results.Event
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -196,6 +199,8 @@ func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.
 		}
 		ts, err := serviceTasks(ctx, svc)
 		down := downNodes(ctx)
+		nodeEvents = f.nodeChanges(p, st, wasDown, down, nodeEvents)
+		wasDown = down
 		if err == nil {
 			for _, t := range ts {
 				slot := slotOf(t.Name)
@@ -298,6 +303,9 @@ func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.
 			}
 		}
 		arr = append(arr, a)
+	}
+	if len(arr) > 0 {
+		arr[0].FleetEvents = nodeEvents
 	}
 	return arr
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/duckbench/duckbench/agents"
 	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/compose"
+	"github.com/duckbench/duckbench/results"
 )
 
 // engines are the other nodes' engines: the given ones, else those
@@ -293,4 +294,44 @@ func engineContainers(ctx context.Context, host, name string) ([]string, error) 
 		return nil, err
 	}
 	return strings.Fields(string(out)), nil
+}
+
+// nodeChanges adds a timeline event for every node that became
+// unreachable (or came back) since the last look, naming what of the
+// stack ran there: its effect shows in the backends' and replicas'
+// figures of the same run.
+func (f *Fleet) nodeChanges(p agents.Plan, st *state, was, now map[string]string, evs []results.Event) []results.Event {
+	at := time.Since(p.Start).Seconds()
+	if at < 0 {
+		at = 0
+	}
+	for node, state := range now {
+		if was[node] == "" {
+			msg := fmt.Sprintf("node %s unreachable (swarm: %s)", node, state)
+			if on := servicesOn(st, node); len(on) > 0 {
+				msg += "; on it: " + strings.Join(on, ", ")
+			}
+			f.logf("%s", msg)
+			evs = append(evs, results.Event{AtSeconds: at, Kind: "fault", Target: node, Action: "node-lost", Message: msg})
+		}
+	}
+	for node := range was {
+		if now[node] == "" && now != nil {
+			msg := fmt.Sprintf("node %s reachable again", node)
+			f.logf("%s", msg)
+			evs = append(evs, results.Event{AtSeconds: at, Kind: "recovery", Target: node, Action: "node-back", Message: msg})
+		}
+	}
+	return evs
+}
+
+// servicesOn lists the stack's services with a task on node when it came up.
+func servicesOn(st *state, node string) []string {
+	var out []string
+	for _, svc := range serviceOrder(st) {
+		if slices.Contains(st.Nodes[svc], node) {
+			out = append(out, svc)
+		}
+	}
+	return out
 }

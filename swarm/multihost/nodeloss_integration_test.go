@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,8 +23,10 @@ import (
 // agent (not the manager, not HAProxy's host) is cut 3 s into the attack.
 // That agent's shard is reported missing with its node named, the other
 // two merge exactly (the merged count is theirs, each sent its whole
-// stripe of the schedule), the run is incomplete, exit 3, and down says
-// which node it could not reach.
+// stripe of the schedule), the run is incomplete, exit 3, the loss is on
+// the timeline with the services that ran there (an app there: HAProxy
+// marks it down, the run goes on), and down says which node it could not
+// reach.
 func TestAgentHostLost(t *testing.T) {
 	c, bin := requireCluster(t)
 	res := t.TempDir()
@@ -44,6 +47,7 @@ func TestAgentHostLost(t *testing.T) {
 	var out strings.Builder
 	var cut *testhosts.Host
 	var cutAt time.Time
+	var downAt atomic.Int64 // since the common start, when the manager said down
 	defer func() {
 		if cut != nil {
 			hctx, hcancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -82,6 +86,14 @@ func TestAgentHostLost(t *testing.T) {
 			cutAt = time.Now()
 			if err := c.Cut(ctx, h); err != nil {
 				t.Error(err)
+			}
+			// The manager's own view, polled here: when it calls the node down.
+			for ctx.Err() == nil {
+				if st, _ := c.NodeState(ctx, h); st == "down" {
+					downAt.Store(time.Since(start).Nanoseconds())
+					return
+				}
+				time.Sleep(200 * time.Millisecond)
 			}
 		}(cut)
 	}
@@ -122,6 +134,35 @@ func TestAgentHostLost(t *testing.T) {
 	}
 	if r.Summary.Requests != sum {
 		t.Errorf("merged requests %d; the live agents' sum %d", r.Summary.Requests, sum)
+	}
+	// The loss on the timeline, with what ran there; an app there shows
+	// its effect: HAProxy marked its server down.
+	var lostEv *results.Event
+	for i, e := range r.Events {
+		if e.Action == "node-lost" && e.Target == cut.Name {
+			lostEv = &r.Events[i]
+		}
+	}
+	if lostEv == nil {
+		t.Fatalf("no node-lost event for %s on the timeline: %+v", cut.Name, r.Events)
+	}
+	// The run's timeline starts before the attack: its second T of the
+	// attack's first second is the attack's start on it (rounded: ±0.5 s).
+	if len(r.Timeline) == 0 {
+		t.Fatal("no timeline")
+	}
+	origin := float64(r.Timeline[0].T)
+	mgr := time.Duration(downAt.Load()).Seconds()
+	t.Logf("timeline (attack start at ~%+.0fs): cut at %+.1fs, the manager said down at %+.1fs, the run recorded %+.1fs: %s",
+		origin, origin+3, origin+mgr, lostEv.AtSeconds, lostEv.Message)
+	if d := lostEv.AtSeconds - (origin + mgr); mgr == 0 || d < -1 || d > 3.5 {
+		t.Errorf("node-lost at %+.1fs; the manager called the node down at %+.1fs (want within [-1 s, +3.5 s] of it, the origin ±0.5 s)", lostEv.AtSeconds, origin+mgr)
+	}
+	for _, b := range r.Backends {
+		app := strings.TrimPrefix(b.Server, "apps/")
+		if strings.Contains(lostEv.Message, " "+app) && b.DownSeconds <= 0 {
+			t.Errorf("%s ran on the cut host but HAProxy never marked it down", b.Server)
+		}
 	}
 	if !strings.Contains(out.String(), "could not reach node "+cut.Name) {
 		t.Errorf("down did not say it could not reach %s", cut.Name)
