@@ -56,7 +56,12 @@ type Fleet struct {
 	// nodes could take one agent each.
 	ShareSUT bool
 
-	prepared bool // the image is ready: later steps of a search skip the check
+	// Registry (HOST:PORT; "": appimage.RegistryEnv) replaces the copies
+	// to Engines: Prepare pushes the agents' image there.
+	Registry string
+
+	prepared bool   // the image is ready: later steps of a search skip the check
+	pushed   string // the image's digest-pinned reference in Registry
 }
 
 // Count is the number of agents.
@@ -94,6 +99,15 @@ func (f *Fleet) Prepare(ctx context.Context) error {
 	if err := appimage.Ensure(ctx, f.image(), f.Binary, f.Progress); err != nil {
 		return err
 	}
+	if reg := registry(f.Registry); reg != "" {
+		refs, err := pushAll(ctx, reg, []string{f.image()}, f.Progress)
+		if err != nil {
+			return err
+		}
+		f.pushed = refs[f.image()]
+		f.prepared = true
+		return nil
+	}
 	es, err := engines(f.Engines)
 	if err != nil {
 		return err
@@ -122,6 +136,9 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 		return nil, p, fmt.Errorf("agents: HAProxy's address %q: no port", st.Endpoints.HAProxy.URL)
 	}
 	img := f.image() // readied by Prepare, which the runner calls first
+	if f.pushed != "" {
+		img = f.pushed
+	}
 	p.Agents = f.Agents
 	p.Target = "http://" + compose.HAProxyService + ":" + u.Port()
 	if p.Start.IsZero() {

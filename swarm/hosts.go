@@ -53,6 +53,43 @@ func distribute(ctx context.Context, images []string, es []appimage.Engine, log 
 	return nil
 }
 
+// registry is the registry the driver pushes to (Options.Registry, else
+// appimage.RegistryEnv; "" for none).
+func registry(given string) string {
+	if given != "" {
+		return given
+	}
+	return os.Getenv(appimage.RegistryEnv)
+}
+
+// pushAll pushes the images this engine has to reg and returns the
+// references the stack file uses instead (pinned to their digests).
+func pushAll(ctx context.Context, reg string, images []string, log io.Writer) (map[string]string, error) {
+	m := map[string]string{}
+	for _, img := range images {
+		if !appimage.Exists(ctx, img) {
+			continue
+		}
+		var w io.Writer
+		if log != nil {
+			w = prefixWriter{log}
+		}
+		ref, err := appimage.Push(ctx, reg, img, w)
+		if err != nil {
+			return nil, fmt.Errorf("push the stack's images to %s: %w", reg, err)
+		}
+		m[img] = ref
+	}
+	return m, nil
+}
+
+type prefixWriter struct{ w io.Writer }
+
+func (p prefixWriter) Write(b []byte) (int, error) {
+	_, err := io.WriteString(p.w, "swarm: "+string(b))
+	return len(b), err
+}
+
 // stackImages lists the images of the rendered project's services.
 func (d *Driver) stackImages() ([]string, error) {
 	p, err := Project(d.spec, RenderOptions{Compose: compose.RenderOptions{AppImage: d.opts.AppImage}})

@@ -38,6 +38,9 @@ type RenderOptions struct {
 	// Compose are the options of the compose renderer the stack file is
 	// built from.
 	Compose compose.RenderOptions
+	// Images replaces services' images (a registry's digest-pinned
+	// references for the local names).
+	Images map[string]string
 }
 
 // StackName is the swarm stack of a spec: duckbench-<name>, the compose
@@ -109,6 +112,9 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 			EndpointMode:  "dnsrr",
 			RestartPolicy: &types.RestartPolicy{Condition: "none"},
 			Placement:     types.Placement{Constraints: placement[name]},
+		}
+		if ref, ok := o.Images[svc.Image]; ok {
+			svc.Image = ref
 		}
 		delete(svc.Environment, pwEnv)
 		if len(svc.Environment) == 0 {

@@ -54,6 +54,10 @@ type Options struct {
 	// Engines are the other nodes' Docker engines, which Up copies the
 	// stack's images to when they lack them (nil: appimage.EnginesEnv).
 	Engines []appimage.Engine
+	// Registry (HOST:PORT; "": appimage.RegistryEnv) replaces the copies:
+	// the stack's images are pushed there and the stack file pins them to
+	// their digests, which every node pulls.
+	Registry string
 }
 
 // Driver is the swarm runtime; it implements stack.Driver.
@@ -216,18 +220,25 @@ func (d *Driver) render(ctx context.Context) ([]byte, error) {
 	if err := compose.EnsureAppImages(ctx, d.spec, d.opts.AppImage, d.opts.Binary, d.opts.Progress); err != nil {
 		return nil, err
 	}
-	es, err := engines(d.opts.Engines)
+	imgs, err := d.stackImages()
 	if err != nil {
 		return nil, err
 	}
-	imgs, err := d.stackImages()
+	ro := RenderOptions{Compose: compose.RenderOptions{AppImage: d.opts.AppImage}}
+	if reg := registry(d.opts.Registry); reg != "" {
+		if ro.Images, err = pushAll(ctx, reg, imgs, d.opts.Progress); err != nil {
+			return nil, err
+		}
+		return Render(d.spec, ro)
+	}
+	es, err := engines(d.opts.Engines)
 	if err != nil {
 		return nil, err
 	}
 	if err := distribute(ctx, imgs, es, d.opts.Progress); err != nil {
 		return nil, err
 	}
-	return Render(d.spec, RenderOptions{Compose: compose.RenderOptions{AppImage: d.opts.AppImage}})
+	return Render(d.spec, ro)
 }
 
 // Endpoints are the host-side addresses of s's stack: ports published on

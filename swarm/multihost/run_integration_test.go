@@ -3,10 +3,12 @@
 package multihost
 
 import (
+	"context"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/duckbench/duckbench/results"
 )
@@ -19,6 +21,15 @@ import (
 // and the flags, not from duckbench) are all sent, split over the agents.
 func TestSeedOnThreeHosts(t *testing.T) {
 	c, _ := requireCluster(t)
+	// The app image only on the manager (an earlier test's run copied it):
+	// this run must copy it to the others.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, h := range c.Hosts[1:] {
+		if out, err := c.Docker(ctx, h, "", "image", "rm", "-f", "duckbench:dev"); err != nil && !strings.Contains(out, "No such image") {
+			t.Fatal(err)
+		}
+	}
 	res := t.TempDir()
 	out, code := duckbench(t, c, nil, "run", "examples/seed.yaml", "--runtime", "swarm", "--agents", "3",
 		"--duration", "10s", "--rate", "300", "--results", res, "--run-dir", filepath.Join(res, "run"), "-q")
@@ -71,5 +82,10 @@ func TestSeedOnThreeHosts(t *testing.T) {
 	}
 	if sum != r.Summary.Requests {
 		t.Errorf("agents' requests sum to %d, merged %d", sum, r.Summary.Requests)
+	}
+	// The rate scales: three agents at 100 req/s each (rate / 3, from the
+	// flags) deliver 3 × 100 over the union window, within 10 %.
+	if got := r.Summary.Rate; got < 0.9*300 || got > 1.1*300 {
+		t.Errorf("merged rate %.1f req/s; want 3 × 100 within 10 %%", got)
 	}
 }
