@@ -248,25 +248,8 @@ func (f *Fleet) gather(ctx context.Context, st *state, svc string, p agents.Plan
 				}
 			}
 		}
-		// A task that ended on a live node without its result through the
-		// stream (which stalls while any task's node is unreachable): read
-		// its own log, bounded in time.
-		streamStalled := len(down) > 0 && time.Now().After(p.Start.Add(p.Duration+agentLogGrace))
-		for i := 1; i <= f.Agents; i++ {
-			mu.Lock()
-			has := col.Has(i)
-			mu.Unlock()
-			_, gone := ended[i]
-			if has || time.Since(fetched[i]) < 5*time.Second || taskID[i] == "" || down[where[i][0]] != "" || (!gone && !streamStalled) {
-				continue
-			}
-			fetched[i] = time.Now()
-			for _, l := range taskLog(ctx, taskID[i]) {
-				mu.Lock()
-				col.Line(l, time.Now())
-				mu.Unlock()
-			}
-		}
+		readOwnLogs(ctx, f.Agents, col, &mu, down, time.Now().After(p.Start.Add(p.Duration+agentLogGrace)),
+			ended, where, taskID, fetched)
 		mu.Lock()
 		settled := true
 		for i := 1; i <= f.Agents; i++ {
@@ -294,8 +277,38 @@ func (f *Fleet) gather(ctx context.Context, st *state, svc string, p agents.Plan
 	<-followed
 	mu.Lock()
 	defer mu.Unlock()
+	return arrivals(ctx, f.Agents, col, deadline, why, failedID, where, nodeEvents)
+}
+
+// readOwnLogs reads, one task at a time and with a time-out, the log of
+// every agent without a result whose task ended on a live node, or every
+// such live task once the service's log stream has stalled (it does while
+// any task's node is unreachable), at most every 5 s per task.
+func readOwnLogs(ctx context.Context, n int, col *agents.Collector, mu *sync.Mutex, down map[string]string, stalled bool,
+	ended map[int]time.Time, where map[int][2]string, taskID map[int]string, fetched map[int]time.Time) {
+	for i := 1; i <= n; i++ {
+		mu.Lock()
+		has := col.Has(i)
+		mu.Unlock()
+		_, gone := ended[i]
+		if has || time.Since(fetched[i]) < 5*time.Second || taskID[i] == "" || down[where[i][0]] != "" || (!gone && !(stalled && len(down) > 0)) {
+			continue
+		}
+		fetched[i] = time.Now()
+		for _, l := range taskLog(ctx, taskID[i]) {
+			mu.Lock()
+			col.Line(l, time.Now())
+			mu.Unlock()
+		}
+	}
+}
+
+// arrivals is one Arrival per agent from what the collector holds and
+// what became of the tasks; the first carries the fleet's node events.
+func arrivals(ctx context.Context, n int, col *agents.Collector, deadline time.Time, why, failedID map[int]string,
+	where map[int][2]string, nodeEvents []results.Event) []agents.Arrival {
 	var arr []agents.Arrival
-	for i := 1; i <= f.Agents; i++ {
+	for i := 1; i <= n; i++ {
 		s, off, hello, rerr := col.Received(i)
 		helloAt, _ := col.HelloAt(i)
 		a := agents.Arrival{Index: i, Shard: s, ClockOffset: off, Hello: hello, HelloAt: helloAt, Err: rerr,

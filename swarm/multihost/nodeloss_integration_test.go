@@ -81,21 +81,7 @@ func TestAgentHostLost(t *testing.T) {
 		hm, _ := time.Parse("15:04:05.000", m[1])
 		now := time.Now().UTC()
 		start := time.Date(now.Year(), now.Month(), now.Day(), hm.Hour(), hm.Minute(), hm.Second(), hm.Nanosecond(), time.UTC)
-		go func(h *testhosts.Host) {
-			time.Sleep(time.Until(start.Add(3 * time.Second)))
-			cutAt = time.Now()
-			if err := c.Cut(ctx, h); err != nil {
-				t.Error(err)
-			}
-			// The manager's own view, polled here: when it calls the node down.
-			for ctx.Err() == nil {
-				if st, _ := c.NodeState(ctx, h); st == "down" {
-					downAt.Store(time.Since(start).Nanoseconds())
-					return
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
-		}(cut)
+		go func() { cutAt = cutAt3s(ctx, t, c, cut, start, &downAt) }()
 	}
 	err = cmd.Wait()
 	t.Logf("duckbench run (cut %v at %s):\n%s", cut, cutAt.UTC().Format("15:04:05.000"), out.String())
@@ -135,6 +121,37 @@ func TestAgentHostLost(t *testing.T) {
 	if r.Summary.Requests != sum {
 		t.Errorf("merged requests %d; the live agents' sum %d", r.Summary.Requests, sum)
 	}
+	checkLossOnTimeline(t, r, cut, time.Duration(downAt.Load()).Seconds())
+	if !strings.Contains(out.String(), "could not reach node "+cut.Name) {
+		t.Errorf("down did not say it could not reach %s", cut.Name)
+	}
+}
+
+// cutAt3s cuts h's link 3 s after start and returns when; it then polls
+// the manager's own view of h and stores in downAt when (since start) the
+// manager called it down.
+func cutAt3s(ctx context.Context, t *testing.T, c *testhosts.Cluster, h *testhosts.Host, start time.Time, downAt *atomic.Int64) time.Time {
+	time.Sleep(time.Until(start.Add(3 * time.Second)))
+	at := time.Now()
+	if err := c.Cut(ctx, h); err != nil {
+		t.Error(err)
+	}
+	for ctx.Err() == nil {
+		if st, _ := c.NodeState(ctx, h); st == "down" {
+			downAt.Store(time.Since(start).Nanoseconds())
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return at
+}
+
+// checkLossOnTimeline: the record's timeline has the node-lost event of
+// cut within [-1 s, +3.5 s] of when the manager called it down (mgr,
+// seconds since the attack's start), and an app that ran there was marked
+// down by HAProxy.
+func checkLossOnTimeline(t *testing.T, r *results.Result, cut *testhosts.Host, mgr float64) {
+	t.Helper()
 	// The loss on the timeline, with what ran there; an app there shows
 	// its effect: HAProxy marked its server down.
 	var lostEv *results.Event
@@ -152,7 +169,6 @@ func TestAgentHostLost(t *testing.T) {
 		t.Fatal("no timeline")
 	}
 	origin := float64(r.Timeline[0].T)
-	mgr := time.Duration(downAt.Load()).Seconds()
 	t.Logf("timeline (attack start at ~%+.0fs): cut at %+.1fs, the manager said down at %+.1fs, the run recorded %+.1fs: %s",
 		origin, origin+3, origin+mgr, lostEv.AtSeconds, lostEv.Message)
 	if d := lostEv.AtSeconds - (origin + mgr); mgr == 0 || d < -1 || d > 3.5 {
@@ -163,8 +179,5 @@ func TestAgentHostLost(t *testing.T) {
 		if strings.Contains(lostEv.Message, " "+app) && b.DownSeconds <= 0 {
 			t.Errorf("%s ran on the cut host but HAProxy never marked it down", b.Server)
 		}
-	}
-	if !strings.Contains(out.String(), "could not reach node "+cut.Name) {
-		t.Errorf("down did not say it could not reach %s", cut.Name)
 	}
 }
