@@ -30,6 +30,10 @@ import (
 // DefaultWaitTimeout bounds the wait for every task to be healthy.
 const DefaultWaitTimeout = 3 * time.Minute
 
+// serviceLogsTimeout bounds one `docker service logs` call, which hangs
+// while any task of the service sits on an unreachable node.
+const serviceLogsTimeout = 20 * time.Second
+
 // StateFile is the driver's state in the run directory, read by status,
 // logs, faults and down from another duckbench process.
 const StateFile = "swarm-state.json"
@@ -271,7 +275,9 @@ func (d *Driver) waitHealthy(ctx context.Context, st *state) error {
 		var pending []string
 		for _, svc := range serviceOrder(st) {
 			if t, ok := failed(ts, st.Stack+"_"+svc); ok {
-				logs, _ := docker(context.WithoutCancel(ctx), "", "service", "logs", "--tail", "20", "--no-task-ids", st.Stack+"_"+svc)
+				lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serviceLogsTimeout)
+				logs, _ := docker(lctx, "", "service", "logs", "--tail", "20", "--no-task-ids", st.Stack+"_"+svc)
+				cancel()
 				return fmt.Errorf("service %q: task %s %s: %s\n%s", svc, t.Name, t.CurrentState, t.Error, lines.Tail(string(logs), 20))
 			}
 			if n := running(ts, st.Stack+"_"+svc); n < st.Replicas[svc] {
@@ -387,8 +393,15 @@ func (d *Driver) Logs(ctx context.Context, service string, w stack.LogWriter) er
 		svcs = []string{service}
 	}
 	for _, svc := range svcs {
-		out, err := docker(ctx, "", "service", "logs", "--no-task-ids", "--timestamps", st.Stack+"_"+svc)
-		if err != nil {
+		// `docker service logs` never returns while a task of the service
+		// sits on an unreachable node: bounded, and said.
+		sctx, cancel := context.WithTimeout(ctx, serviceLogsTimeout)
+		out, err := docker(sctx, "", "service", "logs", "--no-task-ids", "--timestamps", st.Stack+"_"+svc)
+		timedOut := sctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if timedOut {
+			out = fmt.Appendf(out, "(logs of %s: no complete answer in %v: a node of its tasks is unreachable?)\n", svc, serviceLogsTimeout)
+		} else if err != nil {
 			return fmt.Errorf("logs %q: %w", svc, err)
 		}
 		if len(svcs) > 1 {
