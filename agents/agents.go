@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"time"
 
 	"github.com/duckbench/duckbench/load"
@@ -66,6 +67,10 @@ type Plan struct {
 	KeyOffset int   `json:"key_offset,omitempty"`
 	// Raw asks every agent for its results in vegeta's format too.
 	Raw bool `json:"raw,omitempty"`
+	// Clock is the coordinator's clock (UDP host:port, ServeClock) that
+	// every agent measures its offset to before the start; "" for none
+	// (one machine, one clock).
+	Clock string `json:"clock,omitempty"`
 }
 
 // Encode is p as one environment variable value.
@@ -159,6 +164,11 @@ var ErrBadIndex = errors.New("agent index out of range")
 // Run runs shard index (1-based) of p: it waits for the common start and
 // drives its stripe of the schedule against p.Target.
 func Run(ctx context.Context, p Plan, index int, progress func(load.Progress)) (*Shard, error) {
+	return runAt(ctx, p, index, p.Start, progress)
+}
+
+// runAt is Run with the common start at start on this process's clock.
+func runAt(ctx context.Context, p Plan, index int, start time.Time, progress func(load.Progress)) (*Shard, error) {
 	if index < 1 || index > p.Agents {
 		return nil, fmt.Errorf("%w: %d of %d", ErrBadIndex, index, p.Agents)
 	}
@@ -177,7 +187,7 @@ func Run(ctx context.Context, p Plan, index int, progress func(load.Progress)) (
 	raw := &rawBuffer{}
 	opts := []load.Option{
 		load.WithStripe(index-1, p.Agents),
-		load.WithStartAt(p.Start),
+		load.WithStartAt(start),
 		load.WithDurationOverride(p.Duration),
 		load.WithShardData(),
 		load.WithKeys(Seed(seed, index), p.KeyOffset),
@@ -202,3 +212,42 @@ func Run(ctx context.Context, p Plan, index int, progress func(load.Progress)) (
 type rawBuffer struct{ b []byte }
 
 func (r *rawBuffer) Write(p []byte) (int, error) { r.b = append(r.b, p...); return len(p), nil }
+
+// Serve is one agent of p from its start to its result: with p.Clock it
+// measures its clock's offset to the coordinator's (MeasureClock) and,
+// when that cannot be bounded within MaxClockBound, reports why and stops
+// without attacking; it announces itself with its corrected clock, runs
+// its shard from the common start as the coordinator's clock reads it and
+// writes the shard, its absolute times on the coordinator's clock. shift
+// moves the clock it reads (tests only, ShiftEnv).
+func Serve(ctx context.Context, out io.Writer, p Plan, index int, shift time.Duration) error {
+	now := func() time.Time { return time.Now().Add(shift) }
+	var offset time.Duration
+	if p.Clock != "" {
+		r, err := MeasureClock(ctx, p.Clock, ClockSamples, now)
+		if err == nil && r.Bound() > MaxClockBound {
+			err = fmt.Errorf("clock offset %+v within ±%v only, wider than ±%v", r.Offset, r.Bound(), MaxClockBound)
+		}
+		if werr := WriteClock(out, index, r, err); werr != nil {
+			return werr
+		}
+		if err != nil {
+			return fmt.Errorf("agent %d: %w", index, err)
+		}
+		offset = r.Offset
+	}
+	if err := WriteHello(out, index, now().Add(-offset)); err != nil {
+		return err
+	}
+	// The start on this process's (unshifted) clock: the agent's clock
+	// reads p.Start+offset then.
+	s, err := runAt(ctx, p, index, p.Start.Add(offset-shift), nil)
+	if s == nil {
+		return err
+	}
+	s.Correct(offset, shift)
+	if werr := WriteShard(out, s); werr != nil {
+		return werr
+	}
+	return err
+}

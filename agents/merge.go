@@ -31,6 +31,14 @@ type Arrival struct {
 	Err error
 	// Node and Task locate the agent.
 	Node, Task string
+	// Clock is the agent's measured offset to the coordinator's clock
+	// (nil: not measured); ClockErr why it could not be bounded.
+	Clock    *ClockReading
+	ClockErr string
+	// FleetEvents are what the coordinator saw of the whole fleet during
+	// the attack (a node lost, a node back), timed from the start; Merge
+	// puts each on the timeline once, whichever arrival carries it.
+	FleetEvents []results.Event
 }
 
 // Merged is the exact merge of the shards that came back.
@@ -86,7 +94,13 @@ func Merge(p Plan, arr []Arrival, maxSkew time.Duration) (*Merged, error) {
 	for _, a := range arr {
 		st := results.AgentStats{Index: a.Index, Node: a.Node, Task: a.Task, ClockOffsetSeconds: a.ClockOffset.Seconds(),
 			PlannedRequests: load.StripeHits(total, a.Index-1, p.Agents)}
+		if a.Clock != nil {
+			st.ClockMeasuredOffsetSeconds, st.ClockBoundSeconds = a.Clock.Offset.Seconds(), a.Clock.Bound().Seconds()
+		}
 		switch {
+		case a.ClockErr != "":
+			st.Status = results.AgentClock
+			st.Error = "clock offset cannot be bounded: " + a.ClockErr
 		case a.Shard == nil:
 			st.Status = results.AgentMissing
 			st.Error = "no result"
@@ -116,6 +130,15 @@ func Merge(p Plan, arr []Arrival, maxSkew time.Duration) (*Merged, error) {
 			return nil, err
 		}
 		m.Report.Events = append(m.Report.Events, lateStarts(p, arr)...)
+		seen := map[string]bool{}
+		for _, a := range arr {
+			for _, e := range a.FleetEvents {
+				if k := fmt.Sprintf("%.3f %s", e.AtSeconds, e.Message); !seen[k] {
+					seen[k] = true
+					m.Report.Events = append(m.Report.Events, e)
+				}
+			}
+		}
 		sort.SliceStable(m.Report.Events, func(a, b int) bool { return m.Report.Events[a].AtSeconds < m.Report.Events[b].AtSeconds })
 	}
 	return m, nil
@@ -413,12 +436,21 @@ func (a *secondAcc) second(t int) results.Second {
 
 // Describe is a one-line account of an agent for logs.
 func Describe(st results.AgentStats) string {
-	s := "agent " + strconv.Itoa(st.Index) + ": " + st.Status
+	s := "agent " + strconv.Itoa(st.Index)
+	if st.Node != "" {
+		s += " on " + st.Node
+	}
+	s += ": " + st.Status
 	if st.Error != "" {
 		s += " (" + st.Error + ")"
 	}
-	return s + fmt.Sprintf(", %d/%d requests, achieved %.1f req/s, lag %s", st.Requests, st.PlannedRequests,
+	s += fmt.Sprintf(", %d/%d requests, achieved %.1f req/s, lag %s", st.Requests, st.PlannedRequests,
 		st.AchievedRate, results.FormatSeconds(st.MaxScheduleLagSeconds))
+	if st.ClockBoundSeconds > 0 {
+		s += fmt.Sprintf(", clock %+.1fms ±%.1fms measured, %+.1fms after correction", st.ClockMeasuredOffsetSeconds*1e3,
+			st.ClockBoundSeconds*1e3, st.ClockOffsetSeconds*1e3)
+	}
+	return s
 }
 
 // intersectStalls is the stalls of the whole run: the spans in which no

@@ -21,6 +21,7 @@ const LinePrefix = "duckbench-agent "
 const (
 	helloPrefix = LinePrefix + "hello "
 	shardPrefix = LinePrefix + "shard "
+	clockPrefix = LinePrefix + "clock "
 )
 
 // MaxChunks bounds the lines one result may claim to span (a line from the
@@ -72,6 +73,8 @@ type Collector struct {
 	chunks map[int]*parts
 	shards map[int]*Shard
 	errs   map[int]error
+	clocks map[int]ClockReading
+	noClk  map[int]string // why an agent's offset could not be bounded
 }
 
 type parts struct {
@@ -83,7 +86,7 @@ type parts struct {
 // NewCollector collects the output of n agents.
 func NewCollector(n int) *Collector {
 	return &Collector{n: n, hello: map[int]time.Duration{}, helloT: map[int]time.Time{}, chunks: map[int]*parts{},
-		shards: map[int]*Shard{}, errs: map[int]error{}}
+		shards: map[int]*Shard{}, errs: map[int]error{}, clocks: map[int]ClockReading{}, noClk: map[int]string{}}
 }
 
 // Line takes one line of output that arrived at arrival (the
@@ -107,6 +110,16 @@ func (c *Collector) Line(line string, arrival time.Time) {
 		if _, ok := c.hello[idx]; !ok {
 			c.hello[idx] = time.Unix(0, ns).Sub(arrival)
 			c.helloT[idx] = time.Unix(0, ns)
+		}
+	case strings.HasPrefix(line, clockPrefix):
+		idx, r, reason, ok := parseClock(strings.TrimPrefix(line, clockPrefix))
+		if !ok || idx < 1 || idx > c.n {
+			return
+		}
+		if reason != "" {
+			c.noClk[idx] = reason
+		} else {
+			c.clocks[idx] = r
 		}
 	case strings.HasPrefix(line, shardPrefix):
 		c.chunk(strings.Fields(strings.TrimPrefix(line, shardPrefix)))
@@ -190,4 +203,14 @@ func (c *Collector) Received(index int) (s *Shard, offset time.Duration, hello b
 func (c *Collector) HelloAt(index int) (t time.Time, ok bool) {
 	t, ok = c.helloT[index]
 	return t, ok
+}
+
+// Clock is agent index's measured clock offset (ok false: none arrived)
+// or why it could not be bounded (reason).
+func (c *Collector) Clock(index int) (r ClockReading, reason string, ok bool) {
+	if reason, bad := c.noClk[index]; bad {
+		return r, reason, true
+	}
+	r, ok = c.clocks[index]
+	return r, "", ok
 }

@@ -106,7 +106,7 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 			return nil, err
 		}
 		svc := baseService(n.Name, redisImage)
-		svc.Entrypoint = redisEntrypoint(pwEnv)
+		svc.Entrypoint = redisEntrypoint(n.Name, pwEnv)
 		svc.Volumes = []types.ServiceVolumeConfig{bindRO("./"+RedisConfFile(n.Name), RedisConfPath)}
 		svc.Ports = []types.ServicePortConfig{publish(port)}
 		svc.HealthCheck = health(redisHealth(port, pwEnv, n.Master()))
@@ -293,11 +293,14 @@ func passthrough(name string) types.MappingWithEquals {
 // password, the secret lines are fed on stdin from the container's
 // environment so that no file on disk holds them ($$ escapes compose
 // interpolation: the container's shell expands the variable).
-func redisEntrypoint(pwEnv string) types.ShellCommand {
+func redisEntrypoint(node, pwEnv string) types.ShellCommand {
 	if pwEnv == "" {
 		return types.ShellCommand{"redis-server", RedisConfPath}
 	}
-	script := fmt.Sprintf(`printf 'requirepass "%%s"\nmasterauth "%%s"\n' "$$%[1]s" "$$%[1]s" | redis-server %[2]s -`, pwEnv, RedisConfPath)
+	// Fail closed: an empty variable in the container stops the node, which
+	// names itself, instead of starting it without a password.
+	script := fmt.Sprintf(`[ -n "$$%[1]s" ] || { echo "duckbench: redis node %[3]s could not read its password: %[1]s is empty in the container: not starting without one" >&2; exit 78; }; `+
+		`printf 'requirepass "%%s"\nmasterauth "%%s"\n' "$$%[1]s" "$$%[1]s" | redis-server %[2]s -`, pwEnv, RedisConfPath, node)
 	return types.ShellCommand{"sh", "-c", script}
 }
 

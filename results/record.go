@@ -126,9 +126,15 @@ type AgentStats struct {
 	LatencyP99 float64 `json:"latency_p99"`
 	// ClockOffsetSeconds is the agent's clock minus the coordinator's when
 	// the agent announced itself (including the delivery delay).
-	ClockOffsetSeconds float64   `json:"clock_offset_seconds"`
-	FirstSend          time.Time `json:"first_send,omitempty"`
-	LastSend           time.Time `json:"last_send,omitempty"`
+	ClockOffsetSeconds float64 `json:"clock_offset_seconds"`
+	// ClockMeasuredOffsetSeconds is the agent's clock minus the
+	// coordinator's measured NTP-style before the start (and corrected
+	// for: ClockOffsetSeconds is then read on the corrected clock), within
+	// ±ClockBoundSeconds; both zero when not measured.
+	ClockMeasuredOffsetSeconds float64   `json:"clock_measured_offset_seconds,omitempty"`
+	ClockBoundSeconds          float64   `json:"clock_bound_seconds,omitempty"`
+	FirstSend                  time.Time `json:"first_send,omitempty"`
+	LastSend                   time.Time `json:"last_send,omitempty"`
 }
 
 // SpecInfo identifies the spec and the rendered configs of a run.

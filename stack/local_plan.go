@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -56,9 +57,10 @@ func (l *Local) prepare() (*State, error) {
 	}
 	os.Remove(p.t.StatsSocketPath()) // a socket left by a killed HAProxy
 
+	// Fail closed (ErrNoPassword): a spec that asks for a password gets one or no Redis.
 	if p.pwEnv = s.Redis.PasswordEnv; p.pwEnv != "" && os.Getenv(p.pwEnv) == "" {
-		l.logf("warning: %s is not set: Redis runs without a password", p.pwEnv)
-		p.pwEnv = ""
+		return nil, fmt.Errorf("redis node %q could not read its password: redis.password_env names %s, which is not set or empty: %w",
+			s.Redis.Master.Name, p.pwEnv, ErrNoPassword)
 	}
 	p.st = &State{Spec: s.Name, StartedAt: time.Now().UTC(),
 		Endpoints: Endpoints{Runtime: RuntimeLocal, Project: s.Name, RunDir: l.runDir}}
@@ -177,3 +179,8 @@ func lookBinary(name, pkg string) (string, error) {
 	}
 	return p, nil
 }
+
+// ErrNoPassword: a Redis node of a spec that names a password variable
+// could not read a password (unset, empty, unreadable); secrets fail
+// closed, so the node does not start without one.
+var ErrNoPassword = errors.New("secrets fail closed: no Redis node starts without its password")

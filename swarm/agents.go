@@ -17,6 +17,7 @@ import (
 	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/load"
+	"github.com/duckbench/duckbench/results"
 )
 
 // AgentService is the load agents' service in the stack (<stack>_agents).
@@ -48,8 +49,19 @@ type Fleet struct {
 	Lead time.Duration
 	// Progress receives the fleet's progress lines (nil: none).
 	Progress io.Writer
+	// Engines are the other nodes' engines, which Prepare copies the
+	// agents' image to (nil: appimage.EnginesEnv).
+	Engines []appimage.Engine
+	// ShareSUT lets agents run on HAProxy's node even when the other
+	// nodes could take one agent each.
+	ShareSUT bool
 
-	prepared bool // the image is ready: later steps of a search skip the check
+	// Registry (HOST:PORT; "": appimage.RegistryEnv) replaces the copies
+	// to Engines: Prepare pushes the agents' image there.
+	Registry string
+
+	prepared bool   // the image is ready: later steps of a search skip the check
+	pushed   string // the image's digest-pinned reference in Registry
 }
 
 // Count is the number of agents.
@@ -87,6 +99,22 @@ func (f *Fleet) Prepare(ctx context.Context) error {
 	if err := appimage.Ensure(ctx, f.image(), f.Binary, f.Progress); err != nil {
 		return err
 	}
+	if reg := registry(f.Registry); reg != "" {
+		refs, err := pushAll(ctx, reg, []string{f.image()}, f.Progress)
+		if err != nil {
+			return err
+		}
+		f.pushed = refs[f.image()]
+		f.prepared = true
+		return nil
+	}
+	es, err := engines(f.Engines)
+	if err != nil {
+		return err
+	}
+	if err := distribute(ctx, []string{f.image()}, es, f.Progress); err != nil {
+		return err
+	}
 	f.prepared = true
 	return nil
 }
@@ -108,10 +136,18 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 		return nil, p, fmt.Errorf("agents: HAProxy's address %q: no port", st.Endpoints.HAProxy.URL)
 	}
 	img := f.image() // readied by Prepare, which the runner calls first
+	if f.pushed != "" {
+		img = f.pushed
+	}
 	p.Agents = f.Agents
 	p.Target = "http://" + compose.HAProxyService + ":" + u.Port()
 	if p.Start.IsZero() {
 		p.Start = time.Now().Add(f.StartLead()).Truncate(time.Millisecond)
+	}
+	cctx, stopClock := context.WithCancel(ctx)
+	defer stopClock()
+	if p.Clock, err = f.serveClock(cctx); err != nil {
+		return nil, p, err
 	}
 	enc, err := p.Encode()
 	if err != nil {
@@ -119,14 +155,16 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 	}
 	svc := st.Stack + "_" + AgentService
 	ns := namespaceLabel + "=" + st.Stack
-	f.logf("deploying %d load agents (%s), common start %s", f.Agents, svc, p.Start.UTC().Format("15:04:05.000"))
+	place, where := f.placement(ctx, st)
+	f.logf("deploying %d load agents (%s, %s), common start %s", f.Agents, svc, where, p.Start.UTC().Format("15:04:05.000"))
 	// The label puts the service in the stack: down removes it with the rest.
-	if _, err := docker(ctx, "", "service", "create", "--detach", "--quiet", "--name", svc,
+	args := append([]string{"service", "create", "--detach", "--quiet", "--name", svc}, place...)
+	if _, err := docker(ctx, "", append(args,
 		"--label", ns, "--container-label", ns,
 		"--replicas", strconv.Itoa(f.Agents), "--restart-condition", "none", "--no-healthcheck",
 		"--network", st.Stack+"_"+compose.NetworkName, "--endpoint-mode", "dnsrr",
 		"--env", agents.PlanEnv+"="+enc, "--env", agents.IndexEnv+"={{.Task.Slot}}",
-		img, "agent"); err != nil {
+		img, "agent")...); err != nil {
 		return nil, p, fmt.Errorf("create the agents' service: %w", err)
 	}
 	defer func() {
@@ -137,13 +175,13 @@ func (f *Fleet) Attack(ctx context.Context, p agents.Plan) ([]agents.Arrival, ag
 		}
 	}()
 
-	return f.gather(ctx, svc, p), p, nil
+	return f.gather(ctx, st, svc, p), p, nil
 }
 
 // gather follows the agents' service until every agent delivered, or
 // ended and its output had time to arrive, or the plan's time is up, and
 // returns one Arrival per agent.
-func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.Arrival {
+func (f *Fleet) gather(ctx context.Context, st *state, svc string, p agents.Plan) []agents.Arrival {
 	col := agents.NewCollector(f.Agents)
 	var mu sync.Mutex
 	fctx, stopFollow := context.WithCancel(ctx)
@@ -162,7 +200,11 @@ func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.
 	why := map[int]string{}
 	failedID := map[int]string{} // slot → its failed task
 	where := map[int][2]string{}
+	taskID := map[int]string{}
 	told := map[int]bool{}
+	fetched := map[int]time.Time{} // slot → when its task's log was last read on its own
+	var wasDown map[string]string
+	var nodeEvents []results.Event
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -173,6 +215,9 @@ func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.
 			break
 		}
 		ts, err := serviceTasks(ctx, svc)
+		down := downNodes(ctx)
+		nodeEvents = f.nodeChanges(p, st, wasDown, down, nodeEvents)
+		wasDown = down
 		if err == nil {
 			for _, t := range ts {
 				slot := slotOf(t.Name)
@@ -180,6 +225,17 @@ func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.
 					continue
 				}
 				where[slot] = [2]string{t.Node, strings.TrimSpace(t.Name)}
+				taskID[slot] = t.ID
+				if down[t.Node] != "" {
+					// Lost with its node: the manager shows it "desired
+					// Shutdown, current Running", and its output cannot come.
+					if _, ok := ended[slot]; !ok {
+						ended[slot] = time.Now()
+						why[slot] = fmt.Sprintf("its node %s is unreachable (swarm: %s)", t.Node, down[t.Node])
+						f.logf("agent %d: node %s unreachable", slot, t.Node)
+					}
+					continue
+				}
 				switch t.state() {
 				case "Complete", "Failed", "Shutdown", "Rejected", "Orphaned", "Remove":
 					if _, ok := ended[slot]; !ok {
@@ -192,6 +248,8 @@ func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.
 				}
 			}
 		}
+		readOwnLogs(ctx, f.Agents, col, &mu, down, time.Now().After(p.Start.Add(p.Duration+agentLogGrace)),
+			ended, where, taskID, fetched)
 		mu.Lock()
 		settled := true
 		for i := 1; i <= f.Agents; i++ {
@@ -219,12 +277,47 @@ func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.
 	<-followed
 	mu.Lock()
 	defer mu.Unlock()
+	return arrivals(ctx, f.Agents, col, deadline, why, failedID, where, nodeEvents)
+}
+
+// readOwnLogs reads, one task at a time and with a time-out, the log of
+// every agent without a result whose task ended on a live node, or every
+// such live task once the service's log stream has stalled (it does while
+// any task's node is unreachable), at most every 5 s per task.
+func readOwnLogs(ctx context.Context, n int, col *agents.Collector, mu *sync.Mutex, down map[string]string, stalled bool,
+	ended map[int]time.Time, where map[int][2]string, taskID map[int]string, fetched map[int]time.Time) {
+	for i := 1; i <= n; i++ {
+		mu.Lock()
+		has := col.Has(i)
+		mu.Unlock()
+		_, gone := ended[i]
+		if has || time.Since(fetched[i]) < 5*time.Second || taskID[i] == "" || down[where[i][0]] != "" || (!gone && !(stalled && len(down) > 0)) {
+			continue
+		}
+		fetched[i] = time.Now()
+		for _, l := range taskLog(ctx, taskID[i]) {
+			mu.Lock()
+			col.Line(l, time.Now())
+			mu.Unlock()
+		}
+	}
+}
+
+// arrivals is one Arrival per agent from what the collector holds and
+// what became of the tasks; the first carries the fleet's node events.
+func arrivals(ctx context.Context, n int, col *agents.Collector, deadline time.Time, why, failedID map[int]string,
+	where map[int][2]string, nodeEvents []results.Event) []agents.Arrival {
 	var arr []agents.Arrival
-	for i := 1; i <= f.Agents; i++ {
+	for i := 1; i <= n; i++ {
 		s, off, hello, rerr := col.Received(i)
 		helloAt, _ := col.HelloAt(i)
 		a := agents.Arrival{Index: i, Shard: s, ClockOffset: off, Hello: hello, HelloAt: helloAt, Err: rerr,
 			Node: where[i][0], Task: where[i][1]}
+		if r, reason, ok := col.Clock(i); ok && reason != "" {
+			a.ClockErr = reason
+		} else if ok {
+			a.Clock = &r
+		}
 		if s == nil && rerr == nil {
 			switch {
 			case why[i] != "" && !hello && failedID[i] != "":
@@ -240,6 +333,9 @@ func (f *Fleet) gather(ctx context.Context, svc string, p agents.Plan) []agents.
 			}
 		}
 		arr = append(arr, a)
+	}
+	if len(arr) > 0 {
+		arr[0].FleetEvents = nodeEvents
 	}
 	return arr
 }
@@ -319,4 +415,20 @@ func slotOf(name string) int {
 		return 0
 	}
 	return n
+}
+
+// taskLogTimeout bounds the read of one task's log: the call blocks when
+// the task's node is unreachable.
+const taskLogTimeout = 15 * time.Second
+
+// taskLog is one task's output lines, read with a time-out (nil when it
+// could not be read in time).
+func taskLog(ctx context.Context, id string) []string {
+	ctx, cancel := context.WithTimeout(ctx, taskLogTimeout)
+	defer cancel()
+	out, err := docker(ctx, "", "service", "logs", "--raw", "--no-trunc", id)
+	if err != nil {
+		return nil
+	}
+	return strings.Split(string(out), "\n")
 }

@@ -38,6 +38,9 @@ type RenderOptions struct {
 	// Compose are the options of the compose renderer the stack file is
 	// built from.
 	Compose compose.RenderOptions
+	// Images replaces services' images (a registry's digest-pinned
+	// references for the local names).
+	Images map[string]string
 }
 
 // StackName is the swarm stack of a spec: duckbench-<name>, the compose
@@ -110,6 +113,9 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 			RestartPolicy: &types.RestartPolicy{Condition: "none"},
 			Placement:     types.Placement{Constraints: placement[name]},
 		}
+		if ref, ok := o.Images[svc.Image]; ok {
+			svc.Image = ref
+		}
 		delete(svc.Environment, pwEnv)
 		if len(svc.Environment) == 0 {
 			svc.Environment = nil
@@ -118,7 +124,7 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 		case "redis":
 			svc.Secrets = []types.ServiceSecretConfig{{Source: SecretKey}}
 			port := int(svc.Ports[0].Target)
-			svc.Entrypoint = redisEntrypoint()
+			svc.Entrypoint = redisEntrypoint(name)
 			svc.HealthCheck.Test = redisHealth(port, name == s.Redis.Master.Name)
 		case "app":
 			svc.Secrets = []types.ServiceSecretConfig{{Source: SecretKey}}
@@ -179,24 +185,36 @@ func hostPorts(ports []types.ServicePortConfig, replicas int) []types.ServicePor
 	return out
 }
 
+// readSecret is the shell that reads the password from the secret file
+// into pw with the shell's own read (an image need have no cat), $$
+// escaping the stack file's interpolation.
+func readSecret() string {
+	return fmt.Sprintf(`pw=; IFS= read -r pw < %s;`, SecretPath)
+}
+
+// RedisPasswordExit is the exit status of a Redis task that could not read
+// its password (EX_CONFIG): it does not start without one.
+const RedisPasswordExit = 78
+
 // redisEntrypoint starts redis-server on its config with requirepass and
-// masterauth fed on stdin from the secret file ($$ escapes the stack
-// file's interpolation).
-func redisEntrypoint() types.ShellCommand {
-	script := fmt.Sprintf(`pw="$$(cat %[1]s)"; printf 'requirepass "%%s"\nmasterauth "%%s"\n' "$$pw" "$$pw" | exec redis-server %[2]s -`,
-		SecretPath, compose.RedisConfPath)
+// masterauth fed on stdin from the secret file, and fails closed: a node
+// whose secret is missing, unreadable or empty says so, naming itself, and
+// exits RedisPasswordExit instead of starting without a password.
+func redisEntrypoint(node string) types.ShellCommand {
+	script := fmt.Sprintf(`%[1]s [ -n "$$pw" ] || { echo "duckbench: redis node %[2]s could not read its password from %[3]s (missing, unreadable or empty): not starting without one" >&2; exit %[4]d; }; `+
+		`printf 'requirepass "%%s"\nmasterauth "%%s"\n' "$$pw" "$$pw" | exec redis-server %[5]s -`,
+		readSecret(), node, SecretPath, RedisPasswordExit, compose.RedisConfPath)
 	return types.ShellCommand{"sh", "-c", script}
 }
 
 // redisHealth pings the node with the secret; a replica is healthy once
 // its link to the master is up.
 func redisHealth(port int, master bool) types.HealthCheckTest {
-	auth := fmt.Sprintf(`REDISCLI_AUTH="$$(cat %s)" `, SecretPath)
 	if master {
-		return types.HealthCheckTest{"CMD-SHELL", fmt.Sprintf(`test "$$(%sredis-cli -p %d ping)" = PONG`, auth, port)}
+		return types.HealthCheckTest{"CMD-SHELL", fmt.Sprintf(`%s test "$$(REDISCLI_AUTH="$$pw" redis-cli -p %d ping)" = PONG`, readSecret(), port)}
 	}
 	return types.HealthCheckTest{"CMD-SHELL",
-		fmt.Sprintf(`case "$$(%sredis-cli -p %d info replication)" in *master_link_status:up*) exit 0;; esac; exit 1`, auth, port)}
+		fmt.Sprintf(`%s case "$$(REDISCLI_AUTH="$$pw" redis-cli -p %d info replication)" in *master_link_status:up*) exit 0;; esac; exit 1`, readSecret(), port)}
 }
 
 // passwordFromFile rewrites a builtin app's --redis-password-env NAME into

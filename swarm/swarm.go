@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/probes/haproxyprobe"
 	"github.com/duckbench/duckbench/spec"
@@ -28,6 +29,10 @@ import (
 
 // DefaultWaitTimeout bounds the wait for every task to be healthy.
 const DefaultWaitTimeout = 3 * time.Minute
+
+// serviceLogsTimeout bounds one `docker service logs` call, which hangs
+// while any task of the service sits on an unreachable node.
+const serviceLogsTimeout = 20 * time.Second
 
 // StateFile is the driver's state in the run directory, read by status,
 // logs, faults and down from another duckbench process.
@@ -50,6 +55,13 @@ type Options struct {
 	WaitTimeout time.Duration
 	// Progress receives the docker commands' output while they run.
 	Progress stack.LogWriter
+	// Engines are the other nodes' Docker engines, which Up copies the
+	// stack's images to when they lack them (nil: appimage.EnginesEnv).
+	Engines []appimage.Engine
+	// Registry (HOST:PORT; "": appimage.RegistryEnv) replaces the copies:
+	// the stack's images are pushed there and the stack file pins them to
+	// their digests, which every node pulls.
+	Registry string
 }
 
 // Driver is the swarm runtime; it implements stack.Driver.
@@ -84,6 +96,8 @@ type state struct {
 	Endpoints stack.Endpoints   `json:"endpoints"`
 	Kinds     map[string]string `json:"kinds"`
 	Replicas  map[string]int    `json:"replicas"`
+	// Nodes are the host names of each service's running tasks.
+	Nodes map[string][]string `json:"nodes,omitempty"`
 }
 
 func (d *Driver) statePath() string { return filepath.Join(d.opts.RunDir, StateFile) }
@@ -137,8 +151,9 @@ func (d *Driver) Up(ctx context.Context) (ep stack.Endpoints, err error) {
 		return ep, fmt.Errorf("create run dir: %w", err)
 	}
 	// Ports are chosen free on this host: on a one-node swarm that is where
-	// every task publishes.
-	if err := stack.ResolvePorts(d.spec, stack.PortOptions{}); err != nil {
+	// every task publishes. On a cluster the tasks publish on their nodes,
+	// so a fixed port taken here says nothing.
+	if err := stack.ResolvePorts(d.spec, stack.PortOptions{NoCheck: len(readyNodes(ctx)) > 1}); err != nil {
 		return ep, fmt.Errorf("up %q: %w", d.spec.Name, err)
 	}
 	y, err := d.render(ctx)
@@ -209,7 +224,25 @@ func (d *Driver) render(ctx context.Context) ([]byte, error) {
 	if err := compose.EnsureAppImages(ctx, d.spec, d.opts.AppImage, d.opts.Binary, d.opts.Progress); err != nil {
 		return nil, err
 	}
-	return Render(d.spec, RenderOptions{Compose: compose.RenderOptions{AppImage: d.opts.AppImage}})
+	imgs, err := d.stackImages()
+	if err != nil {
+		return nil, err
+	}
+	ro := RenderOptions{Compose: compose.RenderOptions{AppImage: d.opts.AppImage}}
+	if reg := registry(d.opts.Registry); reg != "" {
+		if ro.Images, err = pushAll(ctx, reg, imgs, d.opts.Progress); err != nil {
+			return nil, err
+		}
+		return Render(d.spec, ro)
+	}
+	es, err := engines(d.opts.Engines)
+	if err != nil {
+		return nil, err
+	}
+	if err := distribute(ctx, imgs, es, d.opts.Progress); err != nil {
+		return nil, err
+	}
+	return Render(d.spec, ro)
 }
 
 // Endpoints are the host-side addresses of s's stack: ports published on
@@ -242,7 +275,9 @@ func (d *Driver) waitHealthy(ctx context.Context, st *state) error {
 		var pending []string
 		for _, svc := range serviceOrder(st) {
 			if t, ok := failed(ts, st.Stack+"_"+svc); ok {
-				logs, _ := docker(context.WithoutCancel(ctx), "", "service", "logs", "--tail", "20", "--no-task-ids", st.Stack+"_"+svc)
+				lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serviceLogsTimeout)
+				logs, _ := docker(lctx, "", "service", "logs", "--tail", "20", "--no-task-ids", st.Stack+"_"+svc)
+				cancel()
 				return fmt.Errorf("service %q: task %s %s: %s\n%s", svc, t.Name, t.CurrentState, t.Error, lines.Tail(string(logs), 20))
 			}
 			if n := running(ts, st.Stack+"_"+svc); n < st.Replicas[svc] {
@@ -260,6 +295,9 @@ func (d *Driver) waitHealthy(ctx context.Context, st *state) error {
 			return fmt.Errorf("wait for healthy services: %w", ctx.Err())
 		case <-tick.C:
 		}
+	}
+	if err := d.placeEndpoints(ctx, st); err != nil {
+		return err
 	}
 	if err := stack.ProbePublishedPorts(ctx, st.Endpoints); err != nil {
 		return err
@@ -355,8 +393,15 @@ func (d *Driver) Logs(ctx context.Context, service string, w stack.LogWriter) er
 		svcs = []string{service}
 	}
 	for _, svc := range svcs {
-		out, err := docker(ctx, "", "service", "logs", "--no-task-ids", "--timestamps", st.Stack+"_"+svc)
-		if err != nil {
+		// `docker service logs` never returns while a task of the service
+		// sits on an unreachable node: bounded, and said.
+		sctx, cancel := context.WithTimeout(ctx, serviceLogsTimeout)
+		out, err := docker(sctx, "", "service", "logs", "--no-task-ids", "--timestamps", st.Stack+"_"+svc)
+		timedOut := sctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if timedOut {
+			out = fmt.Appendf(out, "(logs of %s: no complete answer in %v: a node of its tasks is unreachable?)\n", svc, serviceLogsTimeout)
+		} else if err != nil {
 			return fmt.Errorf("logs %q: %w", svc, err)
 		}
 		if len(svcs) > 1 {
@@ -399,6 +444,7 @@ func (d *Driver) Down(ctx context.Context) error {
 	if err := removeStack(ctx, name); err != nil {
 		return err
 	}
+	d.reportUnreached(ctx, name)
 	if err := os.Remove(d.statePath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove swarm state: %w", err)
 	}

@@ -89,27 +89,21 @@ common start, drives its share of the schedule and prints its result
 			if err != nil {
 				return usageErr(fmt.Errorf("%s: %w", agents.IndexEnv, err))
 			}
-			out := cmd.OutOrStdout()
-			if err := agents.WriteHello(out, idx, time.Now()); err != nil {
-				return depErr(err)
+			shift, err := agents.ParseShift(os.Getenv(agents.ShiftEnv), idx)
+			if err != nil {
+				return usageErr(err)
 			}
 			fmt.Fprintf(os.Stderr, "agent %d of %d: start at %s, %v against %s\n", idx, p.Agents,
 				p.Start.Format(time.RFC3339Nano), p.Duration, p.Target)
 			work, _, stop := interruptible(cmd.Context())
 			defer stop()
-			s, err := agents.Run(work, p, idx, nil)
-			if err != nil {
+			if err := agents.Serve(work, cmd.OutOrStdout(), p, idx, shift); err != nil {
 				if errors.Is(err, agents.ErrBadIndex) {
 					return usageErr(err)
 				}
-				if s == nil {
-					return depErr(err)
-				}
+				return depErr(err)
 			}
-			if werr := agents.WriteShard(out, s); werr != nil {
-				return depErr(werr)
-			}
-			return depErr(err)
+			return nil
 		},
 	}
 }

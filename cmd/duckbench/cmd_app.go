@@ -58,6 +58,11 @@ dropped), never from a flag.`,
 				}
 				cfg.RedisPassword = strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
 			}
+			// Secrets fail closed: a password asked for but empty is an error,
+			// not a connection without one.
+			if (passwordEnv != "" || passwordFile != "") && cfg.RedisPassword == "" {
+				return depErr(fmt.Errorf("redis password: %s%s is empty: not starting without one", passwordEnv, passwordFile))
+			}
 			if cfg.OriginCost == 0 {
 				cfg.OriginCost = -1 // an explicit 0 means no cost
 			}

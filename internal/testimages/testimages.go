@@ -41,12 +41,49 @@ type Images struct {
 // hostBinary is a program copied into the image: host path, image path.
 type hostBinary struct{ src, dst string }
 
-// binaries are looked up on the host. The image paths follow the official
-// images (haproxy in /usr/local/sbin, redis in /usr/local/bin).
-var binaries = []struct {
+// wantBinary is a program an image needs: candidates on the host, image path.
+type wantBinary struct {
 	names []string // candidates on the host
 	dst   string
-}{
+}
+
+// findBinaries finds each wanted program on the host.
+func findBinaries(want []wantBinary, image string) ([]hostBinary, error) {
+	var bins []hostBinary
+	for _, b := range want {
+		src := ""
+		for _, n := range b.names {
+			if _, err := os.Stat(n); err == nil {
+				src = n
+				break
+			}
+		}
+		if src == "" {
+			return nil, fmt.Errorf("build %s: none of %v found (apt-get install redis-server haproxy dash)", image, b.names)
+		}
+		bins = append(bins, hostBinary{src, b.dst})
+	}
+	return bins, nil
+}
+
+// importRootfs imports the root file system tarball as tag, labelled with
+// its content hash sum.
+func importRootfs(ctx context.Context, tag string, tarball []byte, sum string) error {
+	cmd := exec.CommandContext(ctx, "docker", "import",
+		"--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"--change", "WORKDIR /data",
+		"--change", "LABEL "+contentLabel+"="+sum,
+		"-", tag)
+	cmd.Stdin = bytes.NewReader(tarball)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("docker import %s: %w: %s", tag, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// binaries are looked up on the host. The image paths follow the official
+// images (haproxy in /usr/local/sbin, redis in /usr/local/bin).
+var binaries = []wantBinary{
 	{[]string{"/usr/bin/redis-server", "/usr/local/bin/redis-server"}, "/usr/local/bin/redis-server"},
 	{[]string{"/usr/bin/redis-cli", "/usr/local/bin/redis-cli"}, "/usr/local/bin/redis-cli"},
 	{[]string{"/usr/sbin/haproxy", "/usr/local/sbin/haproxy"}, "/usr/local/sbin/haproxy"},
@@ -61,19 +98,9 @@ var binaries = []struct {
 // Build builds (or reuses) the test images and returns their tags.
 func Build(ctx context.Context) (Images, error) {
 	imgs := Images{Redis: RedisImage, HAProxy: HAProxyImage}
-	var bins []hostBinary
-	for _, b := range binaries {
-		src := ""
-		for _, n := range b.names {
-			if _, err := os.Stat(n); err == nil {
-				src = n
-				break
-			}
-		}
-		if src == "" {
-			return imgs, fmt.Errorf("build test images: none of %v found (apt-get install redis-server haproxy)", b.names)
-		}
-		bins = append(bins, hostBinary{src, b.dst})
+	bins, err := findBinaries(binaries, "test images")
+	if err != nil {
+		return imgs, err
 	}
 	files, err := rootfsFiles(ctx, bins)
 	if err != nil {
@@ -87,14 +114,8 @@ func Build(ctx context.Context) (Images, error) {
 		if label(ctx, tag) == sum {
 			continue
 		}
-		cmd := exec.CommandContext(ctx, "docker", "import",
-			"--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-			"--change", "WORKDIR /data",
-			"--change", "LABEL "+contentLabel+"="+sum,
-			"-", tag)
-		cmd.Stdin = bytes.NewReader(tarball)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return imgs, fmt.Errorf("docker import %s: %w: %s", tag, err, strings.TrimSpace(string(out)))
+		if err := importRootfs(ctx, tag, tarball, sum); err != nil {
+			return imgs, err
 		}
 	}
 	return imgs, nil
