@@ -215,10 +215,6 @@ func CompareSides(base, new Side, th Thresholds) *Comparison {
 	return c
 }
 
-// Latency reads the latency quantiles of a summary: the one place that
-// chooses which latency a comparison judges.
-func Latency(s Summary) Quantiles { return s.Latency }
-
 var latencyQuantiles = []struct {
 	name string
 	of   func(Quantiles) float64
@@ -257,13 +253,20 @@ func (c *Comparison) compareLatency(base, new Side, name string, q func(Quantile
 	}
 	m.Threshold = "+" + FormatPercent(c.Thresholds.MaxP99Regression)
 	m.limit = c.Thresholds.MaxP99Regression
-	if m.Base > 0 {
+	switch {
+	case IsFailed(m.New) || IsFailed(m.Base):
+		m.Exceeds = !IsFailed(m.Base) // the p99 of all requests fell among the failures
+	case m.Base > 0:
 		m.Exceeds = rel(m) > c.Thresholds.MaxP99Regression+1e-12
-	} else {
+	default:
 		m.Exceeds = m.New > 0
 	}
-	c.judge(&m, fmt.Sprintf("p99 rose %s%s (%s → %s), more than the allowed %s",
-		FormatPercent(rel(m)), ciNote(m, 1), FormatSeconds(m.Base), FormatSeconds(m.New), FormatPercent(c.Thresholds.MaxP99Regression)))
+	rose := FormatPercent(rel(m)) + ciNote(m, 1)
+	if m.Relative == nil {
+		rose = "to " + FormatLatency(m.New)
+	}
+	c.judge(&m, fmt.Sprintf("p99 rose %s (%s → %s, all requests, failures as slowest), more than the allowed %s",
+		rose, FormatLatency(m.Base), FormatLatency(m.New), FormatPercent(c.Thresholds.MaxP99Regression)))
 }
 
 // compareErrorRate tests the pooled error proportions with Fisher's exact
@@ -366,16 +369,28 @@ func extras(r *Result) map[string]float64 {
 func (c *Comparison) runMetric(name, unit, better string, b, n []float64) MetricDelta {
 	m := delta(name, unit, better, median(b), median(n))
 	m.Test = testRuns(name, b, n, c.Thresholds.Alpha)
-	if m.Test == nil || m.Base == 0 {
+	if m.Test == nil {
 		return m
 	}
-	r := m.Test.Shift / m.Base
-	m.Relative = &r
-	if m.Test.ShiftLo != nil {
-		lo, hi := *m.Test.ShiftLo/m.Base, *m.Test.ShiftHi/m.Base
-		m.RelLo, m.RelHi = &lo, &hi
-	}
 	m.Noise = math.Max(robustCV(b), robustCV(n))
+	switch t := m.Test; {
+	case t.Ratio > 0: // a positive quantity: the change is a ratio, on the log scale
+		r := t.Ratio - 1
+		m.Relative = &r
+		if t.RatioLo != nil {
+			lo, hi := *t.RatioLo-1, *t.RatioHi-1
+			m.RelLo, m.RelHi = &lo, &hi
+		}
+	case m.Base != 0 && !math.IsInf(m.Base, 0) && !math.IsInf(m.New, 0):
+		r := t.Shift / m.Base
+		m.Relative = &r
+		if t.ShiftLo != nil {
+			lo, hi := *t.ShiftLo/m.Base, *t.ShiftHi/m.Base
+			m.RelLo, m.RelHi = &lo, &hi
+		}
+	default:
+		m.Relative = nil // a Failed median: no relative change
+	}
 	return m
 }
 
@@ -383,14 +398,17 @@ func (c *Comparison) runMetric(name, unit, better string, b, n []float64) Metric
 // fewer than 3 values or a zero median.
 func robustCV(xs []float64) float64 {
 	med := median(xs)
-	if len(xs) < 3 || med == 0 {
+	if len(xs) < 3 || med == 0 || math.IsInf(med, 0) {
 		return 0
 	}
 	dev := make([]float64, len(xs))
 	for i, x := range xs {
 		dev[i] = math.Abs(x - med)
 	}
-	return 1.4826 * median(dev) / math.Abs(med)
+	if cv := 1.4826 * median(dev) / math.Abs(med); !math.IsInf(cv, 0) {
+		return cv
+	}
+	return 0 // a Failed value among them: no finite spread
 }
 
 // judge sets the metric's verdict and, for a gated regression, records it.
@@ -399,6 +417,9 @@ func (c *Comparison) judge(m *MetricDelta, reason string) {
 	change := m.Delta // the direction: the shift when tested, else the medians
 	if m.Relative != nil {
 		change = *m.Relative
+	}
+	if change == 0 && m.Test != nil {
+		change = m.Test.Direction()
 	}
 	worse := change > 0
 	if m.Better == "higher" {
@@ -495,8 +516,8 @@ func (th Thresholds) withDefaults() Thresholds {
 }
 
 func delta(name, unit, better string, b, n float64) MetricDelta {
-	m := MetricDelta{Name: name, Unit: unit, Better: better, Base: b, New: n, Delta: n - b}
-	if b != 0 {
+	m := MetricDelta{Name: name, Unit: unit, Better: better, Base: b, New: n, Delta: diff(n, b)}
+	if b != 0 && !math.IsInf(b, 0) && !math.IsInf(n, 0) {
 		r := (n - b) / b
 		m.Relative = &r
 	}

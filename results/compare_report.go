@@ -12,7 +12,7 @@ import (
 func formatValue(unit string, v float64) string {
 	switch unit {
 	case "s":
-		return FormatSeconds(v)
+		return FormatLatency(v)
 	case "ratio":
 		return FormatPercent(v)
 	case "req/s":
@@ -26,7 +26,12 @@ func formatValue(unit string, v float64) string {
 // relative one.
 func formatChange(m MetricDelta) string {
 	if m.Relative == nil {
-		if m.Delta == 0 {
+		switch {
+		case m.Unit == "s" && IsFailed(m.New) && !IsFailed(m.Base):
+			return "now failed"
+		case m.Unit == "s" && IsFailed(m.Base) && !IsFailed(m.New):
+			return "no longer failed"
+		case m.Delta == 0:
 			return "0"
 		}
 		sign := "+"

@@ -165,6 +165,10 @@ func comparePair(t *testing.T) *Comparison {
 	next.ID = "20261127T130000Z-seed"
 	next.Summary.Latency.P99 += 0.01
 	next.Summary.Latency.P50 *= 1.02
+	all := *next.Summary.AllLatency // a copy: base shares the pointer's target
+	all.P99 += 0.01
+	all.P50 *= 1.02
+	next.Summary.AllLatency = &all
 	next.Summary.Throughput *= 0.99
 	for i := range next.Timeline {
 		next.Timeline[i].P99 += 0.01

@@ -110,8 +110,11 @@ func WriteHTML(w io.Writer, r *Result) error {
 		{"p99.99", FormatSeconds(l.P9999)}, {"max", FormatSeconds(l.Max)}}
 	p.QuantName = "successes"
 	row := func(name string, q Quantiles) quantRow {
-		return quantRow{K: name, V: []string{FormatSeconds(q.Min), FormatSeconds(q.Mean), FormatSeconds(q.P50), FormatSeconds(q.P90),
-			FormatSeconds(q.P99), FormatSeconds(q.P999), FormatSeconds(q.P9999), FormatSeconds(q.Max)}}
+		return quantRow{K: name, V: []string{FormatLatency(q.Min), FormatLatency(q.Mean), FormatLatency(q.P50), FormatLatency(q.P90),
+			FormatLatency(q.P99), FormatLatency(q.P999), FormatLatency(q.P9999), FormatLatency(q.Max)}}
+	}
+	if s.Requests > s.Success {
+		p.MoreQuant = append(p.MoreQuant, row("all requests (failures slowest)", Latency(s)))
 	}
 	if s.ServiceTime != nil {
 		p.MoreQuant = append(p.MoreQuant, row("service time", *s.ServiceTime))

@@ -94,8 +94,14 @@ type VariantStats struct {
 	Capacity *Estimate `json:"capacity,omitempty"`
 	LowGood  float64   `json:"low_good,omitempty"`
 	HighBad  float64   `json:"high_bad,omitempty"`
-	// P99 (seconds) over rounds at the sweep's CommonRate.
+	// P99 (seconds) over rounds at the sweep's CommonRate: of all requests,
+	// a failed one slower than any success (Failed when the p99 falls
+	// among the failures).
 	P99 *Estimate `json:"p99,omitempty"`
+	// Success is the success ratio over rounds, of the same requests as
+	// the runs' summaries (rate mode: the run; capacity: the step at the
+	// rate found).
+	Success *Estimate `json:"success,omitempty"`
 	// Servers is each server's median client-side p99 over rounds (of the
 	// runs' records: the run, or the step at the rate found), by name.
 	Servers []ServerP99 `json:"servers,omitempty"`
@@ -288,6 +294,11 @@ func AnalyzeSweep(sw *Sweep) {
 			}
 		}
 		st.P99 = estimate(p99At(sw, byVariant[i]), 1-sw.Alpha)
+		var ok []float64
+		for _, r := range byVariant[i] {
+			ok = append(ok, Ratio(float64(r.Summary.Success), float64(r.Summary.Requests)))
+		}
+		st.Success = estimate(ok, 1-sw.Alpha)
 		st.Servers = serverMedians(byVariant[i])
 		v.Stats = st
 	}
@@ -304,8 +315,9 @@ func AnalyzeSweep(sw *Sweep) {
 		if i > 0 {
 			v.Stats.VsBaseline = testRuns(sw.judged(), baseVals, metric(i), sw.Alpha)
 			if s := v.Stats.VsBaseline; s != nil && s.P < sw.Alpha {
-				v.Stats.Better = (s.Shift > 0) == higher && s.Shift != 0
-				v.Stats.Worse = !v.Stats.Better && s.Shift != 0
+				d := s.Direction()
+				v.Stats.Better = (d > 0) == higher && d != 0
+				v.Stats.Worse = !v.Stats.Better && d != 0
 			}
 		}
 		if sw.Best < 0 || better(sw.center(i), sw.center(sw.Best), higher) {

@@ -21,10 +21,11 @@ func sweepRows(sw *Sweep) [][]string {
 	if sw.Mode == SweepCapacity {
 		head = append(head, "capacity", fmt.Sprintf("%s CI", confLabel(sw)), "rounds", "bracket")
 	}
-	head = append(head, "p99"+rateLabel(sw.CommonRate))
+	head = append(head, "p99 (all)"+rateLabel(sw.CommonRate))
 	if sw.Mode == SweepRate {
 		head = append(head, fmt.Sprintf("%s CI", confLabel(sw)))
 	}
+	head = append(head, "success")
 	servers := false
 	for _, v := range sw.Variants {
 		servers = servers || (v.Stats != nil && len(v.Stats.Servers) > 0)
@@ -63,14 +64,15 @@ func sweepRows(sw *Sweep) [][]string {
 			}
 			row = append(row, fmtRate(c.Median)+" req/s", ciText(c, fmtRate), fmtRate(c.Min)+"–"+fmtRate(c.Max), "["+fmtRate(st.LowGood)+", "+hi+")")
 		}
-		row = append(row, estText(st.P99, FormatSeconds))
+		row = append(row, estText(st.P99, FormatLatency))
 		if sw.Mode == SweepRate {
-			row = append(row, ciText(st.P99, FormatSeconds))
+			row = append(row, ciText(st.P99, FormatLatency))
 		}
+		row = append(row, estText(st.Success, FormatPercent))
 		if servers {
 			var parts []string
 			for _, sv := range st.Servers {
-				parts = append(parts, sv.Server+" "+FormatSeconds(sv.P99))
+				parts = append(parts, sv.Server+" "+FormatLatency(sv.P99))
 			}
 			row = append(row, nonEmpty(strings.Join(parts, " "), "-"))
 		}
@@ -150,7 +152,7 @@ func vsBaseline(sw *Sweep, i int) string {
 	if s == nil {
 		return "-"
 	}
-	f := FormatSeconds
+	f := FormatLatency
 	if sw.Mode == SweepCapacity {
 		f = func(v float64) string { return fmtRate(v) }
 	}
@@ -216,7 +218,7 @@ func sweepFooter(sw *Sweep) []string {
 		if sw.Mode == SweepCapacity {
 			fig = fmtRate(v.Stats.Capacity.Median) + " req/s"
 		} else {
-			fig = "p99 " + FormatSeconds(v.Stats.P99.Median)
+			fig = "p99 " + FormatLatency(v.Stats.P99.Median)
 		}
 		lines = append(lines, fmt.Sprintf("best: #%d %s (%s), %s", sw.Best+1, v.Label, fig, sw.BestVerdict))
 	} else {

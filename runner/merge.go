@@ -84,6 +84,7 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 	// One definition: throughput = successes / attack window, the windows
 	// of the trials summed (above). Failed requests' quantiles stay per trial.
 	sum.Latency = load.Quantiles(h)
+	results.FillAllRequests(&sum, h)
 	if enc, err := load.EncodeHistogram(h); err == nil {
 		r.Histogram = enc
 	}
