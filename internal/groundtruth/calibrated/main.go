@@ -98,7 +98,9 @@ func main() {
 	}
 	fmt.Println(ln.Addr().String()) // the parent reads the address here
 	mux := http.NewServeMux()
+	shed := &shedder{}
 	mux.HandleFunc("/-/", b.control)
-	mux.Handle("/", b)
+	mux.HandleFunc("/-/shed", shed.control) // shed.go
+	mux.Handle("/", shed.wrap(b))
 	http.Serve(ln, mux)
 }
