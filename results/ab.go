@@ -80,7 +80,7 @@ func CompareAB(ab *AB, a, b []*Result, th Thresholds) *Comparison {
 func noiseRows(c *Comparison) [][]string {
 	var rows [][]string
 	for _, m := range c.Metrics {
-		if m.Threshold == "" || m.Test == nil || m.Test.EffectName == "difference" {
+		if m.Threshold == "" || m.Test == nil || m.Name == "error rate" {
 			continue
 		}
 		half, res := "unbounded", "no"

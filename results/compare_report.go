@@ -50,7 +50,7 @@ func formatChange(m MetricDelta) string {
 	switch {
 	case m.RelLo != nil:
 		s += fmt.Sprintf(" [%+.1f%%, %+.1f%%]", *m.RelLo*100, *m.RelHi*100)
-	case m.Test != nil && m.Test.ShiftLo == nil && m.Test.EffectName != "difference":
+	case m.Test != nil && m.Test.ShiftLo == nil && m.Name != "error rate":
 		s += " [±∞]"
 	}
 	return s
@@ -149,7 +149,7 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 	return err
 }
 
-const footnote = "base/new: medians over runs; change: Hodges-Lehmann shift over base with its confidence interval; p: two-sided Mann-Whitney over runs (benchmath), Fisher's exact test for the error rate; ~: no significant change."
+const footnote = "base/new: medians over runs; change: Hodges-Lehmann shift over base (a ratio, on the log scale) with its confidence interval; p: two-sided Mann-Whitney over runs (benchmath), for the error rate over the runs' error ratios (errors come in bursts; Fisher's pooled p is in the JSON, information only); ~: no significant change."
 
 func sampleNote(r RunRef) string {
 	s := fmt.Sprintf("%d run-level sample(s), %d s timeline", r.Runs, r.Seconds)

@@ -48,6 +48,10 @@ type Significance struct {
 	Ratio   float64  `json:"ratio,omitempty"`
 	RatioLo *float64 `json:"ratio_lo,omitempty"`
 	RatioHi *float64 `json:"ratio_hi,omitempty"`
+	// PooledFisherP is, for the error rate, Fisher's exact test of the
+	// pooled request counts: information only (it takes the requests for
+	// independent, which bursts of errors are not).
+	PooledFisherP *float64 `json:"pooled_fisher_p,omitempty"`
 }
 
 // Direction is the sign of the change new − base the test saw: the shift's,
