@@ -123,6 +123,8 @@ type Comparison struct {
 	Reasons []string `json:"reasons,omitempty"`
 	// Warnings are caveats that do not fail the comparison.
 	Warnings []string `json:"warnings,omitempty"`
+	// Detections say what the gated run-level metrics could detect.
+	Detections []Detection `json:"detections,omitempty"`
 }
 
 // Side is one side of a comparison: the run-level samples of one config.
@@ -236,17 +238,20 @@ func values(runs []Summary, f func(Summary) float64) []float64 {
 
 func (c *Comparison) compareThroughput(base, new Side) {
 	f := func(s Summary) float64 { return s.Throughput }
-	m := c.runMetric("throughput", "req/s", "higher", values(base.Runs, f), values(new.Runs, f))
+	b, n := values(base.Runs, f), values(new.Runs, f)
+	m := c.runMetric("throughput", "req/s", "higher", b, n)
 	m.Threshold = "-" + FormatPercent(c.Thresholds.MaxThroughputDrop)
 	m.limit = -c.Thresholds.MaxThroughputDrop
 	m.Exceeds = m.Base > 0 && -rel(m) > c.Thresholds.MaxThroughputDrop+1e-12
 	c.judge(&m, fmt.Sprintf("throughput fell %s%s (%.1f → %.1f req/s), more than the allowed %s",
 		FormatPercent(-rel(m)), ciNote(m, -1), m.Base, m.New, FormatPercent(c.Thresholds.MaxThroughputDrop)))
+	c.detect(m, b, n, -1)
 }
 
 func (c *Comparison) compareLatency(base, new Side, name string, q func(Quantiles) float64) {
 	f := func(s Summary) float64 { return q(Latency(s)) }
-	m := c.runMetric(name, "s", "lower", values(base.Runs, f), values(new.Runs, f))
+	b, n := values(base.Runs, f), values(new.Runs, f)
+	m := c.runMetric(name, "s", "lower", b, n)
 	if name != "p99" {
 		c.judge(&m, "")
 		return
@@ -267,6 +272,7 @@ func (c *Comparison) compareLatency(base, new Side, name string, q func(Quantile
 	}
 	c.judge(&m, fmt.Sprintf("p99 rose %s (%s → %s, all requests, failures as slowest), more than the allowed %s",
 		rose, FormatLatency(m.Base), FormatLatency(m.New), FormatPercent(c.Thresholds.MaxP99Regression)))
+	c.detect(m, b, n, 1)
 }
 
 // compareErrorRate judges the error rate per run: Mann–Whitney over the

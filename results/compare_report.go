@@ -89,7 +89,7 @@ func verdictLine(c *Comparison) string {
 	if c.MinP >= c.Thresholds.Alpha {
 		return fmt.Sprintf("NO VERDICT on latency and throughput: %d vs %d runs cannot reach p < %g", c.Base.Runs, c.New.Runs, c.Thresholds.Alpha)
 	}
-	return fmt.Sprintf("OK: no significant regression beyond thresholds (alpha %g)", c.Thresholds.Alpha)
+	return fmt.Sprintf("OK: no gated metric changed significantly past its threshold (alpha %g); what that rules out is below", c.Thresholds.Alpha)
 }
 
 // samplesLine says what the tests had and what they could give.
@@ -138,6 +138,9 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 	fmt.Fprintf(w, "\n%s\n", verdictLine(c))
 	for _, r := range c.Reasons {
 		fmt.Fprintf(w, "  - %s\n", r)
+	}
+	for _, d := range c.DetectionLines() {
+		fmt.Fprintf(w, "  %s\n", d)
 	}
 	for _, u := range c.Unresolved() {
 		fmt.Fprintf(w, "note: %s\n", u)
@@ -188,7 +191,7 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 	for _, sec := range []struct {
 		title string
 		lines []string
-	}{{"Regressions", c.Reasons}, {"Resolution", c.Unresolved()}, {"Warnings", c.Warnings}} {
+	}{{"Regressions", c.Reasons}, {"What it could detect", c.DetectionLines()}, {"Resolution", c.Unresolved()}, {"Warnings", c.Warnings}} {
 		if len(sec.lines) == 0 {
 			continue
 		}

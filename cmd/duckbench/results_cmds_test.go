@@ -106,7 +106,7 @@ func TestCompareCmd(t *testing.T) {
 		code     int
 		out, err string
 	}{
-		{"same run", []string{"compare", base, base}, exitOK, "OK: no significant regression", ""},
+		{"same run", []string{"compare", base, base}, exitOK, "OK: no gated metric changed significantly", ""},
 		{"regression", []string{"compare", base, slow}, exitCheckFail, "REGRESSION", "regression: p99 rose"},
 		{"one trial each cannot tell", []string{"compare", fixturePath, slowOne}, exitOK, "NO VERDICT", ""},
 		{"threshold flag lets it pass", []string{"compare", base, slow, "--max-p99-regression", "50%"}, exitOK, "OK:", ""},
