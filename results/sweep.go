@@ -1,6 +1,7 @@
 package results
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -65,6 +66,8 @@ type Sweep struct {
 	// whether it is significantly better than the baseline (variant 0).
 	Best        int    `json:"best"`
 	BestVerdict string `json:"best_verdict,omitempty"`
+
+	comparisons int // the tests with the baseline that Holm's method adjusts over
 }
 
 // SweepAxis is one swept field and its values (the first is the baseline).
@@ -109,8 +112,13 @@ type VariantStats struct {
 	// of this variant against the baseline's, run by run; Better is set
 	// when it is significantly better.
 	VsBaseline *Significance `json:"vs_baseline,omitempty"`
-	Better     bool          `json:"better,omitempty"`
-	Worse      bool          `json:"worse,omitempty"`
+	// PAdjusted is VsBaseline's p adjusted by Holm's method over the
+	// sweep's comparisons with the baseline (one per variant with runs):
+	// Better and Worse are judged on it, so identical variants are not
+	// called better more often than alpha however many there are.
+	PAdjusted float64 `json:"p_adjusted,omitempty"`
+	Better    bool    `json:"better,omitempty"`
+	Worse     bool    `json:"worse,omitempty"`
 }
 
 // Estimate is a median over rounds with its distribution-free confidence
@@ -307,6 +315,7 @@ func AnalyzeSweep(sw *Sweep) {
 		return
 	}
 	baseVals := metric(0)
+	var tested []*VariantStats
 	for i := range sw.Variants {
 		v := &sw.Variants[i]
 		if v.Stats == nil {
@@ -314,17 +323,36 @@ func AnalyzeSweep(sw *Sweep) {
 		}
 		if i > 0 {
 			v.Stats.VsBaseline = testRuns(sw.judged(), baseVals, metric(i), sw.Alpha)
-			if s := v.Stats.VsBaseline; s != nil && s.P < sw.Alpha {
-				d := s.Direction()
-				v.Stats.Better = (d > 0) == higher && d != 0
-				v.Stats.Worse = !v.Stats.Better && d != 0
+			if v.Stats.VsBaseline != nil {
+				tested = append(tested, v.Stats)
 			}
 		}
 		if sw.Best < 0 || better(sw.center(i), sw.center(sw.Best), higher) {
 			sw.Best = i
 		}
 	}
+	holm(tested)
+	for _, st := range tested {
+		if s := st.VsBaseline; st.PAdjusted < sw.Alpha {
+			d := s.Direction()
+			st.Better = (d > 0) == higher && d != 0
+			st.Worse = !st.Better && d != 0
+		}
+	}
+	sw.comparisons = len(tested)
 	sw.BestVerdict = sw.bestVerdict()
+}
+
+// holm sets each test's PAdjusted by Holm's step-down method: the i-th
+// smallest of m p-values times m−i+1, made monotone, capped at 1.
+func holm(tested []*VariantStats) {
+	order := slices.Clone(tested)
+	slices.SortStableFunc(order, func(a, b *VariantStats) int { return cmp.Compare(a.VsBaseline.P, b.VsBaseline.P) })
+	run := 0.0
+	for i, st := range order {
+		run = math.Max(run, math.Min(1, float64(len(order)-i)*st.VsBaseline.P))
+		st.PAdjusted = run
+	}
 }
 
 func (sw *Sweep) judged() string {
@@ -361,14 +389,19 @@ func (sw *Sweep) bestVerdict() string {
 	if s == nil {
 		return "not compared with the baseline"
 	}
-	if sw.Variants[sw.Best].Stats.Better {
-		return fmt.Sprintf("significantly better than the baseline (p=%s, Mann-Whitney over %d vs %d rounds)", formatP(s.P), s.NBase, s.NNew)
+	st := sw.Variants[sw.Best].Stats
+	holmNote := ""
+	if sw.comparisons > 1 {
+		holmNote = fmt.Sprintf(", Holm-adjusted over %d comparisons with the baseline: p=%s", sw.comparisons, formatP(st.PAdjusted))
+	}
+	if st.Better {
+		return fmt.Sprintf("significantly better than the baseline (p=%s, Mann-Whitney over %d vs %d rounds%s)", formatP(s.P), s.NBase, s.NNew, holmNote)
 	}
 	why := ""
-	if s.MinP >= sw.Alpha {
-		why = fmt.Sprintf("; %d vs %d rounds cannot reach p < %g (smallest p %.3g): run more --rounds", s.NBase, s.NNew, sw.Alpha, s.MinP)
+	if level := sw.Alpha / float64(max(1, sw.comparisons)); s.MinP >= level {
+		why = fmt.Sprintf("; %d vs %d rounds cannot reach p < %.3g (smallest p %.3g): run more --rounds", s.NBase, s.NNew, level, s.MinP)
 	}
-	return fmt.Sprintf("not significantly better than the baseline (p=%s%s)", formatP(s.P), why)
+	return fmt.Sprintf("not significantly better than the baseline (p=%s%s%s)", formatP(s.P), holmNote, why)
 }
 
 // estimate is the median of xs with benchmath's distribution-free

@@ -176,6 +176,9 @@ func vsBaseline(sw *Sweep, i int) string {
 	case st.Worse:
 		verdict = "worse"
 	}
+	if sw.comparisons > 1 {
+		return out + " p=" + formatP(s.P) + " (Holm " + formatP(st.PAdjusted) + ") " + verdict
+	}
 	return out + " p=" + formatP(s.P) + " " + verdict
 }
 
