@@ -92,6 +92,12 @@ type SweepVariant struct {
 // VariantStats are a variant's figures over its rounds.
 type VariantStats struct {
 	Runs int `json:"runs"`
+	// Censored counts the capacity searches (among Runs) whose rate is no
+	// measurement: timed out, generator-bound or without a passing step
+	// (CensoredWhy says which). They are reported, never a sample of
+	// Capacity or of the test against the baseline.
+	Censored    int      `json:"censored,omitempty"`
+	CensoredWhy []string `json:"censored_why,omitempty"`
 	// Capacity over rounds (capacity mode); LowGood and HighBad the widest
 	// bracket of its runs (HighBad 0: no run found a failing rate).
 	Capacity *Estimate `json:"capacity,omitempty"`
@@ -277,7 +283,9 @@ func AnalyzeSweep(sw *Sweep) {
 		var xs []float64
 		for _, r := range byVariant[i] {
 			if sw.Mode == SweepCapacity {
-				xs = append(xs, r.Capacity.Rate)
+				if r.censored() == "" {
+					xs = append(xs, r.Capacity.Rate)
+				}
 			} else {
 				xs = append(xs, Latency(r.Summary).P99)
 			}
@@ -293,6 +301,12 @@ func AnalyzeSweep(sw *Sweep) {
 		}
 		st := &VariantStats{Runs: len(byVariant[i])}
 		if sw.Mode == SweepCapacity {
+			for _, r := range byVariant[i] {
+				if why := r.censored(); why != "" {
+					st.Censored++
+					st.CensoredWhy = append(st.CensoredWhy, fmt.Sprintf("round %d: %s (%s req/s)", r.Round, why, fmtRate(r.Capacity.Rate)))
+				}
+			}
 			st.Capacity = estimate(metric(i), 1-sw.Alpha)
 			for k, r := range byVariant[i] {
 				if k == 0 || r.Capacity.LowGood < st.LowGood {
@@ -326,6 +340,9 @@ func AnalyzeSweep(sw *Sweep) {
 			if v.Stats.VsBaseline != nil {
 				tested = append(tested, v.Stats)
 			}
+		}
+		if sw.Mode == SweepCapacity && v.Stats.Capacity == nil {
+			continue // every search censored: no capacity to rank
 		}
 		if sw.Best < 0 || better(sw.center(i), sw.center(sw.Best), higher) {
 			sw.Best = i
@@ -362,13 +379,36 @@ func (sw *Sweep) judged() string {
 	return "per-round p99"
 }
 
-// center is variant i's judged median.
+// center is variant i's judged median (capacity 0 when every search was
+// censored).
 func (sw *Sweep) center(i int) float64 {
 	st := sw.Variants[i].Stats
 	if sw.Mode == SweepCapacity {
+		if st.Capacity == nil {
+			return 0
+		}
 		return st.Capacity.Median
 	}
 	return st.P99.Median
+}
+
+// censored says why a capacity search's rate is no measurement ("": it is
+// one): a search that timed out or whose generator could not keep up
+// gives a lower bound only, and one without a passing step (a first step
+// that failed, perhaps once, in noise) no rate at all. A censored search
+// is reported, never taken as a sample (a 0 would drag the median).
+func (r SweepRun) censored() string {
+	switch c := r.Capacity; {
+	case c == nil:
+		return ""
+	case c.TimedOut:
+		return "the search timed out"
+	case r.Saturated:
+		return "the load generator could not keep up"
+	case c.Rate <= 0:
+		return "no step passed"
+	}
+	return ""
 }
 
 func better(a, b float64, higher bool) bool {

@@ -55,14 +55,22 @@ func sweepRows(sw *Sweep) [][]string {
 			rows = append(rows, row)
 			continue
 		}
-		row = append(row, strconv.Itoa(st.Runs))
+		runs := strconv.Itoa(st.Runs)
+		if st.Censored > 0 {
+			runs += fmt.Sprintf(" (%d censored)", st.Censored)
+		}
+		row = append(row, runs)
 		if sw.Mode == SweepCapacity {
 			c := st.Capacity
 			hi := "none"
 			if st.HighBad > 0 {
 				hi = fmtRate(st.HighBad)
 			}
-			row = append(row, fmtRate(c.Median)+" req/s", ciText(c, fmtRate), fmtRate(c.Min)+"–"+fmtRate(c.Max), "["+fmtRate(st.LowGood)+", "+hi+")")
+			if c == nil {
+				row = append(row, "censored", "-", "-", "["+fmtRate(st.LowGood)+", "+hi+")")
+			} else {
+				row = append(row, fmtRate(c.Median)+" req/s", ciText(c, fmtRate), fmtRate(c.Min)+"–"+fmtRate(c.Max), "["+fmtRate(st.LowGood)+", "+hi+")")
+			}
 		}
 		row = append(row, estText(st.P99, FormatLatency))
 		if sw.Mode == SweepRate {
@@ -225,7 +233,12 @@ func sweepFooter(sw *Sweep) []string {
 		}
 		lines = append(lines, fmt.Sprintf("best: #%d %s (%s), %s", sw.Best+1, v.Label, fig, sw.BestVerdict))
 	} else {
-		lines = append(lines, "best: none (no variant finished a run)")
+		lines = append(lines, "best: none (no variant finished a run with a measured capacity)")
+	}
+	for i, v := range sw.Variants {
+		if v.Stats != nil && v.Stats.Censored > 0 {
+			lines = append(lines, fmt.Sprintf("censored searches of #%d %s (reported, not samples): %s", i+1, v.Label, strings.Join(v.Stats.CensoredWhy, "; ")))
+		}
 	}
 	if sw.TimedOut {
 		lines = append(lines, "--max-time reached: runs not started are missing")
