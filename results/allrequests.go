@@ -105,20 +105,20 @@ func fillAllFromHistogram(s *Summary, enc string) {
 
 // quantilesJSON is Quantiles as written: a Failed quantile is a string.
 type quantilesJSON struct {
-	Min   jsonLatency `json:"min"`
-	Mean  jsonLatency `json:"mean"`
-	P50   jsonLatency `json:"p50"`
-	P90   jsonLatency `json:"p90"`
-	P99   jsonLatency `json:"p99"`
-	P999  jsonLatency `json:"p99_9"`
-	P9999 jsonLatency `json:"p99_99"`
-	Max   jsonLatency `json:"max"`
+	Min   Seconds `json:"min"`
+	Mean  Seconds `json:"mean"`
+	P50   Seconds `json:"p50"`
+	P90   Seconds `json:"p90"`
+	P99   Seconds `json:"p99"`
+	P999  Seconds `json:"p99_9"`
+	P9999 Seconds `json:"p99_99"`
+	Max   Seconds `json:"max"`
 }
 
 // MarshalJSON writes q, a Failed quantile as "failed".
 func (q Quantiles) MarshalJSON() ([]byte, error) {
-	return json.Marshal(quantilesJSON{jsonLatency(q.Min), jsonLatency(q.Mean), jsonLatency(q.P50), jsonLatency(q.P90),
-		jsonLatency(q.P99), jsonLatency(q.P999), jsonLatency(q.P9999), jsonLatency(q.Max)})
+	return json.Marshal(quantilesJSON{Seconds(q.Min), Seconds(q.Mean), Seconds(q.P50), Seconds(q.P90),
+		Seconds(q.P99), Seconds(q.P999), Seconds(q.P9999), Seconds(q.Max)})
 }
 
 // UnmarshalJSON reads q, "failed" as Failed.
@@ -132,11 +132,13 @@ func (q *Quantiles) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// jsonLatency is a latency figure in JSON: a number, or "failed" for
-// Failed (−Inf, which a difference can give, as "-failed"; NaN as null).
-type jsonLatency float64
+// Seconds is a latency in seconds that may be Failed: in JSON a number,
+// or "failed" for Failed (−Inf, which a difference can give, as
+// "-failed"; NaN as null).
+type Seconds float64
 
-func (v jsonLatency) MarshalJSON() ([]byte, error) {
+// MarshalJSON writes v, Failed as "failed".
+func (v Seconds) MarshalJSON() ([]byte, error) {
 	f := float64(v)
 	switch {
 	case math.IsInf(f, 1):
@@ -149,22 +151,23 @@ func (v jsonLatency) MarshalJSON() ([]byte, error) {
 	return json.Marshal(f)
 }
 
-func (v *jsonLatency) UnmarshalJSON(b []byte) error {
+// UnmarshalJSON reads v as MarshalJSON writes it.
+func (v *Seconds) UnmarshalJSON(b []byte) error {
 	switch s := string(b); s {
 	case "null":
 		return nil
 	case `"` + failedJSON + `"`:
-		*v = jsonLatency(math.Inf(1))
+		*v = Seconds(math.Inf(1))
 		return nil
 	case `"-` + failedJSON + `"`:
-		*v = jsonLatency(math.Inf(-1))
+		*v = Seconds(math.Inf(-1))
 		return nil
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil {
 		return fmt.Errorf("latency %s: want seconds or %q", b, failedJSON)
 	}
-	*v = jsonLatency(f)
+	*v = Seconds(f)
 	return nil
 }
 
@@ -180,17 +183,17 @@ func FormatLatency(s float64) string {
 }
 
 // The records below may hold a Failed latency: JSON writes it as
-// "failed" (jsonLatency) in place of the number.
+// "failed" (Seconds) in place of the number.
 
 // MarshalJSON writes m, a Failed base, new or delta as "failed".
 func (m MetricDelta) MarshalJSON() ([]byte, error) {
 	type plain MetricDelta
 	return json.Marshal(struct {
 		plain
-		Base  jsonLatency `json:"base"`
-		New   jsonLatency `json:"new"`
-		Delta jsonLatency `json:"delta"`
-	}{plain(m), jsonLatency(m.Base), jsonLatency(m.New), jsonLatency(m.Delta)})
+		Base  Seconds `json:"base"`
+		New   Seconds `json:"new"`
+		Delta Seconds `json:"delta"`
+	}{plain(m), Seconds(m.Base), Seconds(m.New), Seconds(m.Delta)})
 }
 
 // UnmarshalJSON reads m as MarshalJSON writes it.
@@ -198,9 +201,9 @@ func (m *MetricDelta) UnmarshalJSON(b []byte) error {
 	type plain MetricDelta
 	var v struct {
 		plain
-		Base  jsonLatency `json:"base"`
-		New   jsonLatency `json:"new"`
-		Delta jsonLatency `json:"delta"`
+		Base  Seconds `json:"base"`
+		New   Seconds `json:"new"`
+		Delta Seconds `json:"delta"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
@@ -215,12 +218,12 @@ func (e Estimate) MarshalJSON() ([]byte, error) {
 	type plain Estimate
 	return json.Marshal(struct {
 		plain
-		Median jsonLatency  `json:"median"`
-		Min    jsonLatency  `json:"min"`
-		Max    jsonLatency  `json:"max"`
-		Lo     *jsonLatency `json:"lo,omitempty"`
-		Hi     *jsonLatency `json:"hi,omitempty"`
-	}{plain(e), jsonLatency(e.Median), jsonLatency(e.Min), jsonLatency(e.Max), (*jsonLatency)(e.Lo), (*jsonLatency)(e.Hi)})
+		Median Seconds  `json:"median"`
+		Min    Seconds  `json:"min"`
+		Max    Seconds  `json:"max"`
+		Lo     *Seconds `json:"lo,omitempty"`
+		Hi     *Seconds `json:"hi,omitempty"`
+	}{plain(e), Seconds(e.Median), Seconds(e.Min), Seconds(e.Max), (*Seconds)(e.Lo), (*Seconds)(e.Hi)})
 }
 
 // UnmarshalJSON reads e as MarshalJSON writes it.
@@ -228,64 +231,16 @@ func (e *Estimate) UnmarshalJSON(b []byte) error {
 	type plain Estimate
 	var v struct {
 		plain
-		Median jsonLatency  `json:"median"`
-		Min    jsonLatency  `json:"min"`
-		Max    jsonLatency  `json:"max"`
-		Lo     *jsonLatency `json:"lo,omitempty"`
-		Hi     *jsonLatency `json:"hi,omitempty"`
+		Median Seconds  `json:"median"`
+		Min    Seconds  `json:"min"`
+		Max    Seconds  `json:"max"`
+		Lo     *Seconds `json:"lo,omitempty"`
+		Hi     *Seconds `json:"hi,omitempty"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
 	*e = Estimate(v.plain)
 	e.Median, e.Min, e.Max, e.Lo, e.Hi = float64(v.Median), float64(v.Min), float64(v.Max), (*float64)(v.Lo), (*float64)(v.Hi)
-	return nil
-}
-
-// MarshalJSON writes st, a Failed p99 as "failed".
-func (st SweepStep) MarshalJSON() ([]byte, error) {
-	type plain SweepStep
-	return json.Marshal(struct {
-		plain
-		P99 jsonLatency `json:"p99"`
-	}{plain(st), jsonLatency(st.P99)})
-}
-
-// UnmarshalJSON reads st as MarshalJSON writes it.
-func (st *SweepStep) UnmarshalJSON(b []byte) error {
-	type plain SweepStep
-	var v struct {
-		plain
-		P99 jsonLatency `json:"p99"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*st = SweepStep(v.plain)
-	st.P99 = float64(v.P99)
-	return nil
-}
-
-// MarshalJSON writes s, a Failed p99 as "failed".
-func (s ServerP99) MarshalJSON() ([]byte, error) {
-	type plain ServerP99
-	return json.Marshal(struct {
-		plain
-		P99 jsonLatency `json:"p99"`
-	}{plain(s), jsonLatency(s.P99)})
-}
-
-// UnmarshalJSON reads s as MarshalJSON writes it.
-func (s *ServerP99) UnmarshalJSON(b []byte) error {
-	type plain ServerP99
-	var v struct {
-		plain
-		P99 jsonLatency `json:"p99"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*s = ServerP99(v.plain)
-	s.P99 = float64(v.P99)
 	return nil
 }

@@ -162,7 +162,7 @@ type SweepRun struct {
 type ServerP99 struct {
 	Server   string  `json:"server"`
 	Requests uint64  `json:"requests"`
-	P99      float64 `json:"p99"`
+	P99      Seconds `json:"p99"`
 }
 
 // ServersP99 reduces a record's per-server latency to its p99s, leaving
@@ -173,7 +173,7 @@ func ServersP99(servers []ServerLatency) []ServerP99 {
 		if s.Summary.Success == 0 {
 			continue
 		}
-		out = append(out, ServerP99{Server: s.Server, Requests: s.Summary.Requests, P99: Latency(s.Summary).P99})
+		out = append(out, ServerP99{Server: s.Server, Requests: s.Summary.Requests, P99: Seconds(Latency(s.Summary).P99)})
 	}
 	return out
 }
@@ -191,7 +191,7 @@ type SweepSearch struct {
 type SweepStep struct {
 	Rate    float64 `json:"rate"`
 	Outcome string  `json:"outcome"`
-	P99     float64 `json:"p99"`
+	P99     Seconds `json:"p99"`
 }
 
 // SweepSearchOf reduces a capacity search to its sweep form.
@@ -201,7 +201,7 @@ func SweepSearchOf(c *Capacity) *SweepSearch {
 	}
 	sc := &SweepSearch{Rate: c.Rate, LowGood: c.LowGood, HighBad: c.HighBad, TimedOut: c.TimedOut}
 	for _, st := range c.Steps {
-		sc.Steps = append(sc.Steps, SweepStep{Rate: st.Rate, Outcome: st.Outcome, P99: Latency(st.Summary).P99})
+		sc.Steps = append(sc.Steps, SweepStep{Rate: st.Rate, Outcome: st.Outcome, P99: Seconds(Latency(st.Summary).P99)})
 	}
 	return sc
 }
@@ -508,13 +508,13 @@ func serverMedians(runs []SweepRun) []ServerP99 {
 			if _, seen := p99s[s.Server]; !seen {
 				order = append(order, s.Server)
 			}
-			p99s[s.Server] = append(p99s[s.Server], s.P99)
+			p99s[s.Server] = append(p99s[s.Server], float64(s.P99))
 			reqs[s.Server] += s.Requests
 		}
 	}
 	var out []ServerP99
 	for _, name := range order {
-		out = append(out, ServerP99{Server: name, Requests: reqs[name], P99: median(p99s[name])})
+		out = append(out, ServerP99{Server: name, Requests: reqs[name], P99: Seconds(median(p99s[name]))})
 	}
 	return out
 }
@@ -529,7 +529,7 @@ func p99At(sw *Sweep, runs []SweepRun) []float64 {
 		}
 		for _, st := range r.Capacity.Steps {
 			if st.Rate == sw.CommonRate {
-				xs = append(xs, st.P99)
+				xs = append(xs, float64(st.P99))
 				break
 			}
 		}

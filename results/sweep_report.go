@@ -80,7 +80,7 @@ func sweepRows(sw *Sweep) [][]string {
 		if servers {
 			var parts []string
 			for _, sv := range st.Servers {
-				parts = append(parts, sv.Server+" "+FormatLatency(sv.P99))
+				parts = append(parts, sv.Server+" "+FormatLatency(float64(sv.P99)))
 			}
 			row = append(row, nonEmpty(strings.Join(parts, " "), "-"))
 		}
