@@ -23,12 +23,14 @@ import (
 // count in the p99 (a failed request is slower than any success) and the
 // search gets capacity's default success term, as the command gives it:
 // the capacity must be the shedding rate the backend was configured with,
-// ±10 %.
+// ±10 %. The latency term is the 20 ms, or 5 × this machine's own
+// p99 at a rate the backend never sheds when that is more (a loaded
+// 2-core machine's scheduling alone put p99 past 20 ms at 50 req/s): the
+// expected value does not depend on it.
 func TestGroundTruthCapacityShedding(t *testing.T) {
 	const shedRate = 400
 	be := groundtruth.StartBackend(t, time.Millisecond)
 	hp := groundtruth.StartHAProxy(t, be.Addr, 0)
-	be.Shed(shedRate)
 	var seeds int64
 	try := func(ctx context.Context, rate float64) (*load.Report, error) {
 		seeds++
@@ -39,8 +41,15 @@ func TestGroundTruthCapacityShedding(t *testing.T) {
 		}
 		return a.Run(ctx)
 	}
+	floor, err := try(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := max(20*time.Millisecond, time.Duration(5*results.Latency(floor.Summary).P99*float64(time.Second)).Round(time.Millisecond))
+	be.Shed(shedRate)
 	var table strings.Builder
-	slo, text := results.WithDefaultSuccess(spec.SLO{P99: spec.Duration(20 * time.Millisecond)}, "p99<20ms", FormatSLO)
+	latencyOnly := spec.SLO{P99: spec.Duration(limit)}
+	slo, text := results.WithDefaultSuccess(latencyOnly, "p99<"+limit.String(), FormatSLO)
 	cfg := CapacityConfig{
 		SLO: slo, SLOText: text, Start: 50, StepDuration: 3 * time.Second, Cooldown: 500 * time.Millisecond,
 		MaxRate: 6400, MaxTime: 2 * time.Minute,
@@ -69,7 +78,7 @@ func TestGroundTruthCapacityShedding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o, why := judgeStep(spec.SLO{P99: spec.Duration(20 * time.Millisecond)}, rep); o != StepFail || !results.IsFailed(results.Latency(rep.Summary).P99) {
-		t.Errorf("step at %d req/s under p99<20ms: %s (%s); want fail, p99 failed", int(1.5*shedRate), o, why)
+	if o, why := judgeStep(latencyOnly, rep); o != StepFail || !results.IsFailed(results.Latency(rep.Summary).P99) {
+		t.Errorf("step at %d req/s under p99<%v: %s (%s); want fail, p99 failed", int(1.5*shedRate), limit, o, why)
 	}
 }
