@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/duckbench/duckbench/results/stat"
 	"github.com/duckbench/duckbench/spec"
 )
 
@@ -286,9 +287,9 @@ func (c *Comparison) compareErrorRate(base, new Side) {
 	m := delta("error rate", "ratio", "lower", bErr, nErr)
 	m.Threshold = "<= " + FormatPercent(c.Thresholds.MaxErrorRate)
 	if base.Pooled.Requests > 0 && new.Pooled.Requests > 0 {
-		m.Test = testRuns("per-run error ratio", values(base.Runs, errorRate), values(new.Runs, errorRate), c.Thresholds.Alpha)
+		m.Test = stat.TestRuns("per-run error ratio", values(base.Runs, errorRate), values(new.Runs, errorRate), c.Thresholds.Alpha)
 		m.Test.Shift, m.Test.ShiftLo, m.Test.ShiftHi, m.Test.Ratio, m.Test.RatioLo, m.Test.RatioHi = 0, nil, nil, 0, nil, nil
-		p := fisherExact(failed(base.Pooled), base.Pooled.Requests, failed(new.Pooled), new.Pooled.Requests)
+		p := stat.FisherExact(failed(base.Pooled), base.Pooled.Requests, failed(new.Pooled), new.Pooled.Requests)
 		m.Test.PooledFisherP = &p
 	}
 	m.Exceeds = nErr > c.Thresholds.MaxErrorRate && nErr > bErr
@@ -324,7 +325,7 @@ func (c *Comparison) compareExtras(base, new Side) {
 		if len(b) > 1 && len(n) > 1 {
 			m = c.runMetric(name, unit, better, b, n)
 		} else {
-			m = delta(name, unit, better, median(b), median(n))
+			m = delta(name, unit, better, stat.Median(b), stat.Median(n))
 		}
 		c.judge(&m, "")
 	}
@@ -375,8 +376,8 @@ func extras(r *Result) map[string]float64 {
 // runMetric is a metric measured once per run: medians, the run-level
 // test, the change with its confidence interval, and the noise.
 func (c *Comparison) runMetric(name, unit, better string, b, n []float64) MetricDelta {
-	m := delta(name, unit, better, median(b), median(n))
-	m.Test = testRuns(name, b, n, c.Thresholds.Alpha)
+	m := delta(name, unit, better, stat.Median(b), stat.Median(n))
+	m.Test = stat.TestRuns(name, b, n, c.Thresholds.Alpha)
 	if m.Test == nil {
 		return m
 	}
@@ -405,7 +406,7 @@ func (c *Comparison) runMetric(name, unit, better string, b, n []float64) Metric
 // robustCV is 1.4826·MAD / median (the normal-consistent spread), 0 for
 // fewer than 3 values or a zero median.
 func robustCV(xs []float64) float64 {
-	med := median(xs)
+	med := stat.Median(xs)
 	if len(xs) < 3 || med == 0 || math.IsInf(med, 0) {
 		return 0
 	}
@@ -413,7 +414,7 @@ func robustCV(xs []float64) float64 {
 	for i, x := range xs {
 		dev[i] = math.Abs(x - med)
 	}
-	if cv := 1.4826 * median(dev) / math.Abs(med); !math.IsInf(cv, 0) {
+	if cv := 1.4826 * stat.Median(dev) / math.Abs(med); !math.IsInf(cv, 0) {
 		return cv
 	}
 	return 0 // a Failed value among them: no finite spread
@@ -524,7 +525,7 @@ func (th Thresholds) withDefaults() Thresholds {
 }
 
 func delta(name, unit, better string, b, n float64) MetricDelta {
-	m := MetricDelta{Name: name, Unit: unit, Better: better, Base: b, New: n, Delta: diff(n, b)}
+	m := MetricDelta{Name: name, Unit: unit, Better: better, Base: b, New: n, Delta: stat.Diff(n, b)}
 	if b != 0 && !math.IsInf(b, 0) && !math.IsInf(n, 0) {
 		r := (n - b) / b
 		m.Relative = &r

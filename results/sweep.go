@@ -1,7 +1,6 @@
 package results
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/perf/benchmath"
+
+	"github.com/duckbench/duckbench/results/stat"
 )
 
 // Sweep modes: a capacity search under the SLO per run, or one run at a
@@ -336,7 +337,7 @@ func AnalyzeSweep(sw *Sweep) {
 			continue
 		}
 		if i > 0 {
-			v.Stats.VsBaseline = testRuns(sw.judged(), baseVals, metric(i), sw.Alpha)
+			v.Stats.VsBaseline = stat.TestRuns(sw.judged(), baseVals, metric(i), sw.Alpha)
 			if v.Stats.VsBaseline != nil {
 				tested = append(tested, v.Stats)
 			}
@@ -348,7 +349,13 @@ func AnalyzeSweep(sw *Sweep) {
 			sw.Best = i
 		}
 	}
-	holm(tested)
+	ps := make([]float64, len(tested))
+	for i, st := range tested {
+		ps[i] = st.VsBaseline.P
+	}
+	for i, adj := range stat.Holm(ps) {
+		tested[i].PAdjusted = adj
+	}
 	for _, st := range tested {
 		if s := st.VsBaseline; st.PAdjusted < sw.Alpha {
 			d := s.Direction()
@@ -358,18 +365,6 @@ func AnalyzeSweep(sw *Sweep) {
 	}
 	sw.comparisons = len(tested)
 	sw.BestVerdict = sw.bestVerdict()
-}
-
-// holm sets each test's PAdjusted by Holm's step-down method: the i-th
-// smallest of m p-values times m−i+1, made monotone, capped at 1.
-func holm(tested []*VariantStats) {
-	order := slices.Clone(tested)
-	slices.SortStableFunc(order, func(a, b *VariantStats) int { return cmp.Compare(a.VsBaseline.P, b.VsBaseline.P) })
-	run := 0.0
-	for i, st := range order {
-		run = math.Max(run, math.Min(1, float64(len(order)-i)*st.VsBaseline.P))
-		st.PAdjusted = run
-	}
 }
 
 func (sw *Sweep) judged() string {
@@ -514,7 +509,7 @@ func serverMedians(runs []SweepRun) []ServerP99 {
 	}
 	var out []ServerP99
 	for _, name := range order {
-		out = append(out, ServerP99{Server: name, Requests: reqs[name], P99: Seconds(median(p99s[name]))})
+		out = append(out, ServerP99{Server: name, Requests: reqs[name], P99: Seconds(stat.Median(p99s[name]))})
 	}
 	return out
 }

@@ -1,4 +1,8 @@
-package results
+// Package stat holds the statistics of duckbench's verdicts, apart from
+// the records they judge and the reports that print them (as benchstat
+// keeps benchmath): run-level tests with their intervals, the error
+// proportions' exact test, what a design can detect, multiplicity.
+package stat
 
 import (
 	"fmt"
@@ -70,7 +74,7 @@ func (s *Significance) Direction() float64 {
 // (Mann–Whitney U, exact for up to 25 per side even with ties) and adds the
 // Hodges–Lehmann shift with its confidence interval. Fewer than one
 // sample on a side gives nil.
-func testRuns(what string, base, new []float64, alpha float64) *Significance {
+func TestRuns(what string, base, new []float64, alpha float64) *Significance {
 	if len(base) == 0 || len(new) == 0 {
 		return nil
 	}
@@ -132,7 +136,7 @@ func logs(xs []float64) []float64 {
 }
 
 // diff is a − b, with equal infinities (two Failed latencies) a tie.
-func diff(a, b float64) float64 {
+func Diff(a, b float64) float64 {
 	if a == b {
 		return 0
 	}
@@ -181,7 +185,7 @@ func hodgesLehmann(base, new []float64, conf float64) (shift, lo, hi, level, cli
 	var gt, lt int
 	for _, b := range base {
 		for _, n := range new {
-			d = append(d, diff(n, b))
+			d = append(d, Diff(n, b))
 			switch {
 			case n > b:
 				gt++
@@ -251,7 +255,7 @@ func intervalRank(n1, n2 int, conf float64) (int, float64) {
 // hypergeometric distribution. Requests are treated as independent; errors
 // that come in bursts make this p too small, which is why the error gate
 // also needs its threshold.
-func fisherExact(errBase, nBase, errNew, nNew uint64) float64 {
+func FisherExact(errBase, nBase, errNew, nNew uint64) float64 {
 	if nBase == 0 || nNew == 0 {
 		return 1
 	}
@@ -272,7 +276,7 @@ func fisherExact(errBase, nBase, errNew, nNew uint64) float64 {
 }
 
 // median of xs (NaN for none).
-func median(xs []float64) float64 {
+func Median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return math.NaN()
 	}
@@ -293,11 +297,3 @@ func mid(a, b float64) float64 {
 	}
 	return a/2 + b/2
 }
-
-// DefaultRounds is the default number of runs per side of an ab, and of
-// trials for a check and its baseline. 4 is the smallest number whose
-// two-sided Mann–Whitney test can reach p < 0.05 at all (2/C(8,4) = 0.029),
-// but only by complete separation: with 6 % run-to-run noise it finds a
-// true 20 % p99 regression 71 % of the time. 6 is the smallest that finds
-// it ≥ 90 % of the time (TestSimulationPower).
-const DefaultRounds = 6
