@@ -453,8 +453,10 @@ func estimate(xs []float64, conf float64) *Estimate {
 	if n := len(xs); n >= 3 && (math.IsInf(sum.Lo, 0) || math.IsInf(sum.Hi, 0)) {
 		sum = benchmath.AssumeNothing.Summary(s, (1-math.Pow(2, float64(1-n)))*(1-1e-9))
 	}
-	e := &Estimate{N: len(xs), Median: sum.Center, Confidence: sum.Confidence, Min: slices.Min(xs), Max: slices.Max(xs)}
-	if !math.IsInf(sum.Lo, 0) && !math.IsInf(sum.Hi, 0) {
+	// The median as stat.Median takes it: benchmath interpolates, and two
+	// Failed p99s would give NaN.
+	e := &Estimate{N: len(xs), Median: stat.Median(xs), Confidence: sum.Confidence, Min: slices.Min(xs), Max: slices.Max(xs)}
+	if !math.IsInf(sum.Lo, 0) && !math.IsInf(sum.Hi, 0) && !math.IsNaN(sum.Lo) && !math.IsNaN(sum.Hi) {
 		lo, hi := sum.Lo, sum.Hi
 		e.Lo, e.Hi = &lo, &hi
 	}

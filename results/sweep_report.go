@@ -171,6 +171,9 @@ func vsBaseline(sw *Sweep, i int) string {
 		return f(v)
 	}
 	out := sign(s.Shift)
+	if sw.Mode == SweepRate && s.Shift == 0 && IsFailed(st.P99.Median) {
+		out = "p99 failed"
+	}
 	if sw.Mode == SweepCapacity {
 		out += " req/s"
 	}

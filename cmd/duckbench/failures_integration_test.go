@@ -61,3 +61,35 @@ func TestRunNoSuccessFailsLatencySLO(t *testing.T) {
 		t.Errorf("p99 over all requests = %v; want failed", results.Latency(r.Summary).P99)
 	}
 }
+
+// TestSweepRateFailingVariantNotBest (issue #20): app2 takes 50 ms a
+// request, app1 5 ms; the swept HAProxy server timeout of 20 ms answers
+// 504 to app2's half of the requests, so that variant's successes are
+// all fast. Ranked by the successes' p99 it was named best; ranked by the
+// p99 of all requests (failed) it never is, and its success ratio shows.
+func TestSweepRateFailingVariantNotBest(t *testing.T) {
+	dir := itDir(t)
+	body := strings.Replace(sweepSpec, "{name: app1, port: auto, origin_cost: 50ms}", "{name: app1, port: auto, origin_cost: 5ms}", 1)
+	specPath := writeSpec(t, dir, "sweep.yaml", body)
+	res := filepath.Join(dir, "res")
+	code, stdout, stderr := itRun(t, itBinary(t), "sweep", specPath, "--vary", "haproxy.timeouts.server=5s,20ms",
+		"--rate", "40", "--duration", "2s", "--rounds", "2", "--cooldown", "500ms",
+		"--results", res, "--run-dir", filepath.Join(dir, "run"), "--exporter-listen", "127.0.0.1:0", "-q")
+	t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	if code != 0 {
+		t.Fatalf("duckbench sweep exit %d; want 0", code)
+	}
+	sw := loadSweep(t, res)
+	st := sw.Variants[1].Stats
+	if st == nil || st.Success == nil || st.P99 == nil {
+		t.Fatalf("variant #2 has no stats: %+v", st)
+	}
+	t.Logf("variant #2: success %s, p99 (all requests) %s; best #%d", results.FormatPercent(st.Success.Median),
+		results.FormatLatency(st.P99.Median), sw.Best+1)
+	if sw.Best == 1 || st.Success.Median > 0.6 || !results.IsFailed(st.P99.Median) {
+		t.Errorf("best #%d, variant #2 success %v p99 %v; want #1 best, #2 about half failed, p99 failed", sw.Best+1, st.Success.Median, st.P99.Median)
+	}
+	if !strings.Contains(stdout, "success") || !strings.Contains(stdout, "failed") {
+		t.Errorf("the sweep table lacks the success column or the failed p99")
+	}
+}
