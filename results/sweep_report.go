@@ -321,10 +321,14 @@ func WriteSweepHTML(w io.Writer, sw *Sweep) error {
 			continue
 		}
 		p := vr.Stats.P99
-		bars = append(bars, bar{Label: "#" + strconv.Itoa(i+1) + " " + vr.Label, Value: p.Median * 1000,
-			Text: FormatSeconds(p.Median), Color: palette[i%len(palette)]})
+		val := p.Median * 1000
+		if IsFailed(p.Median) {
+			val = 0 // no bar: the text says failed
+		}
+		bars = append(bars, bar{Label: "#" + strconv.Itoa(i+1) + " " + vr.Label, Value: val,
+			Text: FormatLatency(p.Median), Color: palette[i%len(palette)]})
 	}
-	title := "p99 per variant" + rateLabel(sw.CommonRate) + " (median over rounds)"
+	title := "p99 of all requests per variant" + rateLabel(sw.CommonRate) + " (median over rounds)"
 	v.Charts = append(v.Charts, template.HTML("<h2>"+esc(title)+"</h2>")+barChart{Bars: bars, Empty: "no common rate", Note: "median over rounds; intervals in the table"}.SVG())
 	var b strings.Builder
 	if err := WriteSweepText(&b, sw); err != nil {

@@ -125,7 +125,7 @@ func TestAnalyzeSweep(t *testing.T) {
 	if err := WriteSweepHTML(&page, sw); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`href="runa/report.html"`, "capacity per variant", "bracket", "p99 per variant @ 100 req/s"} {
+	for _, want := range []string{`href="runa/report.html"`, "capacity per variant", "bracket", "p99 of all requests per variant @ 100 req/s"} {
 		if !strings.Contains(page.String(), want) {
 			t.Errorf("WriteSweepHTML lacks %q", want)
 		}
