@@ -303,6 +303,7 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 		out.AppShare = apps
 	}
 	sum.Latency = quantiles(total)
+	results.FillAllRequests(sum, total)
 	if svc != nil {
 		q := quantiles(svc)
 		sum.ServiceTime = &q
@@ -388,6 +389,7 @@ func (t *targetAcc) add(s results.Summary) {
 func (t *targetAcc) summary(name string, window float64, basis string) results.TargetStats {
 	s := results.Summary{Requests: t.req, Success: t.ok, Errors: t.errs, StatusCodes: t.codes,
 		LatencyBasis: basis, Latency: quantiles(t.hist), DurationSeconds: window}
+	results.FillAllRequests(&s, t.hist)
 	if t.req > 0 {
 		s.SuccessRatio = float64(t.ok) / float64(t.req)
 	}

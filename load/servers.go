@@ -122,6 +122,7 @@ func MergeServers(sets ...[]results.ServerLatency) []results.ServerLatency {
 		a := byName[n]
 		s := a.sum
 		s.Latency = Quantiles(a.hist)
+		results.FillAllRequests(&s, a.hist)
 		sl := results.ServerLatency{Server: n}
 		if a.hist.TotalCount() > 0 {
 			sl.Histogram, _ = EncodeHistogram(a.hist)

@@ -160,6 +160,7 @@ func (s *stats) summary(targetRate float64, window time.Duration, basis string) 
 		Unsent:       s.unsent,
 		StatusCodes:  map[string]uint64{},
 	}
+	results.FillAllRequests(&out, s.hist)
 	if basis == results.BasisIntended && s.svc.TotalCount() > 0 {
 		q := Quantiles(s.svc)
 		out.ServiceTime = &q

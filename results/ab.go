@@ -80,7 +80,7 @@ func CompareAB(ab *AB, a, b []*Result, th Thresholds) *Comparison {
 func noiseRows(c *Comparison) [][]string {
 	var rows [][]string
 	for _, m := range c.Metrics {
-		if m.Threshold == "" || m.Test == nil || m.Test.EffectName == "difference" {
+		if m.Threshold == "" || m.Test == nil || m.Name == "error rate" {
 			continue
 		}
 		half, res := "unbounded", "no"
@@ -105,8 +105,8 @@ func WriteABText(w io.Writer, ab *AB) error {
 	fmt.Fprintln(tw, "#\tround\tside\tp50\tp99\tthroughput\terrors\tstatus\trun")
 	for _, r := range ab.Runs {
 		l := Latency(r.Summary)
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%.1f req/s\t%d\t%s\t%s\n", r.Seq, r.Round, r.Side, FormatSeconds(l.P50),
-			FormatSeconds(l.P99), r.Summary.Throughput, failed(r.Summary), r.Status, r.ID)
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%.1f req/s\t%d\t%s\t%s\n", r.Seq, r.Round, r.Side, FormatLatency(l.P50),
+			FormatLatency(l.P99), r.Summary.Throughput, failed(r.Summary), r.Status, r.ID)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

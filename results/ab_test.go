@@ -62,7 +62,7 @@ func TestWriteABTextAA(t *testing.T) {
 	}
 	testenv.Golden(t, testenv.GoldenPath(t, ".txt"), buf.Bytes(), *update)
 	var md bytes.Buffer
-	if err := WriteABMarkdown(&md, ab); err != nil || !strings.Contains(md.String(), "| p99 | 3.335% | ±3.022% | +10% | yes |") ||
+	if err := WriteABMarkdown(&md, ab); err != nil || !strings.Contains(md.String(), "| p99 | 3.335% | ±3.092% | +10% | yes |") ||
 		!strings.Contains(md.String(), "order A B B A") {
 		t.Errorf("WriteABMarkdown: %v; want the noise table and the order:\n%s", err, md.String())
 	}

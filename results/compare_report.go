@@ -12,7 +12,7 @@ import (
 func formatValue(unit string, v float64) string {
 	switch unit {
 	case "s":
-		return FormatSeconds(v)
+		return FormatLatency(v)
 	case "ratio":
 		return FormatPercent(v)
 	case "req/s":
@@ -26,7 +26,12 @@ func formatValue(unit string, v float64) string {
 // relative one.
 func formatChange(m MetricDelta) string {
 	if m.Relative == nil {
-		if m.Delta == 0 {
+		switch {
+		case m.Unit == "s" && IsFailed(m.New) && !IsFailed(m.Base):
+			return "now failed"
+		case m.Unit == "s" && IsFailed(m.Base) && !IsFailed(m.New):
+			return "no longer failed"
+		case m.Delta == 0:
 			return "0"
 		}
 		sign := "+"
@@ -45,7 +50,7 @@ func formatChange(m MetricDelta) string {
 	switch {
 	case m.RelLo != nil:
 		s += fmt.Sprintf(" [%+.1f%%, %+.1f%%]", *m.RelLo*100, *m.RelHi*100)
-	case m.Test != nil && m.Test.ShiftLo == nil && m.Test.EffectName != "difference":
+	case m.Test != nil && m.Test.ShiftLo == nil && m.Name != "error rate":
 		s += " [±∞]"
 	}
 	return s
@@ -84,7 +89,7 @@ func verdictLine(c *Comparison) string {
 	if c.MinP >= c.Thresholds.Alpha {
 		return fmt.Sprintf("NO VERDICT on latency and throughput: %d vs %d runs cannot reach p < %g", c.Base.Runs, c.New.Runs, c.Thresholds.Alpha)
 	}
-	return fmt.Sprintf("OK: no significant regression beyond thresholds (alpha %g)", c.Thresholds.Alpha)
+	return fmt.Sprintf("OK: no gated metric changed significantly past its threshold (alpha %g); what that rules out is below", c.Thresholds.Alpha)
 }
 
 // samplesLine says what the tests had and what they could give.
@@ -134,6 +139,9 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 	for _, r := range c.Reasons {
 		fmt.Fprintf(w, "  - %s\n", r)
 	}
+	for _, d := range c.DetectionLines() {
+		fmt.Fprintf(w, "  %s\n", d)
+	}
 	for _, u := range c.Unresolved() {
 		fmt.Fprintf(w, "note: %s\n", u)
 	}
@@ -144,7 +152,7 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 	return err
 }
 
-const footnote = "base/new: medians over runs; change: Hodges-Lehmann shift over base with its confidence interval; p: two-sided Mann-Whitney over runs (benchmath), Fisher's exact test for the error rate; ~: no significant change."
+const footnote = "base/new: medians over runs; change: Hodges-Lehmann shift over base (a ratio, on the log scale) with its confidence interval; p: two-sided Mann-Whitney over runs (benchmath), for the error rate over the runs' error ratios (errors come in bursts; Fisher's pooled p is in the JSON, information only); ~: no significant change."
 
 func sampleNote(r RunRef) string {
 	s := fmt.Sprintf("%d run-level sample(s), %d s timeline", r.Runs, r.Seconds)
@@ -183,7 +191,7 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 	for _, sec := range []struct {
 		title string
 		lines []string
-	}{{"Regressions", c.Reasons}, {"Resolution", c.Unresolved()}, {"Warnings", c.Warnings}} {
+	}{{"Regressions", c.Reasons}, {"What it could detect", c.DetectionLines()}, {"Resolution", c.Unresolved()}, {"Warnings", c.Warnings}} {
 		if len(sec.lines) == 0 {
 			continue
 		}

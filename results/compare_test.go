@@ -120,7 +120,8 @@ func TestCompareThresholds(t *testing.T) {
 		{"throughput -6% regresses", trialRun(4, 0.01, 500, 10000, 0), trialRun(4, 0.01, 470, 10000, 0), th, "throughput", true, true},
 		{"throughput up is fine", trialRun(4, 0.01, 470, 10000, 0), trialRun(4, 0.01, 500, 10000, 0), th, "throughput", false, false},
 		{"error rate 0.1% is allowed", trialRun(1, 0.01, 500, 100000, 0), trialRun(1, 0.01, 500, 100000, 100), th, "error rate", false, false},
-		{"error rate 0.2% regresses", trialRun(1, 0.01, 500, 100000, 0), trialRun(1, 0.01, 500, 100000, 200), th, "error rate", true, true},
+		{"error rate 0.2% regresses", trialRun(6, 0.01, 500, 100000, 0), trialRun(6, 0.01, 500, 100000, 200), th, "error rate", true, true},
+		{"error rate 0.2% in 1 vs 1 run cannot be judged per run", trialRun(1, 0.01, 500, 100000, 0), trialRun(1, 0.01, 500, 100000, 200), th, "error rate", true, false},
 		{"error rate 0.2% over few requests is not significant", trialRun(1, 0.01, 500, 1000, 0), trialRun(1, 0.01, 500, 1000, 2), th, "error rate", true, false},
 		{"error rate 4 of 3000 is not significant (fisher p 0.125)", trialRun(1, 0.01, 500, 3000, 0), trialRun(1, 0.01, 500, 3000, 4), th, "error rate", true, false},
 		{"error rate already high in base", trialRun(1, 0.01, 500, 100000, 500), trialRun(1, 0.01, 500, 100000, 400), th, "error rate", false, false},
@@ -165,6 +166,10 @@ func comparePair(t *testing.T) *Comparison {
 	next.ID = "20261127T130000Z-seed"
 	next.Summary.Latency.P99 += 0.01
 	next.Summary.Latency.P50 *= 1.02
+	all := *next.Summary.AllLatency // a copy: base shares the pointer's target
+	all.P99 += 0.01
+	all.P50 *= 1.02
+	next.Summary.AllLatency = &all
 	next.Summary.Throughput *= 0.99
 	for i := range next.Timeline {
 		next.Timeline[i].P99 += 0.01

@@ -124,6 +124,7 @@ func buildFixture(t testing.TB, stall bool) *Result {
 		LatencyBasis: BasisIntended, Latency: quantiles(all), ServiceTime: &svcQ, FailureLatency: &failQ,
 		StatusCodes: codes,
 	}
+	FillAllRequests(&sum, all)
 	r := &Result{
 		SchemaVersion: SchemaVersion, ID: NewID(start, "seed"),
 		Spec: SpecInfo{Name: "seed", Path: "examples/seed.yaml", Hash: "3f1a9c0d2b7e4f6a8c1d0e9b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f",
@@ -194,6 +195,7 @@ func fixtureServer(t testing.TB, name string, n, errs uint64, hist, svc *hdrhist
 	if errs > 0 {
 		ss.StatusCodes["503"] = errs
 	}
+	FillAllRequests(&ss, hist)
 	return ServerLatency{Server: name, Summary: ss, Histogram: encode(t, hist), ServiceHistogram: encode(t, svc)}
 }
 

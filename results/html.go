@@ -85,11 +85,14 @@ func WriteHTML(w io.Writer, r *Result) error {
 		{Label: "throughput", Value: fmt.Sprintf("%.1f/s", s.Throughput), Sub: targetSub(r)},
 		{Label: "success", Value: FormatPercent(s.SuccessRatio), Sub: fmt.Sprintf("%d errors", s.Errors), Class: okClass(s.Errors == 0)},
 		{Label: "p50", Value: FormatSeconds(s.Latency.P50), Sub: serviceSub(s, func(q Quantiles) float64 { return q.P50 })},
-		{Label: "p99", Value: FormatSeconds(s.Latency.P99), Sub: "p99.9 " + FormatSeconds(s.Latency.P999)},
+		{Label: "p99", Value: FormatSeconds(s.Latency.P99), Sub: p99Sub(s)},
 		{Label: "max", Value: FormatSeconds(s.Latency.Max), Sub: serviceSub(s, func(q Quantiles) float64 { return q.Max })},
 	}
 	if s.ServiceTime != nil {
 		p.KPIs[4].Sub = fmt.Sprintf("service %s", FormatSeconds(s.ServiceTime.P99))
+		if s.Requests > s.Success {
+			p.KPIs[4].Sub += " · " + p99Sub(s)
+		}
 	}
 	if r.SLO != nil {
 		v := kpi{Label: "SLO", Value: "PASS", Class: "good", Sub: fmt.Sprintf("%d checks", len(r.SLO.Checks))}
@@ -110,8 +113,11 @@ func WriteHTML(w io.Writer, r *Result) error {
 		{"p99.99", FormatSeconds(l.P9999)}, {"max", FormatSeconds(l.Max)}}
 	p.QuantName = "successes"
 	row := func(name string, q Quantiles) quantRow {
-		return quantRow{K: name, V: []string{FormatSeconds(q.Min), FormatSeconds(q.Mean), FormatSeconds(q.P50), FormatSeconds(q.P90),
-			FormatSeconds(q.P99), FormatSeconds(q.P999), FormatSeconds(q.P9999), FormatSeconds(q.Max)}}
+		return quantRow{K: name, V: []string{FormatLatency(q.Min), FormatLatency(q.Mean), FormatLatency(q.P50), FormatLatency(q.P90),
+			FormatLatency(q.P99), FormatLatency(q.P999), FormatLatency(q.P9999), FormatLatency(q.Max)}}
+	}
+	if s.Requests > s.Success {
+		p.MoreQuant = append(p.MoreQuant, row("all requests (failures slowest)", Latency(s)))
 	}
 	if s.ServiceTime != nil {
 		p.MoreQuant = append(p.MoreQuant, row("service time", *s.ServiceTime))
@@ -247,6 +253,15 @@ type quantRow struct {
 }
 
 // serviceSub names the service-time figure beside a primary one.
+// p99Sub is the p99 card's note: p99.9, and when requests failed the p99
+// of all requests, which the verdicts judge (the card is of successes).
+func p99Sub(s Summary) string {
+	if s.Requests > s.Success {
+		return "all requests " + FormatLatency(Latency(s).P99)
+	}
+	return "p99.9 " + FormatSeconds(s.Latency.P999)
+}
+
 func serviceSub(s Summary, f func(Quantiles) float64) string {
 	if s.ServiceTime == nil {
 		return latencyBasisShort(s.LatencyBasis)

@@ -13,7 +13,13 @@ import "time"
 // attack window as throughput's denominator came with it. Version 1 records
 // are still read: their latency was timed from the actual send over all
 // requests (LatencyBasis "sent", set by Decode).
-const SchemaVersion = 2
+//
+// Version 3: Summary.AllLatency, the quantiles over all requests with the
+// failures as the slowest, which a quantile can read "failed" (a string
+// where older readers expect a number). Older records are read: their
+// summaries with a success histogram get it from the histogram, the others
+// judge the success-only quantiles where requests failed (labelled).
+const SchemaVersion = 3
 
 // Latency bases: what a Summary's Latency is timed from.
 const (
@@ -197,8 +203,15 @@ type Summary struct {
 	// LatencyBasis says what Latency is timed from: BasisIntended,
 	// BasisService or BasisSentV1.
 	LatencyBasis string `json:"latency_basis,omitempty"`
-	// Latency is the primary latency of successful requests, in seconds.
+	// Latency is the primary latency of successful requests, in seconds
+	// (success-only: the reports label it so).
 	Latency Quantiles `json:"latency"`
+	// AllLatency is the primary latency over all requests, a failed one
+	// (error status, timeout, transport error, unsent) counted slower than
+	// any success: a quantile that falls among the failures is Failed
+	// ("failed" in JSON). Every latency verdict judges it (results.Latency).
+	// Nil in records that predate it (schema < 3).
+	AllLatency *Quantiles `json:"all_requests_latency,omitempty"`
 	// ServiceTime is the latency of successful requests from their actual
 	// send (open model only: it leaves out the wait for a late send).
 	ServiceTime *Quantiles `json:"service_time,omitempty"`

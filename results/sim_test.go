@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/duckbench/duckbench/results/stat"
 )
 
 // The simulation behind the statistics: a run is T seconds whose latency
@@ -113,7 +115,7 @@ func simulate(m simModel, rounds, pairs int, scale float64, seed uint64) simOutc
 				}
 			}
 		}
-		if testRuns("per-second", aSec, bSec, th.Alpha).P < th.Alpha {
+		if stat.TestRuns("per-second", aSec, bSec, th.Alpha).P < th.Alpha {
 			naive++
 		}
 	}

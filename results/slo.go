@@ -13,7 +13,9 @@ import (
 // Check naming the threshold and the observed value; unset (zero) thresholds
 // are skipped, so an empty SLO gives a passing Verdict without checks.
 // max_replication_delay is checked against each replica's delay p99 and
-// fails when no replica was measured.
+// fails when no replica was measured. Latency thresholds judge all
+// requests, a failed one slower than any success (Latency): a quantile that
+// falls among the failures fails its threshold whatever the successes' was.
 func EvaluateSLO(slo spec.SLO, r *Result) *Verdict {
 	v := &Verdict{Pass: true}
 	add := func(c Check) {
@@ -22,7 +24,7 @@ func EvaluateSLO(slo spec.SLO, r *Result) *Verdict {
 			v.Pass = false
 		}
 	}
-	lat := r.Summary.Latency
+	lat, exact := LatencyOf(r.Summary)
 	for _, q := range []struct {
 		name  string
 		limit spec.Duration
@@ -41,7 +43,7 @@ func EvaluateSLO(slo spec.SLO, r *Result) *Verdict {
 		c := Check{
 			Name:      q.name,
 			Threshold: "<= " + FormatSeconds(limit),
-			Observed:  FormatSeconds(q.got),
+			Observed:  observedLatency(q.got, r.Summary, exact),
 			Pass:      q.got <= limit,
 		}
 		if r.Summary.Requests == 0 {
@@ -92,6 +94,19 @@ func EvaluateSLO(slo spec.SLO, r *Result) *Verdict {
 		}
 	}
 	return v
+}
+
+// observedLatency is an SLO check's observed all-requests quantile: a
+// Failed one says how many requests failed; a success-only stand-in (a
+// record that predates all-requests quantiles) says so.
+func observedLatency(v float64, s Summary, exact bool) string {
+	switch {
+	case IsFailed(v):
+		return fmt.Sprintf("failed (%s of requests failed)", FormatPercent(errorRate(s)))
+	case !exact:
+		return FormatSeconds(v) + " (successes only: the record predates all-requests quantiles)"
+	}
+	return FormatSeconds(v)
 }
 
 // FormatSeconds prints a duration given in seconds with three significant
@@ -167,4 +182,19 @@ func FormatPercent(ratio float64) string {
 		p = math.Ceil(p*scale-1e-6) / scale
 	}
 	return trimZeros(strconv.FormatFloat(p, 'f', dec, 64)) + "%"
+}
+
+// WithDefaultSuccess gives an SLO without a success term DefaultSuccess,
+// and its text (format writes the SLO's when text is empty) a note naming
+// the default: a server that sheds load with fast errors otherwise meets
+// a latency-only SLO far past its capacity on the quantiles alone.
+func WithDefaultSuccess(slo spec.SLO, text string, format func(spec.SLO) string) (spec.SLO, string) {
+	if slo.Success > 0 {
+		return slo, text
+	}
+	if text == "" {
+		text = format(slo)
+	}
+	slo.Success = spec.Percent(DefaultSuccess)
+	return slo, text + fmt.Sprintf(" (and success>=%s, the default)", FormatPercent(DefaultSuccess))
 }

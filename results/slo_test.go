@@ -12,7 +12,8 @@ func TestEvaluateSLO(t *testing.T) {
 	ms := func(v float64) spec.Duration { return spec.Duration(time.Duration(v * float64(time.Millisecond))) }
 	base := &Result{
 		Summary: Summary{Requests: 1000, Success: 999, SuccessRatio: 0.999, Throughput: 499.5,
-			Latency: Quantiles{P50: 0.002, P90: 0.004, P99: 0.012, P999: 0.03, Max: 0.08}},
+			Latency:    Quantiles{P50: 0.002, P90: 0.004, P99: 0.012, P999: 0.03, Max: 0.08},
+			AllLatency: &Quantiles{P50: 0.002, P90: 0.004, P99: 0.012, P999: 0.03, Max: Failed}},
 		Replication: []ReplicaStats{
 			{Replica: "r1", DelayP99Seconds: 0.001, HeartbeatSamples: 10},
 			{Replica: "r2", DelayP99Seconds: 0.009, HeartbeatSamples: 10},
@@ -36,7 +37,7 @@ func TestEvaluateSLO(t *testing.T) {
 			{Name: "p50", Threshold: "<= 1ms", Observed: "2ms", Pass: false},
 			{Name: "p90", Threshold: "<= 5ms", Observed: "4ms", Pass: true},
 			{Name: "p99.9", Threshold: "<= 40ms", Observed: "30ms", Pass: true},
-			{Name: "max", Threshold: "<= 60ms", Observed: "80ms", Pass: false},
+			{Name: "max", Threshold: "<= 60ms", Observed: "failed (0.1% of requests failed)", Pass: false},
 		}},
 		{"success met", spec.SLO{Success: 0.999}, base, true,
 			[]Check{{Name: "success", Threshold: ">= 99.9%", Observed: "99.9%", Pass: true}}},

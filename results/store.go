@@ -179,6 +179,15 @@ func Decode(data []byte) (*Result, error) {
 	if r.SchemaVersion == 1 {
 		upgradeV1(&r)
 	}
+	if r.SchemaVersion < 3 {
+		fillAllFromHistogram(&r.Summary, r.Histogram)
+		for i := range r.Trials {
+			fillAllFromHistogram(&r.Trials[i].Summary, r.Trials[i].Histogram)
+		}
+		for i := range r.Servers {
+			fillAllFromHistogram(&r.Servers[i].Summary, r.Servers[i].Histogram)
+		}
+	}
 	return &r, nil
 }
 

@@ -86,7 +86,7 @@ func TestLoadErrors(t *testing.T) {
 		{"syntax", write("syntax.json", "{\n  \"schema_version\": 1,\n  \"id\": oops\n}"), "invalid JSON at line 3, column 10", false},
 		{"type", write("type.json", `{"schema_version": 1, "summary": {"requests": "many"}}`), "invalid JSON at line 1", false},
 		{"no version", write("noversion.json", `{"id": "x"}`), "no schema_version field", true},
-		{"newer", write("newer.json", `{"schema_version": 99}`), "schema_version 99 is newer than this duckbench reads (2)", true},
+		{"newer", write("newer.json", `{"schema_version": 99}`), "schema_version 99 is newer than this duckbench reads (3)", true},
 		{"zero", write("zero.json", `{"schema_version": 0}`), "schema_version 0 is not valid", true},
 		{"not an object", write("array.json", `[1,2]`), "invalid JSON", false},
 	}

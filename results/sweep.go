@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/perf/benchmath"
+
+	"github.com/duckbench/duckbench/results/stat"
 )
 
 // Sweep modes: a capacity search under the SLO per run, or one run at a
@@ -65,6 +67,8 @@ type Sweep struct {
 	// whether it is significantly better than the baseline (variant 0).
 	Best        int    `json:"best"`
 	BestVerdict string `json:"best_verdict,omitempty"`
+
+	comparisons int // the tests with the baseline that Holm's method adjusts over
 }
 
 // SweepAxis is one swept field and its values (the first is the baseline).
@@ -89,13 +93,25 @@ type SweepVariant struct {
 // VariantStats are a variant's figures over its rounds.
 type VariantStats struct {
 	Runs int `json:"runs"`
+	// Censored counts the capacity searches (among Runs) whose rate is no
+	// measurement: timed out, generator-bound or without a passing step
+	// (CensoredWhy says which). They are reported, never a sample of
+	// Capacity or of the test against the baseline.
+	Censored    int      `json:"censored,omitempty"`
+	CensoredWhy []string `json:"censored_why,omitempty"`
 	// Capacity over rounds (capacity mode); LowGood and HighBad the widest
 	// bracket of its runs (HighBad 0: no run found a failing rate).
 	Capacity *Estimate `json:"capacity,omitempty"`
 	LowGood  float64   `json:"low_good,omitempty"`
 	HighBad  float64   `json:"high_bad,omitempty"`
-	// P99 (seconds) over rounds at the sweep's CommonRate.
+	// P99 (seconds) over rounds at the sweep's CommonRate: of all requests,
+	// a failed one slower than any success (Failed when the p99 falls
+	// among the failures).
 	P99 *Estimate `json:"p99,omitempty"`
+	// Success is the success ratio over rounds, of the same requests as
+	// the runs' summaries (rate mode: the run; capacity: the step at the
+	// rate found).
+	Success *Estimate `json:"success,omitempty"`
 	// Servers is each server's median client-side p99 over rounds (of the
 	// runs' records: the run, or the step at the rate found), by name.
 	Servers []ServerP99 `json:"servers,omitempty"`
@@ -103,8 +119,13 @@ type VariantStats struct {
 	// of this variant against the baseline's, run by run; Better is set
 	// when it is significantly better.
 	VsBaseline *Significance `json:"vs_baseline,omitempty"`
-	Better     bool          `json:"better,omitempty"`
-	Worse      bool          `json:"worse,omitempty"`
+	// PAdjusted is VsBaseline's p adjusted by Holm's method over the
+	// sweep's comparisons with the baseline (one per variant with runs):
+	// Better and Worse are judged on it, so identical variants are not
+	// called better more often than alpha however many there are.
+	PAdjusted float64 `json:"p_adjusted,omitempty"`
+	Better    bool    `json:"better,omitempty"`
+	Worse     bool    `json:"worse,omitempty"`
 }
 
 // Estimate is a median over rounds with its distribution-free confidence
@@ -142,7 +163,7 @@ type SweepRun struct {
 type ServerP99 struct {
 	Server   string  `json:"server"`
 	Requests uint64  `json:"requests"`
-	P99      float64 `json:"p99"`
+	P99      Seconds `json:"p99"`
 }
 
 // ServersP99 reduces a record's per-server latency to its p99s, leaving
@@ -153,7 +174,7 @@ func ServersP99(servers []ServerLatency) []ServerP99 {
 		if s.Summary.Success == 0 {
 			continue
 		}
-		out = append(out, ServerP99{Server: s.Server, Requests: s.Summary.Requests, P99: Latency(s.Summary).P99})
+		out = append(out, ServerP99{Server: s.Server, Requests: s.Summary.Requests, P99: Seconds(Latency(s.Summary).P99)})
 	}
 	return out
 }
@@ -171,7 +192,7 @@ type SweepSearch struct {
 type SweepStep struct {
 	Rate    float64 `json:"rate"`
 	Outcome string  `json:"outcome"`
-	P99     float64 `json:"p99"`
+	P99     Seconds `json:"p99"`
 	Trials  string  `json:"trials,omitempty"` // its trials' outcomes when confirmed ("fail, pass, pass")
 }
 
@@ -182,7 +203,7 @@ func SweepSearchOf(c *Capacity) *SweepSearch {
 	}
 	sc := &SweepSearch{Rate: c.Rate, LowGood: c.LowGood, HighBad: c.HighBad, TimedOut: c.TimedOut}
 	for _, st := range c.Steps {
-		sc.Steps = append(sc.Steps, SweepStep{Rate: st.Rate, Outcome: st.Outcome, P99: Latency(st.Summary).P99, Trials: st.trialOutcomes()})
+		sc.Steps = append(sc.Steps, SweepStep{Rate: st.Rate, Outcome: st.Outcome, P99: Seconds(Latency(st.Summary).P99), Trials: st.trialOutcomes()})
 	}
 	return sc
 }
@@ -264,7 +285,9 @@ func AnalyzeSweep(sw *Sweep) {
 		var xs []float64
 		for _, r := range byVariant[i] {
 			if sw.Mode == SweepCapacity {
-				xs = append(xs, r.Capacity.Rate)
+				if r.censored() == "" {
+					xs = append(xs, r.Capacity.Rate)
+				}
 			} else {
 				xs = append(xs, Latency(r.Summary).P99)
 			}
@@ -280,6 +303,12 @@ func AnalyzeSweep(sw *Sweep) {
 		}
 		st := &VariantStats{Runs: len(byVariant[i])}
 		if sw.Mode == SweepCapacity {
+			for _, r := range byVariant[i] {
+				if why := r.censored(); why != "" {
+					st.Censored++
+					st.CensoredWhy = append(st.CensoredWhy, fmt.Sprintf("round %d: %s (%s req/s)", r.Round, why, fmtRate(r.Capacity.Rate)))
+				}
+			}
 			st.Capacity = estimate(metric(i), 1-sw.Alpha)
 			for k, r := range byVariant[i] {
 				if k == 0 || r.Capacity.LowGood < st.LowGood {
@@ -289,6 +318,11 @@ func AnalyzeSweep(sw *Sweep) {
 			}
 		}
 		st.P99 = estimate(p99At(sw, byVariant[i]), 1-sw.Alpha)
+		var ok []float64
+		for _, r := range byVariant[i] {
+			ok = append(ok, Ratio(float64(r.Summary.Success), float64(r.Summary.Requests)))
+		}
+		st.Success = estimate(ok, 1-sw.Alpha)
 		st.Servers = serverMedians(byVariant[i])
 		v.Stats = st
 	}
@@ -297,22 +331,40 @@ func AnalyzeSweep(sw *Sweep) {
 		return
 	}
 	baseVals := metric(0)
+	var tested []*VariantStats
 	for i := range sw.Variants {
 		v := &sw.Variants[i]
 		if v.Stats == nil {
 			continue
 		}
 		if i > 0 {
-			v.Stats.VsBaseline = testRuns(sw.judged(), baseVals, metric(i), sw.Alpha)
-			if s := v.Stats.VsBaseline; s != nil && s.P < sw.Alpha {
-				v.Stats.Better = (s.Shift > 0) == higher && s.Shift != 0
-				v.Stats.Worse = !v.Stats.Better && s.Shift != 0
+			v.Stats.VsBaseline = stat.TestRuns(sw.judged(), baseVals, metric(i), sw.Alpha)
+			if v.Stats.VsBaseline != nil {
+				tested = append(tested, v.Stats)
 			}
+		}
+		if sw.Mode == SweepCapacity && v.Stats.Capacity == nil {
+			continue // every search censored: no capacity to rank
 		}
 		if sw.Best < 0 || better(sw.center(i), sw.center(sw.Best), higher) {
 			sw.Best = i
 		}
 	}
+	ps := make([]float64, len(tested))
+	for i, st := range tested {
+		ps[i] = st.VsBaseline.P
+	}
+	for i, adj := range stat.Holm(ps) {
+		tested[i].PAdjusted = adj
+	}
+	for _, st := range tested {
+		if s := st.VsBaseline; st.PAdjusted < sw.Alpha {
+			d := s.Direction()
+			st.Better = (d > 0) == higher && d != 0
+			st.Worse = !st.Better && d != 0
+		}
+	}
+	sw.comparisons = len(tested)
 	sw.BestVerdict = sw.bestVerdict()
 }
 
@@ -323,13 +375,36 @@ func (sw *Sweep) judged() string {
 	return "per-round p99"
 }
 
-// center is variant i's judged median.
+// center is variant i's judged median (capacity 0 when every search was
+// censored).
 func (sw *Sweep) center(i int) float64 {
 	st := sw.Variants[i].Stats
 	if sw.Mode == SweepCapacity {
+		if st.Capacity == nil {
+			return 0
+		}
 		return st.Capacity.Median
 	}
 	return st.P99.Median
+}
+
+// censored says why a capacity search's rate is no measurement ("": it is
+// one): a search that timed out or whose generator could not keep up
+// gives a lower bound only, and one without a passing step (a first step
+// that failed, perhaps once, in noise) no rate at all. A censored search
+// is reported, never taken as a sample (a 0 would drag the median).
+func (r SweepRun) censored() string {
+	switch c := r.Capacity; {
+	case c == nil:
+		return ""
+	case c.TimedOut:
+		return "the search timed out"
+	case r.Saturated:
+		return "the load generator could not keep up"
+	case c.Rate <= 0:
+		return "no step passed"
+	}
+	return ""
 }
 
 func better(a, b float64, higher bool) bool {
@@ -350,14 +425,19 @@ func (sw *Sweep) bestVerdict() string {
 	if s == nil {
 		return "not compared with the baseline"
 	}
-	if sw.Variants[sw.Best].Stats.Better {
-		return fmt.Sprintf("significantly better than the baseline (p=%s, Mann-Whitney over %d vs %d rounds)", formatP(s.P), s.NBase, s.NNew)
+	st := sw.Variants[sw.Best].Stats
+	holmNote := ""
+	if sw.comparisons > 1 {
+		holmNote = fmt.Sprintf(", Holm-adjusted over %d comparisons with the baseline: p=%s", sw.comparisons, formatP(st.PAdjusted))
+	}
+	if st.Better {
+		return fmt.Sprintf("significantly better than the baseline (p=%s, Mann-Whitney over %d vs %d rounds%s)", formatP(s.P), s.NBase, s.NNew, holmNote)
 	}
 	why := ""
-	if s.MinP >= sw.Alpha {
-		why = fmt.Sprintf("; %d vs %d rounds cannot reach p < %g (smallest p %.3g): run more --rounds", s.NBase, s.NNew, sw.Alpha, s.MinP)
+	if level := sw.Alpha / float64(max(1, sw.comparisons)); s.MinP >= level {
+		why = fmt.Sprintf("; %d vs %d rounds cannot reach p < %.3g (smallest p %.3g): run more --rounds", s.NBase, s.NNew, level, s.MinP)
 	}
-	return fmt.Sprintf("not significantly better than the baseline (p=%s%s)", formatP(s.P), why)
+	return fmt.Sprintf("not significantly better than the baseline (p=%s%s%s)", formatP(s.P), holmNote, why)
 }
 
 // estimate is the median of xs with benchmath's distribution-free
@@ -374,8 +454,10 @@ func estimate(xs []float64, conf float64) *Estimate {
 	if n := len(xs); n >= 3 && (math.IsInf(sum.Lo, 0) || math.IsInf(sum.Hi, 0)) {
 		sum = benchmath.AssumeNothing.Summary(s, (1-math.Pow(2, float64(1-n)))*(1-1e-9))
 	}
-	e := &Estimate{N: len(xs), Median: sum.Center, Confidence: sum.Confidence, Min: slices.Min(xs), Max: slices.Max(xs)}
-	if !math.IsInf(sum.Lo, 0) && !math.IsInf(sum.Hi, 0) {
+	// The median as stat.Median takes it: benchmath interpolates, and two
+	// Failed p99s would give NaN.
+	e := &Estimate{N: len(xs), Median: stat.Median(xs), Confidence: sum.Confidence, Min: slices.Min(xs), Max: slices.Max(xs)}
+	if !math.IsInf(sum.Lo, 0) && !math.IsInf(sum.Hi, 0) && !math.IsNaN(sum.Lo) && !math.IsNaN(sum.Hi) {
 		lo, hi := sum.Lo, sum.Hi
 		e.Lo, e.Hi = &lo, &hi
 	}
@@ -424,13 +506,13 @@ func serverMedians(runs []SweepRun) []ServerP99 {
 			if _, seen := p99s[s.Server]; !seen {
 				order = append(order, s.Server)
 			}
-			p99s[s.Server] = append(p99s[s.Server], s.P99)
+			p99s[s.Server] = append(p99s[s.Server], float64(s.P99))
 			reqs[s.Server] += s.Requests
 		}
 	}
 	var out []ServerP99
 	for _, name := range order {
-		out = append(out, ServerP99{Server: name, Requests: reqs[name], P99: median(p99s[name])})
+		out = append(out, ServerP99{Server: name, Requests: reqs[name], P99: Seconds(stat.Median(p99s[name]))})
 	}
 	return out
 }
@@ -445,7 +527,7 @@ func p99At(sw *Sweep, runs []SweepRun) []float64 {
 		}
 		for _, st := range r.Capacity.Steps {
 			if st.Rate == sw.CommonRate {
-				xs = append(xs, st.P99)
+				xs = append(xs, float64(st.P99))
 				break
 			}
 		}

@@ -21,10 +21,11 @@ func sweepRows(sw *Sweep) [][]string {
 	if sw.Mode == SweepCapacity {
 		head = append(head, "capacity", fmt.Sprintf("%s CI", confLabel(sw)), "rounds", "bracket")
 	}
-	head = append(head, "p99"+rateLabel(sw.CommonRate))
+	head = append(head, "p99 (all)"+rateLabel(sw.CommonRate))
 	if sw.Mode == SweepRate {
 		head = append(head, fmt.Sprintf("%s CI", confLabel(sw)))
 	}
+	head = append(head, "success")
 	servers := false
 	for _, v := range sw.Variants {
 		servers = servers || (v.Stats != nil && len(v.Stats.Servers) > 0)
@@ -54,23 +55,32 @@ func sweepRows(sw *Sweep) [][]string {
 			rows = append(rows, row)
 			continue
 		}
-		row = append(row, strconv.Itoa(st.Runs))
+		runs := strconv.Itoa(st.Runs)
+		if st.Censored > 0 {
+			runs += fmt.Sprintf(" (%d censored)", st.Censored)
+		}
+		row = append(row, runs)
 		if sw.Mode == SweepCapacity {
 			c := st.Capacity
 			hi := "none"
 			if st.HighBad > 0 {
 				hi = fmtRate(st.HighBad)
 			}
-			row = append(row, fmtRate(c.Median)+" req/s", ciText(c, fmtRate), fmtRate(c.Min)+"–"+fmtRate(c.Max), "["+fmtRate(st.LowGood)+", "+hi+")")
+			if c == nil {
+				row = append(row, "censored", "-", "-", "["+fmtRate(st.LowGood)+", "+hi+")")
+			} else {
+				row = append(row, fmtRate(c.Median)+" req/s", ciText(c, fmtRate), fmtRate(c.Min)+"–"+fmtRate(c.Max), "["+fmtRate(st.LowGood)+", "+hi+")")
+			}
 		}
-		row = append(row, estText(st.P99, FormatSeconds))
+		row = append(row, estText(st.P99, FormatLatency))
 		if sw.Mode == SweepRate {
-			row = append(row, ciText(st.P99, FormatSeconds))
+			row = append(row, ciText(st.P99, FormatLatency))
 		}
+		row = append(row, estText(st.Success, FormatPercent))
 		if servers {
 			var parts []string
 			for _, sv := range st.Servers {
-				parts = append(parts, sv.Server+" "+FormatSeconds(sv.P99))
+				parts = append(parts, sv.Server+" "+FormatLatency(float64(sv.P99)))
 			}
 			row = append(row, nonEmpty(strings.Join(parts, " "), "-"))
 		}
@@ -150,7 +160,7 @@ func vsBaseline(sw *Sweep, i int) string {
 	if s == nil {
 		return "-"
 	}
-	f := FormatSeconds
+	f := FormatLatency
 	if sw.Mode == SweepCapacity {
 		f = func(v float64) string { return fmtRate(v) }
 	}
@@ -161,6 +171,9 @@ func vsBaseline(sw *Sweep, i int) string {
 		return f(v)
 	}
 	out := sign(s.Shift)
+	if sw.Mode == SweepRate && s.Shift == 0 && IsFailed(st.P99.Median) {
+		out = "p99 failed"
+	}
 	if sw.Mode == SweepCapacity {
 		out += " req/s"
 	}
@@ -173,6 +186,9 @@ func vsBaseline(sw *Sweep, i int) string {
 		verdict = "better"
 	case st.Worse:
 		verdict = "worse"
+	}
+	if sw.comparisons > 1 {
+		return out + " p=" + formatP(s.P) + " (Holm " + formatP(st.PAdjusted) + ") " + verdict
 	}
 	return out + " p=" + formatP(s.P) + " " + verdict
 }
@@ -216,11 +232,16 @@ func sweepFooter(sw *Sweep) []string {
 		if sw.Mode == SweepCapacity {
 			fig = fmtRate(v.Stats.Capacity.Median) + " req/s"
 		} else {
-			fig = "p99 " + FormatSeconds(v.Stats.P99.Median)
+			fig = "p99 " + FormatLatency(v.Stats.P99.Median)
 		}
 		lines = append(lines, fmt.Sprintf("best: #%d %s (%s), %s", sw.Best+1, v.Label, fig, sw.BestVerdict))
 	} else {
-		lines = append(lines, "best: none (no variant finished a run)")
+		lines = append(lines, "best: none (no variant finished a run with a measured capacity)")
+	}
+	for i, v := range sw.Variants {
+		if v.Stats != nil && v.Stats.Censored > 0 {
+			lines = append(lines, fmt.Sprintf("censored searches of #%d %s (reported, not samples): %s", i+1, v.Label, strings.Join(v.Stats.CensoredWhy, "; ")))
+		}
 	}
 	if sw.TimedOut {
 		lines = append(lines, "--max-time reached: runs not started are missing")
@@ -300,10 +321,14 @@ func WriteSweepHTML(w io.Writer, sw *Sweep) error {
 			continue
 		}
 		p := vr.Stats.P99
-		bars = append(bars, bar{Label: "#" + strconv.Itoa(i+1) + " " + vr.Label, Value: p.Median * 1000,
-			Text: FormatSeconds(p.Median), Color: palette[i%len(palette)]})
+		val := p.Median * 1000
+		if IsFailed(p.Median) {
+			val = 0 // no bar: the text says failed
+		}
+		bars = append(bars, bar{Label: "#" + strconv.Itoa(i+1) + " " + vr.Label, Value: val,
+			Text: FormatLatency(p.Median), Color: palette[i%len(palette)]})
 	}
-	title := "p99 per variant" + rateLabel(sw.CommonRate) + " (median over rounds)"
+	title := "p99 of all requests per variant" + rateLabel(sw.CommonRate) + " (median over rounds)"
 	v.Charts = append(v.Charts, template.HTML("<h2>"+esc(title)+"</h2>")+barChart{Bars: bars, Empty: "no common rate", Note: "median over rounds; intervals in the table"}.SVG())
 	var b strings.Builder
 	if err := WriteSweepText(&b, sw); err != nil {

@@ -41,7 +41,7 @@ func synthSweep(rounds int, scale float64) *Sweep {
 					c.HighBad = rate
 					break
 				}
-				c.Steps = append(c.Steps, SweepStep{Rate: rate, Outcome: "pass", P99: p99})
+				c.Steps = append(c.Steps, SweepStep{Rate: rate, Outcome: "pass", P99: Seconds(p99)})
 				c.LowGood = rate
 			}
 			mid := (c.LowGood + c.HighBad) / 2
@@ -56,7 +56,7 @@ func synthSweep(rounds int, scale float64) *Sweep {
 			c.Rate = c.LowGood
 			sw.Runs = append(sw.Runs, SweepRun{Seq: seq, Round: r + 1, Variant: vi, ID: "run" + string(rune('a'+seq-1)),
 				Status: StatusCompleted, Capacity: c, Summary: Summary{Requests: 100, Success: 100},
-				Servers: []ServerP99{{Server: "app1", Requests: 50, P99: 0.004 * float64(seq)}, {Server: "app2", Requests: 50, P99: 0.010}}})
+				Servers: []ServerP99{{Server: "app1", Requests: 50, P99: Seconds(0.004 * float64(seq))}, {Server: "app2", Requests: 50, P99: 0.010}}})
 		}
 	}
 	AnalyzeSweep(sw)
@@ -103,7 +103,7 @@ func TestAnalyzeSweep(t *testing.T) {
 	}
 	// Per-server p99: the median over the variant's rounds (runs 1, 4, 5
 	// and 8 are the baseline's: app1 4, 16, 20, 32 ms).
-	if sv := sw.Variants[0].Stats.Servers; len(sv) != 2 || sv[0].Server != "app1" || math.Abs(sv[0].P99-0.018) > 1e-12 || sv[0].Requests != 200 {
+	if sv := sw.Variants[0].Stats.Servers; len(sv) != 2 || sv[0].Server != "app1" || math.Abs(float64(sv[0].P99)-0.018) > 1e-12 || sv[0].Requests != 200 {
 		t.Errorf("baseline per-server p99 %+v; want app1 18ms over 200 requests, then app2", sv)
 	}
 	var buf bytes.Buffer
@@ -125,7 +125,7 @@ func TestAnalyzeSweep(t *testing.T) {
 	if err := WriteSweepHTML(&page, sw); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`href="runa/report.html"`, "capacity per variant", "bracket", "p99 per variant @ 100 req/s"} {
+	for _, want := range []string{`href="runa/report.html"`, "capacity per variant", "bracket", "p99 of all requests per variant @ 100 req/s"} {
 		if !strings.Contains(page.String(), want) {
 			t.Errorf("WriteSweepHTML lacks %q", want)
 		}

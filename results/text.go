@@ -36,6 +36,9 @@ func WriteText(w io.Writer, r *Result) error {
 	if f := s.FailureLatency; f != nil {
 		row("Failed", "min, mean, 50, 90, 99, 99.9, 99.99, max", formatQuantiles(*f))
 	}
+	if s.Requests > s.Success {
+		row("All Requests", "min, mean, 50, 90, 99, 99.9, 99.99, max", formatQuantiles(Latency(s)))
+	}
 	row("Bytes In", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesIn, Ratio(float64(s.BytesIn), float64(s.Requests))))
 	row("Bytes Out", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesOut, Ratio(float64(s.BytesOut), float64(s.Requests))))
 	row("Success", "ratio", FormatPercent(s.SuccessRatio))
@@ -50,7 +53,7 @@ func WriteText(w io.Writer, r *Result) error {
 	if len(r.Trials) > 1 {
 		var parts []string
 		for _, t := range r.Trials {
-			parts = append(parts, fmt.Sprintf("#%d %.1f/%s", t.Index, t.Summary.Throughput, FormatSeconds(t.Summary.Latency.P99)))
+			parts = append(parts, fmt.Sprintf("#%d %.1f/%s", t.Index, t.Summary.Throughput, FormatLatency(Latency(t.Summary).P99)))
 		}
 		row("Trials", "throughput/p99", strings.Join(parts, ", "))
 	}
@@ -180,14 +183,14 @@ func writeCapacityText(w io.Writer, c *Capacity) {
 		fmt.Fprint(w, ", timed out")
 	}
 	fmt.Fprintln(w)
-	writeTable(w, "  rate\toutcome\ttrials\tthroughput\tp99\tservice p99\tsuccess\trepl p99\twhy", func(tw io.Writer) {
+	writeTable(w, "  rate\toutcome\ttrials\tthroughput\tp99 (all)\tservice p99\tsuccess\trepl p99\twhy", func(tw io.Writer) {
 		for _, st := range c.Steps {
 			svc := "-"
 			if st.Summary.ServiceTime != nil {
 				svc = FormatSeconds(st.Summary.ServiceTime.P99)
 			}
 			fmt.Fprintf(tw, "  %.1f\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\n", st.Rate, st.Outcome, st.Confirmation(), st.Summary.Throughput,
-				FormatSeconds(st.Summary.Latency.P99), svc, FormatPercent(st.Summary.SuccessRatio), WorstReplicationP99(st.Replication), nonEmpty(st.Why, "-"))
+				FormatLatency(Latency(st.Summary).P99), svc, FormatPercent(st.Summary.SuccessRatio), WorstReplicationP99(st.Replication), nonEmpty(st.Why, "-"))
 		}
 	})
 }
@@ -203,8 +206,8 @@ func writeTable(w io.Writer, header string, rows func(tw io.Writer)) {
 
 func formatQuantiles(l Quantiles) string {
 	return strings.Join([]string{
-		FormatSeconds(l.Min), FormatSeconds(l.Mean), FormatSeconds(l.P50), FormatSeconds(l.P90),
-		FormatSeconds(l.P99), FormatSeconds(l.P999), FormatSeconds(l.P9999), FormatSeconds(l.Max)}, ", ")
+		FormatLatency(l.Min), FormatLatency(l.Mean), FormatLatency(l.P50), FormatLatency(l.P90),
+		FormatLatency(l.P99), FormatLatency(l.P999), FormatLatency(l.P9999), FormatLatency(l.Max)}, ", ")
 }
 
 // DiffersMaterially reports whether service time tells a different story
@@ -242,12 +245,25 @@ func writeLatencyNotes(w io.Writer, r *Result) {
 	case BasisSentV1:
 		fmt.Fprintln(w, "Latencies: a schema 1 record, timed from the actual send over all requests (a stall of the server may be missing).")
 	}
+	writeAllRequestsNote(w, s)
 	if s.OverRange > 0 {
 		fmt.Fprintf(w, "%d latencies lay beyond the histogram's range and count at its top (1h).\n", s.OverRange)
 	}
 	if s.Unsent > 0 {
 		fmt.Fprintf(w, "%d requests were due but never sent (no free worker before the attack ended); they count as errors.\n", s.Unsent)
 	}
+}
+
+// writeAllRequestsNote says what the verdicts judge when requests failed.
+func writeAllRequestsNote(w io.Writer, s Summary) {
+	if s.Requests <= s.Success {
+		return
+	}
+	if _, exact := LatencyOf(s); !exact {
+		fmt.Fprintln(w, "All Requests: this record predates all-requests quantiles; its verdicts judged the successes only.")
+		return
+	}
+	fmt.Fprintln(w, "All Requests: every request, a failed one (error status, timeout, transport error, unsent) counted slower than any success; \"failed\": the quantile falls among the failures. SLO, capacity, check, compare, ab and sweep judge these.")
 }
 
 func writeVerdictText(w io.Writer, v *Verdict) {

@@ -86,6 +86,7 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 	// One definition: throughput = successes / scheduled duration, the
 	// durations of the trials summed (above); the drain is the worst trial's. Failed requests' quantiles stay per trial.
 	sum.Latency = load.Quantiles(h)
+	results.FillAllRequests(&sum, h)
 	if enc, err := load.EncodeHistogram(h); err == nil {
 		r.Histogram = enc
 	}

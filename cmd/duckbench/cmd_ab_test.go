@@ -71,8 +71,15 @@ func scaledResult(t *testing.T, dir, name string, k float64) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := &r.Summary.Latency
-	q.P50, q.P90, q.P99, q.P999, q.Max = k*q.P50, k*q.P90, k*q.P99, k*q.P999, k*q.Max
+	scale := func(q *results.Quantiles) {
+		q.P50, q.P90, q.P99, q.P999, q.Max = k*q.P50, k*q.P90, k*q.P99, k*q.P999, k*q.Max
+	}
+	scale(&r.Summary.Latency)
+	if r.Summary.AllLatency != nil { // the quantiles the verdicts judge
+		all := *r.Summary.AllLatency
+		scale(&all)
+		r.Summary.AllLatency = &all
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/duckbench/duckbench/results"
 	"github.com/duckbench/duckbench/runner"
 	"github.com/duckbench/duckbench/spec"
 )
@@ -109,6 +110,7 @@ func (f *capacityFlags) capacityConfig(s *spec.Spec) (runner.CapacityConfig, err
 	default:
 		return cfg, usageErr(errors.New("no SLO: pass --slo (e.g. --slo 'p99<50ms,success>99.9%') or set the spec's slo section"))
 	}
+	cfg.SLO, cfg.SLOText = results.WithDefaultSuccess(cfg.SLO, cfg.SLOText, runner.FormatSLO)
 	switch {
 	case f.start <= 0:
 		return cfg, usageErr(fmt.Errorf("--start: must be > 0 req/s (got %g)", f.start))

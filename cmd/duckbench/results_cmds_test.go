@@ -30,6 +30,11 @@ func variant(t *testing.T, f func(r *results.Result)) string {
 func slower(r *results.Result) {
 	r.ID = "20261127T130000Z-seed"
 	r.Summary.Latency.P99 *= 1.3
+	if r.Summary.AllLatency != nil {
+		all := *r.Summary.AllLatency
+		all.P99 *= 1.3
+		r.Summary.AllLatency = &all
+	}
 	for i := range r.Timeline {
 		r.Timeline[i].P99 += 0.02
 	}
@@ -47,6 +52,11 @@ func withTrials(scale float64) func(r *results.Result) {
 		for i := 0; i < results.DefaultRounds; i++ {
 			s := r.Summary
 			s.Latency.P99 *= scale * (1 + 0.01*float64(i))
+			if s.AllLatency != nil { // the quantiles the verdicts judge
+				all := *s.AllLatency
+				all.P99 *= scale * (1 + 0.01*float64(i))
+				s.AllLatency = &all
+			}
 			r.Trials = append(r.Trials, results.Trial{Index: i + 1, Summary: s})
 		}
 	}
@@ -96,7 +106,7 @@ func TestCompareCmd(t *testing.T) {
 		code     int
 		out, err string
 	}{
-		{"same run", []string{"compare", base, base}, exitOK, "OK: no significant regression", ""},
+		{"same run", []string{"compare", base, base}, exitOK, "OK: no gated metric changed significantly", ""},
 		{"regression", []string{"compare", base, slow}, exitCheckFail, "REGRESSION", "regression: p99 rose"},
 		{"one trial each cannot tell", []string{"compare", fixturePath, slowOne}, exitOK, "NO VERDICT", ""},
 		{"threshold flag lets it pass", []string{"compare", base, slow, "--max-p99-regression", "50%"}, exitOK, "OK:", ""},

@@ -101,8 +101,10 @@ func main() {
 	}
 	fmt.Println(ln.Addr().String()) // the parent reads the address here
 	mux := http.NewServeMux()
+	shed := &shedder{}
 	mux.HandleFunc("/-/", b.control)
 	mux.HandleFunc("/-/late", b.late.control)
-	mux.Handle("/", b)
+	mux.HandleFunc("/-/shed", shed.control) // shed.go
+	mux.Handle("/", shed.wrap(b))
 	http.Serve(ln, mux)
 }

@@ -1,4 +1,8 @@
-package results
+// Package stat holds the statistics of duckbench's verdicts, apart from
+// the records they judge and the reports that print them (as benchstat
+// keeps benchmath): run-level tests with their intervals, the error
+// proportions' exact test, what a design can detect, multiplicity.
+package stat
 
 import (
 	"fmt"
@@ -35,17 +39,42 @@ type Significance struct {
 	// level is Confidence (≥ 1 − alpha; the bounds are nil when the
 	// samples are too small for any interval at that level). Set for
 	// Mann–Whitney only.
+	// A Failed latency (+Inf) in a sample ranks above every number; a
+	// shift or bound it makes infinite is left out (0, nil).
 	Shift      float64  `json:"shift,omitempty"`
 	ShiftLo    *float64 `json:"shift_lo,omitempty"`
 	ShiftHi    *float64 `json:"shift_hi,omitempty"`
 	Confidence float64  `json:"confidence,omitempty"`
+	// Ratio is the same Hodges–Lehmann estimate on the log scale, as a
+	// ratio new/base (exp of the median pairwise log ratio), with its
+	// interval [RatioLo, RatioHi]: set when every value is positive, so a
+	// relative change never reads below −100 %.
+	Ratio   float64  `json:"ratio,omitempty"`
+	RatioLo *float64 `json:"ratio_lo,omitempty"`
+	RatioHi *float64 `json:"ratio_hi,omitempty"`
+	// PooledFisherP is, for the error rate, Fisher's exact test of the
+	// pooled request counts: information only (it takes the requests for
+	// independent, which bursts of errors are not).
+	PooledFisherP *float64 `json:"pooled_fisher_p,omitempty"`
+}
+
+// Direction is the sign of the change new − base the test saw: the shift's,
+// or Cliff's delta when the shift is 0 or was left out (a Failed value).
+func (s *Significance) Direction() float64 {
+	switch {
+	case s.Shift != 0:
+		return s.Shift
+	case s.Ratio != 0 && s.Ratio != 1:
+		return s.Ratio - 1
+	}
+	return s.Effect
 }
 
 // testRuns compares run-level samples with benchmath's non-parametric test
 // (Mann–Whitney U, exact for up to 25 per side even with ties) and adds the
 // Hodges–Lehmann shift with its confidence interval. Fewer than one
 // sample on a side gives nil.
-func testRuns(what string, base, new []float64, alpha float64) *Significance {
+func TestRuns(what string, base, new []float64, alpha float64) *Significance {
 	if len(base) == 0 || len(new) == 0 {
 		return nil
 	}
@@ -67,10 +96,51 @@ func testRuns(what string, base, new []float64, alpha float64) *Significance {
 	}
 	var lo, hi float64
 	s.Shift, lo, hi, s.Confidence, s.Effect = hodgesLehmann(base, new, 1-alpha)
-	if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
-		s.ShiftLo, s.ShiftHi = &lo, &hi
+	s.ShiftLo, s.ShiftHi = finitePair(lo, hi)
+	if math.IsInf(s.Shift, 0) {
+		s.Shift = 0
+	}
+	if allPositive(base) && allPositive(new) {
+		ls, llo, lhi, _, _ := hodgesLehmann(logs(base), logs(new), 1-alpha)
+		if !math.IsInf(ls, 0) {
+			s.Ratio = math.Exp(ls)
+		}
+		s.RatioLo, s.RatioHi = finitePair(math.Exp(llo), math.Exp(lhi))
 	}
 	return s
+}
+
+// finitePair is &lo, &hi when both are finite, else nil, nil.
+func finitePair(lo, hi float64) (*float64, *float64) {
+	if math.IsInf(lo, 0) || math.IsInf(hi, 0) || math.IsNaN(lo) || math.IsNaN(hi) {
+		return nil, nil
+	}
+	return &lo, &hi
+}
+
+func allPositive(xs []float64) bool {
+	for _, x := range xs {
+		if !(x > 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func logs(xs []float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = math.Log(x)
+	}
+	return out
+}
+
+// diff is a − b, with equal infinities (two Failed latencies) a tie.
+func Diff(a, b float64) float64 {
+	if a == b {
+		return 0
+	}
+	return a - b
 }
 
 // MinAttainableP is the smallest two-sided p-value an exact Mann–Whitney
@@ -115,7 +185,7 @@ func hodgesLehmann(base, new []float64, conf float64) (shift, lo, hi, level, cli
 	var gt, lt int
 	for _, b := range base {
 		for _, n := range new {
-			d = append(d, n-b)
+			d = append(d, Diff(n, b))
 			switch {
 			case n > b:
 				gt++
@@ -129,7 +199,7 @@ func hodgesLehmann(base, new []float64, conf float64) (shift, lo, hi, level, cli
 	if m%2 == 1 {
 		shift = d[m/2]
 	} else {
-		shift = (d[m/2-1] + d[m/2]) / 2
+		shift = mid(d[m/2-1], d[m/2])
 	}
 	cliff = float64(gt-lt) / float64(m)
 	k, level := intervalRank(n1, n2, conf)
@@ -185,7 +255,7 @@ func intervalRank(n1, n2 int, conf float64) (int, float64) {
 // hypergeometric distribution. Requests are treated as independent; errors
 // that come in bursts make this p too small, which is why the error gate
 // also needs its threshold.
-func fisherExact(errBase, nBase, errNew, nNew uint64) float64 {
+func FisherExact(errBase, nBase, errNew, nNew uint64) float64 {
 	if nBase == 0 || nNew == 0 {
 		return 1
 	}
@@ -206,7 +276,7 @@ func fisherExact(errBase, nBase, errNew, nNew uint64) float64 {
 }
 
 // median of xs (NaN for none).
-func median(xs []float64) float64 {
+func Median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return math.NaN()
 	}
@@ -214,13 +284,16 @@ func median(xs []float64) float64 {
 	if len(s)%2 == 1 {
 		return s[len(s)/2]
 	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	return mid(s[len(s)/2-1], s[len(s)/2])
 }
 
-// DefaultRounds is the default number of runs per side of an ab, and of
-// trials for a check and its baseline. 4 is the smallest number whose
-// two-sided Mann–Whitney test can reach p < 0.05 at all (2/C(8,4) = 0.029),
-// but only by complete separation: with 6 % run-to-run noise it finds a
-// true 20 % p99 regression 71 % of the time. 6 is the smallest that finds
-// it ≥ 90 % of the time (TestSimulationPower).
-const DefaultRounds = 6
+// mid is the midpoint of a ≤ b; of two equal infinities, that infinity.
+func mid(a, b float64) float64 {
+	if a == b {
+		return a
+	}
+	if math.IsInf(a, -1) && math.IsInf(b, 1) {
+		return 0
+	}
+	return a/2 + b/2
+}

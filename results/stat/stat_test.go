@@ -1,4 +1,4 @@
-package results
+package stat
 
 import (
 	"math"
@@ -82,21 +82,21 @@ func TestRunTestIsExactWithTies(t *testing.T) {
 		{[]float64{1, 3, 5, 7, 9}, []float64{2, 4, 6, 8, 10}},
 		{[]float64{1, 2, 2, 2, 3}, []float64{2, 3, 3, 4}},
 	} {
-		got := testRuns("x", tt.x, tt.y, 0.05)
+		got := TestRuns("x", tt.x, tt.y, 0.05)
 		want := permutationP(tt.x, tt.y)
 		if math.Abs(got.P-want) > 1e-9 || !got.Exact {
-			t.Errorf("testRuns(%v, %v).P = %v (exact %v); want the permutation p %v", tt.x, tt.y, got.P, got.Exact, want)
+			t.Errorf("TestRuns(%v, %v).P = %v (exact %v); want the permutation p %v", tt.x, tt.y, got.P, got.Exact, want)
 		}
 	}
 }
 
 func TestHodgesLehmann(t *testing.T) {
-	s := testRuns("x", []float64{1, 2, 3, 4}, []float64{11, 12, 13, 14}, 0.05)
+	s := TestRuns("x", []float64{1, 2, 3, 4}, []float64{11, 12, 13, 14}, 0.05)
 	if s.Shift != 10 || s.ShiftLo == nil || *s.ShiftLo != 7 || *s.ShiftHi != 13 || math.Abs(s.Confidence-(1-2.0/70)) > 1e-12 || s.Effect != 1 {
-		t.Errorf("testRuns(1..4, 11..14) = shift %v [%v, %v] level %v cliff %v; want 10 [7, 13] level %v cliff 1",
+		t.Errorf("TestRuns(1..4, 11..14) = shift %v [%v, %v] level %v cliff %v; want 10 [7, 13] level %v cliff 1",
 			s.Shift, s.ShiftLo, s.ShiftHi, s.Confidence, s.Effect, 1-2.0/70)
 	}
-	if s := testRuns("x", []float64{1, 2, 3}, []float64{4, 5, 6}, 0.05); s.ShiftLo != nil {
+	if s := TestRuns("x", []float64{1, 2, 3}, []float64{4, 5, 6}, 0.05); s.ShiftLo != nil {
 		t.Errorf("3 vs 3 at 95%%: interval [%v, %v]; want none (no finite interval reaches 95%%)", *s.ShiftLo, *s.ShiftHi)
 	}
 	// Coverage: the interval holds the true shift at least at its level.
@@ -108,7 +108,7 @@ func TestHodgesLehmann(t *testing.T) {
 		for j := range a {
 			a[j], b[j] = rng.NormFloat64(), 1+rng.NormFloat64()
 		}
-		s := testRuns("x", a, b, 0.05)
+		s := TestRuns("x", a, b, 0.05)
 		level = s.Confidence
 		if *s.ShiftLo <= 1 && 1 <= *s.ShiftHi {
 			covered++
@@ -130,8 +130,8 @@ func TestFisherExact(t *testing.T) {
 		{10, 10, 0, 10, 2 / 184756.0},
 		{0, 0, 1, 10, 1},
 	} {
-		if got := fisherExact(tt.e1, tt.n1, tt.e2, tt.n2); math.Abs(got-tt.want) > 1e-5*tt.want+1e-12 {
-			t.Errorf("fisherExact(%d/%d, %d/%d) = %v; want %v", tt.e1, tt.n1, tt.e2, tt.n2, got, tt.want)
+		if got := FisherExact(tt.e1, tt.n1, tt.e2, tt.n2); math.Abs(got-tt.want) > 1e-5*tt.want+1e-12 {
+			t.Errorf("FisherExact(%d/%d, %d/%d) = %v; want %v", tt.e1, tt.n1, tt.e2, tt.n2, got, tt.want)
 		}
 	}
 }
