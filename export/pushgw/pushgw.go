@@ -20,7 +20,10 @@ const Job = "duckbench"
 
 // Metric names of the pushed summary.
 const (
-	Latency    = "duckbench_run_latency_seconds"   // {quantile} of successful requests
+	Latency = "duckbench_run_latency_seconds" // {quantile} of successful requests
+	// AllLatency is {quantile} of all requests, a failure slower than any
+	// success: +Inf where the quantile falls among the failures.
+	AllLatency = "duckbench_run_all_requests_latency_seconds"
 	Requests   = "duckbench_run_requests"          // requests of the attack window
 	Errors     = "duckbench_run_errors"            // failed requests
 	Success    = "duckbench_run_success_ratio"     // successes / requests
@@ -42,15 +45,16 @@ func Registry(r *results.Result) *prometheus.Registry {
 		reg.MustRegister(g)
 	}
 	s := r.Summary
-	lat := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: Latency,
-		Help: "Latency quantiles of the run's successful requests (seconds; the report's HdrHistogram)."}, []string{"quantile"})
-	for _, q := range []struct {
-		q string
-		v float64
-	}{{"0.5", s.Latency.P50}, {"0.9", s.Latency.P90}, {"0.99", s.Latency.P99}, {"1", s.Latency.Max}} {
-		lat.WithLabelValues(q.q).Set(q.v)
+	quantiles := func(name, help string, q results.Quantiles) {
+		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"quantile"})
+		g.WithLabelValues("0.5").Set(q.P50)
+		g.WithLabelValues("0.9").Set(q.P90)
+		g.WithLabelValues("0.99").Set(q.P99)
+		g.WithLabelValues("1").Set(q.Max)
+		reg.MustRegister(g)
 	}
-	reg.MustRegister(lat)
+	quantiles(Latency, "Latency quantiles of the run's successful requests (seconds; the report's HdrHistogram).", s.Latency)
+	quantiles(AllLatency, "Latency quantiles of all the run's requests, a failure slower than any success (seconds; +Inf: the quantile falls among the failures). What the verdicts judge.", results.Latency(s))
 	gauge(Requests, "Requests of the run's attack window.", float64(s.Requests))
 	gauge(Errors, "Failed requests of the run.", float64(s.Errors))
 	gauge(Success, "Successes / requests.", s.SuccessRatio)

@@ -17,13 +17,20 @@ import (
 func record() *results.Result {
 	return &results.Result{ID: "r1", Status: results.StatusCompleted, StartedAt: time.Unix(1700000000, 500e6),
 		Summary: results.Summary{Requests: 1000, Success: 990, Errors: 10, SuccessRatio: 0.99, Throughput: 99, TargetRate: 100,
-			Latency: results.Quantiles{P50: 0.002, P90: 0.004, P99: 0.008, Max: 0.05}},
+			Latency:    results.Quantiles{P50: 0.002, P90: 0.004, P99: 0.008, Max: 0.05},
+			AllLatency: &results.Quantiles{P50: 0.002, P90: 0.004, P99: results.Failed, Max: results.Failed}},
 		Capacity: &results.Capacity{Rate: 420},
 		SLO:      &results.Verdict{Pass: false, Checks: []results.Check{{Name: "p99", Pass: true}, {Name: "success", Pass: false}}}}
 }
 
 func TestRegistry(t *testing.T) {
 	want := `
+# HELP duckbench_run_all_requests_latency_seconds Latency quantiles of all the run's requests, a failure slower than any success (seconds; +Inf: the quantile falls among the failures). What the verdicts judge.
+# TYPE duckbench_run_all_requests_latency_seconds gauge
+duckbench_run_all_requests_latency_seconds{quantile="0.5"} 0.002
+duckbench_run_all_requests_latency_seconds{quantile="0.9"} 0.004
+duckbench_run_all_requests_latency_seconds{quantile="0.99"} +Inf
+duckbench_run_all_requests_latency_seconds{quantile="1"} +Inf
 # HELP duckbench_run_capacity_rate Capacity search: the highest sustainable rate (req/s).
 # TYPE duckbench_run_capacity_rate gauge
 duckbench_run_capacity_rate 420
@@ -48,7 +55,7 @@ duckbench_run_slo_pass 0
 duckbench_run_timestamp_seconds 1.7000000005e+09
 `
 	if err := testutil.GatherAndCompare(Registry(record()), strings.NewReader(want),
-		Capacity, CheckPass, Latency, Requests, SLOPass, Timestamp); err != nil {
+		AllLatency, Capacity, CheckPass, Latency, Requests, SLOPass, Timestamp); err != nil {
 		t.Error(err)
 	}
 }
