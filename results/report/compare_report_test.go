@@ -64,8 +64,8 @@ func TestFormatBytes(t *testing.T) {
 		in   int64
 		want string
 	}{{0, "0B"}, {1023, "1023B"}, {1536, "1.5KiB"}, {20480, "20KiB"}, {-2048, "-2KiB"}, {5 << 30, "5GiB"}} {
-		if got := FormatBytes(tt.in); got != tt.want {
-			t.Errorf("FormatBytes(%d) = %q; want %q", tt.in, got, tt.want)
+		if got := formatBytes(tt.in); got != tt.want {
+			t.Errorf("formatBytes(%d) = %q; want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -12,9 +12,9 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// DecodeHistogram decodes r.Histogram (an encoded HdrHistogram of
+// decodeHistogram decodes r.Histogram (an encoded HdrHistogram of
 // microseconds). An empty string gives nil and no error.
-func DecodeHistogram(encoded string) (*hdrhistogram.Histogram, error) {
+func decodeHistogram(encoded string) (*hdrhistogram.Histogram, error) {
 	if encoded == "" {
 		return nil, nil
 	}
@@ -104,7 +104,7 @@ func WriteHTML(w io.Writer, r *results.Result) error {
 	}
 	p.Warnings = runWarnings(r)
 	p.Charts = runCharts(r)
-	if HasServers(r) {
+	if hasServers(r) {
 		p.Servers = serverRows(r)
 	}
 
@@ -191,7 +191,7 @@ func runWarnings(r *results.Result) []string {
 func runCharts(r *results.Result) []chart {
 	var cs []chart
 	cs = append(cs, latencyOverTime(r), percentileChart(r), rateChart(r), appShareChart(r))
-	if HasServers(r) {
+	if hasServers(r) {
 		cs = append(cs, serverPercentileChart(r))
 	}
 	if hasReplicationTimeline(r) || len(r.Replication) > 0 {
@@ -354,7 +354,7 @@ func latencyOverTime(r *results.Result) chart {
 func percentileChart(r *results.Result) chart {
 	c := chart{ID: "percentiles", Title: "Latency by percentile", Sub: "from the recorded HdrHistogram; log-scaled percentile axis"}
 	lc := lineChart{XLabel: "percentile", YLabel: "latency (ms)", Empty: "no histogram recorded"}
-	h, err := DecodeHistogram(r.Histogram)
+	h, err := decodeHistogram(r.Histogram)
 	if err != nil {
 		lc.Empty = "histogram unreadable"
 	}
@@ -367,7 +367,7 @@ func percentileChart(r *results.Result) chart {
 		}
 		xs, ys := curve(h)
 		lc.Series = []series{{Name: name, Color: palette[0], X: xs, Y: ys, Width: 2.2}}
-		if sh, err := DecodeHistogram(r.ServiceHistogram); err == nil && sh != nil && sh.TotalCount() > 0 {
+		if sh, err := decodeHistogram(r.ServiceHistogram); err == nil && sh != nil && sh.TotalCount() > 0 {
 			xs, ys := curve(sh)
 			lc.Series = append(lc.Series, series{Name: "service time (from actual send)", Color: palette[4], X: xs, Y: ys, Width: 1.8, Dash: true})
 		}
@@ -402,7 +402,7 @@ func serverPercentileChart(r *results.Result) chart {
 	lc := lineChart{XLabel: "percentile", YLabel: "latency (ms)", Empty: "no per-server histogram recorded"}
 	var most int64
 	for i, s := range r.Servers {
-		h, err := DecodeHistogram(s.Histogram)
+		h, err := decodeHistogram(s.Histogram)
 		if err != nil || h == nil || h.TotalCount() == 0 {
 			continue
 		}
@@ -561,11 +561,11 @@ func capacityCharts(r *results.Result) []chart {
 }
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"secs": results.FormatSeconds, "pct": results.FormatPercent, "bytes": FormatBytes,
+	"secs": results.FormatSeconds, "pct": results.FormatPercent, "bytes": formatBytes,
 	"f1": func(v float64) string { return fmt.Sprintf("%.1f", v) },
 	"expected": func(r *results.Result, b results.ServerStats) string {
 		return results.FormatPercent(results.ExpectedShareOf(r.Backends, b))
 	},
 	"evtext":    eventText,
-	"worstRepl": WorstReplicationP99, "idleTitle": func() string { return ReplicationIdleTitle },
+	"worstRepl": worstReplicationP99, "idleTitle": func() string { return replicationIdleTitle },
 }).Parse(reportHTML))

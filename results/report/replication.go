@@ -6,12 +6,12 @@ import (
 	"io"
 )
 
-// ReplicationIdleTitle heads the replication readings outside the attack
+// replicationIdleTitle heads the replication readings outside the attack
 // windows in the reports.
-const ReplicationIdleTitle = "Replication while idle (start lead, cooldowns, between steps; not judged)"
+const replicationIdleTitle = "Replication while idle (start lead, cooldowns, between steps; not judged)"
 
-// WorstReplicationP99 is the highest replica delay p99 of reps, or "-".
-func WorstReplicationP99(reps []results.ReplicaStats) string {
+// worstReplicationP99 is the highest replica delay p99 of reps, or "-".
+func worstReplicationP99(reps []results.ReplicaStats) string {
 	worst, any := 0.0, false
 	for _, r := range reps {
 		if r.HeartbeatSamples > 0 {
@@ -35,7 +35,7 @@ func writeReplicationTable(w io.Writer, title string, reps []results.ReplicaStat
 		for _, rep := range reps {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", rep.Replica,
 				results.FormatSeconds(rep.DelayP50Seconds), results.FormatSeconds(rep.DelayP99Seconds), results.FormatSeconds(rep.DelayMaxSeconds),
-				FormatBytes(rep.MaxOffsetLagBytes), results.FormatSeconds(rep.MaxAckAgeSeconds), results.FormatSeconds(rep.LinkDownSeconds), rep.HeartbeatSamples)
+				formatBytes(rep.MaxOffsetLagBytes), results.FormatSeconds(rep.MaxAckAgeSeconds), results.FormatSeconds(rep.LinkDownSeconds), rep.HeartbeatSamples)
 		}
 	})
 }

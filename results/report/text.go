@@ -31,7 +31,7 @@ func WriteText(w io.Writer, r *results.Result) error {
 			results.FormatSeconds(s.DrainSeconds), r.Plan.WorkersUsed, r.Plan.MaxWorkers))
 	}
 	row("Latencies", "min, mean, 50, 90, 99, 99.9, 99.99, max", formatQuantiles(s.Latency))
-	if st := s.ServiceTime; st != nil && DiffersMaterially(s.Latency, *st) {
+	if st := s.ServiceTime; st != nil && differsMaterially(s.Latency, *st) {
 		row("Service Time", "min, mean, 50, 90, 99, 99.9, 99.99, max", formatQuantiles(*st))
 	}
 	if f := s.FailureLatency; f != nil {
@@ -109,7 +109,7 @@ func WriteText(w io.Writer, r *results.Result) error {
 // writeServersText writes the client-side figures per server that
 // answered; nothing when no response named a server.
 func writeServersText(w io.Writer, r *results.Result) {
-	if !HasServers(r) {
+	if !hasServers(r) {
 		return
 	}
 	fmt.Fprintln(w, "\nServers (client side, by X-Served-By; latency of successes as above)")
@@ -123,8 +123,8 @@ func writeServersText(w io.Writer, r *results.Result) {
 	})
 }
 
-// HasServers reports whether r attributes any response to a server.
-func HasServers(r *results.Result) bool {
+// hasServers reports whether r attributes any response to a server.
+func hasServers(r *results.Result) bool {
 	for _, s := range r.Servers {
 		if s.Server != results.Unattributed {
 			return true
@@ -144,7 +144,7 @@ func secondsOrDash(v float64, dash bool) string {
 // servers and caches, and the Redis keyspace.
 func writeProbeTables(w io.Writer, r *results.Result) {
 	writeReplicationTable(w, "Replication", r.Replication)
-	writeReplicationTable(w, ReplicationIdleTitle, r.ReplicationIdle)
+	writeReplicationTable(w, replicationIdleTitle, r.ReplicationIdle)
 	if len(r.Backends) > 0 {
 		fmt.Fprintln(w, "\nBackends")
 		writeTable(w, "  backend/server\trequests\tshare\texpected\tdown\tresponses", func(tw io.Writer) {
@@ -191,7 +191,7 @@ func writeCapacityText(w io.Writer, c *results.Capacity) {
 				svc = results.FormatSeconds(st.Summary.ServiceTime.P99)
 			}
 			fmt.Fprintf(tw, "  %.1f\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\n", st.Rate, st.Outcome, st.Confirmation(), st.Summary.Throughput,
-				results.FormatLatency(results.Latency(st.Summary).P99), svc, results.FormatPercent(st.Summary.SuccessRatio), WorstReplicationP99(st.Replication), nonEmpty(st.Why, "-"))
+				results.FormatLatency(results.Latency(st.Summary).P99), svc, results.FormatPercent(st.Summary.SuccessRatio), worstReplicationP99(st.Replication), nonEmpty(st.Why, "-"))
 		}
 	})
 }
@@ -211,10 +211,10 @@ func formatQuantiles(l results.Quantiles) string {
 		results.FormatLatency(l.P99), results.FormatLatency(l.P999), results.FormatLatency(l.P9999), results.FormatLatency(l.Max)}, ", ")
 }
 
-// DiffersMaterially reports whether service time tells a different story
+// differsMaterially reports whether service time tells a different story
 // from the primary latency: p50, p90, p99 or max apart by more than 10 %
 // and 0.5 ms.
-func DiffersMaterially(primary, service results.Quantiles) bool {
+func differsMaterially(primary, service results.Quantiles) bool {
 	for _, pair := range [][2]float64{{primary.P50, service.P50}, {primary.P90, service.P90},
 		{primary.P99, service.P99}, {primary.Max, service.Max}} {
 		d := pair[0] - pair[1]
@@ -235,7 +235,7 @@ func writeLatencyNotes(w io.Writer, r *results.Result) {
 	switch s.LatencyBasis {
 	case results.BasisIntended:
 		msg := "Latencies: successful requests, from each request's intended send time (the schedule)"
-		if s.ServiceTime != nil && !DiffersMaterially(s.Latency, *s.ServiceTime) {
+		if s.ServiceTime != nil && !differsMaterially(s.Latency, *s.ServiceTime) {
 			msg += "; service time (from the actual send) agrees within 10 %"
 		} else if s.ServiceTime != nil {
 			msg += "; Service Time: from the actual send, leaving out the wait for a late send"
@@ -352,8 +352,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// FormatBytes prints a byte count with a binary unit: "512B", "1.5KiB".
-func FormatBytes(n int64) string {
+// formatBytes prints a byte count with a binary unit: "512B", "1.5KiB".
+func formatBytes(n int64) string {
 	const unit = 1024
 	if n < unit && n > -unit {
 		return strconv.FormatInt(n, 10) + "B"
