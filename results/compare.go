@@ -1,7 +1,9 @@
 package results
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -189,7 +191,7 @@ func Compare(base, new *Result, th Thresholds) *Comparison {
 	}
 	if bb, nb := base.Summary.LatencyBasis, new.Summary.LatencyBasis; bb != nb {
 		// Intended-time latency includes waits that send-time latency hides.
-		c.Warnings = append(c.Warnings, fmt.Sprintf("the latencies are timed differently (base: %s, new: %s): compare them with care", nonEmpty(bb, "unknown"), nonEmpty(nb, "unknown")))
+		c.Warnings = append(c.Warnings, fmt.Sprintf("the latencies are timed differently (base: %s, new: %s): compare them with care", cmp.Or(bb, "unknown"), cmp.Or(nb, "unknown")))
 	}
 	if min(len(base.Trials), len(new.Trials)) <= 1 && c.MinP >= c.Thresholds.Alpha {
 		c.Warnings = append(c.Warnings, fmt.Sprintf(
@@ -213,7 +215,7 @@ func CompareSides(base, new Side, th Thresholds) *Comparison {
 	c.sideWarnings(base, new)
 	if c.MinP >= th.Alpha && (len(base.Runs) > 1 || len(new.Runs) > 1) {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%d vs %d runs cannot reach p < %g (smallest attainable p %s): nothing is called significant",
-			len(base.Runs), len(new.Runs), th.Alpha, formatP(c.MinP)))
+			len(base.Runs), len(new.Runs), th.Alpha, FormatP(c.MinP)))
 	}
 	return c
 }
@@ -243,9 +245,9 @@ func (c *Comparison) compareThroughput(base, new Side) {
 	m := c.runMetric("throughput", "req/s", "higher", b, n)
 	m.Threshold = "-" + FormatPercent(c.Thresholds.MaxThroughputDrop)
 	m.limit = -c.Thresholds.MaxThroughputDrop
-	m.Exceeds = m.Base > 0 && -rel(m) > c.Thresholds.MaxThroughputDrop+1e-12
+	m.Exceeds = m.Base > 0 && -m.RelativeChange() > c.Thresholds.MaxThroughputDrop+1e-12
 	c.judge(&m, fmt.Sprintf("throughput fell %s%s (%.1f → %.1f req/s), more than the allowed %s",
-		FormatPercent(-rel(m)), ciNote(m, -1), m.Base, m.New, FormatPercent(c.Thresholds.MaxThroughputDrop)))
+		FormatPercent(-m.RelativeChange()), ciNote(m, -1), m.Base, m.New, FormatPercent(c.Thresholds.MaxThroughputDrop)))
 	c.detect(m, b, n, -1)
 }
 
@@ -263,11 +265,11 @@ func (c *Comparison) compareLatency(base, new Side, name string, q func(Quantile
 	case IsFailed(m.New) || IsFailed(m.Base):
 		m.Exceeds = !IsFailed(m.Base) // the p99 of all requests fell among the failures
 	case m.Base > 0:
-		m.Exceeds = rel(m) > c.Thresholds.MaxP99Regression+1e-12
+		m.Exceeds = m.RelativeChange() > c.Thresholds.MaxP99Regression+1e-12
 	default:
 		m.Exceeds = m.New > 0
 	}
-	rose := FormatPercent(rel(m)) + ciNote(m, 1)
+	rose := FormatPercent(m.RelativeChange()) + ciNote(m, 1)
 	if m.Relative == nil {
 		rose = "to " + FormatLatency(m.New)
 	}
@@ -283,13 +285,13 @@ func (c *Comparison) compareLatency(base, new Side, name string, q func(Quantile
 // with one burst in a few runs a regression 28–38 % of the time
 // (TestSimulationBurstyErrors).
 func (c *Comparison) compareErrorRate(base, new Side) {
-	bErr, nErr := errorRate(base.Pooled), errorRate(new.Pooled)
+	bErr, nErr := base.Pooled.ErrorRate(), new.Pooled.ErrorRate()
 	m := delta("error rate", "ratio", "lower", bErr, nErr)
 	m.Threshold = "<= " + FormatPercent(c.Thresholds.MaxErrorRate)
 	if base.Pooled.Requests > 0 && new.Pooled.Requests > 0 {
-		m.Test = stat.TestRuns("per-run error ratio", values(base.Runs, errorRate), values(new.Runs, errorRate), c.Thresholds.Alpha)
+		m.Test = stat.TestRuns("per-run error ratio", values(base.Runs, Summary.ErrorRate), values(new.Runs, Summary.ErrorRate), c.Thresholds.Alpha)
 		m.Test.Shift, m.Test.ShiftLo, m.Test.ShiftHi, m.Test.Ratio, m.Test.RatioLo, m.Test.RatioHi = 0, nil, nil, 0, nil, nil
-		p := stat.FisherExact(failed(base.Pooled), base.Pooled.Requests, failed(new.Pooled), new.Pooled.Requests)
+		p := stat.FisherExact(base.Pooled.FailedRequests(), base.Pooled.Requests, new.Pooled.FailedRequests(), new.Pooled.Requests)
 		m.Test.PooledFisherP = &p
 	}
 	m.Exceeds = nErr > c.Thresholds.MaxErrorRate && nErr > bErr
@@ -312,7 +314,7 @@ func (c *Comparison) compareExtras(base, new Side) {
 			}
 		}
 	}
-	for _, name := range sortedKeys(names) {
+	for _, name := range slices.Sorted(maps.Keys(names)) {
 		b, n := extraValues(base.Extras, name), extraValues(new.Extras, name)
 		if len(b) == 0 || len(n) == 0 {
 			if replica, ok := strings.CutPrefix(name, "replication delay p99 ["); ok {
@@ -445,7 +447,7 @@ func (c *Comparison) judge(m *MetricDelta, reason string) {
 	default:
 		m.Verdict = VerdictNoChange
 	}
-	if m.limit != 0 && m.RelLo != nil && (math.Abs(*m.RelHi-rel(*m)) > math.Abs(m.limit) || math.Abs(rel(*m)-*m.RelLo) > math.Abs(m.limit)) {
+	if m.limit != 0 && m.RelLo != nil && (math.Abs(*m.RelHi-m.RelativeChange()) > math.Abs(m.limit) || math.Abs(m.RelativeChange()-*m.RelLo) > math.Abs(m.limit)) {
 		m.Unresolved = true
 	}
 	if m.limit != 0 && m.Test != nil && m.Test.MinP < alpha && m.RelLo == nil {
@@ -456,7 +458,7 @@ func (c *Comparison) judge(m *MetricDelta, reason string) {
 	case m.Regression:
 		m.Verdict = VerdictRegression
 		c.Regression = true
-		c.Reasons = append(c.Reasons, reason+fmt.Sprintf(" (p=%s, %s)", formatP(m.Test.P), m.Test.Method))
+		c.Reasons = append(c.Reasons, reason+fmt.Sprintf(" (p=%s, %s)", FormatP(m.Test.P), m.Test.Method))
 	case m.Threshold != "" && m.Exceeds && m.Verdict == VerdictUntestable:
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s: past its threshold, but %d vs %d samples cannot reach p < %g: not called a regression",
 			reason, m.Test.NBase, m.Test.NNew, alpha))
@@ -533,20 +535,29 @@ func delta(name, unit, better string, b, n float64) MetricDelta {
 	return m
 }
 
-func rel(m MetricDelta) float64 {
+// Limit is the metric's threshold as a signed relative change (negative
+// for a metric where higher is better; 0: no threshold).
+func (m MetricDelta) Limit() float64 { return m.limit }
+
+// RelativeChange is m.Relative, or 0 when the change has no relative
+// form (a zero base).
+func (m MetricDelta) RelativeChange() float64 {
 	if m.Relative == nil {
 		return 0
 	}
 	return *m.Relative
 }
 
-func failed(s Summary) uint64 { return s.Requests - min(s.Success, s.Requests) }
+// FailedRequests is the number of requests of s that did not succeed.
+func (s Summary) FailedRequests() uint64 { return s.Requests - min(s.Success, s.Requests) }
 
-func errorRate(s Summary) float64 {
+// ErrorRate is the share of the requests of s that did not succeed (0
+// for no requests).
+func (s Summary) ErrorRate() float64 {
 	if s.Requests == 0 {
 		return 0
 	}
-	return float64(failed(s)) / float64(s.Requests)
+	return float64(s.FailedRequests()) / float64(s.Requests)
 }
 
 // shareSkew is the largest |share − expected share| over backend's servers.
@@ -557,9 +568,27 @@ func shareSkew(all []ServerStats, backend string) (float64, bool) {
 			continue
 		}
 		found = true
-		skew = math.Max(skew, math.Abs(s.ShareRatio-expectedShare(all, s)))
+		skew = math.Max(skew, math.Abs(s.ShareRatio-ExpectedShareOf(all, s)))
 	}
 	return skew, found
+}
+
+// ExpectedShareOf is b's expected share of its backend: ExpectedShare when
+// the record has it, else an even split over the backend's servers.
+func ExpectedShareOf(all []ServerStats, b ServerStats) float64 {
+	if b.ExpectedShare > 0 {
+		return b.ExpectedShare
+	}
+	n := 0
+	for _, o := range all {
+		if o.Backend == b.Backend {
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return 1 / float64(n)
 }
 
 // ShareSkew is the largest |share − expected share| over the servers of
@@ -573,7 +602,9 @@ func ShareSkew(r *Result) map[string]float64 {
 }
 
 // formatP prints a p-value compactly: "0.032", "<0.001".
-func formatP(p float64) string {
+// FormatP prints a p-value as reports show it: three decimals, "<0.001"
+// below that.
+func FormatP(p float64) string {
 	if p < 0.001 {
 		return "<0.001"
 	}

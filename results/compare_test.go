@@ -1,4 +1,4 @@
-package results
+package results_test
 
 import (
 	"bytes"
@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/duckbench/duckbench/internal/testenv"
+	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/results/report"
+	"github.com/duckbench/duckbench/results/resultstest"
 	"github.com/duckbench/duckbench/spec"
 )
 
-func findMetric(t *testing.T, c *Comparison, name string) MetricDelta {
+func findMetric(t *testing.T, c *results.Comparison, name string) results.MetricDelta {
 	t.Helper()
 	for _, m := range c.Metrics {
 		if m.Name == name {
@@ -19,47 +21,47 @@ func findMetric(t *testing.T, c *Comparison, name string) MetricDelta {
 		}
 	}
 	t.Fatalf("comparison has no metric %q", name)
-	return MetricDelta{}
+	return results.MetricDelta{}
 }
 
 func TestCompareKnownRegression(t *testing.T) {
-	base := synthRun(t, "seed", 1, 1.0, 5, 6)
-	slow := synthRun(t, "seed", 2, 1.2, 5, 6)
-	c := Compare(base, slow, DefaultThresholds())
+	base := resultstest.SynthRun(t, "seed", 1, 1.0, 5, 6)
+	slow := resultstest.SynthRun(t, "seed", 2, 1.2, 5, 6)
+	c := results.Compare(base, slow, results.DefaultThresholds())
 	if !c.Regression {
 		var buf bytes.Buffer
-		WriteCompareText(&buf, c)
+		report.WriteCompareText(&buf, c)
 		t.Fatalf("Compare(base, 20%% slower) found no regression:\n%s", buf.String())
 	}
 	p99 := findMetric(t, c, "p99")
-	if !p99.Regression || p99.Test == nil || !strings.Contains(p99.Test.Method, "p99 (5 vs 5)") || p99.Verdict != VerdictRegression {
+	if !p99.Regression || p99.Test == nil || !strings.Contains(p99.Test.Method, "p99 (5 vs 5)") || p99.Verdict != results.VerdictRegression {
 		t.Errorf("p99 = %+v (test %+v); want a regression tested on 5 vs 5 trials", p99, p99.Test)
 	}
 	// The 20 % lies inside the interval, and the interval excludes 0.
 	if p99.RelLo == nil || *p99.RelLo > 0.2 || *p99.RelHi < 0.2 || *p99.RelLo <= 0 {
-		t.Errorf("p99 change %v [%v, %v]; want an interval around +20%% that excludes 0", rel(p99), p99.RelLo, p99.RelHi)
+		t.Errorf("p99 change %v [%v, %v]; want an interval around +20%% that excludes 0", p99.RelativeChange(), p99.RelLo, p99.RelHi)
 	}
 	if len(c.Reasons) == 0 || !strings.Contains(c.Reasons[0], "p99 rose") || !strings.Contains(c.Reasons[0], "[") {
 		t.Errorf("Reasons = %q; want the p99 named with its interval", c.Reasons)
 	}
 	// The reverse direction is an improvement, not a regression.
-	back := Compare(slow, base, DefaultThresholds())
-	if back.Regression || findMetric(t, back, "p99").Verdict != VerdictImprovement {
+	back := results.Compare(slow, base, results.DefaultThresholds())
+	if back.Regression || findMetric(t, back, "p99").Verdict != results.VerdictImprovement {
 		t.Errorf("Compare(slow, base) = regression %q, p99 %q; want an improvement", back.Reasons, findMetric(t, back, "p99").Verdict)
 	}
 }
 
 func TestCompareNoFalseAlarm(t *testing.T) {
-	var runs []*Result
+	var runs []*results.Result
 	for seed := uint64(11); seed < 16; seed++ {
-		runs = append(runs, synthRun(t, "seed", seed, 1.0, 5, 6))
+		runs = append(runs, resultstest.SynthRun(t, "seed", seed, 1.0, 5, 6))
 	}
 	for i, a := range runs {
 		for j, b := range runs {
 			if i == j {
 				continue
 			}
-			if c := Compare(a, b, DefaultThresholds()); c.Regression {
+			if c := results.Compare(a, b, results.DefaultThresholds()); c.Regression {
 				t.Errorf("Compare(run %d, run %d) of the same distribution = regression: %q", i, j, c.Reasons)
 			}
 		}
@@ -69,15 +71,15 @@ func TestCompareNoFalseAlarm(t *testing.T) {
 // One run per side: the per-second samples are not independent, so no
 // test is possible and a big change is shown but never called significant.
 func TestCompareSingleRunsAreUntestable(t *testing.T) {
-	base := synthRun(t, "seed", 1, 1.0, 1, 30)
-	next := synthRun(t, "seed", 2, 2.0, 1, 30) // twice as slow
-	c := Compare(base, next, DefaultThresholds())
+	base := resultstest.SynthRun(t, "seed", 1, 1.0, 1, 30)
+	next := resultstest.SynthRun(t, "seed", 2, 2.0, 1, 30) // twice as slow
+	c := results.Compare(base, next, results.DefaultThresholds())
 	p99 := findMetric(t, c, "p99")
-	if c.Regression || !p99.Exceeds || p99.Significant || p99.Verdict != VerdictUntestable || c.MinP != 1 {
+	if c.Regression || !p99.Exceeds || p99.Significant || p99.Verdict != results.VerdictUntestable || c.MinP != 1 {
 		t.Errorf("Compare = regression %v, p99 %+v, min p %v; want exceeds, untestable, min p 1", c.Regression, p99, c.MinP)
 	}
 	var buf bytes.Buffer
-	WriteCompareText(&buf, c)
+	report.WriteCompareText(&buf, c)
 	for _, want := range []string{"1 vs 1 run-level", "smallest attainable p 1.000", "NO VERDICT", "--repeat 6", "not called a regression"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("WriteCompareText lacks %q:\n%s", want, buf.String())
@@ -87,26 +89,26 @@ func TestCompareSingleRunsAreUntestable(t *testing.T) {
 
 // trialRun is a run of n trials whose values are spread by ±1 % around
 // the given totals (so n ≥ 4 vs 4 is fully separated from a run 5 % away).
-func trialRun(n int, p99, throughput float64, requests, errors uint64) *Result {
-	r := &Result{Spec: SpecInfo{Name: "s"}, Summary: Summary{
+func trialRun(n int, p99, throughput float64, requests, errors uint64) *results.Result {
+	r := &results.Result{Spec: results.SpecInfo{Name: "s"}, Summary: results.Summary{
 		Requests: requests, Success: requests - errors, Errors: errors,
 		SuccessRatio: float64(requests-errors) / float64(requests), Throughput: throughput,
-		Latency: Quantiles{P99: p99}}}
+		Latency: results.Quantiles{P99: p99}}}
 	for i := 0; i < n; i++ {
 		f := 1 + 0.01*(float64(i)/float64(max(n-1, 1))-0.5)*2
 		s := r.Summary
 		s.Throughput, s.Latency.P99 = throughput*f, p99*f
-		r.Trials = append(r.Trials, Trial{Index: i + 1, Summary: s})
+		r.Trials = append(r.Trials, results.Trial{Index: i + 1, Summary: s})
 	}
 	return r
 }
 
 func TestCompareThresholds(t *testing.T) {
-	th := DefaultThresholds()
+	th := results.DefaultThresholds()
 	tests := []struct {
 		name             string
-		base, new        *Result
-		th               Thresholds
+		base, new        *results.Result
+		th               results.Thresholds
 		metric           string
 		exceeds, regress bool
 	}{
@@ -114,7 +116,7 @@ func TestCompareThresholds(t *testing.T) {
 		{"p99 +11% regresses", trialRun(4, 0.010, 500, 10000, 0), trialRun(4, 0.0111, 500, 10000, 0), th, "p99", true, true},
 		{"p99 +11% at 3 vs 3 trials cannot", trialRun(3, 0.010, 500, 10000, 0), trialRun(3, 0.0111, 500, 10000, 0), th, "p99", true, false},
 		{"p99 +11% within a 20% threshold", trialRun(4, 0.010, 500, 10000, 0), trialRun(4, 0.0111, 500, 10000, 0),
-			Thresholds{MaxP99Regression: 0.2}, "p99", false, false},
+			results.Thresholds{MaxP99Regression: 0.2}, "p99", false, false},
 		{"p99 lower is fine", trialRun(4, 0.010, 500, 10000, 0), trialRun(4, 0.005, 500, 10000, 0), th, "p99", false, false},
 		{"throughput -5% is allowed", trialRun(4, 0.01, 500, 10000, 0), trialRun(4, 0.01, 475, 10000, 0), th, "throughput", false, false},
 		{"throughput -6% regresses", trialRun(4, 0.01, 500, 10000, 0), trialRun(4, 0.01, 470, 10000, 0), th, "throughput", true, true},
@@ -128,7 +130,7 @@ func TestCompareThresholds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := Compare(tt.base, tt.new, tt.th)
+			c := results.Compare(tt.base, tt.new, tt.th)
 			m := findMetric(t, c, tt.metric)
 			if m.Exceeds != tt.exceeds || m.Regression != tt.regress || c.Regression != tt.regress {
 				t.Errorf("Compare: %s exceeds %v regression %v (comparison %v, test %+v); want exceeds %v regression %v",
@@ -139,9 +141,9 @@ func TestCompareThresholds(t *testing.T) {
 }
 
 func TestCompareRelativeAndDefaults(t *testing.T) {
-	c := Compare(trialRun(1, 0.010, 500, 1000, 0), trialRun(1, 0.012, 400, 1000, 0), Thresholds{})
-	if c.Thresholds != DefaultThresholds() {
-		t.Errorf("Thresholds = %+v; want defaults %+v", c.Thresholds, DefaultThresholds())
+	c := results.Compare(trialRun(1, 0.010, 500, 1000, 0), trialRun(1, 0.012, 400, 1000, 0), results.Thresholds{})
+	if c.Thresholds != results.DefaultThresholds() {
+		t.Errorf("Thresholds = %+v; want defaults %+v", c.Thresholds, results.DefaultThresholds())
 	}
 	p99 := findMetric(t, c, "p99")
 	if p99.Relative == nil || fmt.Sprintf("%.3f", *p99.Relative) != "0.200" || fmt.Sprintf("%.4f", p99.Delta) != "0.0020" {
@@ -152,79 +154,18 @@ func TestCompareRelativeAndDefaults(t *testing.T) {
 		t.Errorf("throughput relative %v; want -0.2", tp.Relative)
 	}
 	// JSON never carries NaN or Inf.
-	for _, pair := range [][2]*Result{{&Result{}, &Result{}}, {trialRun(1, 0.01, 500, 10, 0), trialRun(1, 0.01, 500, 10, 0)},
+	for _, pair := range [][2]*results.Result{{&results.Result{}, &results.Result{}}, {trialRun(1, 0.01, 500, 10, 0), trialRun(1, 0.01, 500, 10, 0)},
 		{trialRun(3, 0.01, 500, 10, 0), trialRun(2, 0.01, 500, 10, 0)}} {
-		if _, err := json.Marshal(Compare(pair[0], pair[1], Thresholds{})); err != nil {
+		if _, err := json.Marshal(results.Compare(pair[0], pair[1], results.Thresholds{})); err != nil {
 			t.Errorf("json.Marshal(Compare): %v", err)
 		}
 	}
 }
 
-func comparePair(t *testing.T) *Comparison {
-	base := buildFixture(t, false)
-	next := buildFixture(t, false)
-	next.ID = "20261127T130000Z-seed"
-	next.Summary.Latency.P99 += 0.01
-	next.Summary.Latency.P50 *= 1.02
-	all := *next.Summary.AllLatency // a copy: base shares the pointer's target
-	all.P99 += 0.01
-	all.P50 *= 1.02
-	next.Summary.AllLatency = &all
-	next.Summary.Throughput *= 0.99
-	for i := range next.Timeline {
-		next.Timeline[i].P99 += 0.01
-	}
-	next.Replication[1].DelayP99Seconds = 0.0031
-	next.Backends[0].ShareRatio, next.Backends[1].ShareRatio = 0.52, 0.48
-	next.Caches[0].HitRatio = 0.35
-	next.Trials[0].Summary = next.Summary
-	return Compare(base, next, DefaultThresholds())
-}
-
-// trialPair is 5 vs 5 trials, the new one 20 % slower.
-func trialPair(t *testing.T) *Comparison {
-	return Compare(synthRun(t, "seed", 1, 1.0, 5, 6), synthRun(t, "seed", 2, 1.2, 5, 6), DefaultThresholds())
-}
-
-func TestWriteCompareMarkdown(t *testing.T) {
-	var buf bytes.Buffer
-	if err := WriteCompareMarkdown(&buf, trialPair(t)); err != nil {
-		t.Fatal(err)
-	}
-	testenv.Golden(t, testenv.GoldenPath(t, ".md"), buf.Bytes(), *update)
-}
-
-func TestWriteCompareText(t *testing.T) {
-	var buf bytes.Buffer
-	if err := WriteCompareText(&buf, comparePair(t)); err != nil {
-		t.Fatal(err)
-	}
-	testenv.Golden(t, testenv.GoldenPath(t, ".txt"), buf.Bytes(), *update)
-}
-
-func TestWriteCompareTextTrials(t *testing.T) {
-	var buf bytes.Buffer
-	if err := WriteCompareText(&buf, trialPair(t)); err != nil {
-		t.Fatal(err)
-	}
-	testenv.Golden(t, testenv.GoldenPath(t, ".txt"), buf.Bytes(), *update)
-}
-
 func TestThresholdsFromSpec(t *testing.T) {
-	got := ThresholdsFromSpec(spec.Check{MaxP99Regression: 0.2, Alpha: 0.01})
-	want := Thresholds{MaxP99Regression: 0.2, MaxThroughputDrop: DefaultMaxThroughputDrop, MaxErrorRate: DefaultMaxErrorRate, Alpha: 0.01}
+	got := results.ThresholdsFromSpec(spec.Check{MaxP99Regression: 0.2, Alpha: 0.01})
+	want := results.Thresholds{MaxP99Regression: 0.2, MaxThroughputDrop: results.DefaultMaxThroughputDrop, MaxErrorRate: results.DefaultMaxErrorRate, Alpha: 0.01}
 	if got != want {
 		t.Errorf("ThresholdsFromSpec = %+v; want %+v", got, want)
-	}
-}
-
-func TestFormatBytes(t *testing.T) {
-	for _, tt := range []struct {
-		in   int64
-		want string
-	}{{0, "0B"}, {1023, "1023B"}, {1536, "1.5KiB"}, {20480, "20KiB"}, {-2048, "-2KiB"}, {5 << 30, "5GiB"}} {
-		if got := FormatBytes(tt.in); got != tt.want {
-			t.Errorf("FormatBytes(%d) = %q; want %q", tt.in, got, tt.want)
-		}
 	}
 }

@@ -1,6 +1,9 @@
-// Package results owns the result record of a run: its schema, its storage
-// under results/, the comparison of two records with regression verdicts,
-// and the text and HTML reports.
+// Package results owns the result record of a run (and of an ab and a
+// sweep): its schema, its storage under results/, the SLO verdict, and the
+// comparison of records with its regression verdicts. It is the bottom of
+// its family: the statistics it judges with are in results/stat, and the
+// reports that print its records (text, Markdown, HTML, SVG) are in
+// results/report, which imports it, never the reverse.
 package results
 
 import "time"

@@ -30,7 +30,7 @@ func callRates(m simModel, rounds, pairs int, scale float64, seed uint64) (worse
 	for range pairs {
 		c := CompareSides(side(1), side(scale), DefaultThresholds())
 		for _, mt := range c.Metrics {
-			if mt.Name == "p99" && mt.Significant && rel(mt) > 0 {
+			if mt.Name == "p99" && mt.Significant && mt.RelativeChange() > 0 {
 				nw++
 			}
 			if mt.Name == "p99" && mt.Regression {

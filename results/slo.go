@@ -102,7 +102,7 @@ func EvaluateSLO(slo spec.SLO, r *Result) *Verdict {
 func observedLatency(v float64, s Summary, exact bool) string {
 	switch {
 	case IsFailed(v):
-		return fmt.Sprintf("failed (%s of requests failed)", FormatPercent(errorRate(s)))
+		return fmt.Sprintf("failed (%s of requests failed)", FormatPercent(s.ErrorRate()))
 	case !exact:
 		return FormatSeconds(v) + " (successes only: the record predates all-requests quantiles)"
 	}
@@ -133,11 +133,11 @@ func FormatSeconds(s float64) string {
 	default:
 		return neg + time.Duration(s*float64(time.Second)).Round(time.Second).String()
 	}
-	return neg + sig3(v) + unit
+	return neg + Sig3(v) + unit
 }
 
-// sig3 formats v (>= 0) with three significant digits and no trailing zeros.
-func sig3(v float64) string {
+// Sig3 formats v (>= 0) with three significant digits and no trailing zeros.
+func Sig3(v float64) string {
 	var s string
 	switch {
 	case v >= 100:
@@ -147,10 +147,12 @@ func sig3(v float64) string {
 	default:
 		s = fmt.Sprintf("%.2f", v)
 	}
-	return trimZeros(s)
+	return TrimZeros(s)
 }
 
-func trimZeros(s string) string {
+// TrimZeros drops the trailing zeros of a decimal number (and its point
+// when nothing follows it): "1.500" → "1.5", "2.0" → "2".
+func TrimZeros(s string) string {
 	for i := 0; i < len(s); i++ {
 		if s[i] == '.' {
 			for len(s) > 0 && s[len(s)-1] == '0' {
@@ -181,7 +183,7 @@ func FormatPercent(ratio float64) string {
 	} else {
 		p = math.Ceil(p*scale-1e-6) / scale
 	}
-	return trimZeros(strconv.FormatFloat(p, 'f', dec, 64)) + "%"
+	return TrimZeros(strconv.FormatFloat(p, 'f', dec, 64)) + "%"
 }
 
 // WithDefaultSuccess gives an SLO without a success term DefaultSuccess,

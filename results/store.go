@@ -84,7 +84,7 @@ func WriteFile(path string, r *Result) error {
 	if err != nil {
 		return fmt.Errorf("write result %q: %w", path, err)
 	}
-	return writeAtomic(path, data)
+	return WriteAtomic(path, data)
 }
 
 // Marshal encodes r as indented JSON with a trailing newline. Struct fields
@@ -101,9 +101,9 @@ func Marshal(r *Result) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// writeAtomic writes data to a temporary file next to path and renames it
+// WriteAtomic writes data to a temporary file next to path and renames it
 // into place, so a reader never sees half a file.
-func writeAtomic(path string, data []byte) error {
+func WriteAtomic(path string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %q: %w", path, err)

@@ -1,4 +1,4 @@
-package results
+package results_test
 
 import (
 	"errors"
@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/results/report"
+	"github.com/duckbench/duckbench/results/resultstest"
 )
 
 func TestNewID(t *testing.T) {
@@ -24,7 +28,7 @@ func TestNewID(t *testing.T) {
 		{time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), "", "20260102T030405Z-run"},
 	}
 	for _, tt := range tests {
-		if got := NewID(tt.t, tt.name); got != tt.want {
+		if got := results.NewID(tt.t, tt.name); got != tt.want {
 			t.Errorf("NewID(%v, %q) = %q; want %q", tt.t, tt.name, got, tt.want)
 		}
 	}
@@ -32,9 +36,9 @@ func TestNewID(t *testing.T) {
 
 func TestSaveLoadRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	r := fixtureRun(t)
+	r := resultstest.Fixture(t)
 	r.ID = ""
-	path, err := Save(dir, r)
+	path, err := results.Save(dir, r)
 	if err != nil {
 		t.Fatalf("Save: %v", err)
 	}
@@ -42,7 +46,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Errorf("Save path = %q; want %q", path, want)
 	}
 	for _, p := range []string{path, filepath.Dir(path)} {
-		got, err := Load(p)
+		got, err := results.Load(p)
 		if err != nil {
 			t.Fatalf("Load(%q): %v", p, err)
 		}
@@ -57,7 +61,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	}
 	// Saving again gives the same bytes (stable key order).
 	first, _ := os.ReadFile(path)
-	if _, err := Save(dir, r); err != nil {
+	if _, err := results.Save(dir, r); err != nil {
 		t.Fatal(err)
 	}
 	second, _ := os.ReadFile(path)
@@ -92,7 +96,7 @@ func TestLoadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Load(tt.path)
+			_, err := results.Load(tt.path)
 			if err == nil {
 				t.Fatalf("Load(%q) = nil error; want %q", tt.path, tt.want)
 			}
@@ -102,7 +106,7 @@ func TestLoadErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), filepath.Base(tt.path)) {
 				t.Errorf("Load(%q) = %q; want the file named", tt.path, err)
 			}
-			if got := errors.Is(err, ErrSchema); got != tt.schema {
+			if got := errors.Is(err, results.ErrSchema); got != tt.schema {
 				t.Errorf("errors.Is(%q, ErrSchema) = %v; want %v", err, got, tt.schema)
 			}
 		})
@@ -126,34 +130,34 @@ func FuzzLoad(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r, err := Load(path)
+		r, err := results.Load(path)
 		if err != nil {
 			return
 		}
 		// Whatever loads must render and re-encode without panicking.
-		if _, err := Marshal(r); err != nil {
+		if _, err := results.Marshal(r); err != nil {
 			t.Fatalf("Marshal of a loaded record: %v", err)
 		}
-		_ = WriteText(&strings.Builder{}, r)
-		_ = WriteHTML(&strings.Builder{}, r)
+		_ = report.WriteText(&strings.Builder{}, r)
+		_ = report.WriteHTML(&strings.Builder{}, r)
 	})
 }
 
 // TestLoadSchema1 keeps reading schema 1 records and says what their
 // latency was timed from.
 func TestLoadSchema1(t *testing.T) {
-	r, err := Load(filepath.Join("testdata", "v1-result.json"))
+	r, err := results.Load(filepath.Join("testdata", "v1-result.json"))
 	if err != nil {
 		t.Fatalf("Load(v1) = %v", err)
 	}
-	if r.SchemaVersion != 1 || r.Summary.LatencyBasis != BasisSentV1 || r.Trials[0].Summary.LatencyBasis != BasisSentV1 {
-		t.Errorf("Load(v1): version %d, basis %q, trial basis %q; want 1 and %q", r.SchemaVersion, r.Summary.LatencyBasis, r.Trials[0].Summary.LatencyBasis, BasisSentV1)
+	if r.SchemaVersion != 1 || r.Summary.LatencyBasis != results.BasisSentV1 || r.Trials[0].Summary.LatencyBasis != results.BasisSentV1 {
+		t.Errorf("Load(v1): version %d, basis %q, trial basis %q; want 1 and %q", r.SchemaVersion, r.Summary.LatencyBasis, r.Trials[0].Summary.LatencyBasis, results.BasisSentV1)
 	}
 	var b strings.Builder
-	if err := WriteText(&b, r); err != nil {
+	if err := report.WriteText(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "schema 1 record, timed from the actual send") {
-		t.Errorf("WriteText(v1) does not say how its latency was timed:\n%s", b.String())
+		t.Errorf("report.WriteText(v1) does not say how its latency was timed:\n%s", b.String())
 	}
 }

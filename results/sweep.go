@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -252,9 +253,9 @@ func RoundOrder(n, rounds int) [][]int {
 	return out
 }
 
-// counted says whether a run is evidence: it completed and measured
+// Counted says whether a run is evidence: it completed and measured
 // something (an interrupted or failed run is kept in the record only).
-func (r SweepRun) counted(mode string) bool {
+func (r SweepRun) Counted(mode string) bool {
 	if r.Status != StatusCompleted {
 		return false
 	}
@@ -273,7 +274,7 @@ func AnalyzeSweep(sw *Sweep) {
 	sw.Best, sw.BestVerdict = -1, ""
 	byVariant := make([][]SweepRun, len(sw.Variants))
 	for _, r := range sw.Runs {
-		if r.Variant >= 0 && r.Variant < len(byVariant) && r.counted(sw.Mode) {
+		if r.Variant >= 0 && r.Variant < len(byVariant) && r.Counted(sw.Mode) {
 			byVariant[r.Variant] = append(byVariant[r.Variant], r)
 		}
 	}
@@ -306,7 +307,7 @@ func AnalyzeSweep(sw *Sweep) {
 			for _, r := range byVariant[i] {
 				if why := r.censored(); why != "" {
 					st.Censored++
-					st.CensoredWhy = append(st.CensoredWhy, fmt.Sprintf("round %d: %s (%s req/s)", r.Round, why, fmtRate(r.Capacity.Rate)))
+					st.CensoredWhy = append(st.CensoredWhy, fmt.Sprintf("round %d: %s (%s req/s)", r.Round, why, strconv.FormatFloat(r.Capacity.Rate, 'g', 6, 64)))
 				}
 			}
 			st.Capacity = estimate(metric(i), 1-sw.Alpha)
@@ -368,6 +369,10 @@ func AnalyzeSweep(sw *Sweep) {
 	sw.BestVerdict = sw.bestVerdict()
 }
 
+// Comparisons is the number of tests with the baseline that Holm's method
+// adjusts over (set by AnalyzeSweep).
+func (sw *Sweep) Comparisons() int { return sw.comparisons }
+
 func (sw *Sweep) judged() string {
 	if sw.Mode == SweepCapacity {
 		return "per-round capacity"
@@ -428,16 +433,16 @@ func (sw *Sweep) bestVerdict() string {
 	st := sw.Variants[sw.Best].Stats
 	holmNote := ""
 	if sw.comparisons > 1 {
-		holmNote = fmt.Sprintf(", Holm-adjusted over %d comparisons with the baseline: p=%s", sw.comparisons, formatP(st.PAdjusted))
+		holmNote = fmt.Sprintf(", Holm-adjusted over %d comparisons with the baseline: p=%s", sw.comparisons, FormatP(st.PAdjusted))
 	}
 	if st.Better {
-		return fmt.Sprintf("significantly better than the baseline (p=%s, Mann-Whitney over %d vs %d rounds%s)", formatP(s.P), s.NBase, s.NNew, holmNote)
+		return fmt.Sprintf("significantly better than the baseline (p=%s, Mann-Whitney over %d vs %d rounds%s)", FormatP(s.P), s.NBase, s.NNew, holmNote)
 	}
 	why := ""
 	if level := sw.Alpha / float64(max(1, sw.comparisons)); s.MinP >= level {
 		why = fmt.Sprintf("; %d vs %d rounds cannot reach p < %.3g (smallest p %.3g): run more --rounds", s.NBase, s.NNew, level, s.MinP)
 	}
-	return fmt.Sprintf("not significantly better than the baseline (p=%s%s%s)", formatP(s.P), holmNote, why)
+	return fmt.Sprintf("not significantly better than the baseline (p=%s%s%s)", FormatP(s.P), holmNote, why)
 }
 
 // estimate is the median of xs with benchmath's distribution-free

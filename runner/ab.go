@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/results/report"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
 )
@@ -133,7 +134,7 @@ func AB(ctx context.Context, a, b ABConfig, o ABOptions) (*ABOutcome, error) {
 	}
 	ab.EndedAt = o.Run.Now().UTC()
 	return out, batchEnd(ctx, "ab", runErr, func() (err error) {
-		out.Path, out.HTML, err = results.WriteABFiles(out.Dir, ab)
+		out.Path, out.HTML, err = report.WriteABFiles(out.Dir, ab)
 		return err
 	})
 }

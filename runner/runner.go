@@ -35,6 +35,7 @@ import (
 
 	"github.com/duckbench/duckbench/load"
 	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/results/report"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
 )
@@ -269,7 +270,7 @@ func saveAll(r *results.Result, dir string, htmlPath *string) (string, error) {
 		return path, fmt.Errorf("write report: %w", err)
 	}
 	defer f.Close()
-	if err := results.WriteHTML(f, r); err != nil {
+	if err := report.WriteHTML(f, r); err != nil {
 		return path, fmt.Errorf("write report: %w", err)
 	}
 	return path, f.Close()

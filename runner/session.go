@@ -17,6 +17,7 @@ import (
 
 	"github.com/duckbench/duckbench/load"
 	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/results/report"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
 )
@@ -329,7 +330,7 @@ func (ss *Session) Save(r *results.Result) (path, html string, err error) {
 		ss.o.Export.Recorded(r, ss.Identity())
 	}
 	if ss.o.Out != nil {
-		if err := results.WriteText(ss.o.Out, r); err != nil {
+		if err := report.WriteText(ss.o.Out, r); err != nil {
 			return path, html, fmt.Errorf("write summary: %w", err)
 		}
 		fmt.Fprintf(ss.o.Out, "\nresult: %s\nreport: %s\n", path, html)

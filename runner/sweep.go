@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/results/report"
 	"github.com/duckbench/duckbench/spec"
 )
 
@@ -222,7 +223,7 @@ rounds:
 	results.AnalyzeSweep(sw)
 	sw.EndedAt = o.Run.Now().UTC()
 	return out, batchEnd(ctx, "sweep", runErr, func() (err error) {
-		out.Path, out.HTML, err = results.WriteSweepFiles(out.Dir, sw)
+		out.Path, out.HTML, err = report.WriteSweepFiles(out.Dir, sw)
 		return err
 	})
 }

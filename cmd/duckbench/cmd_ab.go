@@ -15,6 +15,7 @@ import (
 
 	"github.com/duckbench/duckbench/load"
 	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/results/report"
 	"github.com/duckbench/duckbench/runner"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
@@ -210,7 +211,7 @@ func writeAB(w io.Writer, f *abFlags, ab *results.AB) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(ab)
 	case f.asMarkdown:
-		return results.WriteABMarkdown(w, ab)
+		return report.WriteABMarkdown(w, ab)
 	}
-	return results.WriteABText(w, ab)
+	return report.WriteABText(w, ab)
 }

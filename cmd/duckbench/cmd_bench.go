@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/duckbench/duckbench/load"
-	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/results/report"
 	"github.com/duckbench/duckbench/spec"
 )
 
@@ -150,7 +150,7 @@ func runBench(cmd *cobra.Command, f *benchFlags, arg string) error {
 	}
 	out := cmd.OutOrStdout()
 	if f.asJSON {
-		if err := results.WriteJSON(out, rep); err != nil {
+		if err := report.WriteJSON(out, rep); err != nil {
 			return err
 		}
 	} else if err := load.WriteText(out, rep); err != nil {

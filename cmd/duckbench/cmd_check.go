@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/results/report"
 	"github.com/duckbench/duckbench/runner"
 	"github.com/duckbench/duckbench/spec"
 )
@@ -161,14 +162,14 @@ func runCheck(cmd *cobra.Command, f *checkFlags, path string) error {
 	cmp := results.Compare(base, out.Result, th)
 	switch {
 	case f.asJSON:
-		err = results.WriteCheckJSON(stdout, cmp, out.Result.SLO)
+		err = report.WriteCheckJSON(stdout, cmp, out.Result.SLO)
 	case f.asMarkdown:
-		if err = results.WriteCompareMarkdown(stdout, cmp); err == nil {
-			err = results.WriteSLOMarkdown(stdout, out.Result.SLO)
+		if err = report.WriteCompareMarkdown(stdout, cmp); err == nil {
+			err = report.WriteSLOMarkdown(stdout, out.Result.SLO)
 		}
 	default:
 		fmt.Fprintf(stdout, "\nComparison against %s\n", f.baseline)
-		err = results.WriteCompareText(stdout, cmp)
+		err = report.WriteCompareText(stdout, cmp)
 	}
 	if err != nil {
 		return fmt.Errorf("write comparison: %w", err)

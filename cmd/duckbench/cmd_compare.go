@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/results/report"
 	"github.com/duckbench/duckbench/spec"
 )
 
@@ -86,11 +87,11 @@ different specs (use --force to compare them anyway).`,
 			out := cmd.OutOrStdout()
 			switch {
 			case asJSON:
-				err = results.WriteJSON(out, cmp)
+				err = report.WriteJSON(out, cmp)
 			case asMarkdown:
-				err = results.WriteCompareMarkdown(out, cmp)
+				err = report.WriteCompareMarkdown(out, cmp)
 			default:
-				err = results.WriteCompareText(out, cmp)
+				err = report.WriteCompareText(out, cmp)
 			}
 			if err != nil {
 				return fmt.Errorf("write comparison: %w", err)

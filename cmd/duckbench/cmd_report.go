@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/results/report"
 )
 
 func init() { register(newReportCmd) }
@@ -40,7 +41,7 @@ A sweep.json (or its folder) prints the sweep's table and answer.`,
 				return usageErr(err)
 			}
 			out := cmd.OutOrStdout()
-			if err := writeHTMLFile(htmlPath, func(w io.Writer) error { return results.WriteHTML(w, r) }); err != nil {
+			if err := writeHTMLFile(htmlPath, func(w io.Writer) error { return report.WriteHTML(w, r) }); err != nil {
 				return err
 			}
 			if asJSON {
@@ -51,7 +52,7 @@ A sweep.json (or its folder) prints the sweep's table and answer.`,
 				_, err = out.Write(data)
 				return err
 			}
-			if err := results.WriteText(out, r); err != nil {
+			if err := report.WriteText(out, r); err != nil {
 				return err
 			}
 			if htmlPath != "" {
@@ -68,13 +69,13 @@ A sweep.json (or its folder) prints the sweep's table and answer.`,
 // reportSweep prints a stored sweep (re-analysed) and, with htmlPath,
 // writes its report.
 func reportSweep(cmd *cobra.Command, sw *results.Sweep, htmlPath string, asJSON bool) error {
-	if err := writeHTMLFile(htmlPath, func(w io.Writer) error { return results.WriteSweepHTML(w, sw) }); err != nil {
+	if err := writeHTMLFile(htmlPath, func(w io.Writer) error { return report.WriteSweepHTML(w, sw) }); err != nil {
 		return err
 	}
 	if asJSON {
 		return writeSweep(cmd.OutOrStdout(), &sweepFlags{asJSON: true}, sw)
 	}
-	return results.WriteSweepText(cmd.OutOrStdout(), sw)
+	return report.WriteSweepText(cmd.OutOrStdout(), sw)
 }
 
 // writeHTMLFile renders a report with page and writes it to path ("":

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/results/report"
 )
 
 func init() { register(newStatusCmd) }
@@ -44,7 +44,7 @@ Exits 3 when the stack is not up or a service is not healthy.`,
 				}
 			}
 			if asJSON {
-				if err := results.WriteJSON(out, st); err != nil {
+				if err := report.WriteJSON(out, st); err != nil {
 					return depErr(err)
 				}
 			} else {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/duckbench/duckbench/load"
 	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/results/report"
 	"github.com/duckbench/duckbench/runner"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
@@ -348,7 +349,7 @@ func writeSweep(w io.Writer, f *sweepFlags, sw *results.Sweep) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(sw)
 	case f.asMarkdown:
-		return results.WriteSweepMarkdown(w, sw)
+		return report.WriteSweepMarkdown(w, sw)
 	}
-	return results.WriteSweepText(w, sw)
+	return report.WriteSweepText(w, sw)
 }

@@ -1,7 +1,8 @@
-package results
+package report
 
 import (
 	"fmt"
+	"github.com/duckbench/duckbench/results"
 	"io"
 	"math"
 	"strings"
@@ -12,9 +13,9 @@ import (
 func formatValue(unit string, v float64) string {
 	switch unit {
 	case "s":
-		return FormatLatency(v)
+		return results.FormatLatency(v)
 	case "ratio":
-		return FormatPercent(v)
+		return results.FormatPercent(v)
 	case "req/s":
 		return fmt.Sprintf("%.1f req/s", v)
 	}
@@ -24,12 +25,12 @@ func formatValue(unit string, v float64) string {
 // formatChange is the relative change with its confidence interval,
 // "+20.1% [+14.0%, +27.3%]", or the absolute change when there is no
 // relative one.
-func formatChange(m MetricDelta) string {
+func formatChange(m results.MetricDelta) string {
 	if m.Relative == nil {
 		switch {
-		case m.Unit == "s" && IsFailed(m.New) && !IsFailed(m.Base):
+		case m.Unit == "s" && results.IsFailed(m.New) && !results.IsFailed(m.Base):
 			return "now failed"
-		case m.Unit == "s" && IsFailed(m.Base) && !IsFailed(m.New):
+		case m.Unit == "s" && results.IsFailed(m.Base) && !results.IsFailed(m.New):
 			return "no longer failed"
 		case m.Delta == 0:
 			return "0"
@@ -40,9 +41,9 @@ func formatChange(m MetricDelta) string {
 		}
 		switch m.Unit {
 		case "s":
-			return sign + FormatSeconds(math.Abs(m.Delta))
+			return sign + results.FormatSeconds(math.Abs(m.Delta))
 		case "ratio":
-			return sign + trimZeros(fmt.Sprintf("%.3f", math.Abs(m.Delta)*100)) + "pp"
+			return sign + results.TrimZeros(fmt.Sprintf("%.3f", math.Abs(m.Delta)*100)) + "pp"
 		}
 		return sign + fmt.Sprintf("%.1f", math.Abs(m.Delta))
 	}
@@ -56,11 +57,11 @@ func formatChange(m MetricDelta) string {
 	return s
 }
 
-func formatTest(t *Significance) (p, n string) {
+func formatTest(t *results.Significance) (p, n string) {
 	if t == nil {
 		return "-", "-"
 	}
-	p = formatP(t.P)
+	p = results.FormatP(t.P)
 	if t.EffectName == "difference" { // Fisher: request counts
 		return p, "requests"
 	}
@@ -69,20 +70,20 @@ func formatTest(t *Significance) (p, n string) {
 
 // verdict is the metric's verdict as shown, with "(noise)" on a threshold
 // that was exceeded without significance.
-func verdict(m MetricDelta) string {
+func verdict(m results.MetricDelta) string {
 	v := m.Verdict
 	switch {
 	case m.Regression:
 		return "REGRESSION"
 	case v == "" && m.Threshold != "":
 		return "ok"
-	case m.Exceeds && (v == VerdictNoChange || v == VerdictUntestable):
+	case m.Exceeds && (v == results.VerdictNoChange || v == results.VerdictUntestable):
 		return v + " (noise?)"
 	}
 	return v
 }
 
-func verdictLine(c *Comparison) string {
+func verdictLine(c *results.Comparison) string {
 	if c.Regression {
 		return fmt.Sprintf("REGRESSION: %d metric(s) worse beyond threshold and significant (alpha %g)", len(c.Reasons), c.Thresholds.Alpha)
 	}
@@ -93,14 +94,14 @@ func verdictLine(c *Comparison) string {
 }
 
 // samplesLine says what the tests had and what they could give.
-func samplesLine(c *Comparison) string {
+func samplesLine(c *results.Comparison) string {
 	return fmt.Sprintf("samples: %d vs %d run-level (per-second samples are not tested); smallest attainable p %s, alpha %g",
-		c.Base.Runs, c.New.Runs, formatP(c.MinP), c.Thresholds.Alpha)
+		c.Base.Runs, c.New.Runs, results.FormatP(c.MinP), c.Thresholds.Alpha)
 }
 
-// Unresolved lists the gated metrics whose confidence interval is wider
+// unresolved lists the gated metrics whose confidence interval is wider
 // than their threshold, with the interval's half-width.
-func (c *Comparison) Unresolved() []string {
+func unresolved(c *results.Comparison) []string {
 	var out []string
 	for _, m := range c.Metrics {
 		if !m.Unresolved {
@@ -108,17 +109,17 @@ func (c *Comparison) Unresolved() []string {
 		}
 		half := "unbounded"
 		if m.RelLo != nil {
-			half = "±" + FormatPercent(math.Max(*m.RelHi-rel(m), rel(m)-*m.RelLo))
+			half = "±" + results.FormatPercent(math.Max(*m.RelHi-m.RelativeChange(), m.RelativeChange()-*m.RelLo))
 		}
 		out = append(out, fmt.Sprintf("%s: the confidence interval of the change reaches %s, wider than the %s threshold; noise %s run to run: this machine cannot resolve a change that small with %d vs %d runs",
-			m.Name, half, m.Threshold, FormatPercent(m.Noise), m.Test.NBase, m.Test.NNew))
+			m.Name, half, m.Threshold, results.FormatPercent(m.Noise), m.Test.NBase, m.Test.NNew))
 	}
 	return out
 }
 
 // WriteCompareText writes c as a terminal table followed by the verdict,
 // its reasons and any warnings.
-func WriteCompareText(w io.Writer, c *Comparison) error {
+func WriteCompareText(w io.Writer, c *results.Comparison) error {
 	fmt.Fprintf(w, "base  %s (spec %s, %s)\nnew   %s (spec %s, %s)\n%s\n\n",
 		c.Base.ID, c.Base.Spec, sampleNote(c.Base), c.New.ID, c.New.Spec, sampleNote(c.New), samplesLine(c))
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
@@ -139,10 +140,10 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 	for _, r := range c.Reasons {
 		fmt.Fprintf(w, "  - %s\n", r)
 	}
-	for _, d := range c.DetectionLines() {
+	for _, d := range detectionLines(c) {
 		fmt.Fprintf(w, "  %s\n", d)
 	}
-	for _, u := range c.Unresolved() {
+	for _, u := range unresolved(c) {
 		fmt.Fprintf(w, "note: %s\n", u)
 	}
 	for _, warn := range c.Warnings {
@@ -154,7 +155,7 @@ func WriteCompareText(w io.Writer, c *Comparison) error {
 
 const footnote = "base/new: medians over runs; change: Hodges-Lehmann shift over base (a ratio, on the log scale) with its confidence interval; p: two-sided Mann-Whitney over runs (benchmath), for the error rate over the runs' error ratios (errors come in bursts; Fisher's pooled p is in the JSON, information only); ~: no significant change."
 
-func sampleNote(r RunRef) string {
+func sampleNote(r results.RunRef) string {
 	s := fmt.Sprintf("%d run-level sample(s), %d s timeline", r.Runs, r.Seconds)
 	if r.Saturated {
 		s += ", generator saturated"
@@ -164,7 +165,7 @@ func sampleNote(r RunRef) string {
 
 // WriteCompareMarkdown writes c as GitHub-flavoured Markdown for a
 // pull-request comment.
-func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
+func WriteCompareMarkdown(w io.Writer, c *results.Comparison) error {
 	icon := "✅"
 	if c.Regression {
 		icon = "❌"
@@ -191,7 +192,7 @@ func WriteCompareMarkdown(w io.Writer, c *Comparison) error {
 	for _, sec := range []struct {
 		title string
 		lines []string
-	}{{"Regressions", c.Reasons}, {"What it could detect", c.DetectionLines()}, {"Resolution", c.Unresolved()}, {"Warnings", c.Warnings}} {
+	}{{"Regressions", c.Reasons}, {"What it could detect", detectionLines(c)}, {"Resolution", unresolved(c)}, {"Warnings", c.Warnings}} {
 		if len(sec.lines) == 0 {
 			continue
 		}

@@ -1,32 +1,37 @@
-package results
+package report
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/duckbench/duckbench/internal/testenv"
+	"github.com/duckbench/duckbench/results"
+	"github.com/duckbench/duckbench/results/resultstest"
 )
+
+var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestWriteText(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteText(&buf, loadFixture(t)); err != nil {
+	if err := WriteText(&buf, resultstest.LoadFixture(t)); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Golden(t, testenv.GoldenPath(t, ".txt"), buf.Bytes(), *update)
 }
 
 // agentsFixture is the fixture as a sharded run with one agent missing.
-func agentsFixture(t *testing.T) *Result {
-	r := loadFixture(t)
-	r.Status, r.Error = StatusIncomplete, "1 of 3 load agents left out: agent 2: task failed: task: non-zero exit (137)"
-	r.Agents = []AgentStats{
-		{Index: 1, Status: AgentOK, PlannedRequests: 800, Requests: 800, Success: 800, TargetRate: 100, AchievedRate: 99.8,
+func agentsFixture(t *testing.T) *results.Result {
+	r := resultstest.LoadFixture(t)
+	r.Status, r.Error = results.StatusIncomplete, "1 of 3 load agents left out: agent 2: task failed: task: non-zero exit (137)"
+	r.Agents = []results.AgentStats{
+		{Index: 1, Status: results.AgentOK, PlannedRequests: 800, Requests: 800, Success: 800, TargetRate: 100, AchievedRate: 99.8,
 			MaxScheduleLagSeconds: 0.0364, LatencyP99: 0.0315, ClockOffsetSeconds: -0.0174},
-		{Index: 2, Status: AgentMissing, Error: "task failed: task: non-zero exit (137)", PlannedRequests: 800},
-		{Index: 3, Status: AgentOK, PlannedRequests: 800, Requests: 800, Success: 800, TargetRate: 100, AchievedRate: 99.5,
+		{Index: 2, Status: results.AgentMissing, Error: "task failed: task: non-zero exit (137)", PlannedRequests: 800},
+		{Index: 3, Status: results.AgentOK, PlannedRequests: 800, Requests: 800, Success: 800, TargetRate: 100, AchievedRate: 99.5,
 			MaxScheduleLagSeconds: 0.2, GeneratorSaturated: true, LatencyP99: 0.047, ClockOffsetSeconds: 0.0012},
 	}
 	return r
@@ -49,8 +54,8 @@ func TestWriteHTMLAgents(t *testing.T) {
 }
 
 func TestWriteTextSaturatedInterrupted(t *testing.T) {
-	r := &Result{SchemaVersion: 1, ID: "x", Status: "interrupted", Error: "signal: interrupt", GeneratorSaturated: true,
-		Plan: LoadPlan{Rate: -1}, Summary: Summary{Requests: 10, Success: 10, SuccessRatio: 1}}
+	r := &results.Result{SchemaVersion: 1, ID: "x", Status: "interrupted", Error: "signal: interrupt", GeneratorSaturated: true,
+		Plan: results.LoadPlan{Rate: -1}, Summary: results.Summary{Requests: 10, Success: 10, SuccessRatio: 1}}
 	var buf bytes.Buffer
 	if err := WriteText(&buf, r); err != nil {
 		t.Fatal(err)
@@ -64,7 +69,7 @@ func TestWriteTextSaturatedInterrupted(t *testing.T) {
 
 func TestWriteHTML(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteHTML(&buf, loadFixture(t)); err != nil {
+	if err := WriteHTML(&buf, resultstest.LoadFixture(t)); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -84,14 +89,14 @@ func TestWriteHTML(t *testing.T) {
 }
 
 func TestWriteHTMLCapacityAndEmpty(t *testing.T) {
-	r := loadFixture(t)
-	r.Capacity = &Capacity{SLO: "p99<20ms", Rate: 1800, LowGood: 1800, HighBad: 2000, Steps: []CapacityStep{
-		{Rate: 250, Outcome: "pass", Summary: Summary{Rate: 250, SuccessRatio: 1, Latency: Quantiles{P99: 0.004}}},
-		{Rate: 500, Outcome: "pass", Summary: Summary{Rate: 500, SuccessRatio: 1, Latency: Quantiles{P99: 0.005}}},
-		{Rate: 1000, Outcome: "pass", Summary: Summary{Rate: 1000, SuccessRatio: 1, Latency: Quantiles{P99: 0.008}}},
-		{Rate: 2000, Outcome: "fail", Summary: Summary{Rate: 1950, SuccessRatio: 0.97, Latency: Quantiles{P99: 0.06}}},
-		{Rate: 1500, Outcome: "pass", Summary: Summary{Rate: 1500, SuccessRatio: 1, Latency: Quantiles{P99: 0.011}}},
-		{Rate: 1800, Outcome: "pass", Summary: Summary{Rate: 1800, SuccessRatio: 0.999, Latency: Quantiles{P99: 0.017}}},
+	r := resultstest.LoadFixture(t)
+	r.Capacity = &results.Capacity{SLO: "p99<20ms", Rate: 1800, LowGood: 1800, HighBad: 2000, Steps: []results.CapacityStep{
+		{Rate: 250, Outcome: "pass", Summary: results.Summary{Rate: 250, SuccessRatio: 1, Latency: results.Quantiles{P99: 0.004}}},
+		{Rate: 500, Outcome: "pass", Summary: results.Summary{Rate: 500, SuccessRatio: 1, Latency: results.Quantiles{P99: 0.005}}},
+		{Rate: 1000, Outcome: "pass", Summary: results.Summary{Rate: 1000, SuccessRatio: 1, Latency: results.Quantiles{P99: 0.008}}},
+		{Rate: 2000, Outcome: "fail", Summary: results.Summary{Rate: 1950, SuccessRatio: 0.97, Latency: results.Quantiles{P99: 0.06}}},
+		{Rate: 1500, Outcome: "pass", Summary: results.Summary{Rate: 1500, SuccessRatio: 1, Latency: results.Quantiles{P99: 0.011}}},
+		{Rate: 1800, Outcome: "pass", Summary: results.Summary{Rate: 1800, SuccessRatio: 0.999, Latency: results.Quantiles{P99: 0.017}}},
 	}}
 	var buf bytes.Buffer
 	if err := WriteHTML(&buf, r); err != nil {
@@ -103,7 +108,7 @@ func TestWriteHTMLCapacityAndEmpty(t *testing.T) {
 	writeArtifact(t, "report-capacity.html", buf.Bytes())
 	// An empty record still renders.
 	buf.Reset()
-	if err := WriteHTML(&buf, &Result{SchemaVersion: 1}); err != nil {
+	if err := WriteHTML(&buf, &results.Result{SchemaVersion: 1}); err != nil {
 		t.Fatalf("WriteHTML(empty): %v", err)
 	}
 	if !strings.Contains(buf.String(), "no timeline") {
@@ -136,18 +141,18 @@ func writeArtifact(t *testing.T, name string, data []byte) string {
 // (nothing to tell apart); a record with servers shows the table, with "-"
 // for a bucket without successes.
 func TestWriteTextServers(t *testing.T) {
-	old := &Result{SchemaVersion: 2, ID: "old", Summary: Summary{Requests: 10, Success: 10, SuccessRatio: 1},
+	old := &results.Result{SchemaVersion: 2, ID: "old", Summary: results.Summary{Requests: 10, Success: 10, SuccessRatio: 1},
 		AppShare: map[string]float64{"app1": 0.5, "app2": 0.5}}
-	onlyNone := &Result{SchemaVersion: 2, ID: "none", Summary: Summary{Requests: 10, Success: 10, SuccessRatio: 1},
-		Servers: []ServerLatency{{Server: Unattributed, Summary: Summary{Requests: 10, Success: 10, SuccessRatio: 1}}}}
-	withServers := &Result{SchemaVersion: 2, ID: "new", Summary: Summary{Requests: 10, Success: 8, SuccessRatio: 0.8},
+	onlyNone := &results.Result{SchemaVersion: 2, ID: "none", Summary: results.Summary{Requests: 10, Success: 10, SuccessRatio: 1},
+		Servers: []results.ServerLatency{{Server: results.Unattributed, Summary: results.Summary{Requests: 10, Success: 10, SuccessRatio: 1}}}}
+	withServers := &results.Result{SchemaVersion: 2, ID: "new", Summary: results.Summary{Requests: 10, Success: 8, SuccessRatio: 0.8},
 		AppShare: map[string]float64{"app1": 1},
-		Servers: []ServerLatency{
-			{Server: "app1", Summary: Summary{Requests: 8, Success: 8, SuccessRatio: 1, Latency: Quantiles{P50: 0.002, P99: 0.004, Max: 0.005}}},
-			{Server: Unattributed, Summary: Summary{Requests: 2, Errors: 2}},
+		Servers: []results.ServerLatency{
+			{Server: "app1", Summary: results.Summary{Requests: 8, Success: 8, SuccessRatio: 1, Latency: results.Quantiles{P50: 0.002, P99: 0.004, Max: 0.005}}},
+			{Server: results.Unattributed, Summary: results.Summary{Requests: 2, Errors: 2}},
 		}}
 	for _, tc := range []struct {
-		r            *Result
+		r            *results.Result
 		want, banned []string
 	}{
 		{old, []string{"App Share     [app:share]                                app1:50% app2:50%"}, []string{"Servers ("}},

@@ -1,7 +1,8 @@
-package results
+package report
 
 import (
 	"fmt"
+	"github.com/duckbench/duckbench/results"
 	"html"
 	"html/template"
 	"math"
@@ -123,17 +124,17 @@ func fmtTick(v float64) string {
 	a := math.Abs(v)
 	switch {
 	case a >= 1e6:
-		return trimZeros(fmt.Sprintf("%.1f", v/1e6)) + "M"
+		return results.TrimZeros(fmt.Sprintf("%.1f", v/1e6)) + "M"
 	case a >= 1e4:
-		return trimZeros(fmt.Sprintf("%.1f", v/1e3)) + "k"
+		return results.TrimZeros(fmt.Sprintf("%.1f", v/1e3)) + "k"
 	case a >= 10:
-		return trimZeros(fmt.Sprintf("%.0f", v))
+		return results.TrimZeros(fmt.Sprintf("%.0f", v))
 	case a >= 1:
-		return trimZeros(fmt.Sprintf("%.1f", v))
+		return results.TrimZeros(fmt.Sprintf("%.1f", v))
 	case a >= 0.01:
-		return trimZeros(fmt.Sprintf("%.2f", v))
+		return results.TrimZeros(fmt.Sprintf("%.2f", v))
 	}
-	return trimZeros(fmt.Sprintf("%.4f", v))
+	return results.TrimZeros(fmt.Sprintf("%.4f", v))
 }
 
 func (c lineChart) SVG() template.HTML {
@@ -329,7 +330,7 @@ func (c barChart) SVG() template.HTML {
 		if br.Ref > 0 {
 			rx := labelW + br.Ref/max*bw
 			fmt.Fprintf(&b, `<line class="ref" x1="%s" y1="%s" x2="%s" y2="%s"><title>expected %s</title></line>`,
-				num(rx), num(y-2), num(rx), num(y+24), esc(FormatPercent(br.Ref)))
+				num(rx), num(y-2), num(rx), num(y+24), esc(results.FormatPercent(br.Ref)))
 		}
 		fmt.Fprintf(&b, `<text class="value" x="%s" y="%s">%s</text>`, num(labelW+bw+8), num(y+15), esc(br.Text))
 	}

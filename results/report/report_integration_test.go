@@ -1,6 +1,6 @@
 //go:build integration
 
-package results
+package report
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/duckbench/duckbench/internal/testenv"
+	"github.com/duckbench/duckbench/results/resultstest"
 )
 
 // TestHTMLScreenshot opens the report in headless Chromium and saves a PNG
@@ -30,7 +31,7 @@ func TestHTMLScreenshot(t *testing.T) {
 	if bin == "" {
 		testenv.Unavailable(t, "chromium not found (apt-get install chromium)")
 	}
-	r := loadFixture(t)
+	r := resultstest.LoadFixture(t)
 	var buf bytes.Buffer
 	if err := WriteHTML(&buf, r); err != nil {
 		t.Fatal(err)

@@ -1,17 +1,18 @@
-package results
+package report
 
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/duckbench/duckbench/results"
 	"io"
 )
 
 // WriteCheckJSON writes a check's outcome as JSON: the comparison, with the
 // new run's SLO verdict beside it (omitted when there is none).
-func WriteCheckJSON(w io.Writer, c *Comparison, slo *Verdict) error {
+func WriteCheckJSON(w io.Writer, c *results.Comparison, slo *results.Verdict) error {
 	return WriteJSON(w, struct {
-		Comparison *Comparison `json:"comparison"`
-		SLO        *Verdict    `json:"slo,omitempty"`
+		Comparison *results.Comparison `json:"comparison"`
+		SLO        *results.Verdict    `json:"slo,omitempty"`
 	}{c, slo})
 }
 
@@ -25,7 +26,7 @@ func WriteJSON(w io.Writer, v any) error {
 // WriteSLOMarkdown writes an SLO verdict as a Markdown table, to follow
 // WriteCompareMarkdown in a pull-request comment or a job summary. A nil or
 // empty verdict writes nothing.
-func WriteSLOMarkdown(w io.Writer, v *Verdict) error {
+func WriteSLOMarkdown(w io.Writer, v *results.Verdict) error {
 	if v == nil || len(v.Checks) == 0 {
 		return nil
 	}

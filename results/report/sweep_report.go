@@ -1,7 +1,8 @@
-package results
+package report
 
 import (
 	"fmt"
+	"github.com/duckbench/duckbench/results"
 	"html/template"
 	"io"
 	"math"
@@ -11,18 +12,18 @@ import (
 )
 
 // sweepRows is the table of a sweep: a header and one row per variant.
-func sweepRows(sw *Sweep) [][]string {
+func sweepRows(sw *results.Sweep) [][]string {
 	head := []string{"#"}
 	axes := varied(sw)
 	for _, j := range axes {
 		head = append(head, sw.Vary[j].Path)
 	}
 	head = append(head, "runs")
-	if sw.Mode == SweepCapacity {
+	if sw.Mode == results.SweepCapacity {
 		head = append(head, "capacity", fmt.Sprintf("%s CI", confLabel(sw)), "rounds", "bracket")
 	}
 	head = append(head, "p99 (all)"+rateLabel(sw.CommonRate))
-	if sw.Mode == SweepRate {
+	if sw.Mode == results.SweepRate {
 		head = append(head, fmt.Sprintf("%s CI", confLabel(sw)))
 	}
 	head = append(head, "success")
@@ -32,7 +33,7 @@ func sweepRows(sw *Sweep) [][]string {
 	}
 	if servers {
 		at := " (at capacity)"
-		if sw.Mode == SweepRate {
+		if sw.Mode == results.SweepRate {
 			at = ""
 		}
 		head = append(head, "p99 per server"+at)
@@ -60,7 +61,7 @@ func sweepRows(sw *Sweep) [][]string {
 			runs += fmt.Sprintf(" (%d censored)", st.Censored)
 		}
 		row = append(row, runs)
-		if sw.Mode == SweepCapacity {
+		if sw.Mode == results.SweepCapacity {
 			c := st.Capacity
 			hi := "none"
 			if st.HighBad > 0 {
@@ -72,15 +73,15 @@ func sweepRows(sw *Sweep) [][]string {
 				row = append(row, fmtRate(c.Median)+" req/s", ciText(c, fmtRate), fmtRate(c.Min)+"–"+fmtRate(c.Max), "["+fmtRate(st.LowGood)+", "+hi+")")
 			}
 		}
-		row = append(row, estText(st.P99, FormatLatency))
-		if sw.Mode == SweepRate {
-			row = append(row, ciText(st.P99, FormatLatency))
+		row = append(row, estText(st.P99, results.FormatLatency))
+		if sw.Mode == results.SweepRate {
+			row = append(row, ciText(st.P99, results.FormatLatency))
 		}
-		row = append(row, estText(st.Success, FormatPercent))
+		row = append(row, estText(st.Success, results.FormatPercent))
 		if servers {
 			var parts []string
 			for _, sv := range st.Servers {
-				parts = append(parts, sv.Server+" "+FormatLatency(float64(sv.P99)))
+				parts = append(parts, sv.Server+" "+results.FormatLatency(float64(sv.P99)))
 			}
 			row = append(row, nonEmpty(strings.Join(parts, " "), "-"))
 		}
@@ -92,7 +93,7 @@ func sweepRows(sw *Sweep) [][]string {
 
 // varied are the indexes of the axes with more than one value (all of
 // them when none has); the others are settings every variant shares.
-func varied(sw *Sweep) []int {
+func varied(sw *results.Sweep) []int {
 	var out []int
 	for j, a := range sw.Vary {
 		if len(a.Values) > 1 {
@@ -107,7 +108,9 @@ func varied(sw *Sweep) []int {
 	return out
 }
 
-func confLabel(sw *Sweep) string { return strconv.FormatFloat((1-sw.Alpha)*100, 'g', 3, 64) + "%" }
+func confLabel(sw *results.Sweep) string {
+	return strconv.FormatFloat((1-sw.Alpha)*100, 'g', 3, 64) + "%"
+}
 
 func rateLabel(r float64) string {
 	if r <= 0 {
@@ -123,14 +126,14 @@ func firstLine(s string) string {
 	return s
 }
 
-func estText(e *Estimate, f func(float64) string) string {
+func estText(e *results.Estimate, f func(float64) string) string {
 	if e == nil {
 		return "-"
 	}
 	return f(e.Median)
 }
 
-func ciText(e *Estimate, f func(float64) string) string {
+func ciText(e *results.Estimate, f func(float64) string) string {
 	switch {
 	case e == nil:
 		return "-"
@@ -142,7 +145,7 @@ func ciText(e *Estimate, f func(float64) string) string {
 
 // levelNote names an interval's level when it is not the column's (too
 // few rounds for that).
-func levelNote(e *Estimate) string {
+func levelNote(e *results.Estimate) string {
 	if e.Confidence >= 0.95-1e-9 {
 		return ""
 	}
@@ -151,7 +154,7 @@ func levelNote(e *Estimate) string {
 
 // vsBaseline is variant i's change against the baseline: the
 // Hodges–Lehmann shift, its interval, p and the verdict.
-func vsBaseline(sw *Sweep, i int) string {
+func vsBaseline(sw *results.Sweep, i int) string {
 	if i == 0 {
 		return "baseline"
 	}
@@ -160,8 +163,8 @@ func vsBaseline(sw *Sweep, i int) string {
 	if s == nil {
 		return "-"
 	}
-	f := FormatLatency
-	if sw.Mode == SweepCapacity {
+	f := results.FormatLatency
+	if sw.Mode == results.SweepCapacity {
 		f = func(v float64) string { return fmtRate(v) }
 	}
 	sign := func(v float64) string {
@@ -171,10 +174,10 @@ func vsBaseline(sw *Sweep, i int) string {
 		return f(v)
 	}
 	out := sign(s.Shift)
-	if sw.Mode == SweepRate && s.Shift == 0 && IsFailed(st.P99.Median) {
+	if sw.Mode == results.SweepRate && s.Shift == 0 && results.IsFailed(st.P99.Median) {
 		out = "p99 failed"
 	}
-	if sw.Mode == SweepCapacity {
+	if sw.Mode == results.SweepCapacity {
 		out += " req/s"
 	}
 	if s.ShiftLo != nil {
@@ -187,16 +190,16 @@ func vsBaseline(sw *Sweep, i int) string {
 	case st.Worse:
 		verdict = "worse"
 	}
-	if sw.comparisons > 1 {
-		return out + " p=" + formatP(s.P) + " (Holm " + formatP(st.PAdjusted) + ") " + verdict
+	if sw.Comparisons() > 1 {
+		return out + " p=" + results.FormatP(s.P) + " (Holm " + results.FormatP(st.PAdjusted) + ") " + verdict
 	}
-	return out + " p=" + formatP(s.P) + " " + verdict
+	return out + " p=" + results.FormatP(s.P) + " " + verdict
 }
 
 // sweepHeader is the sweep's one-paragraph description.
-func sweepHeader(sw *Sweep) string {
+func sweepHeader(sw *results.Sweep) string {
 	what := "capacity search under SLO " + sw.SLO
-	if sw.Mode == SweepRate {
+	if sw.Mode == results.SweepRate {
 		what = "fixed-rate runs"
 		if sw.Rate > 0 {
 			what += " at " + fmtRate(sw.Rate) + " req/s"
@@ -224,15 +227,15 @@ func sweepHeader(sw *Sweep) string {
 
 // sweepFooter is the answer: the best variant and its verdict, and what
 // cut the sweep short.
-func sweepFooter(sw *Sweep) []string {
+func sweepFooter(sw *results.Sweep) []string {
 	var lines []string
 	if sw.Best >= 0 {
 		v := sw.Variants[sw.Best]
 		var fig string
-		if sw.Mode == SweepCapacity {
+		if sw.Mode == results.SweepCapacity {
 			fig = fmtRate(v.Stats.Capacity.Median) + " req/s"
 		} else {
-			fig = "p99 " + FormatLatency(v.Stats.P99.Median)
+			fig = "p99 " + results.FormatLatency(v.Stats.P99.Median)
 		}
 		lines = append(lines, fmt.Sprintf("best: #%d %s (%s), %s", sw.Best+1, v.Label, fig, sw.BestVerdict))
 	} else {
@@ -258,7 +261,7 @@ func sweepFooter(sw *Sweep) []string {
 }
 
 // WriteSweepText writes the sweep's table and answer for a terminal.
-func WriteSweepText(w io.Writer, sw *Sweep) error {
+func WriteSweepText(w io.Writer, sw *results.Sweep) error {
 	fmt.Fprintln(w, sweepHeader(sw))
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
@@ -274,7 +277,7 @@ func WriteSweepText(w io.Writer, sw *Sweep) error {
 }
 
 // WriteSweepMarkdown writes the sweep for a pull-request comment.
-func WriteSweepMarkdown(w io.Writer, sw *Sweep) error {
+func WriteSweepMarkdown(w io.Writer, sw *results.Sweep) error {
 	fmt.Fprintf(w, "### duckbench sweep `%s`\n\n%s\n\n", mdEscape(sw.ID), mdEscape(sweepHeader(sw)))
 	rows := sweepRows(sw)
 	for i, r := range rows {
@@ -298,10 +301,10 @@ func WriteSweepMarkdown(w io.Writer, sw *Sweep) error {
 // WriteSweepHTML writes the sweep's report: capacity per variant with each
 // round's bracket and the interval over rounds, p99 at the common rate per
 // variant, the table, and a link to every run's report.
-func WriteSweepHTML(w io.Writer, sw *Sweep) error {
+func WriteSweepHTML(w io.Writer, sw *results.Sweep) error {
 	type link struct{ Text, Href string }
 	v := struct {
-		Sweep  *Sweep
+		Sweep  *results.Sweep
 		Charts []template.HTML
 		Text   string
 		Runs   []link
@@ -312,7 +315,7 @@ func WriteSweepHTML(w io.Writer, sw *Sweep) error {
 		ticks = append(ticks, tick{V: float64(i + 1), Label: "#" + strconv.Itoa(i+1)})
 	}
 	ticks = append(ticks, tick{V: float64(len(sw.Variants)) + 0.5})
-	if sw.Mode == SweepCapacity {
+	if sw.Mode == results.SweepCapacity {
 		v.Charts = append(v.Charts, template.HTML("<h2>capacity per variant</h2>")+capacityChart(sw, ticks).SVG())
 	}
 	var bars []bar
@@ -322,11 +325,11 @@ func WriteSweepHTML(w io.Writer, sw *Sweep) error {
 		}
 		p := vr.Stats.P99
 		val := p.Median * 1000
-		if IsFailed(p.Median) {
+		if results.IsFailed(p.Median) {
 			val = 0 // no bar: the text says failed
 		}
 		bars = append(bars, bar{Label: "#" + strconv.Itoa(i+1) + " " + vr.Label, Value: val,
-			Text: FormatLatency(p.Median), Color: palette[i%len(palette)]})
+			Text: results.FormatLatency(p.Median), Color: palette[i%len(palette)]})
 	}
 	title := "p99 of all requests per variant" + rateLabel(sw.CommonRate) + " (median over rounds)"
 	v.Charts = append(v.Charts, template.HTML("<h2>"+esc(title)+"</h2>")+barChart{Bars: bars, Empty: "no common rate", Note: "median over rounds; intervals in the table"}.SVG())
@@ -349,7 +352,7 @@ func WriteSweepHTML(w io.Writer, sw *Sweep) error {
 // capacityChart draws per variant each round's capacity (a dot) and
 // bracket (a grey bar from the last good to the first bad rate), and the
 // median with its confidence interval (black).
-func capacityChart(sw *Sweep, ticks []tick) lineChart {
+func capacityChart(sw *results.Sweep, ticks []tick) lineChart {
 	var ser []series
 	named := map[string]bool{}
 	name := func(n string) string { // name each kind once, for the legend
@@ -361,7 +364,7 @@ func capacityChart(sw *Sweep, ticks []tick) lineChart {
 	}
 	nRounds := max(sw.Rounds, 1)
 	for _, r := range sw.Runs {
-		if !r.counted(sw.Mode) || r.Capacity.HighBad == 0 {
+		if !r.Counted(sw.Mode) || r.Capacity.HighBad == 0 {
 			continue
 		}
 		x := float64(r.Variant+1) + 0.3*(float64(r.Round)-0.5-float64(nRounds)/2)/float64(nRounds)
@@ -370,7 +373,7 @@ func capacityChart(sw *Sweep, ticks []tick) lineChart {
 	}
 	dots := series{Name: "per round", Color: palette[0], Dots: true, NoLine: true}
 	for _, r := range sw.Runs {
-		if r.counted(sw.Mode) {
+		if r.Counted(sw.Mode) {
 			x := float64(r.Variant+1) + 0.3*(float64(r.Round)-0.5-float64(nRounds)/2)/float64(nRounds)
 			dots.X, dots.Y = append(dots.X, x), append(dots.Y, r.Capacity.Rate)
 		}
@@ -406,9 +409,9 @@ const sweepHTML = `<!DOCTYPE html>
 
 // WriteSweepFiles writes sweep.json and report.html into dir and returns
 // their paths.
-func WriteSweepFiles(dir string, sw *Sweep) (jsonPath, htmlPath string, err error) {
+func WriteSweepFiles(dir string, sw *results.Sweep) (jsonPath, htmlPath string, err error) {
 	if sw.SchemaVersion == 0 {
-		sw.SchemaVersion = SchemaVersion
+		sw.SchemaVersion = results.SchemaVersion
 	}
 	return writeRecordFiles(dir, "sweep", sw, func(w io.Writer) error { return WriteSweepHTML(w, sw) })
 }

@@ -1,4 +1,4 @@
-package results
+package report
 
 // reportHTML is the page of WriteHTML: one file, no script, no external
 // resource.

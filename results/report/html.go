@@ -1,7 +1,8 @@
-package results
+package report
 
 import (
 	"fmt"
+	"github.com/duckbench/duckbench/results"
 	"html/template"
 	"io"
 	"math"
@@ -11,9 +12,9 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// DecodeHistogram decodes r.Histogram (an encoded HdrHistogram of
+// decodeHistogram decodes r.Histogram (an encoded HdrHistogram of
 // microseconds). An empty string gives nil and no error.
-func DecodeHistogram(encoded string) (*hdrhistogram.Histogram, error) {
+func decodeHistogram(encoded string) (*hdrhistogram.Histogram, error) {
 	if encoded == "" {
 		return nil, nil
 	}
@@ -44,7 +45,7 @@ type kpi struct {
 }
 
 type reportPage struct {
-	R        *Result
+	R        *results.Result
 	Title    string
 	Meta     []kv
 	KPIs     []kpi
@@ -73,7 +74,7 @@ type serverRow struct {
 // distribution, achieved vs target rate, per-app share, replication delay,
 // per-backend share and cache hit ratio, capacity steps), summary tables
 // and the SLO verdict. The output depends only on r.
-func WriteHTML(w io.Writer, r *Result) error {
+func WriteHTML(w io.Writer, r *results.Result) error {
 	p := reportPage{R: r, Title: "duckbench · " + nonEmpty(r.Spec.Name, "run")}
 	p.Meta = []kv{{"run", r.ID}, {"status", nonEmpty(r.Status, "unknown")}, {"runtime", r.Runtime}}
 	if !r.StartedAt.IsZero() {
@@ -81,15 +82,15 @@ func WriteHTML(w io.Writer, r *Result) error {
 	}
 	s := r.Summary
 	p.KPIs = []kpi{
-		{Label: "requests", Value: fmt.Sprintf("%d", s.Requests), Sub: fmt.Sprintf("in %s", FormatSeconds(s.DurationSeconds))},
+		{Label: "requests", Value: fmt.Sprintf("%d", s.Requests), Sub: fmt.Sprintf("in %s", results.FormatSeconds(s.DurationSeconds))},
 		{Label: "throughput", Value: fmt.Sprintf("%.1f/s", s.Throughput), Sub: targetSub(r)},
-		{Label: "success", Value: FormatPercent(s.SuccessRatio), Sub: fmt.Sprintf("%d errors", s.Errors), Class: okClass(s.Errors == 0)},
-		{Label: "p50", Value: FormatSeconds(s.Latency.P50), Sub: serviceSub(s, func(q Quantiles) float64 { return q.P50 })},
-		{Label: "p99", Value: FormatSeconds(s.Latency.P99), Sub: p99Sub(s)},
-		{Label: "max", Value: FormatSeconds(s.Latency.Max), Sub: serviceSub(s, func(q Quantiles) float64 { return q.Max })},
+		{Label: "success", Value: results.FormatPercent(s.SuccessRatio), Sub: fmt.Sprintf("%d errors", s.Errors), Class: okClass(s.Errors == 0)},
+		{Label: "p50", Value: results.FormatSeconds(s.Latency.P50), Sub: serviceSub(s, func(q results.Quantiles) float64 { return q.P50 })},
+		{Label: "p99", Value: results.FormatSeconds(s.Latency.P99), Sub: p99Sub(s)},
+		{Label: "max", Value: results.FormatSeconds(s.Latency.Max), Sub: serviceSub(s, func(q results.Quantiles) float64 { return q.Max })},
 	}
 	if s.ServiceTime != nil {
-		p.KPIs[4].Sub = fmt.Sprintf("service %s", FormatSeconds(s.ServiceTime.P99))
+		p.KPIs[4].Sub = fmt.Sprintf("service %s", results.FormatSeconds(s.ServiceTime.P99))
 		if s.Requests > s.Success {
 			p.KPIs[4].Sub += " · " + p99Sub(s)
 		}
@@ -103,21 +104,21 @@ func WriteHTML(w io.Writer, r *Result) error {
 	}
 	p.Warnings = runWarnings(r)
 	p.Charts = runCharts(r)
-	if HasServers(r) {
+	if hasServers(r) {
 		p.Servers = serverRows(r)
 	}
 
 	l := s.Latency
-	p.Quant = []kv{{"min", FormatSeconds(l.Min)}, {"mean", FormatSeconds(l.Mean)}, {"p50", FormatSeconds(l.P50)},
-		{"p90", FormatSeconds(l.P90)}, {"p99", FormatSeconds(l.P99)}, {"p99.9", FormatSeconds(l.P999)},
-		{"p99.99", FormatSeconds(l.P9999)}, {"max", FormatSeconds(l.Max)}}
+	p.Quant = []kv{{"min", results.FormatSeconds(l.Min)}, {"mean", results.FormatSeconds(l.Mean)}, {"p50", results.FormatSeconds(l.P50)},
+		{"p90", results.FormatSeconds(l.P90)}, {"p99", results.FormatSeconds(l.P99)}, {"p99.9", results.FormatSeconds(l.P999)},
+		{"p99.99", results.FormatSeconds(l.P9999)}, {"max", results.FormatSeconds(l.Max)}}
 	p.QuantName = "successes"
-	row := func(name string, q Quantiles) quantRow {
-		return quantRow{K: name, V: []string{FormatLatency(q.Min), FormatLatency(q.Mean), FormatLatency(q.P50), FormatLatency(q.P90),
-			FormatLatency(q.P99), FormatLatency(q.P999), FormatLatency(q.P9999), FormatLatency(q.Max)}}
+	row := func(name string, q results.Quantiles) quantRow {
+		return quantRow{K: name, V: []string{results.FormatLatency(q.Min), results.FormatLatency(q.Mean), results.FormatLatency(q.P50), results.FormatLatency(q.P90),
+			results.FormatLatency(q.P99), results.FormatLatency(q.P999), results.FormatLatency(q.P9999), results.FormatLatency(q.Max)}}
 	}
 	if s.Requests > s.Success {
-		p.MoreQuant = append(p.MoreQuant, row("all requests (failures slowest)", Latency(s)))
+		p.MoreQuant = append(p.MoreQuant, row("all requests (failures slowest)", results.Latency(s)))
 	}
 	if s.ServiceTime != nil {
 		p.MoreQuant = append(p.MoreQuant, row("service time", *s.ServiceTime))
@@ -126,15 +127,15 @@ func WriteHTML(w io.Writer, r *Result) error {
 		p.MoreQuant = append(p.MoreQuant, row("failed", *s.FailureLatency))
 	}
 	switch s.LatencyBasis {
-	case BasisIntended:
+	case results.BasisIntended:
 		p.LatencyNote = "Latency runs from each request's intended send time (the schedule) to the end of its response, so a stall shows in it; service time runs from the actual send. Failed requests are apart."
-	case BasisService:
+	case results.BasisService:
 		p.LatencyNote = "Rate max has no schedule: latency runs from the actual send."
-	case BasisSentV1:
+	case results.BasisSentV1:
 		p.LatencyNote = "A schema 1 record: latency was timed from the actual send, over all requests; a stall of the server may be missing from it."
 	}
 	for _, k := range sortedKeys(s.StatusCodes) {
-		p.Codes = append(p.Codes, kv{k, fmt.Sprintf("%d (%s)", s.StatusCodes[k], FormatPercent(Ratio(float64(s.StatusCodes[k]), float64(s.Requests))))})
+		p.Codes = append(p.Codes, kv{k, fmt.Sprintf("%d (%s)", s.StatusCodes[k], results.FormatPercent(results.Ratio(float64(s.StatusCodes[k]), float64(s.Requests))))})
 	}
 	for _, k := range sortedKeys(s.ErrorKinds) {
 		p.Codes = append(p.Codes, kv{k, fmt.Sprintf("%d", s.ErrorKinds[k])})
@@ -146,7 +147,7 @@ func WriteHTML(w io.Writer, r *Result) error {
 	}
 	p.Run = []kv{
 		{"spec", strings.TrimSpace(r.Spec.Name + " " + r.Spec.Path)}, {"spec hash", r.Spec.Hash},
-		{"shape / rate", pl.Shape + " / " + rate}, {"duration", FormatSeconds(pl.DurationSeconds)},
+		{"shape / rate", pl.Shape + " / " + rate}, {"duration", results.FormatSeconds(pl.DurationSeconds)},
 		{"workers / max / connections", fmt.Sprintf("%d / %d / %d", pl.Workers, pl.MaxWorkers, pl.Connections)},
 		{"targets", strings.Join(pl.Targets, ", ")}, {"keys", fmt.Sprintf("%s (seed %d)", pl.KeyDistribution, pl.Seed)},
 		{"duckbench", r.Duckbench},
@@ -163,7 +164,7 @@ func WriteHTML(w io.Writer, r *Result) error {
 
 // runWarnings are the report's warnings: saturation, stalls, a run that
 // did not complete.
-func runWarnings(r *Result) []string {
+func runWarnings(r *results.Result) []string {
 	var w []string
 	if r.GeneratorSaturated {
 		w = append(w, "The load generator could not keep up with the schedule (short of CPU or workers): latency and throughput describe the generator, not the server's capacity.")
@@ -173,9 +174,9 @@ func runWarnings(r *Result) []string {
 	}
 	for _, st := range r.Stalls {
 		w = append(w, fmt.Sprintf("Stall at %.2fs: the system under test answered nothing for %s; %d requests waited through it.",
-			st.StartSeconds, FormatSeconds(st.DurationSeconds), st.Requests))
+			st.StartSeconds, results.FormatSeconds(st.DurationSeconds), st.Requests))
 	}
-	if r.Status != "" && r.Status != StatusCompleted {
+	if r.Status != "" && r.Status != results.StatusCompleted {
 		msg := "This run is " + r.Status
 		if r.Error != "" {
 			msg += ": " + r.Error
@@ -187,10 +188,10 @@ func runWarnings(r *Result) []string {
 
 // runCharts are the report's charts, those with no data left out, sized
 // for the page's two-column grid.
-func runCharts(r *Result) []chart {
+func runCharts(r *results.Result) []chart {
 	var cs []chart
 	cs = append(cs, latencyOverTime(r), percentileChart(r), rateChart(r), appShareChart(r))
-	if HasServers(r) {
+	if hasServers(r) {
 		cs = append(cs, serverPercentileChart(r))
 	}
 	if hasReplicationTimeline(r) || len(r.Replication) > 0 {
@@ -235,9 +236,9 @@ func okClass(ok bool) string {
 	return "bad"
 }
 
-func targetSub(r *Result) string {
+func targetSub(r *results.Result) string {
 	if r.Summary.TargetRate > 0 {
-		return fmt.Sprintf("target %.0f/s (%s)", r.Summary.TargetRate, FormatPercent(Ratio(r.Summary.Rate, r.Summary.TargetRate)))
+		return fmt.Sprintf("target %.0f/s (%s)", r.Summary.TargetRate, results.FormatPercent(results.Ratio(r.Summary.Rate, r.Summary.TargetRate)))
 	}
 	if r.Plan.Rate < 0 {
 		return "target max"
@@ -255,41 +256,41 @@ type quantRow struct {
 // serviceSub names the service-time figure beside a primary one.
 // p99Sub is the p99 card's note: p99.9, and when requests failed the p99
 // of all requests, which the verdicts judge (the card is of successes).
-func p99Sub(s Summary) string {
+func p99Sub(s results.Summary) string {
 	if s.Requests > s.Success {
-		return "all requests " + FormatLatency(Latency(s).P99)
+		return "all requests " + results.FormatLatency(results.Latency(s).P99)
 	}
-	return "p99.9 " + FormatSeconds(s.Latency.P999)
+	return "p99.9 " + results.FormatSeconds(s.Latency.P999)
 }
 
-func serviceSub(s Summary, f func(Quantiles) float64) string {
+func serviceSub(s results.Summary, f func(results.Quantiles) float64) string {
 	if s.ServiceTime == nil {
 		return latencyBasisShort(s.LatencyBasis)
 	}
-	return "service " + FormatSeconds(f(*s.ServiceTime))
+	return "service " + results.FormatSeconds(f(*s.ServiceTime))
 }
 
 func latencyBasisShort(b string) string {
 	switch b {
-	case BasisService:
+	case results.BasisService:
 		return "from the send (rate max)"
-	case BasisSentV1:
+	case results.BasisSentV1:
 		return "from the send (schema 1)"
 	}
 	return ""
 }
 
 // stallBands shades the stalls on a time chart.
-func stallBands(r *Result) []band {
+func stallBands(r *results.Result) []band {
 	var out []band
 	for _, st := range r.Stalls {
 		out = append(out, band{From: st.StartSeconds, To: st.StartSeconds + st.DurationSeconds,
-			Label: fmt.Sprintf("stall %s", FormatSeconds(st.DurationSeconds)), Color: "#b91c1c"})
+			Label: fmt.Sprintf("stall %s", results.FormatSeconds(st.DurationSeconds)), Color: "#b91c1c"})
 	}
 	return out
 }
 
-func eventMarkers(r *Result) []vmarker {
+func eventMarkers(r *results.Result) []vmarker {
 	var out []vmarker
 	for _, e := range r.Events {
 		color := "#64748b"
@@ -320,7 +321,7 @@ func eventMarkers(r *Result) []vmarker {
 	return out
 }
 
-func latencyOverTime(r *Result) chart {
+func latencyOverTime(r *results.Result) chart {
 	var t, p50, p99, mx, sp99 []float64
 	svc := false
 	for _, s := range r.Timeline {
@@ -339,7 +340,7 @@ func latencyOverTime(r *Result) chart {
 	sub := "per second, by intended send time; vertical lines are events, shaded spans stalls"
 	if svc {
 		ser = append(ser, series{Name: "service p99", Color: palette[4], X: t, Y: sp99, Dash: true, Width: 1.4})
-	} else if r.Summary.LatencyBasis != BasisIntended {
+	} else if r.Summary.LatencyBasis != results.BasisIntended {
 		sub = "per second; vertical lines are events"
 	}
 	return chart{ID: "latency-time", Title: "Latency over time", Sub: sub,
@@ -350,10 +351,10 @@ func latencyOverTime(r *Result) chart {
 // percentileChart plots latency against the percentile on the usual
 // HdrHistogram axis: x = log10(1/(1−q)), so 90 %, 99 %, 99.9 % are evenly
 // spaced.
-func percentileChart(r *Result) chart {
+func percentileChart(r *results.Result) chart {
 	c := chart{ID: "percentiles", Title: "Latency by percentile", Sub: "from the recorded HdrHistogram; log-scaled percentile axis"}
 	lc := lineChart{XLabel: "percentile", YLabel: "latency (ms)", Empty: "no histogram recorded"}
-	h, err := DecodeHistogram(r.Histogram)
+	h, err := decodeHistogram(r.Histogram)
 	if err != nil {
 		lc.Empty = "histogram unreadable"
 	}
@@ -361,12 +362,12 @@ func percentileChart(r *Result) chart {
 		top := math.Min(6, math.Max(1, math.Ceil(math.Log10(float64(h.TotalCount())))))
 		curve := func(h *hdrhistogram.Histogram) (xs, ys []float64) { return percentileCurve(h, top) }
 		name := "latency"
-		if r.Summary.LatencyBasis == BasisIntended {
+		if r.Summary.LatencyBasis == results.BasisIntended {
 			name = "latency (from intended send)"
 		}
 		xs, ys := curve(h)
 		lc.Series = []series{{Name: name, Color: palette[0], X: xs, Y: ys, Width: 2.2}}
-		if sh, err := DecodeHistogram(r.ServiceHistogram); err == nil && sh != nil && sh.TotalCount() > 0 {
+		if sh, err := decodeHistogram(r.ServiceHistogram); err == nil && sh != nil && sh.TotalCount() > 0 {
 			xs, ys := curve(sh)
 			lc.Series = append(lc.Series, series{Name: "service time (from actual send)", Color: palette[4], X: xs, Y: ys, Width: 1.8, Dash: true})
 		}
@@ -395,13 +396,13 @@ func percentileCurve(h *hdrhistogram.Histogram, top float64) (xs, ys []float64) 
 
 // serverPercentileChart draws one percentile curve per server that
 // answered, each from its own HdrHistogram: a slow server shows apart.
-func serverPercentileChart(r *Result) chart {
+func serverPercentileChart(r *results.Result) chart {
 	c := chart{ID: "server-percentiles", Title: "Latency by percentile, per server",
 		Sub: "client side, by X-Served-By; successes, timed as the run's latency; log-scaled percentile axis"}
 	lc := lineChart{XLabel: "percentile", YLabel: "latency (ms)", Empty: "no per-server histogram recorded"}
 	var most int64
 	for i, s := range r.Servers {
-		h, err := DecodeHistogram(s.Histogram)
+		h, err := decodeHistogram(s.Histogram)
 		if err != nil || h == nil || h.TotalCount() == 0 {
 			continue
 		}
@@ -421,24 +422,24 @@ func serverPercentileChart(r *Result) chart {
 }
 
 // serverRows are the per-server table's rows.
-func serverRows(r *Result) []serverRow {
+func serverRows(r *results.Result) []serverRow {
 	var out []serverRow
 	for _, s := range r.Servers {
 		q, none := s.Summary.Latency, s.Summary.Success == 0
 		row := serverRow{Server: s.Server, Requests: fmt.Sprintf("%d", s.Summary.Requests),
-			Share:   FormatPercent(Ratio(float64(s.Summary.Requests), float64(r.Summary.Requests))),
-			Success: FormatPercent(s.Summary.SuccessRatio),
+			Share:   results.FormatPercent(results.Ratio(float64(s.Summary.Requests), float64(r.Summary.Requests))),
+			Success: results.FormatPercent(s.Summary.SuccessRatio),
 			P50:     secondsOrDash(q.P50, none), P99: secondsOrDash(q.P99, none), P999: secondsOrDash(q.P999, none),
 			Max: secondsOrDash(q.Max, none), ServiceP50: "-"}
 		if st := s.Summary.ServiceTime; st != nil && !none {
-			row.ServiceP50 = FormatSeconds(st.P50)
+			row.ServiceP50 = results.FormatSeconds(st.P50)
 		}
 		out = append(out, row)
 	}
 	return out
 }
 
-func rateChart(r *Result) chart {
+func rateChart(r *results.Result) chart {
 	var t, target, achieved, errs, thr []float64
 	hasThr := false
 	for _, s := range r.Timeline {
@@ -461,16 +462,16 @@ func rateChart(r *Result) chart {
 		line: &lineChart{XLabel: "time since start (s)", YLabel: "requests / s", Series: ss, Markers: eventMarkers(r), Bands: stallBands(r), Empty: "no timeline"}}
 }
 
-func appShareChart(r *Result) chart {
+func appShareChart(r *results.Result) chart {
 	var bars []bar
 	for i, k := range sortedKeys(r.AppShare) {
-		bars = append(bars, bar{Label: k, Value: r.AppShare[k], Text: FormatPercent(r.AppShare[k]), Color: palette[i%len(palette)]})
+		bars = append(bars, bar{Label: k, Value: r.AppShare[k], Text: results.FormatPercent(r.AppShare[k]), Color: palette[i%len(palette)]})
 	}
 	return chart{bars: true, ID: "app-share", Title: "Per-app share", Sub: "client side, from X-Served-By",
 		SVG: barChart{Max: 1, Bars: bars, Empty: "no X-Served-By header seen"}.SVG()}
 }
 
-func hasReplicationTimeline(r *Result) bool {
+func hasReplicationTimeline(r *results.Result) bool {
 	for _, s := range r.Timeline {
 		if len(s.ReplicationDelay) > 0 {
 			return true
@@ -479,7 +480,7 @@ func hasReplicationTimeline(r *Result) bool {
 	return false
 }
 
-func replicationChart(r *Result) chart {
+func replicationChart(r *results.Result) chart {
 	names := map[string]bool{}
 	for _, s := range r.Timeline {
 		for k := range s.ReplicationDelay {
@@ -500,7 +501,7 @@ func replicationChart(r *Result) chart {
 	sub := "worst heartbeat delay per second"
 	var parts []string
 	for _, rep := range r.Replication {
-		parts = append(parts, fmt.Sprintf("%s p99 %s", rep.Replica, FormatSeconds(rep.DelayP99Seconds)))
+		parts = append(parts, fmt.Sprintf("%s p99 %s", rep.Replica, results.FormatSeconds(rep.DelayP99Seconds)))
 	}
 	if len(parts) > 0 {
 		sub += " · " + strings.Join(parts, ", ")
@@ -509,39 +510,39 @@ func replicationChart(r *Result) chart {
 		line: &lineChart{XLabel: "time since start (s)", YLabel: "delay (ms)", Series: ss, Markers: eventMarkers(r), Empty: "no per-second replication samples"}}
 }
 
-func backendShareChart(r *Result) chart {
+func backendShareChart(r *results.Result) chart {
 	var bars []bar
 	for i, b := range r.Backends {
-		exp := expectedShare(r.Backends, b)
+		exp := results.ExpectedShareOf(r.Backends, b)
 		bars = append(bars, bar{Label: b.Backend + "/" + b.Server, Value: b.ShareRatio, Ref: exp,
-			Text: fmt.Sprintf("%s · %d", FormatPercent(b.ShareRatio), b.Requests), Color: palette[i%len(palette)]})
+			Text: fmt.Sprintf("%s · %d", results.FormatPercent(b.ShareRatio), b.Requests), Color: palette[i%len(palette)]})
 	}
 	var skews []string
-	sk := ShareSkew(r)
+	sk := results.ShareSkew(r)
 	for _, k := range sortedKeys(sk) {
-		skews = append(skews, fmt.Sprintf("%s skew %s", k, FormatPercent(sk[k])))
+		skews = append(skews, fmt.Sprintf("%s skew %s", k, results.FormatPercent(sk[k])))
 	}
 	return chart{bars: true, ID: "backend-share", Title: "Per-backend server share", Sub: "server side (HAProxy); tick = expected share · " + strings.Join(skews, ", "),
 		SVG: barChart{Max: 1, Bars: bars}.SVG()}
 }
 
-func cacheChart(r *Result) chart {
+func cacheChart(r *results.Result) chart {
 	var bars []bar
 	for _, c := range r.Caches {
 		bars = append(bars, bar{Label: "haproxy " + c.Backend, Value: c.HitRatio, Color: palette[5],
-			Text: fmt.Sprintf("%s of %d", FormatPercent(c.HitRatio), c.Lookups)})
+			Text: fmt.Sprintf("%s of %d", results.FormatPercent(c.HitRatio), c.Lookups)})
 	}
 	for _, k := range r.Keyspace {
 		bars = append(bars, bar{Label: "redis " + k.Node, Value: k.HitRatio, Color: palette[3],
-			Text: fmt.Sprintf("%s of %d", FormatPercent(k.HitRatio), k.Hits+k.Misses)})
+			Text: fmt.Sprintf("%s of %d", results.FormatPercent(k.HitRatio), k.Hits+k.Misses)})
 	}
 	return chart{bars: true, ID: "cache", Title: "Cache hit ratio", Sub: "HAProxy cache per backend, Redis keyspace per node",
 		SVG: barChart{Max: 1, Bars: bars}.SVG()}
 }
 
-func capacityCharts(r *Result) []chart {
+func capacityCharts(r *results.Result) []chart {
 	c := r.Capacity
-	steps := append([]CapacityStep(nil), c.Steps...)
+	steps := append([]results.CapacityStep(nil), c.Steps...)
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].Rate < steps[j].Rate })
 	var rate, p99, succ []float64
 	for _, st := range steps {
@@ -560,9 +561,11 @@ func capacityCharts(r *Result) []chart {
 }
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"secs": FormatSeconds, "pct": FormatPercent, "bytes": FormatBytes,
-	"f1":        func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"expected":  func(r *Result, b ServerStats) string { return FormatPercent(expectedShare(r.Backends, b)) },
+	"secs": results.FormatSeconds, "pct": results.FormatPercent, "bytes": formatBytes,
+	"f1": func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"expected": func(r *results.Result, b results.ServerStats) string {
+		return results.FormatPercent(results.ExpectedShareOf(r.Backends, b))
+	},
 	"evtext":    eventText,
-	"worstRepl": WorstReplicationP99, "idleTitle": func() string { return ReplicationIdleTitle },
+	"worstRepl": worstReplicationP99, "idleTitle": func() string { return replicationIdleTitle },
 }).Parse(reportHTML))

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -7,30 +7,31 @@ import (
 	"time"
 
 	"github.com/duckbench/duckbench/internal/testenv"
+	"github.com/duckbench/duckbench/results"
 )
 
 // synthAB is an ab of 6 rounds whose B side has p99 scaled by scale, with
 // a 3 % wobble from run to run.
-func synthAB(t *testing.T, scale float64, aa bool) *AB {
-	ab := &AB{ID: "20261201T120000Z-ab-seed-vs-slow", StartedAt: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC),
-		A: ABSide{Spec: "seed", Path: "examples/seed.yaml"}, B: ABSide{Spec: "seed", Path: "slow.yaml"}, AA: aa, Rounds: 6, Status: "completed"}
-	var a, b []*Result
-	for i, side := range ABOrder(6) {
+func synthAB(t *testing.T, scale float64, aa bool) *results.AB {
+	ab := &results.AB{ID: "20261201T120000Z-ab-seed-vs-slow", StartedAt: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC),
+		A: results.ABSide{Spec: "seed", Path: "examples/seed.yaml"}, B: results.ABSide{Spec: "seed", Path: "slow.yaml"}, AA: aa, Rounds: 6, Status: "completed"}
+	var a, b []*results.Result
+	for i, side := range results.ABOrder(6) {
 		f := 1 + 0.03*float64((i*7)%5-2)/2
 		if side == "B" {
 			f *= scale
 		}
-		s := Summary{Requests: 2000, Success: 2000, Throughput: 200 * (1 + 0.001*float64(i%3)),
-			Latency: Quantiles{P50: 0.001 * f, P90: 0.003 * f, P99: 0.005 * f, P999: 0.008 * f, Max: 0.01 * f}}
-		r := &Result{ID: "run", Spec: SpecInfo{Name: "seed"}, Status: "completed", Summary: s}
-		ab.Runs = append(ab.Runs, ABRun{Seq: i + 1, Round: i/2 + 1, Side: side, ID: "run", Status: "completed", Summary: s})
+		s := results.Summary{Requests: 2000, Success: 2000, Throughput: 200 * (1 + 0.001*float64(i%3)),
+			Latency: results.Quantiles{P50: 0.001 * f, P90: 0.003 * f, P99: 0.005 * f, P999: 0.008 * f, Max: 0.01 * f}}
+		r := &results.Result{ID: "run", Spec: results.SpecInfo{Name: "seed"}, Status: "completed", Summary: s}
+		ab.Runs = append(ab.Runs, results.ABRun{Seq: i + 1, Round: i/2 + 1, Side: side, ID: "run", Status: "completed", Summary: s})
 		if side == "A" {
 			a = append(a, r)
 		} else {
 			b = append(b, r)
 		}
 	}
-	ab.Comparison = CompareAB(ab, a, b, DefaultThresholds())
+	ab.Comparison = results.CompareAB(ab, a, b, results.DefaultThresholds())
 	return ab
 }
 

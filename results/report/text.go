@@ -1,7 +1,8 @@
-package results
+package report
 
 import (
 	"fmt"
+	"github.com/duckbench/duckbench/results"
 	"io"
 	"sort"
 	"strconv"
@@ -12,7 +13,7 @@ import (
 // WriteText writes a plain-text summary of r in the spirit of
 // `vegeta report`, with the extra tail quantiles, per-app share, saturation
 // warning, replication and per-backend figures, events and the SLO verdict.
-func WriteText(w io.Writer, r *Result) error {
+func WriteText(w io.Writer, r *results.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	s := r.Summary
 	row := func(label, fields, values string) { fmt.Fprintf(tw, "%s\t[%s]\t%s\n", label, fields, values) }
@@ -20,47 +21,47 @@ func WriteText(w io.Writer, r *Result) error {
 	fmt.Fprintf(tw, "Run\t%s\t%s\n", r.ID, runLine(r))
 	row("Requests", "total, rate, throughput", fmt.Sprintf("%d, %.2f, %.2f", s.Requests, s.Rate, s.Throughput))
 	if s.TargetRate > 0 {
-		row("Target", "rate, achieved", fmt.Sprintf("%.2f, %s", s.TargetRate, FormatPercent(Ratio(s.Rate, s.TargetRate))))
+		row("Target", "rate, achieved", fmt.Sprintf("%.2f, %s", s.TargetRate, results.FormatPercent(results.Ratio(s.Rate, s.TargetRate))))
 	} else if r.Plan.Rate < 0 {
 		row("Target", "rate", "max")
 	}
-	row("Duration", "total", FormatSeconds(s.DurationSeconds))
+	row("Duration", "total", results.FormatSeconds(s.DurationSeconds))
 	if s.DrainSeconds > 0 || r.Plan.WorkersUsed > 0 {
 		row("Drain, Workers", "after the schedule; in-flight cap used, max", fmt.Sprintf("%s; %d, %d",
-			FormatSeconds(s.DrainSeconds), r.Plan.WorkersUsed, r.Plan.MaxWorkers))
+			results.FormatSeconds(s.DrainSeconds), r.Plan.WorkersUsed, r.Plan.MaxWorkers))
 	}
 	row("Latencies", "min, mean, 50, 90, 99, 99.9, 99.99, max", formatQuantiles(s.Latency))
-	if st := s.ServiceTime; st != nil && DiffersMaterially(s.Latency, *st) {
+	if st := s.ServiceTime; st != nil && differsMaterially(s.Latency, *st) {
 		row("Service Time", "min, mean, 50, 90, 99, 99.9, 99.99, max", formatQuantiles(*st))
 	}
 	if f := s.FailureLatency; f != nil {
 		row("Failed", "min, mean, 50, 90, 99, 99.9, 99.99, max", formatQuantiles(*f))
 	}
 	if s.Requests > s.Success {
-		row("All Requests", "min, mean, 50, 90, 99, 99.9, 99.99, max", formatQuantiles(Latency(s)))
+		row("All Requests", "min, mean, 50, 90, 99, 99.9, 99.99, max", formatQuantiles(results.Latency(s)))
 	}
-	row("Bytes In", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesIn, Ratio(float64(s.BytesIn), float64(s.Requests))))
-	row("Bytes Out", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesOut, Ratio(float64(s.BytesOut), float64(s.Requests))))
-	row("Success", "ratio", FormatPercent(s.SuccessRatio))
+	row("Bytes In", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesIn, results.Ratio(float64(s.BytesIn), float64(s.Requests))))
+	row("Bytes Out", "total, mean", fmt.Sprintf("%d, %.2f", s.BytesOut, results.Ratio(float64(s.BytesOut), float64(s.Requests))))
+	row("Success", "ratio", results.FormatPercent(s.SuccessRatio))
 	row("Status Codes", "code:count", joinCounts(s.StatusCodes))
 	if len(r.AppShare) > 0 && len(r.Servers) == 0 {
 		var parts []string
 		for _, k := range sortedKeys(r.AppShare) {
-			parts = append(parts, k+":"+FormatPercent(r.AppShare[k]))
+			parts = append(parts, k+":"+results.FormatPercent(r.AppShare[k]))
 		}
 		row("App Share", "app:share", strings.Join(parts, " "))
 	}
 	if len(r.Trials) > 1 {
 		var parts []string
 		for _, t := range r.Trials {
-			parts = append(parts, fmt.Sprintf("#%d %.1f/%s", t.Index, t.Summary.Throughput, FormatLatency(Latency(t.Summary).P99)))
+			parts = append(parts, fmt.Sprintf("#%d %.1f/%s", t.Index, t.Summary.Throughput, results.FormatLatency(results.Latency(t.Summary).P99)))
 		}
 		row("Trials", "throughput/p99", strings.Join(parts, ", "))
 	}
 	if len(r.Stalls) > 0 {
 		var parts []string
 		for _, st := range r.Stalls {
-			parts = append(parts, fmt.Sprintf("%.2fs+%s:%d", st.StartSeconds, FormatSeconds(st.DurationSeconds), st.Requests))
+			parts = append(parts, fmt.Sprintf("%.2fs+%s:%d", st.StartSeconds, results.FormatSeconds(st.DurationSeconds), st.Requests))
 		}
 		row("Stalls", "start+duration:requests", strings.Join(parts, " "))
 	}
@@ -79,7 +80,7 @@ func WriteText(w io.Writer, r *Result) error {
 	if r.SUTBound {
 		fmt.Fprintln(w, "WARNING: the system under test could not keep up (the schedule slipped while every worker waited on it); the latency above includes the wait.")
 	}
-	if r.Status != "" && r.Status != StatusCompleted {
+	if r.Status != "" && r.Status != results.StatusCompleted {
 		msg := "WARNING: run " + r.Status
 		if r.Error != "" {
 			msg += ": " + r.Error
@@ -107,8 +108,8 @@ func WriteText(w io.Writer, r *Result) error {
 
 // writeServersText writes the client-side figures per server that
 // answered; nothing when no response named a server.
-func writeServersText(w io.Writer, r *Result) {
-	if !HasServers(r) {
+func writeServersText(w io.Writer, r *results.Result) {
+	if !hasServers(r) {
 		return
 	}
 	fmt.Fprintln(w, "\nServers (client side, by X-Served-By; latency of successes as above)")
@@ -116,16 +117,16 @@ func writeServersText(w io.Writer, r *Result) {
 		for _, s := range r.Servers {
 			q, dash := s.Summary.Latency, s.Summary.Success == 0
 			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\n", s.Server, s.Summary.Requests,
-				FormatPercent(Ratio(float64(s.Summary.Requests), float64(r.Summary.Requests))),
-				FormatPercent(s.Summary.SuccessRatio), secondsOrDash(q.P50, dash), secondsOrDash(q.P99, dash), secondsOrDash(q.Max, dash))
+				results.FormatPercent(results.Ratio(float64(s.Summary.Requests), float64(r.Summary.Requests))),
+				results.FormatPercent(s.Summary.SuccessRatio), secondsOrDash(q.P50, dash), secondsOrDash(q.P99, dash), secondsOrDash(q.Max, dash))
 		}
 	})
 }
 
-// HasServers reports whether r attributes any response to a server.
-func HasServers(r *Result) bool {
+// hasServers reports whether r attributes any response to a server.
+func hasServers(r *results.Result) bool {
 	for _, s := range r.Servers {
-		if s.Server != Unattributed {
+		if s.Server != results.Unattributed {
 			return true
 		}
 	}
@@ -136,24 +137,24 @@ func secondsOrDash(v float64, dash bool) string {
 	if dash {
 		return "-"
 	}
-	return FormatSeconds(v)
+	return results.FormatSeconds(v)
 }
 
 // writeProbeTables writes what the probes saw: replication, HAProxy's
 // servers and caches, and the Redis keyspace.
-func writeProbeTables(w io.Writer, r *Result) {
+func writeProbeTables(w io.Writer, r *results.Result) {
 	writeReplicationTable(w, "Replication", r.Replication)
-	writeReplicationTable(w, ReplicationIdleTitle, r.ReplicationIdle)
+	writeReplicationTable(w, replicationIdleTitle, r.ReplicationIdle)
 	if len(r.Backends) > 0 {
 		fmt.Fprintln(w, "\nBackends")
 		writeTable(w, "  backend/server\trequests\tshare\texpected\tdown\tresponses", func(tw io.Writer) {
 			for _, b := range r.Backends {
 				exp := "-"
-				if e := expectedShare(r.Backends, b); e > 0 {
-					exp = FormatPercent(e)
+				if e := results.ExpectedShareOf(r.Backends, b); e > 0 {
+					exp = results.FormatPercent(e)
 				}
 				fmt.Fprintf(tw, "  %s/%s\t%d\t%s\t%s\t%s\t%s\n", b.Backend, b.Server, b.Requests,
-					FormatPercent(b.ShareRatio), exp, FormatSeconds(b.DownSeconds), joinCounts(b.Responses))
+					results.FormatPercent(b.ShareRatio), exp, results.FormatSeconds(b.DownSeconds), joinCounts(b.Responses))
 			}
 		})
 	}
@@ -177,7 +178,7 @@ func writeProbeTables(w io.Writer, r *Result) {
 
 // writeCapacityText writes the capacity search: the rate found, its
 // bracket, and every step with why it came out as it did.
-func writeCapacityText(w io.Writer, c *Capacity) {
+func writeCapacityText(w io.Writer, c *results.Capacity) {
 	fmt.Fprintf(w, "\nCapacity (%s)\n  rate %.1f req/s, bracket [%.1f, %s)", c.SLO, c.Rate, c.LowGood, highBad(c.HighBad))
 	if c.TimedOut {
 		fmt.Fprint(w, ", timed out")
@@ -187,10 +188,10 @@ func writeCapacityText(w io.Writer, c *Capacity) {
 		for _, st := range c.Steps {
 			svc := "-"
 			if st.Summary.ServiceTime != nil {
-				svc = FormatSeconds(st.Summary.ServiceTime.P99)
+				svc = results.FormatSeconds(st.Summary.ServiceTime.P99)
 			}
 			fmt.Fprintf(tw, "  %.1f\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\n", st.Rate, st.Outcome, st.Confirmation(), st.Summary.Throughput,
-				FormatLatency(Latency(st.Summary).P99), svc, FormatPercent(st.Summary.SuccessRatio), WorstReplicationP99(st.Replication), nonEmpty(st.Why, "-"))
+				results.FormatLatency(results.Latency(st.Summary).P99), svc, results.FormatPercent(st.Summary.SuccessRatio), worstReplicationP99(st.Replication), nonEmpty(st.Why, "-"))
 		}
 	})
 }
@@ -204,16 +205,16 @@ func writeTable(w io.Writer, header string, rows func(tw io.Writer)) {
 	tw.Flush()
 }
 
-func formatQuantiles(l Quantiles) string {
+func formatQuantiles(l results.Quantiles) string {
 	return strings.Join([]string{
-		FormatLatency(l.Min), FormatLatency(l.Mean), FormatLatency(l.P50), FormatLatency(l.P90),
-		FormatLatency(l.P99), FormatLatency(l.P999), FormatLatency(l.P9999), FormatLatency(l.Max)}, ", ")
+		results.FormatLatency(l.Min), results.FormatLatency(l.Mean), results.FormatLatency(l.P50), results.FormatLatency(l.P90),
+		results.FormatLatency(l.P99), results.FormatLatency(l.P999), results.FormatLatency(l.P9999), results.FormatLatency(l.Max)}, ", ")
 }
 
-// DiffersMaterially reports whether service time tells a different story
+// differsMaterially reports whether service time tells a different story
 // from the primary latency: p50, p90, p99 or max apart by more than 10 %
 // and 0.5 ms.
-func DiffersMaterially(primary, service Quantiles) bool {
+func differsMaterially(primary, service results.Quantiles) bool {
 	for _, pair := range [][2]float64{{primary.P50, service.P50}, {primary.P90, service.P90},
 		{primary.P99, service.P99}, {primary.Max, service.Max}} {
 		d := pair[0] - pair[1]
@@ -229,20 +230,20 @@ func DiffersMaterially(primary, service Quantiles) bool {
 
 // writeLatencyNotes says what the latency rows are timed from, and what
 // no percentile shows.
-func writeLatencyNotes(w io.Writer, r *Result) {
+func writeLatencyNotes(w io.Writer, r *results.Result) {
 	s := r.Summary
 	switch s.LatencyBasis {
-	case BasisIntended:
+	case results.BasisIntended:
 		msg := "Latencies: successful requests, from each request's intended send time (the schedule)"
-		if s.ServiceTime != nil && !DiffersMaterially(s.Latency, *s.ServiceTime) {
+		if s.ServiceTime != nil && !differsMaterially(s.Latency, *s.ServiceTime) {
 			msg += "; service time (from the actual send) agrees within 10 %"
 		} else if s.ServiceTime != nil {
 			msg += "; Service Time: from the actual send, leaving out the wait for a late send"
 		}
 		fmt.Fprintln(w, msg+".")
-	case BasisService:
+	case results.BasisService:
 		fmt.Fprintln(w, "Latencies: successful requests, from the actual send (rate max has no schedule, so no intended send time).")
-	case BasisSentV1:
+	case results.BasisSentV1:
 		fmt.Fprintln(w, "Latencies: a schema 1 record, timed from the actual send over all requests (a stall of the server may be missing).")
 	}
 	writeAllRequestsNote(w, s)
@@ -255,18 +256,18 @@ func writeLatencyNotes(w io.Writer, r *Result) {
 }
 
 // writeAllRequestsNote says what the verdicts judge when requests failed.
-func writeAllRequestsNote(w io.Writer, s Summary) {
+func writeAllRequestsNote(w io.Writer, s results.Summary) {
 	if s.Requests <= s.Success {
 		return
 	}
-	if _, exact := LatencyOf(s); !exact {
+	if _, exact := results.LatencyOf(s); !exact {
 		fmt.Fprintln(w, "All Requests: this record predates all-requests quantiles; its verdicts judged the successes only.")
 		return
 	}
 	fmt.Fprintln(w, "All Requests: every request, a failed one (error status, timeout, transport error, unsent) counted slower than any success; \"failed\": the quantile falls among the failures. SLO, capacity, check, compare, ab and sweep judge these.")
 }
 
-func writeVerdictText(w io.Writer, v *Verdict) {
+func writeVerdictText(w io.Writer, v *results.Verdict) {
 	verdict := "PASS"
 	if !v.Pass {
 		verdict = "FAIL"
@@ -283,7 +284,7 @@ func writeVerdictText(w io.Writer, v *Verdict) {
 	tw.Flush()
 }
 
-func runLine(r *Result) string {
+func runLine(r *results.Result) string {
 	var parts []string
 	if r.Spec.Name != "" {
 		parts = append(parts, "spec "+r.Spec.Name)
@@ -306,7 +307,7 @@ func runLine(r *Result) string {
 	return strings.Join(parts, ", ")
 }
 
-func eventText(e Event) string {
+func eventText(e results.Event) string {
 	var parts []string
 	if e.Action != "" {
 		parts = append(parts, e.Action)
@@ -331,24 +332,6 @@ func highBad(v float64) string {
 	return strconv.FormatFloat(v, 'f', 1, 64)
 }
 
-// expectedShare is b's expected share of its backend: ExpectedShare when
-// the record has it, else an even split over the backend's servers.
-func expectedShare(all []ServerStats, b ServerStats) float64 {
-	if b.ExpectedShare > 0 {
-		return b.ExpectedShare
-	}
-	n := 0
-	for _, o := range all {
-		if o.Backend == b.Backend {
-			n++
-		}
-	}
-	if n == 0 {
-		return 0
-	}
-	return 1 / float64(n)
-}
-
 func joinCounts(m map[string]uint64) string {
 	if len(m) == 0 {
 		return "-"
@@ -369,8 +352,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// FormatBytes prints a byte count with a binary unit: "512B", "1.5KiB".
-func FormatBytes(n int64) string {
+// formatBytes prints a byte count with a binary unit: "512B", "1.5KiB".
+func formatBytes(n int64) string {
 	const unit = 1024
 	if n < unit && n > -unit {
 		return strconv.FormatInt(n, 10) + "B"
@@ -383,10 +366,10 @@ func FormatBytes(n int64) string {
 	for _, u := range []string{"KiB", "MiB", "GiB", "TiB"} {
 		v /= unit
 		if v < unit {
-			return sign + sig3(v) + u
+			return sign + results.Sig3(v) + u
 		}
 	}
-	return sign + sig3(v/unit) + "PiB"
+	return sign + results.Sig3(v/unit) + "PiB"
 }
 
 // ratioOrDash is FormatPercent(ratio), or "-" when there was nothing to
@@ -395,11 +378,11 @@ func ratioOrDash(ratio float64, denominator uint64) string {
 	if denominator == 0 {
 		return "-"
 	}
-	return FormatPercent(ratio)
+	return results.FormatPercent(ratio)
 }
 
 // writeAgents writes the per-agent table of a sharded run.
-func writeAgents(w io.Writer, r *Result) {
+func writeAgents(w io.Writer, r *results.Result) {
 	if len(r.Agents) == 0 {
 		return
 	}
@@ -411,7 +394,7 @@ func writeAgents(w io.Writer, r *Result) {
 				st += ": " + a.Error
 			}
 			fmt.Fprintf(tw, "  %d\t%s\t%d\t%d\t%.2f\t%.2f\t%s\t%v\t%+.3fs\t%s\n", a.Index, st, a.Requests, a.PlannedRequests,
-				a.TargetRate, a.AchievedRate, FormatSeconds(a.MaxScheduleLagSeconds), a.GeneratorSaturated, a.ClockOffsetSeconds, FormatSeconds(a.LatencyP99))
+				a.TargetRate, a.AchievedRate, results.FormatSeconds(a.MaxScheduleLagSeconds), a.GeneratorSaturated, a.ClockOffsetSeconds, results.FormatSeconds(a.LatencyP99))
 		}
 	})
 }
