@@ -29,9 +29,13 @@ type FileBind struct {
 	// Port is the lab's port for it.
 	Port Port `json:"port"`
 	// Entry marks the bind the load goes to (on haproxy.port): the first
-	// bind of the first frontend or listen section that sends to a
-	// backend (default_backend, use_backend or its own servers).
+	// TLS bind, else the first bind, of the first frontend or listen
+	// section that sends to a backend (default_backend, use_backend or its
+	// own servers). A TLS entry is what the file's plain binds redirect to
+	// (redirect scheme https if !{ ssl_fc }).
 	Entry bool `json:"entry,omitempty"`
+	// TLS marks a bind with "ssl": the lab serves it with its own certificate.
+	TLS bool `json:"tls,omitempty"`
 }
 
 // FileServer is one server of haproxy.config_file, mapped to an app.
@@ -251,7 +255,7 @@ func (s *Spec) modelFromHAProxy(c *hacfg.Config) error {
 	for _, sec := range c.Of("frontend", "listen") {
 		for _, l := range sec.Active() {
 			if l.Keyword() == "bind" {
-				h.Binds = append(h.Binds, FileBind{At: l.Pos(), Frontend: sec.Name, Port: PortAuto})
+				h.Binds = append(h.Binds, FileBind{At: l.Pos(), Frontend: sec.Name, Port: PortAuto, TLS: len(l.Args) > 2 && slices.Contains(l.Args[2:], "ssl")})
 			}
 		}
 	}
@@ -276,10 +280,20 @@ func entryBind(c *hacfg.Config, binds []FileBind) int {
 		if !routes {
 			continue
 		}
+		first := -1
 		for i, b := range binds {
-			if b.Frontend == sec.Name {
+			if b.Frontend != sec.Name {
+				continue
+			}
+			if b.TLS {
 				return i
 			}
+			if first < 0 {
+				first = i
+			}
+		}
+		if first >= 0 {
+			return first
 		}
 	}
 	return 0
