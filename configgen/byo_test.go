@@ -223,11 +223,11 @@ func TestRenderBYOTLS(t *testing.T) {
 	}
 }
 
-// TestRenderTLSPlainUnchanged: a file without TLS binds asks for no lab
-// certificate, and WriteLabTLS then writes nothing.
+// TestRenderTLSPlainUnchanged: a file without TLS binds (one named "ssl"
+// is not) asks for no lab certificate, and WriteLabTLS then writes nothing.
 func TestRenderTLSPlainUnchanged(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "x.cfg"), []byte("frontend f\n  bind :80 crt /etc/ssl/x.pem\n  default_backend b\nbackend b\n  server s 1.2.3.4:80\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "x.cfg"), []byte("frontend f\n  bind :80 name ssl crt /etc/ssl/x.pem\n  default_backend b\nbackend b\n  server s 1.2.3.4:80\n"), 0o644)
 	p := filepath.Join(dir, "s.yaml")
 	os.WriteFile(p, []byte("name: x\nhaproxy:\n  config_file: x.cfg\nredis: {master: {}}\n"), 0o644)
 	s, err := spec.Load(p)

@@ -248,7 +248,7 @@ func (f *haFile) frontend(sec *hacfg.Section, mode string) error {
 		}
 		f.note(l, fmt.Sprintf("bind %s → %s", l.Args[1], addr), why)
 		kept = f.tlsBind(l, kept)
-		if entry && slices.Contains(kept, "ssl") {
+		if entry && spec.BindSSL(kept) >= 0 {
 			f.entryTLS = true
 		}
 		l.Set(append([]string{"bind", addr}, kept...))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/duckbench/duckbench/hacfg"
 	"github.com/duckbench/duckbench/labtls"
+	"github.com/duckbench/duckbench/spec"
 )
 
 // LabTLSDir is the lab certificate's directory inside a run dir (mode 0700,
@@ -41,7 +42,7 @@ func (f *Files) WriteLabTLS(dir string) error {
 func (f *haFile) tlsBind(l *hacfg.Line, opts []string) []string {
 	kept, certs := strip(opts, certBindOpts)
 	kept, files := strip(kept, tlsFileBindOpts)
-	ssl := slices.Index(kept, "ssl")
+	ssl := spec.BindSSL(kept)
 	if ssl < 0 {
 		if dropped := append(certs, files...); len(dropped) > 0 {
 			f.note(l, "dropped "+strings.Join(dropped, ", "), "TLS options of a bind without ssl")
