@@ -112,6 +112,13 @@ type Files struct {
 	// Explain lists every change made to the user's own config files
 	// (haproxy.config_file, redis config_file), in file order.
 	Explain []Rewrite
+	// LabTLS reports that haproxy.cfg serves TLS binds with the lab
+	// certificate (Target.LabCertPath): WriteDir writes a fresh one, and
+	// anything that runs haproxy on the file needs it (WriteLabTLS).
+	LabTLS bool
+	// EntryTLS reports that the load's entry bind (haproxy.port) is a TLS
+	// bind: the load speaks https and trusts the lab CA (Target.LabCAPath).
+	EntryTLS bool
 }
 
 // File returns the content of the named file (one of Names) and whether it exists.
@@ -142,7 +149,12 @@ func (f *Files) Hashes() map[string]string {
 // files hold no secret and containers running as another user read them).
 // It writes all files under temporary names first and renames them only when
 // every write succeeded, so an error leaves no partial or half-new set.
+// With LabTLS, dir must be the Target's run dir: a fresh lab certificate is
+// written first into dir/tls (WriteLabTLS: mode 0700, files 0600).
 func (f *Files) WriteDir(dir string) (err error) {
+	if err := f.WriteLabTLS(dir); err != nil {
+		return fmt.Errorf("write lab certificate: %w", err)
+	}
 	type pending struct{ tmp, final string }
 	var done []pending
 	defer func() {
@@ -201,11 +213,9 @@ func Render(s *spec.Spec, t Target) (*Files, error) {
 	hdr := header(s, t)
 	f := &Files{Redis: map[string][]byte{}, Names: []string{HAProxyFile}}
 	if len(s.HAProxy.ConfigFile) > 0 {
-		b, src, rw, err := renderHAProxyFile(s, t, hdr)
-		if err != nil {
+		if err := renderHAProxyFile(s, t, hdr, f); err != nil {
 			return nil, fmt.Errorf("render haproxy.cfg: %w", err)
 		}
-		f.HAProxy, f.HAProxySource, f.Explain = b, src, rw
 	} else {
 		hc, err := buildHAProxy(s, t)
 		if err != nil {

@@ -36,9 +36,17 @@ func (r Rewrite) String() string {
 // follow each.
 var (
 	dropBindOpts = map[string]int{
-		"crt": 1, "crt-list": 1, "ca-file": 1, "crl-file": 1, "verify": 1, "interface": 1,
-		"namespace": 1, "transparent": 0, "accept-proxy": 0, "uid": 1, "gid": 1, "user": 1,
+		"interface": 1, "namespace": 1, "transparent": 0, "accept-proxy": 0, "uid": 1, "gid": 1, "user": 1,
 		"group": 1, "mode": 1, "defer-accept": 0, "v4v6": 0, "v6only": 0, "quic-cc-algo": 1,
+	}
+	// certBindOpts name the user's certificates: the lab certificate
+	// replaces them.
+	certBindOpts = map[string]int{"crt": 1, "crt-list": 1}
+	// tlsFileBindOpts point at the user's TLS files (or need one of them:
+	// verify needs ca-file, generate-certificates ca-sign-file); dropped.
+	tlsFileBindOpts = map[string]int{
+		"ca-file": 1, "crl-file": 1, "ca-verify-file": 1, "ca-sign-file": 1, "ca-sign-pass": 1,
+		"tls-ticket-keys": 1, "verify": 1, "generate-certificates": 0, "ca-ignore-err": 1, "crt-ignore-err": 1,
 	}
 	dropServerOpts = map[string]int{
 		"ssl": 0, "check-ssl": 0, "verify": 1, "verifyhost": 1, "ca-file": 1, "crl-file": 1,
@@ -63,6 +71,9 @@ var (
 		"gid":           "the lab runs HAProxy unprivileged",
 		"pidfile":       "the lab tracks the process itself",
 		"nbproc":        "not in HAProxy 2.5+",
+		// TLS files of the user's: the lab reads none of them.
+		"ssl-dh-param-file":  "points at your TLS files: the lab reads none of them",
+		"issuers-chain-path": "points at your TLS files: the lab reads none of them",
 	}
 )
 
@@ -89,6 +100,8 @@ type haFile struct {
 	binds    []spec.FileBind
 	servers  []spec.FileServer
 	rewrites []Rewrite
+	labTLS   bool // a bind serves the lab certificate
+	entryTLS bool // the entry bind is TLS
 }
 
 func (f *haFile) note(l *hacfg.Line, what, why string) {
@@ -99,22 +112,23 @@ func (f *haFile) note(l *hacfg.Line, what, why string) {
 	f.rewrites = append(f.rewrites, Rewrite{File: HAProxyFile, At: at, What: what, Why: why})
 }
 
-// renderHAProxyFile renders s.HAProxy.ConfigFile for t: the file as written
-// but for what the lab owns. It returns the file and every rewrite.
-func renderHAProxyFile(s *spec.Spec, t Target, header []string) ([]byte, []string, []Rewrite, error) {
+// renderHAProxyFile renders s.HAProxy.ConfigFile for t into out: the file as
+// written but for what the lab owns, every rewrite, and whether it serves
+// the lab certificate.
+func renderHAProxyFile(s *spec.Spec, t Target, header []string, out *Files) error {
 	if t.compose() {
-		return nil, nil, nil, fmt.Errorf("haproxy.config_file: runs on the local runtime only in this version (got %s)", t.Runtime)
+		return fmt.Errorf("haproxy.config_file: runs on the local runtime only in this version (got %s)", t.Runtime)
 	}
 	c, err := s.HAProxy.LoadHAProxyFiles()
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("haproxy.config_file: %w", err)
+		return fmt.Errorf("haproxy.config_file: %w", err)
 	}
 	f := &haFile{s: s, t: t, apps: map[string]spec.App{}, binds: s.HAProxy.Binds, servers: s.HAProxy.Servers}
 	for _, a := range s.Apps {
 		f.apps[a.Name] = a
 	}
 	if err := f.global(c); err != nil {
-		return nil, nil, nil, err
+		return err
 	}
 	mode := "tcp"
 	for _, sec := range c.Sections {
@@ -134,15 +148,15 @@ func renderHAProxyFile(s *spec.Spec, t Target, header []string) ([]byte, []strin
 			err = peers(sec)
 		}
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("haproxy.config_file: %w", err)
+			return fmt.Errorf("haproxy.config_file: %w", err)
 		}
 	}
 	if len(f.binds) != 0 || len(f.servers) != 0 {
-		return nil, nil, nil, fmt.Errorf("haproxy.config_file: the files changed since the spec was read: render again")
+		return fmt.Errorf("haproxy.config_file: the files changed since the spec was read: render again")
 	}
 	f.prometheus(c)
 	if err := f.settings(c); err != nil {
-		return nil, nil, nil, fmt.Errorf("haproxy.config_file: %w", err)
+		return fmt.Errorf("haproxy.config_file: %w", err)
 	}
 	f.resolveConditions(c)
 	var b strings.Builder
@@ -151,7 +165,9 @@ func renderHAProxyFile(s *spec.Spec, t Target, header []string) ([]byte, []strin
 	}
 	body, src := c.WriteMap(len(header))
 	b.Write(body)
-	return []byte(b.String()), src, f.rewrites, nil
+	out.HAProxy, out.HAProxySource, out.Explain = []byte(b.String()), src, f.rewrites
+	out.LabTLS, out.EntryTLS = f.labTLS, f.entryTLS
+	return nil
 }
 
 // sectionMode is the section's own mode line, else def.
@@ -223,21 +239,19 @@ func (f *haFile) frontend(sec *hacfg.Section, mode string) error {
 			port = f.s.HAProxy.Port
 			why = "the load's entry point (haproxy.port)"
 		}
+		entry := f.binds[0].Entry
 		f.binds = f.binds[1:]
 		kept, dropped := strip(l.Args[2:], dropBindOpts)
-		if ssl := slices.Index(kept, "ssl"); ssl >= 0 {
-			// Documented drop: no lab certificate in this version.
-			kept = slices.Delete(kept, ssl, ssl+1)
-			dropped = append(dropped, "ssl (served as plain HTTP: the lab makes no certificate in this version)")
-			kept, _ = strip(kept, map[string]int{"alpn": 1, "npn": 1, "ssl-min-ver": 1, "ssl-max-ver": 1, "ciphers": 1, "ciphersuites": 1, "curves": 1, "ecdhe": 1, "strict-sni": 0, "no-tls-tickets": 0, "prefer-client-ciphers": 0, "allow-0rtt": 0})
-		}
 		addr := haproxyBind(f.t, port)
-		words := append([]string{"bind", addr}, kept...)
 		if len(dropped) > 0 {
 			why += "; dropped " + strings.Join(dropped, ", ")
 		}
 		f.note(l, fmt.Sprintf("bind %s → %s", l.Args[1], addr), why)
-		l.Set(words)
+		kept = f.tlsBind(l, kept)
+		if entry && spec.BindSSL(kept) >= 0 {
+			f.entryTLS = true
+		}
+		l.Set(append([]string{"bind", addr}, kept...))
 	}
 	if mode == "http" && !f.s.HAProxy.ServedBy.Disabled {
 		words := []string{"http-response", "set-header", ServedByHeader, "%s"}

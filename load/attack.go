@@ -14,6 +14,8 @@ package load
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -86,6 +88,7 @@ type Attack struct {
 	stripe   [2]int    // agent index, agent count (0: not striped)
 	startAt  time.Time // zero: now
 	shard    bool      // fill Report.Shard
+	rootCAs  *x509.CertPool
 	ran      bool
 }
 
@@ -124,6 +127,10 @@ func WithStripe(i, n int) Option { return func(a *Attack) { a.stripe = [2]int{i,
 // WithStartAt anchors the schedule at t instead of at Run's call: Run waits
 // until t, and a late start shows as schedule lag. Load agents share one t.
 func WithStartAt(t time.Time) Option { return func(a *Attack) { a.startAt = t } }
+
+// WithRootCAs makes https targets trusted by pool only (the lab CA of a
+// run whose entry bind is TLS); nil keeps the system roots.
+func WithRootCAs(pool *x509.CertPool) Option { return func(a *Attack) { a.rootCAs = pool } }
 
 // WithShardData fills Report.Shard: what a coordinator needs to merge this
 // attack's figures exactly with those of other load agents.
@@ -184,7 +191,7 @@ func New(w spec.Workload, baseURL string, opts ...Option) (*Attack, error) {
 	z := Size(a.w, a.pacer.Peak(), runtime.GOMAXPROCS(0))
 	a.workers, a.initCap, a.maxWork, a.hardCap, a.conns = z.Workers, z.InitialCap, z.MaxWorkers, z.HardCap, z.Connections
 	keepAlive := a.w.KeepAlive == nil || *a.w.KeepAlive
-	a.client = newClient(a.conns, a.timeout, keepAlive)
+	a.client = newClient(a.conns, a.timeout, keepAlive, a.rootCAs)
 	return a, nil
 }
 
@@ -256,7 +263,7 @@ func Size(w spec.Workload, peak float64, cores int) Sizing {
 	return z
 }
 
-func newClient(conns int, timeout time.Duration, keepAlive bool) *http.Client {
+func newClient(conns int, timeout time.Duration, keepAlive bool, rootCAs *x509.CertPool) *http.Client {
 	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
@@ -267,6 +274,9 @@ func newClient(conns int, timeout time.Duration, keepAlive bool) *http.Client {
 		IdleConnTimeout:     90 * time.Second,
 		DisableKeepAlives:   !keepAlive,
 		DisableCompression:  true,
+	}
+	if rootCAs != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: rootCAs}
 	}
 	if os.Getenv("DUCKBENCH_STD_TRANSPORT") != "" {
 		return &http.Client{Transport: tr, Timeout: timeout}

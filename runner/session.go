@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/duckbench/duckbench/labtls"
 	"github.com/duckbench/duckbench/load"
 	"github.com/duckbench/duckbench/results"
 	"github.com/duckbench/duckbench/results/report"
@@ -193,6 +194,13 @@ func (ss *Session) Attack(ctx context.Context, ao AttackOptions) (*load.Report, 
 	}
 	if ao.Seed != 0 || ao.KeyOffset != 0 {
 		opts = append(opts, load.WithKeys(ao.Seed, ao.KeyOffset))
+	}
+	if ca := ss.Endpoints.HAProxy.CA; ca != "" { // a TLS entry bind: trust the lab CA only
+		pool, err := labtls.Pool(ca)
+		if err != nil {
+			return nil, fmt.Errorf("plan attack: %w", err)
+		}
+		opts = append(opts, load.WithRootCAs(pool))
 	}
 	att, err := load.New(w, ss.Endpoints.HAProxy.URL, opts...)
 	if err != nil {

@@ -40,7 +40,7 @@ var fieldDocs = map[string]string{
 	"HAProxy.Backends":               "Backends; default one backend \"apps\" holding every app with weight 1.",
 	"HAProxy.Binds":                  "Binds are config_file's bind lines and their lab ports (filled in when the spec is read).",
 	"HAProxy.Cache":                  "Cache is HAProxy's small object cache, used by backends with cache: true.",
-	"HAProxy.ConfigFile":             "ConfigFile is the user's own haproxy.cfg: one path or a list of files and directories read as haproxy -f reads them (relative to the spec). The lab uses it as written except for binds, servers, the stats socket and what runs a daemon (see render --explain). Backends and routes then come from the file.",
+	"HAProxy.ConfigFile":             "ConfigFile is the user's own haproxy.cfg: one path or a list of files and directories read as haproxy -f reads them (relative to the spec). The lab uses it as written except for binds, servers, the stats socket, what runs a daemon and TLS certificates (TLS binds serve a lab certificate made per run; see render --explain). Backends and routes then come from the file.",
 	"HAProxy.ConfigSHA256":           "ConfigSHA256 is the sha256 of config_file as read (so that the spec's hash changes with the file).",
 	"HAProxy.Extra":                  "Extra holds raw haproxy.cfg lines per section.",
 	"HAProxy.FileSettings":           "FileSettings are directives set in config_file by sweep or ab settings (haproxy.file.backend[web].balance=…).",

@@ -29,9 +29,13 @@ type FileBind struct {
 	// Port is the lab's port for it.
 	Port Port `json:"port"`
 	// Entry marks the bind the load goes to (on haproxy.port): the first
-	// bind of the first frontend or listen section that sends to a
-	// backend (default_backend, use_backend or its own servers).
+	// TLS bind, else the first bind, of the first frontend or listen
+	// section that sends to a backend (default_backend, use_backend or its
+	// own servers). A TLS entry is what the file's plain binds redirect to
+	// (redirect scheme https if !{ ssl_fc }).
 	Entry bool `json:"entry,omitempty"`
+	// TLS marks a bind with "ssl": the lab serves it with its own certificate.
+	TLS bool `json:"tls,omitempty"`
 }
 
 // FileServer is one server of haproxy.config_file, mapped to an app.
@@ -251,7 +255,7 @@ func (s *Spec) modelFromHAProxy(c *hacfg.Config) error {
 	for _, sec := range c.Of("frontend", "listen") {
 		for _, l := range sec.Active() {
 			if l.Keyword() == "bind" {
-				h.Binds = append(h.Binds, FileBind{At: l.Pos(), Frontend: sec.Name, Port: PortAuto})
+				h.Binds = append(h.Binds, FileBind{At: l.Pos(), Frontend: sec.Name, Port: PortAuto, TLS: len(l.Args) > 2 && BindSSL(l.Args[2:]) >= 0})
 			}
 		}
 	}
@@ -276,10 +280,20 @@ func entryBind(c *hacfg.Config, binds []FileBind) int {
 		if !routes {
 			continue
 		}
+		first := -1
 		for i, b := range binds {
-			if b.Frontend == sec.Name {
+			if b.Frontend != sec.Name {
+				continue
+			}
+			if b.TLS {
 				return i
 			}
+			if first < 0 {
+				first = i
+			}
+		}
+		if first >= 0 {
+			return first
 		}
 	}
 	return 0
@@ -474,4 +488,31 @@ var RedisLab = map[string]bool{
 	"port": true, "bind": true, "replicaof": true, "slaveof": true, "dir": true, "pidfile": true,
 	"logfile": true, "daemonize": true, "supervised": true, "unixsocket": true,
 	"requirepass": true, "masterauth": true, "masteruser": true, "user": true, "include": true,
+}
+
+// bindArgs are the bind options of HAProxy 2.6 that take one argument:
+// BindSSL skips their arguments (a bind named "ssl" is not a TLS bind).
+var bindArgs = map[string]bool{
+	"accept-netscaler-cip": true, "alpn": true, "backlog": true, "ca-file": true, "ca-ignore-err": true,
+	"ca-sign-file": true, "ca-sign-pass": true, "ca-verify-file": true, "ciphers": true, "ciphersuites": true,
+	"client-sigalgs": true, "crl-file": true, "crt": true, "crt-ignore-err": true, "crt-list": true, "curves": true,
+	"ecdhe": true, "expose-fd": true, "gid": true, "group": true, "id": true, "interface": true, "level": true,
+	"maxconn": true, "mode": true, "mss": true, "name": true, "namespace": true, "nice": true, "npn": true,
+	"process": true, "proto": true, "quic-cc-algo": true, "severity-output": true, "sigalgs": true,
+	"ssl-max-ver": true, "ssl-min-ver": true, "tcp-ut": true, "thread": true, "tls-ticket-keys": true,
+	"uid": true, "user": true, "verify": true,
+}
+
+// BindSSL is the index in opts (a bind line's words after the address) of
+// the "ssl" keyword, or -1 when the bind is not TLS.
+func BindSSL(opts []string) int {
+	for i := 0; i < len(opts); i++ {
+		switch {
+		case opts[i] == "ssl":
+			return i
+		case bindArgs[opts[i]]:
+			i++
+		}
+	}
+	return -1
 }

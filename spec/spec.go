@@ -189,9 +189,10 @@ type HAProxy struct {
 	Extra RawHAProxy `yaml:"extra,omitempty" json:"extra,omitempty"`
 	// ConfigFile is the user's own haproxy.cfg: one path or a list of files
 	// and directories read as haproxy -f reads them (relative to the spec).
-	// The lab uses it as written except for binds, servers, the stats socket
-	// and what runs a daemon (see render --explain). Backends and routes then
-	// come from the file.
+	// The lab uses it as written except for binds, servers, the stats socket,
+	// what runs a daemon and TLS certificates (TLS binds serve a lab
+	// certificate made per run; see render --explain). Backends and routes
+	// then come from the file.
 	ConfigFile Paths `yaml:"config_file,omitempty" json:"config_file,omitempty"`
 	// Binds are config_file's bind lines and their lab ports (filled in
 	// when the spec is read).

@@ -183,6 +183,12 @@ func targets(c *hacfg.Config, r *Result) []string {
 		}
 		if routes {
 			r.Guesses = append(r.Guesses, fmt.Sprintf("targets read from %s %s, the load's entry point", sec.Kind, sec.Name))
+			for _, l := range sec.Active() {
+				if l.Keyword() == "bind" && len(l.Args) > 2 && spec.BindSSL(l.Args[2:]) >= 0 {
+					r.Guesses = append(r.Guesses, fmt.Sprintf("%s: the load speaks https to this TLS bind, served with a lab certificate made per run (your crt is not read)", l.Pos()))
+					break
+				}
+			}
 			return out
 		}
 	}

@@ -53,3 +53,24 @@ func TestBuildNoFrontend(t *testing.T) {
 		t.Fatalf("the imported spec does not load: %v", err)
 	}
 }
+
+// TestBuildTLSCfg: examples/byo/tls.cfg's entry frontend has a TLS bind:
+// import says the load speaks https to it with a lab certificate; web.cfg's
+// plain frontend gets no such guess.
+func TestBuildTLSCfg(t *testing.T) {
+	res, err := Build("tls", []string{"../examples/byo/tls.cfg"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := strings.Join(res.Guesses, "\n")
+	if !strings.Contains(g, "tls.cfg:21: the load speaks https to this TLS bind, served with a lab certificate made per run") {
+		t.Errorf("guesses do not name the TLS entry bind:\n%s", g)
+	}
+	res, err = Build("web", []string{"../examples/byo/web.cfg"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := strings.Join(res.Guesses, "\n"); strings.Contains(g, "https") {
+		t.Errorf("web.cfg (no TLS bind) guesses https:\n%s", g)
+	}
+}

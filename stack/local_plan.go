@@ -23,6 +23,8 @@ type plan struct {
 	bin struct{ redis, haproxy string }
 	// pwEnv names the password variable when it is set ("" otherwise).
 	pwEnv string
+	// entryTLS: the load's entry bind serves the lab certificate.
+	entryTLS bool
 }
 
 // prepare checks the programs, resolves and checks the ports, renders the
@@ -52,6 +54,7 @@ func (l *Local) prepare() (*State, error) {
 	if err := files.WriteDir(l.runDir); err != nil {
 		return nil, err
 	}
+	p.entryTLS = files.EntryTLS
 	if err := os.MkdirAll(filepath.Join(l.runDir, "logs"), 0o700); err != nil {
 		return nil, fmt.Errorf("create logs dir: %w", err)
 	}
@@ -156,6 +159,9 @@ func (l *Local) planHAProxy(p *plan) {
 		Health: healthHAProxy,
 	})
 	ep := HAProxyEndpoint{URL: "http://" + loopback(h.Port), Stats: p.t.StatsSocketPath()}
+	if p.entryTLS {
+		ep.URL, ep.CA = "https://"+loopback(h.Port), p.t.LabCAPath()
+	}
 	if !h.Prometheus.Disabled {
 		ep.Prometheus = "http://" + loopback(h.Prometheus.Port) + "/metrics"
 	}

@@ -96,6 +96,9 @@ type HAProxyEndpoint struct {
 	Stats string `json:"stats"`
 	// Prometheus is HAProxy's own exporter URL ("" when disabled).
 	Prometheus string `json:"prometheus,omitempty"`
+	// CA is the lab CA file the load trusts when URL is https (the entry
+	// bind of a config_file is TLS; see configgen.Files.EntryTLS), else "".
+	CA string `json:"ca,omitempty"`
 }
 
 // RedisEndpoint locates one redis-server.

@@ -13,9 +13,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/duckbench/duckbench/labtls"
 	"github.com/duckbench/duckbench/load"
 	"github.com/duckbench/duckbench/results/report"
 	"github.com/duckbench/duckbench/spec"
+	"github.com/duckbench/duckbench/stack"
 )
 
 func init() { register(newBenchCmd) }
@@ -84,7 +86,7 @@ func runBench(cmd *cobra.Command, f *benchFlags, arg string) error {
 	if f.duration < 0 || f.connections < 0 || f.workers < 0 || f.timeout < 0 {
 		return usageErr(fmt.Errorf("--duration, --connections, --workers and --timeout must not be negative"))
 	}
-	w, base, err := benchTarget(cmd, f, arg)
+	w, ep, err := benchTarget(cmd, f, arg)
 	if err != nil {
 		return err
 	}
@@ -123,7 +125,14 @@ func runBench(cmd *cobra.Command, f *benchFlags, arg string) error {
 		defer bw.Flush()
 		opts = append(opts, load.WithRaw(bw))
 	}
-	att, err := load.New(w, base, opts...)
+	if ep.CA != "" { // the stack's entry bind is TLS: trust its lab CA only
+		pool, err := labtls.Pool(ep.CA)
+		if err != nil {
+			return depErr(err)
+		}
+		opts = append(opts, load.WithRootCAs(pool))
+	}
+	att, err := load.New(w, ep.URL, opts...)
 	if err != nil {
 		return usageErr(err)
 	}
@@ -160,7 +169,7 @@ func runBench(cmd *cobra.Command, f *benchFlags, arg string) error {
 		return depErr(err)
 	}
 	if rep.Summary.Requests > 0 && rep.Summary.Success == 0 {
-		return depErr(fmt.Errorf("bench %s: no successful response out of %d requests", base, rep.Summary.Requests))
+		return depErr(fmt.Errorf("bench %s: no successful response out of %d requests", ep.URL, rep.Summary.Requests))
 	}
 	return nil
 }
@@ -192,12 +201,13 @@ func runAttack(ctx context.Context, att *load.Attack) (*load.Report, error) {
 	}
 }
 
-// benchTarget reads the workload and base URL from a URL or a spec.
-func benchTarget(cmd *cobra.Command, f *benchFlags, arg string) (spec.Workload, string, error) {
+// benchTarget reads the workload and HAProxy's endpoint (base URL, lab CA)
+// from a URL or a spec.
+func benchTarget(cmd *cobra.Command, f *benchFlags, arg string) (spec.Workload, stack.HAProxyEndpoint, error) {
 	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
 		u, err := url.Parse(strings.ReplaceAll(arg, "{key}", "KEY"))
 		if err != nil || u.Host == "" {
-			return spec.Workload{}, "", usageErr(fmt.Errorf("parse url %q: want http://host:port/path", arg))
+			return spec.Workload{}, stack.HAProxyEndpoint{}, usageErr(fmt.Errorf("parse url %q: want http://host:port/path", arg))
 		}
 		var w spec.Workload
 		base := u.Scheme + "://" + u.Host
@@ -206,21 +216,21 @@ func benchTarget(cmd *cobra.Command, f *benchFlags, arg string) (spec.Workload, 
 		} else if f.path == "" {
 			w.Targets = []spec.Target{{Path: "/"}}
 		}
-		return w, base, nil
+		return w, stack.HAProxyEndpoint{URL: base}, nil
 	}
 	if _, err := os.Stat(arg); err != nil {
-		return spec.Workload{}, "", usageErr(fmt.Errorf("bench %q: neither an http:// URL nor a spec file: %w", arg, err))
+		return spec.Workload{}, stack.HAProxyEndpoint{}, usageErr(fmt.Errorf("bench %q: neither an http:// URL nor a spec file: %w", arg, err))
 	}
 	s, d, err := f.loadDriver(arg)
 	if err != nil {
-		return spec.Workload{}, "", err
+		return spec.Workload{}, stack.HAProxyEndpoint{}, err
 	}
 	st, err := d.Status(cmd.Context())
 	if err != nil {
-		return spec.Workload{}, "", depErr(fmt.Errorf("bench %q: is the stack up? (duckbench up %s): %w", s.Name, arg, err))
+		return spec.Workload{}, stack.HAProxyEndpoint{}, depErr(fmt.Errorf("bench %q: is the stack up? (duckbench up %s): %w", s.Name, arg, err))
 	}
 	if st.HAProxy.URL == "" {
-		return spec.Workload{}, "", depErr(fmt.Errorf("bench %q: the stack reports no HAProxy URL; is it up?", s.Name))
+		return spec.Workload{}, stack.HAProxyEndpoint{}, depErr(fmt.Errorf("bench %q: the stack reports no HAProxy URL; is it up?", s.Name))
 	}
-	return s.Load, st.HAProxy.URL, nil
+	return s.Load, st.HAProxy, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/duckbench/duckbench/compose"
 	"github.com/duckbench/duckbench/configgen"
+	"github.com/duckbench/duckbench/labtls"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
 )
@@ -129,6 +130,10 @@ func writeFileBased(cmd *cobra.Command, files *configgen.Files, dir, out string,
 	}
 	for _, name := range files.Names {
 		fmt.Fprintln(cmd.OutOrStdout(), filepath.Join(out, name))
+	}
+	if files.LabTLS { // written by WriteDir: this render's own lab CA and certificate
+		fmt.Fprintln(cmd.OutOrStdout(), filepath.Join(out, configgen.LabTLSDir, labtls.CertFile))
+		fmt.Fprintln(cmd.OutOrStdout(), filepath.Join(out, configgen.LabTLSDir, labtls.CAFile))
 	}
 	if explain {
 		fmt.Fprintln(cmd.OutOrStdout(), "\nrewrites of your config files:")

@@ -106,6 +106,9 @@ func checkWithPrograms(ctx context.Context, s *spec.Spec, name string, noBinarie
 		}
 		return usageErr(err)
 	}
+	if err := files.WriteLabTLS(runDir); err != nil { // haproxy -c reads the lab certificate of a TLS bind
+		return depErr(fmt.Errorf("%s: %w", name, err))
+	}
 	if err := configgen.CheckHAProxy(ctx, files.HAProxy); err != nil {
 		if loc := files.Locate(err.Error()); loc != err.Error() {
 			err = errors.New(loc) // the user's file:line, for haproxy.config_file
