@@ -318,8 +318,12 @@ func (a *Attack) hit(ctx context.Context, h hit, sent time.Time) *result {
 	r.Method, r.URL = tgt.Method, tgt.URL
 	r.sent = sent
 	var err error
+	var mark sendMark
 	defer func() {
 		end := time.Now()
+		if !mark.at.IsZero() { // the transport's reading, nearer the wire
+			r.sent = mark.at
+		}
 		r.service = end.Sub(r.sent)
 		r.Timestamp, r.Latency = h.due, end.Sub(h.due)
 		if err != nil && r.Error == "" {
@@ -330,7 +334,7 @@ func (a *Attack) hit(ctx context.Context, h hit, sent time.Time) *result {
 	if err != nil {
 		return r
 	}
-	req = req.WithContext(ctx)
+	req = req.WithContext(withSendMark(ctx, &mark))
 	resp, err := a.client.Do(req)
 	if err != nil {
 		return r
