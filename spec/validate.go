@@ -379,7 +379,15 @@ func (v *validator) haproxy(claim func(string, string), listen func(string, Port
 		}
 	}
 
-	c := h.Cache
+	v.cache(h.Cache)
+	v.haproxyListeners(h, listen)
+	v.rawLines("haproxy.extra.global", h.Extra.Global)
+	v.rawLines("haproxy.extra.defaults", h.Extra.Defaults)
+	v.rawLines("haproxy.extra.frontend", h.Extra.Frontend)
+}
+
+// cache checks haproxy.cache.
+func (v *validator) cache(c Cache) {
 	switch {
 	case c.Size < 0:
 		v.errorf("haproxy.cache.size", "must not be negative")
@@ -392,7 +400,12 @@ func (v *validator) haproxy(claim func(string, string), listen func(string, Port
 	if c.MaxAge < 0 || (c.MaxAge > 0 && c.MaxAge.D()%1e9 != 0) {
 		v.errorf("haproxy.cache.max_age", "must be a whole number of seconds (got %s)", c.MaxAge)
 	}
+}
 
+// haproxyListeners checks the ports HAProxy listens on besides haproxy.port
+// (the config file's other binds, the stats socket, the Prometheus endpoint,
+// the stats page) and the stats page's credentials.
+func (v *validator) haproxyListeners(h HAProxy, listen func(string, Port)) {
 	for i := range h.Binds {
 		if h.Binds[i].Entry {
 			continue
@@ -422,9 +435,6 @@ func (v *validator) haproxy(claim func(string, string), listen func(string, Port
 		v.errorf("haproxy.stats_page.user", "must not contain ':' or spaces (got %q)", sp.User)
 	}
 	v.envVar("haproxy.stats_page.password_env", sp.PasswordEnv)
-	v.rawLines("haproxy.extra.global", h.Extra.Global)
-	v.rawLines("haproxy.extra.defaults", h.Extra.Defaults)
-	v.rawLines("haproxy.extra.frontend", h.Extra.Frontend)
 }
 
 func (v *validator) load() {
