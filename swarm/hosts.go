@@ -161,6 +161,7 @@ func (d *Driver) placeEndpoints(ctx context.Context, st *state) error {
 		return "127.0.0.1"
 	}
 	ep := &st.Endpoints
+	ep.Placement = st.Nodes
 	h := host("haproxy")
 	ep.HAProxy.URL, ep.HAProxy.Stats, ep.HAProxy.Prometheus = rehost(ep.HAProxy.URL, h), rehost(ep.HAProxy.Stats, h), rehost(ep.HAProxy.Prometheus, h)
 	for i, r := range ep.Redis {
