@@ -3,7 +3,6 @@
 package multihost
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/internal/testhosts"
 	"github.com/duckbench/duckbench/results"
 )
@@ -28,40 +26,22 @@ import (
 // marks it down, the run goes on), and down says which node it could not
 // reach.
 func TestAgentHostLost(t *testing.T) {
-	c, bin := requireCluster(t)
+	c, _ := requireCluster(t)
 	res := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "run", "examples/seed.yaml", "--runtime", "swarm", "--agents", "3",
+	cmd, sc := startRun(ctx, t, c, nil, "run", "examples/seed.yaml", "--runtime", "swarm", "--agents", "3",
 		"--duration", "10s", "--rate", "300", "--agent-start-lead", "12s", "--results", res, "--run-dir", filepath.Join(res, "run"))
-	cmd.Dir = repoRoot()
-	cmd.Env = append(os.Environ(), "DOCKER_HOST="+c.Hosts[0].DockerHost(), appimage.EnginesEnv+"="+c.EnginesFlag())
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	var out strings.Builder
 	var cut *testhosts.Host
 	var cutAt time.Time
 	var downAt atomic.Int64 // since the common start, when the manager said down
 	defer func() {
 		if cut != nil {
-			hctx, hcancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer hcancel()
-			if err := c.Heal(hctx, cut); err != nil {
-				t.Error(err)
-			}
-			if err := c.WaitNodes(hctx, len(c.Hosts), time.Minute); err != nil {
-				t.Error(err)
-			}
+			heal(t, c, cut)
 		}
 	}()
 	haproxy := ""
-	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		l := sc.Text()
 		out.WriteString(l + "\n")
@@ -83,19 +63,12 @@ func TestAgentHostLost(t *testing.T) {
 		start := time.Date(now.Year(), now.Month(), now.Day(), hm.Hour(), hm.Minute(), hm.Second(), hm.Nanosecond(), time.UTC)
 		go func() { cutAt = cutAt3s(ctx, t, c, cut, start, &downAt) }()
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	t.Logf("duckbench run (cut %v at %s):\n%s", cut, cutAt.UTC().Format("15:04:05.000"), out.String())
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
 		t.Fatalf("exit: %v; want 3 (incomplete)", err)
 	}
-	files, _ := filepath.Glob(filepath.Join(res, "*", "result.json"))
-	if len(files) != 1 {
-		t.Fatalf("result.json files: %v", files)
-	}
-	r, err := results.Load(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _ := loadResult(t, res)
 	if r.Status != results.StatusIncomplete {
 		t.Errorf("status %q; want %q", r.Status, results.StatusIncomplete)
 	}
@@ -191,40 +164,22 @@ func checkLossOnTimeline(t *testing.T, r *results.Result, cut *testhosts.Host, m
 // and the record ends failed (exit 3) naming the replica that is not
 // running at the end.
 func TestStackHostLost(t *testing.T) {
-	c, bin := requireCluster(t)
+	c, _ := requireCluster(t)
 	lost := c.Hosts[2]
 	sp := lostSpec(t, lost.Name)
 	res := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "run", sp, "--runtime", "swarm", "--duration", "12s", "--rate", "100",
+	cmd, sc := startRun(ctx, t, c, []string{"LOSTPW=lost pw"}, "run", sp, "--runtime", "swarm", "--duration", "12s", "--rate", "100",
 		"--results", res, "--run-dir", filepath.Join(res, "run"), "-q")
-	cmd.Dir = repoRoot()
-	cmd.Env = append(os.Environ(), "DOCKER_HOST="+c.Hosts[0].DockerHost(), appimage.EnginesEnv+"="+c.EnginesFlag(), "LOSTPW=lost pw")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	var out strings.Builder
 	var cut bool
 	var downAt atomic.Int64
 	defer func() {
 		if cut {
-			hctx, hcancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer hcancel()
-			if err := c.Heal(hctx, lost); err != nil {
-				t.Error(err)
-			}
-			if err := c.WaitNodes(hctx, len(c.Hosts), time.Minute); err != nil {
-				t.Error(err)
-			}
+			heal(t, c, lost)
 		}
 	}()
-	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		l := sc.Text()
 		out.WriteString(l + "\n")
@@ -234,7 +189,7 @@ func TestStackHostLost(t *testing.T) {
 			go cutAt3s(ctx, t, c, lost, start, &downAt)
 		}
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	t.Logf("duckbench run (%s cut 3 s into the attack):\n%s", lost.Name, out.String())
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
 		t.Errorf("exit: %v; want 3 (a service of the stack not running at the end)", err)
@@ -242,14 +197,7 @@ func TestStackHostLost(t *testing.T) {
 	if !strings.Contains(out.String(), "swarm: node "+lost.Name+" unreachable") {
 		t.Errorf("the loss of %s was not said as it happened", lost.Name)
 	}
-	files, _ := filepath.Glob(filepath.Join(res, "*", "result.json"))
-	if len(files) != 1 {
-		t.Fatalf("result.json files: %v", files)
-	}
-	r, err := results.Load(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _ := loadResult(t, res)
 	if r.Status != results.StatusFailed || !strings.Contains(r.Error, "redis-replica-2") {
 		t.Errorf("status %q, error %q; want failed, naming redis-replica-2", r.Status, r.Error)
 	}

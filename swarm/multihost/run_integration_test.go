@@ -63,15 +63,8 @@ func TestSeedOnThreeHosts(t *testing.T) {
 			t.Errorf("no service of the stack on %s: %s", h.Name, m[1])
 		}
 	}
-	files, _ := filepath.Glob(filepath.Join(res, "*", "result.json"))
-	if len(files) != 1 {
-		t.Fatalf("result.json files: %v", files)
-	}
-	r, err := results.Load(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkPlacement(t, r, watched(), out, filepath.Dir(files[0]))
+	r, dir := loadResult(t, res)
+	checkPlacement(t, r, watched(), out, dir)
 	const planned = 300 * 10
 	if r.Summary.Requests != planned {
 		t.Errorf("merged requests = %d, want %d (rate × duration)", r.Summary.Requests, planned)
