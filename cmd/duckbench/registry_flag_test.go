@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,9 +64,8 @@ func TestRegistryToOtherBinary(t *testing.T) {
 	base := scaledResult(t, dir, "base.json", 1)
 	envLog := filepath.Join(dir, "env.log")
 	bin := filepath.Join(dir, "duckbench-base")
-	script := "#!/bin/sh\necho \"$" + appimage.RegistryEnv + "\" >> '" + envLog + "'\nexec '" +
-		fakeBinary(t, dir, "fake", base, filepath.Join(dir, "args.log")) + "\" \"$@\"\n"
-	script = strings.Replace(script, "\" \"$@\"", "' \"$@\"", 1)
+	fake := fakeBinary(t, dir, "fake", base, filepath.Join(dir, "args.log"))
+	script := fmt.Sprintf("#!/bin/sh\necho \"$%s\" >> '%s'\nexec '%s' \"$@\"\n", appimage.RegistryEnv, envLog, fake)
 	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
