@@ -374,12 +374,11 @@ func nodeEvents(at float64, st *state, was, now map[string]string, evs []results
 // (or comes back) is a node-lost fault (node-back recovery) at that time,
 // naming the stack's services on it, said on the progress stream as it
 // happens. The run goes on; its probes and HAProxy show the effect. The
-// returned wait, called once ctx has ended, returns the events. A stack
-// on one node (this one, or none recorded) is not watched: its loss
-// would be this host's.
+// returned wait, called once ctx has ended, returns the events. A
+// one-node swarm is not watched: its loss would be this host's.
 func (d *Driver) WatchNodes(ctx context.Context, t0 time.Time) (wait func() []results.Event) {
 	st, err := d.readState()
-	if err != nil || len(stackNodes(st)) < 2 {
+	if err != nil || len(readyNodes(ctx)) < 2 {
 		return func() []results.Event { return nil }
 	}
 	logf := func(format string, args ...any) {
@@ -410,16 +409,6 @@ func (d *Driver) WatchNodes(ctx context.Context, t0 time.Time) (wait func() []re
 		<-done
 		return evs
 	}
-}
-
-// stackNodes lists the nodes the stack's tasks ran on when it came up.
-func stackNodes(st *state) []string {
-	var ns []string
-	for _, on := range st.Nodes {
-		ns = append(ns, on...)
-	}
-	slices.Sort(ns)
-	return slices.Compact(ns)
 }
 
 // servicesOn lists the stack's services with a task on node when it came up.

@@ -30,9 +30,6 @@ func TestNodeEvents(t *testing.T) {
 	if fmt.Sprint(evs) != fmt.Sprint(want) || len(said) != 2 {
 		t.Errorf("events %+v, said %q; want %+v, each said", evs, said, want)
 	}
-	if got := stackNodes(st); fmt.Sprint(got) != "[h1 h2 h3]" {
-		t.Errorf("stackNodes() = %v; want [h1 h2 h3]", got)
-	}
 	if evs := nodeEvents(-1, st, nil, map[string]string{"h9": "unknown"}, nil, logf); len(evs) != 1 || evs[0].AtSeconds != 0 || evs[0].Message != "node h9 unreachable (swarm: unknown)" {
 		t.Errorf("a loss before the origin, on a node without services: %+v; want at 0, no services", evs)
 	}
