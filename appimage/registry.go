@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,12 +17,28 @@ import (
 // get the stack's images instead of Distribute's copies.
 const RegistryEnv = "DUCKBENCH_SWARM_REGISTRY"
 
+// CheckRegistry says whether reg is a registry address duckbench can push
+// to: HOST:PORT, nothing else (no scheme, no path).
+func CheckRegistry(reg string) error {
+	host, port, err := net.SplitHostPort(reg)
+	if err == nil && (host == "" || strings.ContainsAny(host, "/ ")) {
+		err = fmt.Errorf("no host")
+	}
+	if n, perr := strconv.Atoi(port); err == nil && (perr != nil || n < 1 || n > 65535) {
+		err = fmt.Errorf("port %q is not a number from 1 to 65535", port)
+	}
+	if err != nil {
+		return fmt.Errorf("registry %q: want HOST:PORT (e.g. 10.0.0.1:5000): %w", reg, err)
+	}
+	return nil
+}
+
 // Push tags image of the local engine as registry/image, pushes it and
 // returns the reference pinned to its digest (registry/repo@sha256:…),
 // which every node pulls the same content by.
 func Push(ctx context.Context, registry, image string, log io.Writer) (string, error) {
-	if strings.ContainsAny(registry, "/ ") || !strings.Contains(registry, ":") {
-		return "", fmt.Errorf("registry %q: want HOST:PORT", registry)
+	if err := CheckRegistry(registry); err != nil {
+		return "", err
 	}
 	ref := registry + "/" + image
 	run := func(args ...string) (string, error) {

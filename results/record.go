@@ -90,6 +90,10 @@ type Result struct {
 	// Agents are the load agents of a sharded run (run --agents N), one
 	// per shard: the record's figures are their exact merge.
 	Agents []AgentStats `json:"agents,omitempty"`
+	// Placement is where the stack ran on a cluster runtime (swarm):
+	// service → the host names of the nodes its tasks ran on when the
+	// stack came up (PlacementText; the agents' are in Agents).
+	Placement map[string][]string `json:"placement,omitempty"`
 
 	// Labels are the user's --label k=v (commit, branch, PR): what
 	// `duckbench history` filters on and reports at a change point.

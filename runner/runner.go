@@ -166,6 +166,7 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 	if o.Fleet == nil {
 		faults.start(fctx, t0)
 	}
+	nodeEvents := watchNodes(fctx, o, t0)
 
 	var reports []*load.Report
 	var runErr error
@@ -218,6 +219,7 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (out *Outcome, err error)
 	}
 	stopFaults()
 	r.Events = append(r.Events, faults.wait()...)
+	r.Events = append(r.Events, nodeEvents()...)
 	// A stack that died under the load is a failed run, even if the
 	// result looks fine; a service the spec killed on purpose is not.
 	if runErr == nil && ctx.Err() == nil {

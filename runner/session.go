@@ -228,6 +228,7 @@ func (ss *Session) NewResult() *results.Result {
 		StartedAt:     ss.Started.UTC(),
 		Status:        results.StatusCompleted,
 		Labels:        ss.o.Labels,
+		Placement:     ss.Endpoints.Placement,
 		Spec: results.SpecInfo{
 			Name:         ss.Spec.Name,
 			Path:         ss.o.SpecPath,

@@ -11,6 +11,7 @@ var fieldDocs = map[string]string{
 	"App.Image":                      "Image overrides the container image (kind image, or builtin on compose; builtin default \"duckbench:<version>\", see duckbench image build).",
 	"App.Kind":                       "Kind is builtin (default), command or image.",
 	"App.MaxConcurrency":             "MaxConcurrency caps in-flight requests in the reference app (0 = no cap); excess requests get 503. Gives a stack of known capacity.",
+	"App.MaxReplicasPerNode":         "MaxReplicasPerNode caps the app's tasks on one swarm node (0: no cap): replicas: 3 with 1 puts them on three nodes (ignored elsewhere).",
 	"App.Name":                       "Name is unique across the spec; it is the HAProxy server name and the X-Served-By value of the reference app.",
 	"App.OriginCost":                 "OriginCost is the reference app's simulated cost of computing a value on a cache miss (default 2ms).",
 	"App.Placement":                  "Placement pins the app's tasks on the swarm runtime to nodes: constraints such as \"node.labels.duckbench==app\" (ignored elsewhere).",

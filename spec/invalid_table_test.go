@@ -7,6 +7,8 @@ var invalidSpecs = []struct{ name, want string }{
 	{"app-image-missing", "apps[0].image: required when kind is image (invalid-app-image-missing.yaml:3:5)"},
 	{"app-kind", "apps[0].kind: must be one of builtin, command, image (got \"docker\") (invalid-app-kind.yaml:4:11)"},
 	{"app-replicas", "apps[0].replicas: must be 0-64 (got -2; 0 means 1) (invalid-app-replicas.yaml:4:15)"},
+	{"app-max-replicas-per-node", "apps[0].max_replicas_per_node: must be 0-64 (got -1; 0 means no cap) (invalid-app-max-replicas-per-node.yaml:5:28)"},
+	{"app-max-replicas-per-node-typo", "apps[0].max_replica_per_node: unknown key \"max_replica_per_node\" (did you mean \"max_replicas_per_node\"?) (invalid-app-max-replicas-per-node-typo.yaml:5:5)"},
 	{"apps-missing", "apps: at least one app is required (invalid-apps-missing.yaml:1:1)"},
 	{"backend-no-servers", "haproxy.backends[0].servers: at least one server is required (invalid-backend-no-servers.yaml:7:7)"},
 	{"balance", "haproxy.backends[0].balance: must be one of roundrobin, leastconn, source, uri, random (got \"round-robin\") (did you mean \"roundrobin\"?) (invalid-balance.yaml:8:16)"},

@@ -146,6 +146,9 @@ type App struct {
 	// Placement pins the app's tasks on the swarm runtime to nodes:
 	// constraints such as "node.labels.duckbench==app" (ignored elsewhere).
 	Placement []string `yaml:"placement,omitempty" json:"placement,omitempty"`
+	// MaxReplicasPerNode caps the app's tasks on one swarm node (0: no
+	// cap): replicas: 3 with 1 puts them on three nodes (ignored elsewhere).
+	MaxReplicasPerNode int `yaml:"max_replicas_per_node,omitempty" json:"max_replicas_per_node,omitempty"`
 }
 
 // Balance algorithms HAProxy accepts here.

@@ -208,6 +208,9 @@ func (v *validator) spec() {
 			v.errorf(p+".replicas", "must be 0-64 (got %d; 0 means 1)", a.Replicas)
 		}
 		v.placement(p+".placement", a.Placement)
+		if a.MaxReplicasPerNode < 0 || a.MaxReplicasPerNode > 64 {
+			v.errorf(p+".max_replicas_per_node", "must be 0-64 (got %d; 0 means no cap)", a.MaxReplicasPerNode)
+		}
 		if a.Kind != AppCommand && len(a.Command) > 0 {
 			v.errorf(p+".command", "only used when kind is command (kind is %q)", a.Kind)
 		}

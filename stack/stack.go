@@ -86,6 +86,10 @@ type Endpoints struct {
 	HAProxy HAProxyEndpoint `json:"haproxy"`
 	Redis   []RedisEndpoint `json:"redis"`
 	Apps    []AppEndpoint   `json:"apps"`
+	// Placement is, on a cluster runtime (swarm), the host names of the
+	// nodes each service's tasks ran on when the stack came up; nil on
+	// one machine.
+	Placement map[string][]string `json:"placement,omitempty"`
 }
 
 // HAProxyEndpoint locates HAProxy.

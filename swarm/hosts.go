@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -161,6 +162,7 @@ func (d *Driver) placeEndpoints(ctx context.Context, st *state) error {
 		return "127.0.0.1"
 	}
 	ep := &st.Endpoints
+	ep.Placement = st.Nodes
 	h := host("haproxy")
 	ep.HAProxy.URL, ep.HAProxy.Stats, ep.HAProxy.Prometheus = rehost(ep.HAProxy.URL, h), rehost(ep.HAProxy.Stats, h), rehost(ep.HAProxy.Prometheus, h)
 	for i, r := range ep.Redis {
@@ -338,28 +340,75 @@ func engineContainers(ctx context.Context, host, name string) ([]string, error) 
 // stack ran there: its effect shows in the backends' and replicas'
 // figures of the same run.
 func (f *Fleet) nodeChanges(p agents.Plan, st *state, was, now map[string]string, evs []results.Event) []results.Event {
-	at := time.Since(p.Start).Seconds()
-	if at < 0 {
-		at = 0
-	}
-	for node, state := range now {
+	return nodeEvents(time.Since(p.Start).Seconds(), st, was, now, evs, f.logf)
+}
+
+// nodeEvents appends to evs, at at seconds (0 when negative), a fault
+// node-lost for every node down in now but not in was, with the stack's
+// services on it, and a recovery node-back for every node of was that now
+// (a reading, not nil) has back; it says each on logf.
+func nodeEvents(at float64, st *state, was, now map[string]string, evs []results.Event, logf func(string, ...any)) []results.Event {
+	at = max(at, 0)
+	for _, node := range slices.Sorted(maps.Keys(now)) {
 		if was[node] == "" {
-			msg := fmt.Sprintf("node %s unreachable (swarm: %s)", node, state)
+			msg := fmt.Sprintf("node %s unreachable (swarm: %s)", node, now[node])
 			if on := servicesOn(st, node); len(on) > 0 {
 				msg += "; on it: " + strings.Join(on, ", ")
 			}
-			f.logf("%s", msg)
+			logf("%s", msg)
 			evs = append(evs, results.Event{AtSeconds: at, Kind: "fault", Target: node, Action: "node-lost", Message: msg})
 		}
 	}
-	for node := range was {
+	for _, node := range slices.Sorted(maps.Keys(was)) {
 		if now[node] == "" && now != nil {
 			msg := fmt.Sprintf("node %s reachable again", node)
-			f.logf("%s", msg)
+			logf("%s", msg)
 			evs = append(evs, results.Event{AtSeconds: at, Kind: "recovery", Target: node, Action: "node-back", Message: msg})
 		}
 	}
 	return evs
+}
+
+// WatchNodes follows the swarm's nodes from t0 (the origin of the run's
+// events) until ctx ends, once a second: a node that becomes unreachable
+// (or comes back) is a node-lost fault (node-back recovery) at that time,
+// naming the stack's services on it, said on the progress stream as it
+// happens. The run goes on; its probes and HAProxy show the effect. The
+// returned wait, called once ctx has ended, returns the events. A
+// one-node swarm is not watched: its loss would be this host's.
+func (d *Driver) WatchNodes(ctx context.Context, t0 time.Time) (wait func() []results.Event) {
+	st, err := d.readState()
+	if err != nil || len(readyNodes(ctx)) < 2 {
+		return func() []results.Event { return nil }
+	}
+	logf := func(format string, args ...any) {
+		if d.opts.Progress != nil {
+			fmt.Fprintf(d.opts.Progress, "swarm: "+format+"\n", args...)
+		}
+	}
+	var evs []results.Event
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		was := downNodes(ctx) // down before the run: not this run's loss
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if now := downNodes(ctx); now != nil && ctx.Err() == nil {
+				evs = nodeEvents(time.Since(t0).Seconds(), st, was, now, evs, logf)
+				was = now
+			}
+		}
+	}()
+	return func() []results.Event {
+		<-done
+		return evs
+	}
 }
 
 // servicesOn lists the stack's services with a task on node when it came up.

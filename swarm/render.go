@@ -70,7 +70,8 @@ func Render(s *spec.Spec, o RenderOptions) ([]byte, error) {
 //   - the Redis password as a swarm secret read from SecretPath, never an
 //     environment variable (the CLI would copy its value into the service);
 //   - restart policy none: a fault's kill stays a kill until its restart;
-//   - the spec's placement constraints and app replicas.
+//   - the spec's placement constraints, app replicas and their cap per
+//     node (max_replicas_per_node).
 func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 	if s.Redis.PasswordEnv == "" {
 		return nil, ErrNoPassword
@@ -88,7 +89,7 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 	p.Secrets = types.Secrets{SecretKey: types.SecretConfig{External: true, Name: p.Name + "_" + SecretKey}}
 
 	placement := map[string][]string{compose.HAProxyService: s.HAProxy.Placement}
-	replicas := map[string]int{}
+	replicas, perNode := map[string]int{}, map[string]int{}
 	kinds := map[string]string{compose.HAProxyService: "haproxy"}
 	for _, n := range s.Redis.Nodes() {
 		placement[n.Name] = n.Placement
@@ -96,7 +97,7 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 	}
 	for _, a := range s.Apps {
 		placement[a.Name] = a.Placement
-		replicas[a.Name] = a.Replicas
+		replicas[a.Name], perNode[a.Name] = a.Replicas, a.MaxReplicasPerNode
 		kinds[a.Name] = "app"
 	}
 	pwEnv := s.Redis.PasswordEnv
@@ -111,7 +112,7 @@ func Project(s *spec.Spec, o RenderOptions) (*types.Project, error) {
 			Replicas:      &n,
 			EndpointMode:  "dnsrr",
 			RestartPolicy: &types.RestartPolicy{Condition: "none"},
-			Placement:     types.Placement{Constraints: placement[name]},
+			Placement:     types.Placement{Constraints: placement[name], MaxReplicas: uint64(perNode[name])},
 		}
 		if ref, ok := o.Images[svc.Image]; ok {
 			svc.Image = ref

@@ -81,3 +81,32 @@ func TestRenderImageApp(t *testing.T) {
 		t.Errorf("app2 secrets = %v; want %s", svc.Secrets, SecretKey)
 	}
 }
+
+// TestSpreadFits: replicas that max_replicas_per_node cannot place on the
+// ready nodes are refused before anything is deployed.
+func TestSpreadFits(t *testing.T) {
+	s := loadSpec(t, "seed.yaml") // app1: 3 replicas, at most 1 per node
+	for _, tc := range []struct {
+		nodes int
+		want  string
+	}{
+		{3, ""},
+		{4, ""},
+		{2, "apps[0] app1: 3 replicas at most 1 per node need 3 nodes; the swarm has 2 ready"},
+		{1, "need 3 nodes; the swarm has 1 ready"},
+		{0, ""}, // unknown: swarm decides
+	} {
+		err := spreadFits(s, tc.nodes)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("spreadFits(%d nodes) = %v; want %q", tc.nodes, err, tc.want)
+		}
+	}
+	s.Apps[0].MaxReplicasPerNode = 2
+	if err := spreadFits(s, 2); err != nil {
+		t.Errorf("3 replicas, 2 per node, 2 nodes: %v; want them placed", err)
+	}
+	s.Apps[0].MaxReplicasPerNode = 0
+	if err := spreadFits(s, 1); err != nil {
+		t.Errorf("no cap: %v", err)
+	}
+}

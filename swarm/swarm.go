@@ -153,7 +153,11 @@ func (d *Driver) Up(ctx context.Context) (ep stack.Endpoints, err error) {
 	// Ports are chosen free on this host: on a one-node swarm that is where
 	// every task publishes. On a cluster the tasks publish on their nodes,
 	// so a fixed port taken here says nothing.
-	if err := stack.ResolvePorts(d.spec, stack.PortOptions{NoCheck: len(readyNodes(ctx)) > 1}); err != nil {
+	nodes := len(readyNodes(ctx))
+	if err := stack.ResolvePorts(d.spec, stack.PortOptions{NoCheck: nodes > 1}); err != nil {
+		return ep, fmt.Errorf("up %q: %w", d.spec.Name, err)
+	}
+	if err := spreadFits(d.spec, nodes); err != nil {
 		return ep, fmt.Errorf("up %q: %w", d.spec.Name, err)
 	}
 	y, err := d.render(ctx)
@@ -209,6 +213,23 @@ func (d *Driver) Up(ctx context.Context) (ep stack.Endpoints, err error) {
 		return ep, err
 	}
 	return st.Endpoints, nil
+}
+
+// spreadFits refuses an app whose replicas its max_replicas_per_node
+// cannot place on the swarm's ready nodes: swarm would leave the rest
+// pending, and Up would wait its whole time-out for them. nodes 0 (the
+// manager did not answer the list) checks nothing.
+func spreadFits(s *spec.Spec, nodes int) error {
+	if nodes == 0 {
+		return nil
+	}
+	for i, a := range s.Apps {
+		if n := max(a.Replicas, 1); a.MaxReplicasPerNode > 0 && n > a.MaxReplicasPerNode*nodes {
+			return fmt.Errorf("apps[%d] %s: %d replicas at most %d per node need %d nodes; the swarm has %d ready (lower replicas or raise max_replicas_per_node)",
+				i, a.Name, n, a.MaxReplicasPerNode, (n+a.MaxReplicasPerNode-1)/a.MaxReplicasPerNode, nodes)
+		}
+	}
+	return nil
 }
 
 // render writes the config files into the run dir, builds a missing app

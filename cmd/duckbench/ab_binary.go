@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/results"
 	"github.com/duckbench/duckbench/runner"
 	"github.com/duckbench/duckbench/spec"
@@ -35,6 +36,9 @@ func binaryRun(bin string, f *abFlags) func(context.Context, *spec.Spec, runner.
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
 		cmd.WaitDelay = binaryStopWait
+		if f.registry != "" { // the variable: a build of another revision may lack the flag
+			cmd.Env = append(os.Environ(), appimage.RegistryEnv+"="+f.registry)
+		}
 		if !f.quiet {
 			cmd.Stdout, cmd.Stderr = progress, progress
 		}

@@ -88,6 +88,7 @@ and compared).`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runAB(cmd, f, args) },
 	}
 	f.stackFlags.add(c)
+	f.addRegistry(c)
 	f.thresholdFlags.add(c)
 	f.exportFlags.add(c)
 	fl := c.Flags()
@@ -200,7 +201,7 @@ func (f *abFlags) abConfig(path, bin, flag string) (runner.ABConfig, error) {
 		return runner.ABConfig{Spec: s, Path: path, Build: abs, RunOne: binaryRun(abs, f)}, nil
 	}
 	return runner.ABConfig{Spec: s, Path: path, NewMonitor: newMonitor(s), NewDriver: func() (stack.Driver, error) {
-		return newDriver(s, f.runtime, f.runDir, false, true)
+		return newDriver(s, stackFlags{runtime: f.runtime, runDir: f.runDir, oneTimePassword: true, registry: f.registry})
 	}}, nil
 }
 

@@ -60,7 +60,7 @@ func (f *agentFlags) configure(s *spec.Spec, st *stackFlags, repeat int, o *runn
 	if img == "" {
 		img = appimage.Tag(version)
 	}
-	o.Fleet = &swarm.Fleet{RunDir: runDir, Agents: f.agents, Image: img, Lead: f.lead, Progress: progress}
+	o.Fleet = &swarm.Fleet{RunDir: runDir, Agents: f.agents, Image: img, Lead: f.lead, Progress: progress, Registry: st.registry}
 	return nil
 }
 

@@ -239,6 +239,9 @@ func (f *sweepFlags) plan(cmd *cobra.Command, path string) (*sweepPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := f.checkRegistry(rt); err != nil {
+		return nil, err
+	}
 	p := &sweepPlan{base: base, sw: &results.Sweep{
 		Spec:  results.ABSide{Spec: base.Name, Path: path, Hash: base.Hash()},
 		Alpha: base.Check.Alpha,
@@ -320,7 +323,7 @@ func (f *sweepFlags) variantConfig(ctx context.Context, path string, data []byte
 		return nil, err
 	}
 	return &runner.ABConfig{Spec: s, Path: path, NewMonitor: newMonitor(s), NewDriver: func() (stack.Driver, error) {
-		return newDriver(s, rt, runDir, false, true)
+		return newDriver(s, stackFlags{runtime: rt, runDir: runDir, oneTimePassword: true, registry: f.registry})
 	}}, nil
 }
 

@@ -66,5 +66,6 @@ built from this binary when missing (see duckbench image build).`,
 		},
 	}
 	f.add(c)
+	f.addRegistry(c)
 	return c
 }

@@ -29,36 +29,41 @@ var progress io.Writer = os.Stderr
 // working directory.
 func defaultRunDir(s *spec.Spec) string { return filepath.Join(".duckbench", s.Name) }
 
-// newDriver returns the stack driver for s. runtime is local, compose, or
-// auto/"" (the spec's runtime, then autoRuntime's choice, which is printed
-// with its reason on the progress stream). observability turns the compose
-// observability profile (Prometheus and Grafana provisioned with
-// duckbench's dashboards) on. oneTimePassword lets a swarm stack that lives
-// only as long as this process (run, capacity, check, ab, sweep) get a
-// random Redis password when the spec names none (see oneTimeRedisPassword).
-func newDriver(s *spec.Spec, runtime, runDir string, observability, oneTimePassword bool) (stack.Driver, error) {
+// newDriver returns the stack driver for s as the flags say. f.runtime is
+// local, compose, swarm or auto/"" (the spec's runtime, then autoRuntime's
+// choice, which is printed with its reason on the progress stream).
+// f.observability turns the compose observability profile (Prometheus and
+// Grafana provisioned with duckbench's dashboards) on. f.oneTimePassword
+// lets a swarm stack that lives only as long as this process (run,
+// capacity, check, ab, sweep) get a random Redis password when the spec
+// names none (see oneTimeRedisPassword). f.registry is swarm's only.
+func newDriver(s *spec.Spec, f stackFlags) (stack.Driver, error) {
+	runDir := f.runDir
 	if runDir == "" {
 		runDir = defaultRunDir(s)
 	}
-	runtime, err := resolveRuntime(s, runtime, runDir)
+	runtime, err := resolveRuntime(s, f.runtime, runDir)
 	if err != nil {
+		return nil, err
+	}
+	if err := f.checkRegistry(runtime); err != nil {
 		return nil, err
 	}
 	switch runtime {
 	case stack.RuntimeLocal:
 		return stack.NewLocal(s, stack.LocalOptions{RunDir: runDir, Log: progress})
 	case stack.RuntimeCompose:
-		return compose.New(s, compose.Options{RunDir: runDir, Observability: observability, AppImage: appimage.Tag(version)})
+		return compose.New(s, compose.Options{RunDir: runDir, Observability: f.observability, AppImage: appimage.Tag(version)})
 	case stack.RuntimeSwarm:
 		if s.Redis.PasswordEnv == "" {
-			if !oneTimePassword {
+			if !f.oneTimePassword {
 				return nil, usageErr(fmt.Errorf("--runtime swarm: %w (run, capacity, check, ab and sweep make a one-time password instead)", swarm.ErrNoPassword))
 			}
 			if err := oneTimeRedisPassword(s); err != nil {
 				return nil, err
 			}
 		}
-		return swarm.New(s, swarm.Options{RunDir: runDir, Progress: progress, AppImage: appimage.Tag(version)})
+		return swarm.New(s, swarm.Options{RunDir: runDir, Progress: progress, AppImage: appimage.Tag(version), Registry: f.registry})
 	}
 	return nil, usageErr(fmt.Errorf("--runtime: unknown runtime %q (want auto, local, compose or swarm)", runtime))
 }
@@ -156,12 +161,36 @@ type stackFlags struct {
 	// oneTimePassword: the command's stack lives only as long as the
 	// process, so swarm may make a one-time Redis password (newDriver).
 	oneTimePassword bool
+	// registry (--registry HOST:PORT) is where the swarm runtime pushes
+	// the stack's and the agents' images for the nodes to pull ("":
+	// appimage.RegistryEnv, else copies to the engines it names).
+	registry string
 }
 
 func (f *stackFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&f.runtime, "runtime", "auto", "stack runtime: auto, local, compose or swarm (swarm: an active swarm on this engine, see the README)")
 	c.Flags().StringVar(&f.runDir, "run-dir", "", "run directory (default .duckbench/<spec name>)")
 	c.Flags().BoolVar(&f.observability, "observability", false, "compose runtime: also start Prometheus and Grafana provisioned with duckbench's dashboards and rules")
+}
+
+// addRegistry adds --registry, for the commands that bring a stack up.
+func (f *stackFlags) addRegistry(c *cobra.Command) {
+	c.Flags().StringVar(&f.registry, "registry", "", "swarm runtime: push the stack's images (and the agents') to this registry HOST:PORT and pin them to their digests, which every node pulls (default $"+appimage.RegistryEnv+"; none: copied to the engines $"+appimage.EnginesEnv+" names)")
+}
+
+// checkRegistry refuses a --registry that is no HOST:PORT, or that is
+// given for a stack of another runtime than swarm (usage errors).
+func (f *stackFlags) checkRegistry(runtime string) error {
+	if f.registry == "" {
+		return nil
+	}
+	if runtime != stack.RuntimeSwarm {
+		return usageErr(fmt.Errorf("--registry: the swarm runtime's nodes pull the stack's images from it; needs --runtime swarm (got %q)", runtime))
+	}
+	if err := appimage.CheckRegistry(f.registry); err != nil {
+		return usageErr(fmt.Errorf("--registry: %w", err))
+	}
+	return nil
 }
 
 // loadDriver loads the spec at path and returns its driver.
@@ -173,7 +202,7 @@ func (f *stackFlags) loadDriver(path string) (*spec.Spec, stack.Driver, error) {
 	if f.observability && f.runtime != stack.RuntimeCompose && s.Runtime != stack.RuntimeCompose {
 		return nil, nil, usageErr(errors.New("--observability: needs --runtime compose (with the local runtime use duckbench run --prometheus)"))
 	}
-	d, err := newDriver(s, f.runtime, f.runDir, f.observability, f.oneTimePassword)
+	d, err := newDriver(s, *f)
 	if err != nil {
 		return nil, nil, depErr(err) // a bad --runtime keeps its usage code
 	}

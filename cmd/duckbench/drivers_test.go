@@ -91,14 +91,14 @@ func TestOneTimeRedisPassword(t *testing.T) {
 	}
 
 	s := load()
-	if _, err := newDriver(s, stack.RuntimeSwarm, t.TempDir(), false, false); !isUsage(err) || !strings.Contains(err.Error(), "password_env") {
+	if _, err := newDriver(s, stackFlags{runtime: stack.RuntimeSwarm, runDir: t.TempDir()}); !isUsage(err) || !strings.Contains(err.Error(), "password_env") {
 		t.Errorf("newDriver(swarm, up) = %v; want a usage error (exit 2) naming password_env", err)
 	}
 	if s.Redis.PasswordEnv != "" || os.Getenv(OneTimePasswordEnv) != "" {
 		t.Errorf("a refused swarm driver set a password (%q)", s.Redis.PasswordEnv)
 	}
 
-	if _, err := newDriver(s, stack.RuntimeSwarm, t.TempDir(), false, true); err != nil {
+	if _, err := newDriver(s, stackFlags{runtime: stack.RuntimeSwarm, runDir: t.TempDir(), oneTimePassword: true}); err != nil {
 		t.Fatalf("newDriver(swarm, one-time) = %v", err)
 	}
 	pw := os.Getenv(OneTimePasswordEnv)
@@ -110,13 +110,13 @@ func TestOneTimeRedisPassword(t *testing.T) {
 	}
 	// A second stack of the same process (ab, sweep) shares it.
 	s2 := load()
-	if _, err := newDriver(s2, stack.RuntimeSwarm, t.TempDir(), false, true); err != nil || os.Getenv(OneTimePasswordEnv) != pw || s2.Redis.PasswordEnv != OneTimePasswordEnv {
+	if _, err := newDriver(s2, stackFlags{runtime: stack.RuntimeSwarm, runDir: t.TempDir(), oneTimePassword: true}); err != nil || os.Getenv(OneTimePasswordEnv) != pw || s2.Redis.PasswordEnv != OneTimePasswordEnv {
 		t.Errorf("second one-time driver: %v, password changed %v", err, os.Getenv(OneTimePasswordEnv) != pw)
 	}
 	// A spec that names its own keeps it.
 	s3 := load()
 	s3.Redis.PasswordEnv = "MY_PW"
-	if _, err := newDriver(s3, stack.RuntimeSwarm, t.TempDir(), false, true); err != nil || s3.Redis.PasswordEnv != "MY_PW" {
+	if _, err := newDriver(s3, stackFlags{runtime: stack.RuntimeSwarm, runDir: t.TempDir(), oneTimePassword: true}); err != nil || s3.Redis.PasswordEnv != "MY_PW" {
 		t.Errorf("spec with its own password_env: %v, now %q; want it kept", err, s3.Redis.PasswordEnv)
 	}
 }

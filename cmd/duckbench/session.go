@@ -28,6 +28,7 @@ type sessionFlags struct {
 
 func (f *sessionFlags) add(c *cobra.Command) {
 	f.stackFlags.add(c)
+	f.addRegistry(c)
 	f.exportFlags.add(c)
 	fl := c.Flags()
 	fl.StringVar(&f.resultsDir, "results", "results", "directory that receives <UTC timestamp>-<spec>/")

@@ -76,7 +76,7 @@ type serverRow struct {
 // and the SLO verdict. The output depends only on r.
 func WriteHTML(w io.Writer, r *results.Result) error {
 	p := reportPage{R: r, Title: "duckbench · " + nonEmpty(r.Spec.Name, "run")}
-	p.Meta = []kv{{"run", r.ID}, {"status", nonEmpty(r.Status, "unknown")}, {"runtime", r.Runtime}}
+	p.Meta = []kv{{"run", r.ID}, {"status", nonEmpty(r.Status, "unknown")}, {"runtime", r.Runtime}, {"placement", r.PlacementText()}}
 	if !r.StartedAt.IsZero() {
 		p.Meta = append(p.Meta, kv{"started", r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")})
 	}

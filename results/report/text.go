@@ -19,6 +19,9 @@ func WriteText(w io.Writer, r *results.Result) error {
 	row := func(label, fields, values string) { fmt.Fprintf(tw, "%s\t[%s]\t%s\n", label, fields, values) }
 
 	fmt.Fprintf(tw, "Run\t%s\t%s\n", r.ID, runLine(r))
+	if pl := r.PlacementText(); pl != "" {
+		row("Placement", "service@node", pl)
+	}
 	row("Requests", "total, rate, throughput", fmt.Sprintf("%d, %.2f, %.2f", s.Requests, s.Rate, s.Throughput))
 	if s.TargetRate > 0 {
 		row("Target", "rate, achieved", fmt.Sprintf("%.2f, %s", s.TargetRate, results.FormatPercent(results.Ratio(s.Rate, s.TargetRate))))

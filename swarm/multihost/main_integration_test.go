@@ -3,6 +3,7 @@
 package multihost
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/internal/testhosts"
 	"github.com/duckbench/duckbench/internal/testimages"
+	"github.com/duckbench/duckbench/results"
 )
 
 // One swarm of three hosts for the whole suite (set-up ~5 s, images ~10 s).
@@ -156,4 +158,52 @@ func duckbench(t *testing.T, c *testhosts.Cluster, env []string, args ...string)
 		t.Fatalf("run duckbench: %v", err)
 	}
 	return string(out), code
+}
+
+// startRun starts the static binary against the manager with the other
+// hosts' engines named and env added, and returns it with a scanner of
+// its combined output.
+func startRun(ctx context.Context, t *testing.T, c *testhosts.Cluster, env []string, args ...string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Dir = repoRoot()
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+c.Hosts[0].DockerHost(), appimage.EnginesEnv+"="+c.EnginesFlag())
+	cmd.Env = append(cmd.Env, env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, bufio.NewScanner(stdout)
+}
+
+// heal restores h's link and waits until every host is a Ready node again.
+func heal(t *testing.T, c *testhosts.Cluster, h *testhosts.Host) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := c.Heal(ctx, h); err != nil {
+		t.Error(err)
+	}
+	if err := c.WaitNodes(ctx, len(c.Hosts), time.Minute); err != nil {
+		t.Error(err)
+	}
+}
+
+// loadResult loads the one result.json under res and returns it with its
+// folder.
+func loadResult(t *testing.T, res string) (*results.Result, string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(res, "*", "result.json"))
+	if len(files) != 1 {
+		t.Fatalf("result.json files: %v", files)
+	}
+	r, err := results.Load(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, filepath.Dir(files[0])
 }

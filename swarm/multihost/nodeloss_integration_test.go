@@ -3,7 +3,6 @@
 package multihost
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
@@ -14,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duckbench/duckbench/appimage"
 	"github.com/duckbench/duckbench/internal/testhosts"
 	"github.com/duckbench/duckbench/results"
 )
@@ -28,40 +26,22 @@ import (
 // marks it down, the run goes on), and down says which node it could not
 // reach.
 func TestAgentHostLost(t *testing.T) {
-	c, bin := requireCluster(t)
+	c, _ := requireCluster(t)
 	res := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "run", "examples/seed.yaml", "--runtime", "swarm", "--agents", "3",
+	cmd, sc := startRun(ctx, t, c, nil, "run", "examples/seed.yaml", "--runtime", "swarm", "--agents", "3",
 		"--duration", "10s", "--rate", "300", "--agent-start-lead", "12s", "--results", res, "--run-dir", filepath.Join(res, "run"))
-	cmd.Dir = repoRoot()
-	cmd.Env = append(os.Environ(), "DOCKER_HOST="+c.Hosts[0].DockerHost(), appimage.EnginesEnv+"="+c.EnginesFlag())
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	var out strings.Builder
 	var cut *testhosts.Host
 	var cutAt time.Time
 	var downAt atomic.Int64 // since the common start, when the manager said down
 	defer func() {
 		if cut != nil {
-			hctx, hcancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer hcancel()
-			if err := c.Heal(hctx, cut); err != nil {
-				t.Error(err)
-			}
-			if err := c.WaitNodes(hctx, len(c.Hosts), time.Minute); err != nil {
-				t.Error(err)
-			}
+			heal(t, c, cut)
 		}
 	}()
 	haproxy := ""
-	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		l := sc.Text()
 		out.WriteString(l + "\n")
@@ -83,19 +63,12 @@ func TestAgentHostLost(t *testing.T) {
 		start := time.Date(now.Year(), now.Month(), now.Day(), hm.Hour(), hm.Minute(), hm.Second(), hm.Nanosecond(), time.UTC)
 		go func() { cutAt = cutAt3s(ctx, t, c, cut, start, &downAt) }()
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	t.Logf("duckbench run (cut %v at %s):\n%s", cut, cutAt.UTC().Format("15:04:05.000"), out.String())
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
 		t.Fatalf("exit: %v; want 3 (incomplete)", err)
 	}
-	files, _ := filepath.Glob(filepath.Join(res, "*", "result.json"))
-	if len(files) != 1 {
-		t.Fatalf("result.json files: %v", files)
-	}
-	r, err := results.Load(files[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _ := loadResult(t, res)
 	if r.Status != results.StatusIncomplete {
 		t.Errorf("status %q; want %q", r.Status, results.StatusIncomplete)
 	}
@@ -180,4 +153,97 @@ func checkLossOnTimeline(t *testing.T, r *results.Result, cut *testhosts.Host, m
 			t.Errorf("%s ran on the cut host but HAProxy never marked it down", b.Server)
 		}
 	}
+}
+
+// TestStackHostLost (#25 item 5, a host of the stack, no agents): a plain
+// `run --runtime swarm` with redis-replica-2 pinned to the third host and
+// everything else off it; that host's link is cut 3 s into the attack.
+// The loss is on the timeline (node-lost, naming redis-replica-2) within
+// [-1 s, +3.5 s] of when the manager called the node down, the attack
+// goes on to send every planned request (rate × duration, from the flags),
+// and the record ends failed (exit 3) naming the replica that is not
+// running at the end.
+func TestStackHostLost(t *testing.T) {
+	c, _ := requireCluster(t)
+	lost := c.Hosts[2]
+	sp := lostSpec(t, lost.Name)
+	res := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd, sc := startRun(ctx, t, c, []string{"LOSTPW=lost pw"}, "run", sp, "--runtime", "swarm", "--duration", "12s", "--rate", "100",
+		"--results", res, "--run-dir", filepath.Join(res, "run"), "-q")
+	var out strings.Builder
+	var cut bool
+	var downAt atomic.Int64
+	defer func() {
+		if cut {
+			heal(t, c, lost)
+		}
+	}()
+	for sc.Scan() {
+		l := sc.Text()
+		out.WriteString(l + "\n")
+		if !cut && strings.HasPrefix(l, "attacking http://") {
+			cut = true
+			start := time.Now()
+			go cutAt3s(ctx, t, c, lost, start, &downAt)
+		}
+	}
+	err := cmd.Wait()
+	t.Logf("duckbench run (%s cut 3 s into the attack):\n%s", lost.Name, out.String())
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+		t.Errorf("exit: %v; want 3 (a service of the stack not running at the end)", err)
+	}
+	if !strings.Contains(out.String(), "swarm: node "+lost.Name+" unreachable") {
+		t.Errorf("the loss of %s was not said as it happened", lost.Name)
+	}
+	r, _ := loadResult(t, res)
+	if r.Status != results.StatusFailed || !strings.Contains(r.Error, "redis-replica-2") {
+		t.Errorf("status %q, error %q; want failed, naming redis-replica-2", r.Status, r.Error)
+	}
+	const planned = 100 * 12
+	if r.Summary.Requests != planned {
+		t.Errorf("requests %d; want all %d planned (the run goes on)", r.Summary.Requests, planned)
+	}
+	if got := r.Placement["redis-replica-2"]; len(got) != 1 || got[0] != lost.Name {
+		t.Errorf("redis-replica-2 placed on %v; want %s", got, lost.Name)
+	}
+	checkLossOnTimeline(t, r, lost, time.Duration(downAt.Load()).Seconds())
+	for _, e := range r.Events {
+		if e.Action == "node-lost" && !strings.Contains(e.Message, "on it: redis-replica-2") {
+			t.Errorf("node-lost %q; want it to name redis-replica-2 (and nothing else ran there)", e.Message)
+		}
+	}
+}
+
+// lostSpec writes examples/seed.yaml as spec "lost" with redis-replica-2
+// pinned to host and every other service kept off it.
+func lostSpec(t *testing.T, host string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot(), "examples", "seed.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := `placement: ["node.hostname!=` + host + `"]`
+	y := string(b)
+	for _, r := range [][2]string{
+		{"name: seed\n", "name: lost\n"},
+		{"\nredis:\n", "\nredis:\n  password_env: LOSTPW\n"},
+		{"    name: redis-master\n", "    name: redis-master\n    " + off + "\n"},
+		{"    - name: redis-replica-1\n", "    - name: redis-replica-1\n      " + off + "\n"},
+		{"    - name: redis-replica-2\n", "    - name: redis-replica-2\n      placement: [\"node.hostname==" + host + "\"]\n"},
+		{"  - name: app1\n", "  - name: app1\n    " + off + "\n"},
+		{"  - name: app2\n", "  - name: app2\n    " + off + "\n"},
+		{"\nhaproxy:\n", "\nhaproxy:\n  " + off + "\n"},
+	} {
+		if strings.Count(y, r[0]) != 1 {
+			t.Fatalf("examples/seed.yaml: %q not found once", r[0])
+		}
+		y = strings.Replace(y, r[0], r[1], 1)
+	}
+	p := filepath.Join(t.TempDir(), "lost.yaml")
+	if err := os.WriteFile(p, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
