@@ -1,17 +1,19 @@
-package results
+package report
 
 import (
 	"bytes"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/duckbench/duckbench/results/resultstest"
 )
 
 // TestPlacement: a cluster run's placement is one line, services in name
 // order, in the text summary and the HTML report's header; a run without
 // one shows none.
 func TestPlacement(t *testing.T) {
-	r := loadFixture(t)
+	r := resultstest.LoadFixture(t)
 	var none bytes.Buffer
 	if err := WriteText(&none, r); err != nil {
 		t.Fatal(err)
