@@ -3,16 +3,11 @@
 package load
 
 import (
-	"net"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/duckbench/duckbench/configgen"
 	"github.com/duckbench/duckbench/internal/groundtruth"
-	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/results"
 	"github.com/duckbench/duckbench/spec"
 )
@@ -35,26 +30,10 @@ func TestGroundTruthPerServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, be := range backends {
-		_, port, _ := net.SplitHostPort(be.Addr)
-		p, _ := strconv.Atoi(port)
-		s.Apps[i].Port = spec.Port(p)
+	hp, _, cfg := groundtruth.StartRenderedHAProxy(t, s, backends[0].Addr, backends[1].Addr)
+	if !strings.Contains(string(cfg), "http-response set-header X-Served-By %s") {
+		t.Fatalf("rendered haproxy.cfg lacks the X-Served-By line:\n%s", cfg)
 	}
-	port := testenv.FreePort(t)
-	s.HAProxy.Port, s.HAProxy.Prometheus.Port = spec.Port(port), spec.Port(testenv.FreePort(t))
-	runDir, err := os.MkdirTemp("", "dbps-") // short: unix socket path limit
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(runDir) })
-	f, err := configgen.Render(s, configgen.Target{Runtime: "local", RunDir: runDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(f.HAProxy), "http-response set-header X-Served-By %s") {
-		t.Fatalf("rendered haproxy.cfg lacks the X-Served-By line:\n%s", f.HAProxy)
-	}
-	hp := groundtruth.StartHAProxyConfig(t, string(f.HAProxy), port)
 	attack(t, hp.URL, 50, time.Second) // warm the connections
 	for _, be := range backends {
 		be.MedianHold() // reset

@@ -7,10 +7,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net"
 	"net/netip"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,10 +17,8 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/duckbench/duckbench/configgen"
 	"github.com/duckbench/duckbench/internal/capture"
 	"github.com/duckbench/duckbench/internal/groundtruth"
-	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/load"
 	"github.com/duckbench/duckbench/spec"
 )
@@ -36,23 +32,8 @@ func renderedHAProxy(t *testing.T, backend string) (*groundtruth.HAProxy, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, bport, _ := net.SplitHostPort(backend)
-	p, _ := strconv.Atoi(bport)
-	for i := range s.Apps {
-		s.Apps[i].Port = spec.Port(p)
-	}
-	port := testenv.FreePort(t)
-	s.HAProxy.Port, s.HAProxy.Prometheus.Port = spec.Port(port), spec.Port(testenv.FreePort(t))
-	runDir, err := os.MkdirTemp("", "dbcap-") // short: unix socket path limit
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(runDir) })
-	f, err := configgen.Render(s, configgen.Target{Runtime: "local", RunDir: runDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return groundtruth.StartHAProxyConfig(t, string(f.HAProxy), port), port
+	hp, port, _ := groundtruth.StartRenderedHAProxy(t, s, backend)
+	return hp, port
 }
 
 // histogram is a microsecond histogram with duckbench's range and

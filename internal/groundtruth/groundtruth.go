@@ -15,13 +15,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/duckbench/duckbench/configgen"
 	"github.com/duckbench/duckbench/internal/testenv"
+	"github.com/duckbench/duckbench/spec"
 )
 
 // Backend is the calibrated backend (./calibrated) running in a process of
@@ -207,4 +210,33 @@ func StartHAProxyConfig(t testing.TB, cfg string, port int) *HAProxy {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// StartRenderedHAProxy runs s's haproxy.cfg rendered as a local run renders
+// it, with app i served at appAddrs[i] (every app at appAddrs[0] when one
+// address is given) and HAProxy's ports free ones; it returns HAProxy, its
+// frontend port and the rendered file.
+func StartRenderedHAProxy(t *testing.T, s *spec.Spec, appAddrs ...string) (*HAProxy, int, []byte) {
+	t.Helper()
+	for i := range s.Apps {
+		addr := appAddrs[0]
+		if len(appAddrs) > 1 {
+			addr = appAddrs[i]
+		}
+		_, bport, _ := net.SplitHostPort(addr)
+		p, _ := strconv.Atoi(bport)
+		s.Apps[i].Port = spec.Port(p)
+	}
+	port := testenv.FreePort(t)
+	s.HAProxy.Port, s.HAProxy.Prometheus.Port = spec.Port(port), spec.Port(testenv.FreePort(t))
+	runDir, err := os.MkdirTemp("", "dbgt-") // short: unix socket path limit
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(runDir) })
+	f, err := configgen.Render(s, configgen.Target{Runtime: "local", RunDir: runDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return StartHAProxyConfig(t, string(f.HAProxy), port), port, f.HAProxy
 }
