@@ -22,6 +22,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"time"
@@ -64,32 +65,38 @@ const (
 
 // Attack is one planned attack. Make it with New; Run it once.
 type Attack struct {
-	w        spec.Workload
-	base     string
-	dur      time.Duration
-	warmup   time.Duration
-	timeout  time.Duration
-	pacer    *Pacer
-	tgt      *targeter
-	client   *http.Client
-	workers  uint64
-	initCap  uint64
-	maxWork  uint64
-	hardCap  uint64
-	conns    int
-	progress func(Progress)
-	raw      io.Writer
-	metrics  *Metrics
-	rate     *spec.Rate
-	durOver  time.Duration
-	lagSat   time.Duration
-	keySeed  int64
-	keyOff   int
-	stripe   [2]int    // agent index, agent count (0: not striped)
-	startAt  time.Time // zero: now
-	shard    bool      // fill Report.Shard
-	rootCAs  *x509.CertPool
-	ran      bool
+	w       spec.Workload
+	base    string
+	dur     time.Duration
+	warmup  time.Duration
+	timeout time.Duration
+	pacer   *Pacer
+	tgt     *targeter
+	client  *http.Client // https targets, or DUCKBENCH_STD_TRANSPORT
+	// wire: plain http targets sent on the workers' own connections to
+	// addr (see hitWire); pool keeps connections between workers.
+	wire      bool
+	addr      string
+	keepAlive bool
+	pool      *connPool
+	workers   uint64
+	initCap   uint64
+	maxWork   uint64
+	hardCap   uint64
+	conns     int
+	progress  func(Progress)
+	raw       io.Writer
+	metrics   *Metrics
+	rate      *spec.Rate
+	durOver   time.Duration
+	lagSat    time.Duration
+	keySeed   int64
+	keyOff    int
+	stripe    [2]int    // agent index, agent count (0: not striped)
+	startAt   time.Time // zero: now
+	shard     bool      // fill Report.Shard
+	rootCAs   *x509.CertPool
+	ran       bool
 }
 
 // Option configures an Attack.
@@ -190,8 +197,14 @@ func New(w spec.Workload, baseURL string, opts ...Option) (*Attack, error) {
 	a.tgt.keyOff = a.keyOff
 	z := Size(a.w, a.pacer.Peak(), runtime.GOMAXPROCS(0))
 	a.workers, a.initCap, a.maxWork, a.hardCap, a.conns = z.Workers, z.InitialCap, z.MaxWorkers, z.HardCap, z.Connections
-	keepAlive := a.w.KeepAlive == nil || *a.w.KeepAlive
-	a.client = newClient(a.conns, a.timeout, keepAlive, a.rootCAs)
+	a.keepAlive = a.w.KeepAlive == nil || *a.w.KeepAlive
+	a.pool = &connPool{}
+	u, _ := url.Parse(baseURL) // checked by newTargeter
+	a.wire = u.Scheme == "http" && os.Getenv("DUCKBENCH_STD_TRANSPORT") == ""
+	a.addr = hostPort(u.Host)
+	if !a.wire {
+		a.client = newClient(a.conns, a.timeout, a.keepAlive, a.rootCAs)
+	}
 	return a, nil
 }
 
@@ -278,10 +291,7 @@ func newClient(conns int, timeout time.Duration, keepAlive bool, rootCAs *x509.C
 	if rootCAs != nil {
 		tr.TLSClientConfig = &tls.Config{RootCAs: rootCAs}
 	}
-	if os.Getenv("DUCKBENCH_STD_TRANSPORT") != "" {
-		return &http.Client{Transport: tr, Timeout: timeout}
-	}
-	return &http.Client{Transport: newH1Transport(d, keepAlive, timeout, tr)}
+	return &http.Client{Transport: tr, Timeout: timeout}
 }
 
 // Plan is the attack as planned.
@@ -385,7 +395,7 @@ func (a *Attack) Run(ctx context.Context) (*Report, error) {
 			return nil, err
 		}
 	}
-	defer a.client.CloseIdleConnections()
+	defer a.closeIdle()
 
 	var enc vegeta.Encoder
 	var bw *bufio.Writer
@@ -408,27 +418,34 @@ func (a *Attack) Run(ctx context.Context) (*Report, error) {
 	go sch.run(context.WithoutCancel(ctx))
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	drain := time.NewTicker(drainEvery)
+	defer drain.Stop()
 
 	var rawErr error
-	done := ctx.Done()
-	res := sch.out
-	for res != nil {
-		select {
-		case r, ok := <-res:
-			if !ok {
-				res = nil
-				break
-			}
+	var b batch
+	take := func() {
+		for _, r := range b.collect(sch) {
 			c.add(r)
 			if enc != nil && rawErr == nil {
-				rawErr = enc.Encode(&r.Result)
+				rawErr = enc.Encode(c.rawResult(r))
 			}
+		}
+	}
+	done := ctx.Done()
+	for finished := false; !finished; {
+		select {
+		case <-drain.C:
+			take()
 		case now := <-tick.C:
+			take()
 			c.tick(now)
 		case <-done:
 			done = nil
 			sch.Stop()
 			c.interrupt(time.Since(began))
+		case <-sch.done:
+			take()
+			finished = true
 		}
 	}
 	rep := c.report(time.Now())
@@ -441,30 +458,40 @@ func (a *Attack) Run(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
+// closeIdle closes the connections kept after the attack.
+func (a *Attack) closeIdle() {
+	a.pool.closeAll()
+	if a.client != nil {
+		a.client.CloseIdleConnections()
+	}
+}
+
 // runWarmup sends the shape's starting rate for the warmup period and drops
 // the results; the connections it opened stay for the measured attack.
 func (a *Attack) runWarmup(ctx context.Context) error {
-	rate := a.pacer.Rate(0)
-	var p vegeta.Pacer = vegeta.ConstantPacer{}
+	w := *a
+	w.dur = a.warmup
 	if !a.pacer.Max() {
+		rate := a.pacer.Rate(0)
 		if rate <= 0 {
 			return nil
 		}
-		p = constPacer(rate)
+		w.pacer = constPacer(rate)
 	}
-	atk := vegeta.NewAttacker(vegeta.Client(a.client), vegeta.Workers(a.workers),
-		vegeta.MaxWorkers(a.maxWork), vegeta.MaxBody(0))
-	res := atk.Attack(a.tgt.Next, p, a.warmup, "")
+	sch := newScheduler(&w, time.Now())
+	go sch.run(context.WithoutCancel(ctx))
+	drain := time.NewTicker(drainEvery)
+	defer drain.Stop()
+	var b batch
 	for {
 		select {
-		case _, ok := <-res:
-			if !ok {
-				return nil
-			}
+		case <-drain.C:
+			b.collect(sch)
+		case <-sch.done:
+			return nil
 		case <-ctx.Done():
-			atk.Stop()
-			for range res {
-			}
+			sch.Stop()
+			<-sch.done
 			return fmt.Errorf("warm up: %w", ctx.Err())
 		}
 	}

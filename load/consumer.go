@@ -2,7 +2,10 @@ package load
 
 import (
 	"fmt"
+	"net/http"
 	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/duckbench/duckbench/results"
 )
@@ -86,7 +89,7 @@ func (c *consumer) add(r *result) {
 	ok := r.Error == "" && r.Code >= 200 && r.Code < 400
 	c.total.add(r, ok)
 	if len(c.targets) > 1 && !r.unsent {
-		c.targets[c.a.tgt.index(r.Method, r.URL)].add(r, ok)
+		c.targets[r.target].add(r, ok)
 	}
 	at := r.Timestamp.Sub(c.began)
 	sentAt := r.sent.Sub(c.began)
@@ -120,6 +123,18 @@ func (c *consumer) add(r *result) {
 	}
 }
 
+// rawResult is r as vegeta's format has it: its URL and X-Served-By,
+// built only for a raw results file.
+func (c *consumer) rawResult(r *result) *vegeta.Result {
+	if !r.unsent {
+		r.URL = string(c.a.tgt.appendURL(nil, r.target, r.key))
+	}
+	if r.servedBy != "" {
+		r.Headers = http.Header{ServedByHeader: {r.servedBy}}
+	}
+	return &r.Result
+}
+
 // tick runs once a second: it closes finished seconds, checks the schedule
 // and tells why it slipped, and reports progress.
 func (c *consumer) tick(now time.Time) {
@@ -131,9 +146,13 @@ func (c *consumer) tick(now time.Time) {
 	c.lastTick = now
 	sec := int(elapsed / time.Second)
 	p := c.a.pacer
-	sent := p.Sent()
+	sent := c.sch.sentCount()
 	// A second is final once every hit due in it was sent and a timeout passed.
-	oldestDue := int(min(p.At(sent), c.a.dur) / time.Second)
+	oldest := c.a.dur
+	if !p.Max() {
+		oldest = c.sch.oldestUnsent()
+	}
+	oldestDue := int(oldest / time.Second)
 	c.tl.closeThrough(min(sec-1-int(c.a.timeout/time.Second)-1, oldestDue-1))
 
 	achieved := float64(sent-c.lastSent) / interval.Seconds()
@@ -143,8 +162,8 @@ func (c *consumer) tick(now time.Time) {
 	if !p.Max() {
 		from := max(elapsed-interval, 0)
 		target = (p.Hits(min(elapsed, c.a.dur)) - p.Hits(min(from, c.a.dur))) / interval.Seconds()
-		if due := p.At(sent); due < c.a.dur && elapsed > due {
-			lag = elapsed - due
+		if oldest < c.a.dur && elapsed > oldest {
+			lag = elapsed - oldest
 		}
 		c.maxLag = max(c.maxLag, lag)
 		c.tl.noteLag(sec-1, lag)
@@ -231,7 +250,7 @@ func (c *consumer) causeEvent(elapsed time.Duration, cause string, lag time.Dura
 func (c *consumer) progress(elapsed time.Duration, target, achieved float64, lag time.Duration, inFlight uint64) Progress {
 	pr := Progress{
 		Elapsed: min(elapsed, c.a.dur), Total: c.a.dur,
-		Sent: c.a.pacer.Sent(), Responses: c.received, Errors: c.total.requests - c.total.success,
+		Sent: c.sch.sentCount(), Responses: c.received, Errors: c.total.requests - c.total.success,
 		TargetRate: target, AchievedRate: achieved, ScheduleLag: lag, InFlight: inFlight,
 		P99:       time.Duration(c.total.hist.ValueAtQuantile(99)) * time.Microsecond,
 		Saturated: c.cause == causeCPU || c.cause == causeCap,

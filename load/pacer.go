@@ -3,7 +3,6 @@ package load
 import (
 	"fmt"
 	"math"
-	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -30,14 +29,12 @@ type shape interface {
 
 // Pacer paces an attack along a shape. Hit n (0-based) is due at the time
 // the shape's integral reaches n, so the first hit goes out at once and
-// exactly ceil(hits(duration)) hits are sent. It implements vegeta.Pacer and
-// records, for the live monitor, how many hits the attack loop has sent.
+// exactly ceil(hits(duration)) hits are sent. It implements vegeta.Pacer;
+// the attack's own workers take hit numbers as tickets (scheduler) and ask
+// At for their due times.
 type Pacer struct {
 	s   shape // nil: as fast as possible
 	dur time.Duration
-	// next is the index of the hit the attack loop is about to send: every
-	// hit below it has been handed to a worker.
-	next atomic.Uint64
 	// stripe, of stripes: this pacer sends only the hits n of the shape
 	// with n mod stripes == stripe (one load agent's share; see Stripe).
 	stripe, stripes uint64
@@ -115,7 +112,6 @@ func (p *Pacer) Max() bool { return p.s == nil }
 
 // Pace implements vegeta.Pacer.
 func (p *Pacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	p.next.Store(hits)
 	if p.s == nil {
 		return 0, false
 	}
@@ -164,9 +160,6 @@ func (p *Pacer) Peak() float64 {
 	}
 	return p.s.peak() / p.div()
 }
-
-// Sent is how many hits the attack loop has handed to workers so far.
-func (p *Pacer) Sent() uint64 { return p.next.Load() }
 
 type constant struct{ r float64 }
 

@@ -25,8 +25,8 @@ type serverBucket struct {
 // X-Served-By value; results.Unattributed without one.
 func (c *consumer) server(r *result) *serverBucket {
 	name := results.Unattributed
-	if v := r.Headers[ServedByHeader]; len(v) > 0 && v[0] != "" && v[0] != noServer {
-		name = v[0]
+	if v := r.servedBy; v != "" && v != noServer {
+		name = v
 	}
 	b := c.servers[name]
 	if b == nil {

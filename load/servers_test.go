@@ -3,7 +3,6 @@ package load
 import (
 	"bytes"
 	"fmt"
-	"net/http"
 	"os/exec"
 	"testing"
 	"time"
@@ -41,7 +40,7 @@ func (f *feeder) add(n int, servedBy []string, code uint16, errMsg string, lat t
 		r := &result{Result: vegeta.Result{Seq: uint64(f.i), Code: code, Error: errMsg, Method: "GET",
 			URL: "http://127.0.0.1:6301/kv/k1", Timestamp: at, Latency: lat}, sent: at, service: lat}
 		if servedBy != nil {
-			r.Headers = http.Header{ServedByHeader: servedBy}
+			r.servedBy = servedBy[0]
 		}
 		f.c.add(r)
 		f.i++

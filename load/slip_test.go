@@ -56,9 +56,12 @@ func TestWhy(t *testing.T) {
 			if n == 0 {
 				n = c.a.hardCap
 			}
+			for i := range n {
+				c.sch.ws[i] = &workerState{}
+			}
 			c.sch.workers.Store(n)
 			for i, age := range tt.ages {
-				c.sch.slots[i].Store(now.Add(-age).UnixNano())
+				c.sch.ws[i].inFlight.Store(now.Add(-age).UnixNano())
 			}
 			if tt.blocked > 0 {
 				c.sch.blockedSince.Store(now.Add(-tt.blocked).UnixNano())

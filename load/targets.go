@@ -38,6 +38,11 @@ type target struct {
 	lit    int      // length of the literal parts
 	header http.Header
 	body   []byte
+	// wire is the request as HTTP/1.1 bytes, split where each key goes
+	// (len(parts) pieces): the key prefix ends every piece but the last.
+	// The hot path appends the pieces and the key numbers: no string is
+	// built per request.
+	wire [][]byte
 }
 
 // targeter hands out the request sequence of a workload. The n-th call
@@ -150,13 +155,89 @@ func newTargeter(w spec.Workload, baseURL string) (*targeter, error) {
 		}
 		total += wt
 		parts := strings.Split(p, "{key}")
-		t.targets = append(t.targets, target{name: name, method: m, parts: parts, lit: len(strings.Join(parts, "")), header: h, body: body})
+		wire, err := wireRequest(t.base, m, p, t.keyPref, h, body, w.KeepAlive == nil || *w.KeepAlive)
+		if err != nil {
+			return nil, fmt.Errorf("load.targets[%d].path: %w", i, err)
+		}
+		t.targets = append(t.targets, target{name: name, method: m, parts: parts, lit: len(strings.Join(parts, "")), header: h, body: body, wire: wire})
 		t.cum = append(t.cum, total)
 	}
 	if total == 0 {
 		return nil, fmt.Errorf("load.targets: every weight is 0")
 	}
 	return t, nil
+}
+
+// keyMark stands for a key while a target's request is serialised: letters
+// and digits only, so URL parsing leaves it as it is.
+const keyMark = "duckbenchkeymark0"
+
+// wireRequest serialises a target's request as net/http's Request.Write
+// would (request URI escaped as URL.RequestURI gives it, Host, then the
+// headers sorted by name, Content-Length for a body or a POST, PUT or
+// PATCH without one), with User-Agent duckbench and, without keep-alive,
+// Connection: close. The pieces split at each key (see target.wire).
+func wireRequest(base, method, path, keyPref string, h http.Header, body []byte, keepAlive bool) ([][]byte, error) {
+	u, err := url.Parse(base + strings.ReplaceAll(path, "{key}", keyPref+keyMark))
+	if err != nil {
+		return nil, err
+	}
+	host := u.Host
+	if v := h.Get("Host"); v != "" {
+		host = v
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, u.RequestURI(), host)
+	hdr := h.Clone()
+	if hdr == nil {
+		hdr = http.Header{}
+	}
+	hdr.Del("Host")
+	if hdr.Get("User-Agent") == "" {
+		hdr.Set("User-Agent", "duckbench")
+	}
+	if len(body) > 0 || method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
+		hdr.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	if !keepAlive {
+		hdr.Set("Connection", "close")
+	}
+	if err := hdr.Write(&b); err != nil {
+		return nil, err
+	}
+	b.WriteString("\r\n")
+	b.Write(body)
+	var out [][]byte
+	for _, piece := range strings.Split(b.String(), keyMark) {
+		out = append(out, []byte(piece))
+	}
+	return out, nil
+}
+
+// appendWire appends target i's request for key as HTTP/1.1 bytes to dst,
+// without building a string.
+func (t *targeter) appendWire(dst []byte, i, key int) []byte {
+	tg := &t.targets[i]
+	for j, piece := range tg.wire {
+		if j > 0 {
+			dst = strconv.AppendInt(dst, int64(key+t.keyOff), 10)
+		}
+		dst = append(dst, piece...)
+	}
+	return dst
+}
+
+// appendURL appends the URL of target i's request for key to dst.
+func (t *targeter) appendURL(dst []byte, i, key int) []byte {
+	dst = append(dst, t.base...)
+	for j, part := range t.targets[i].parts {
+		if j > 0 {
+			dst = append(dst, t.keyPref...)
+			dst = strconv.AppendInt(dst, int64(key+t.keyOff), 10)
+		}
+		dst = append(dst, part...)
+	}
+	return dst
 }
 
 // names lists the targets' names in spec order.
@@ -188,20 +269,25 @@ func (t *targeter) pick() (int, int) {
 func (t *targeter) Next(tgt *vegeta.Target) error {
 	t.mu.Lock()
 	i, key := t.pick()
-	tg := &t.targets[i]
-	b := append(t.buf[:0], t.base...)
-	for j, part := range tg.parts {
-		if j > 0 {
-			b = append(b, t.keyPref...)
-			b = strconv.AppendInt(b, int64(key+t.keyOff), 10)
-		}
-		b = append(b, part...)
-	}
-	t.buf = b
-	tgt.URL = string(b)
+	t.buf = t.appendURL(t.buf[:0], i, key)
+	u := string(t.buf)
 	t.mu.Unlock()
-	tgt.Method, tgt.Header, tgt.Body = tg.method, tg.header, tg.body
+	*tgt = vegetaTarget(&t.targets[i], u)
 	return nil
+}
+
+// draw returns the next request of the sequence: its target's index and
+// key (-1: the target has none).
+func (t *targeter) draw() (int, int) {
+	t.mu.Lock()
+	i, key := t.pick()
+	t.mu.Unlock()
+	return i, key
+}
+
+// vegetaTarget is tg's request for url as a vegeta.Target.
+func vegetaTarget(tg *target, url string) vegeta.Target {
+	return vegeta.Target{Method: tg.method, URL: url, Header: tg.header, Body: tg.body}
 }
 
 // index finds which target a result came from, by method and URL. Targets

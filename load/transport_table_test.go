@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/duckbench/duckbench/spec"
 )
 
 // rawCase scripts a server's raw HTTP/1.x bytes for the n-th request on a
@@ -147,6 +149,55 @@ func runRaw(t *testing.T, rt http.RoundTripper, url string, tc rawCase) []outcom
 	return out
 }
 
+// runWire sends tc's requests as a worker does on the wire path: its own
+// connection, the target's pre-serialised request, readResponse.
+func runWire(t *testing.T, url string, tc rawCase) []outcome {
+	t.Helper()
+	m := tc.method
+	if m == "" {
+		m = http.MethodGet
+	}
+	a, err := New(spec.Workload{Targets: []spec.Target{{Method: m, Path: "/x"}}}, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.wire {
+		t.Fatal("an http:// target did not take the wire path")
+	}
+	w := &worker{a: a, st: &workerState{}}
+	defer w.closeConn()
+	var out []outcome
+	for i := 0; i < tc.reqs; i++ {
+		if i > 0 {
+			time.Sleep(tc.pause)
+		}
+		var o outcome
+		var body strings.Builder
+		hooks := &readHooks{
+			Header: func(name, value []byte) {
+				if strings.EqualFold(string(name), "X-Case") && o.Header == "" {
+					o.Header = string(value)
+				}
+			},
+			Trailer: func(name, value []byte) {
+				if strings.EqualFold(string(name), "X-T") && o.Trailer == "" {
+					o.Trailer = string(value)
+				}
+			},
+			Body: &body,
+		}
+		w.buf = a.tgt.appendWire(w.buf[:0], 0, -1)
+		info, err := w.roundTrip(time.Now(), m, true, hooks)
+		if err != nil {
+			out = append(out, outcome{Err: true})
+			continue
+		}
+		o.Status, o.Body = info.Code, body.String()
+		out = append(out, o)
+	}
+	return out
+}
+
 // TestTransportMatchesNetHTTP runs one battery of HTTP/1.x edge cases
 // through duckbench's transport and net/http's and wants the same, right,
 // outcome from both.
@@ -157,9 +208,8 @@ func TestTransportMatchesNetHTTP(t *testing.T) {
 			t.Parallel()
 			url := serveRaw(t, tc)
 			std := &http.Transport{DisableCompression: true}
-			ours := newH1Transport(&net.Dialer{}, true, 5*time.Second, std)
 			gotStd := runRaw(t, std, url, tc)
-			gotOurs := runRaw(t, ours, url, tc)
+			gotOurs := runWire(t, url, tc)
 			if fmt.Sprintf("%+v", gotStd) != fmt.Sprintf("%+v", gotOurs) {
 				t.Errorf("duckbench transport = %+v\nnet/http          = %+v; want equal", short(gotOurs), short(gotStd))
 			}
