@@ -271,12 +271,14 @@ func readHeaderBlock(br *bufio.Reader, h *headerFields, trailer bool, hooks *rea
 		// Continuation lines start with SP or HT; a blank line never continues.
 		folded := false
 		for {
-			next, err := br.Peek(end + 1)
-			if err != nil {
-				if err == bufio.ErrBufferFull {
-					return errLineTooLong
+			next, err := br.Peek(br.Buffered())
+			if len(next) <= end {
+				if next, err = br.Peek(end + 1); err != nil {
+					if err == bufio.ErrBufferFull {
+						return errLineTooLong
+					}
+					return eofIsUnexpected(err)
 				}
-				return eofIsUnexpected(err)
 			}
 			if c := next[end]; c != ' ' && c != '\t' {
 				break
