@@ -68,3 +68,50 @@ func TestFuzzFailsOnErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestFuzzCoordinatorRace: a fuzz run that ends with Go's bare "context
+// deadline exceeded" (golang/go#75804) and wrote no input is gated by a
+// replay of the target's corpus; a run that wrote a failing input, or whose
+// corpus replay fails, fails the script. A fake go on PATH plays the
+// coordinator's part; everything else is the real go.
+func TestFuzzCoordinatorRace(t *testing.T) {
+	real, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const race = "--- FAIL: FuzzX (10.21s)\n    context deadline exceeded\nFAIL\n"
+	const found = "--- FAIL: FuzzX (3.02s)\n    --- FAIL: FuzzX (0.00s)\n        x_test.go:7: boom\n\n    Failing input written to testdata/fuzz/FuzzX/abc\nFAIL\n"
+	passing := "package x\n\nimport \"testing\"\n\nfunc FuzzX(f *testing.F) {\n\tf.Add(\"a\")\n\tf.Fuzz(func(t *testing.T, s string) {})\n}\n"
+	failing := "package x\n\nimport \"testing\"\n\nfunc FuzzX(f *testing.F) {\n\tf.Add(\"boom\")\n\tf.Fuzz(func(t *testing.T, s string) {\n\t\tif s == \"boom\" {\n\t\t\tt.Fatal(\"boom\")\n\t\t}\n\t})\n}\n"
+	for _, tc := range []struct {
+		name, test, fuzzOut string
+		wantCode            int
+		want                string
+	}{
+		{"race, corpus passes", passing, race, 0, "golang/go#75804"},
+		{"race, corpus fails", failing, race, 1, "boom"},
+		{"a failing input", passing, found, 1, "FuzzX failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			script := module(t, map[string]string{"x/x.go": "package x\n", "x/x_test.go": tc.test})
+			bin := t.TempDir()
+			fake := "#!/bin/sh\ncase \"$*\" in *\"-fuzz ^FuzzX\"*) printf '%s' '" + tc.fuzzOut + "'; exit 1;; esac\nexec " + real + " \"$@\"\n"
+			if err := os.WriteFile(filepath.Join(bin, "go"), []byte(fake), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(script, "1s")
+			cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+			out, err := cmd.CombinedOutput()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.wantCode || !strings.Contains(string(out), tc.want) {
+				t.Errorf("scripts/fuzz = exit %d:\n%s\nwant exit %d with %q", code, out, tc.wantCode, tc.want)
+			}
+		})
+	}
+}
