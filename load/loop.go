@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"runtime"
 	"slices"
@@ -531,24 +532,38 @@ const maxServerNames = 256
 // batch is the consumer's view of the outboxes: their results in the order
 // their responses ended.
 type batch struct {
-	rs []*result
+	keyed []endKeyed
+	rs    []*result
+}
+
+type endKeyed struct {
+	end int64 // Unix ns
+	r   *result
 }
 
 // collect takes every outbox's results, sorted by the end of their
-// response (each worker's are in order already; the merge across workers
-// is the sort).
+// response (each worker's are in order already; the sort merges the
+// workers', on keys computed once per result).
 func (b *batch) collect(s *scheduler) []*result {
-	b.rs = b.rs[:0]
-	for _, w := range s.states() {
-		rs := w.box.take()
+	b.keyed = b.keyed[:0]
+	add := func(rs []result) {
 		for i := range rs {
-			b.rs = append(b.rs, &rs[i])
+			b.keyed = append(b.keyed, endKeyed{rs[i].end().UnixNano(), &rs[i]})
 		}
 	}
-	rs := s.own.take()
-	for i := range rs {
-		b.rs = append(b.rs, &rs[i])
+	for _, w := range s.states() {
+		add(w.box.take())
 	}
-	slices.SortStableFunc(b.rs, func(x, y *result) int { return x.end().Compare(y.end()) })
+	add(s.own.take())
+	slices.SortFunc(b.keyed, func(x, y endKeyed) int {
+		if c := cmp.Compare(x.end, y.end); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.r.Seq, y.r.Seq)
+	})
+	b.rs = b.rs[:0]
+	for _, k := range b.keyed {
+		b.rs = append(b.rs, k.r)
+	}
 	return b.rs
 }
