@@ -550,3 +550,48 @@ func BenchmarkReadResponseNetHTTP(b *testing.B) {
 		_ = resp.Header.Get("X-Served-By")
 	}
 }
+
+// TestReadResponseServedByConcurrent: workers reading their own
+// connections intern X-Served-By values side by side (run with -race).
+func TestReadResponseServedByConcurrent(t *testing.T) {
+	const workers, names = 4, 20
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for i := range names {
+				want := fmt.Sprintf("concurrent-%d-%d", w, i)
+				raw := "HTTP/1.1 200 OK\r\nX-Served-By: " + want + "\r\nContent-Length: 0\r\n\r\n"
+				info, err := readResponse(bufio.NewReaderSize(strings.NewReader(raw), wireBuf), "GET", false, nil)
+				if err != nil || string(info.ServedBy) != want {
+					errs <- fmt.Errorf("readResponse = %q, %v; want %q", info.ServedBy, err, want)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestInternTableFull: past its capacity the table still returns the
+// value (a copy), and keeps returning the interned ones.
+func TestInternTableFull(t *testing.T) {
+	var tab internTable
+	first := tab.intern([]byte("name-0"))
+	for i := 1; i < maxServedByNames+10; i++ {
+		want := fmt.Sprintf("name-%d", i)
+		if got := tab.intern([]byte(want)); string(got) != want {
+			t.Fatalf("intern(%q) = %q", want, got)
+		}
+	}
+	if again := tab.intern([]byte("name-0")); &again[0] != &first[0] {
+		t.Errorf("intern(%q) after the table filled up is a new copy; want the interned one", "name-0")
+	}
+	if n := len(*tab.m.Load()); n != maxServedByNames {
+		t.Errorf("table holds %d names; want %d", n, maxServedByNames)
+	}
+}
