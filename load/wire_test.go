@@ -304,6 +304,22 @@ var wireCases = []wireCase{
 	{name: "colon in value", raw: "HTTP/1.1 200 OK\r\nX-Served-By: a:b\r\nContent-Length: 0\r\n\r\n"},
 	{name: "pragma no-cache", raw: "HTTP/1.1 200 OK\r\nPragma: no-cache\r\nContent-Length: 0\r\n\r\n"},
 	{name: "long header line fits", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 3000) + "\r\nContent-Length: 0\r\n\r\n"},
+	{name: "header line longer than buffer", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 5000) + "\r\nX-Served-By: after\r\nContent-Length: 0\r\n\r\n"},
+	{name: "header line of buffer size", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", wireBuf-len("HTTP/1.1 200 OK\r\nX-Long: \r")) + "\r\nContent-Length: 0\r\n\r\n"},
+	{name: "header line CRLF across buffer end", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", wireBuf-len("HTTP/1.1 200 OK\r\nX-Long: ")) + "\r\nContent-Length: 0\r\n\r\n"},
+	{name: "header line CR at buffer end", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", wireBuf-len("HTTP/1.1 200 OK\r\nX-Long: \r")) + "\rv\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "long header line bad byte late", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 6000) + "\x01\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "long header line CR late", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 6000) + "\rx\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "long header line bare LF", raw: "HTTP/1.1 200 OK\nX-Long: " + strings.Repeat("v", 6000) + "\nContent-Length: 1\n\nx"},
+	{name: "long header line truncated", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 6000), wantErr: true},
+	{name: "long header with long continuation", raw: "HTTP/1.1 200 OK\r\nX-Long: a\r\n " + strings.Repeat("w", 6000) + "\r\n\t" + strings.Repeat("x", 3000) + "\r\nContent-Length: 0\r\n\r\n"},
+	{name: "long folded header of short lines", raw: "HTTP/1.1 200 OK\r\nX-Long: a\r\n" + strings.Repeat(" folded\r\n", wireBuf/8) + "Content-Length: 0\r\n\r\n"},
+	{name: "long served-by", raw: "HTTP/1.1 200 OK\r\nX-Served-By: " + strings.Repeat("s", 5000) + " \r\nContent-Length: 1\r\n\r\nx"},
+	{name: "long connection", raw: "HTTP/1.1 200 OK\r\nConnection: " + strings.Repeat("x, ", 2000) + "close\r\nContent-Length: 1\r\n\r\nx"},
+	{name: "long content-length", raw: "HTTP/1.1 200 OK\r\nContent-Length: " + strings.Repeat(" ", 5000) + "1\r\n\r\nx"},
+	{name: "long first header folded", raw: "HTTP/1.1 200 OK\r\n X-Long: " + strings.Repeat("v", 5000) + "\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "long header without colon", raw: "HTTP/1.1 200 OK\r\nX-Long\r\n " + strings.Repeat("v", 5000) + "\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "long header bad name", raw: "HTTP/1.1 200 OK\r\nX@Long: " + strings.Repeat("v", 5000) + "\r\nContent-Length: 0\r\n\r\n", wantErr: true},
 	{name: "headers longer than buffer", raw: "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("p", 100)+"\r\n", 100) + "X-Served-By: late\r\nContent-Length: 3\r\n\r\nabc"},
 
 	// Truncation.
@@ -369,16 +385,14 @@ func TestReadResponseWithoutHooks(t *testing.T) {
 // TestReadResponseDivergences: the two documented ways readResponse is
 // stricter than net/http.
 func TestReadResponseDivergences(t *testing.T) {
-	long := "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", wireBuf) + "\r\nContent-Length: 0\r\n\r\n"
 	interim := strings.Repeat("HTTP/1.1 100 Continue\r\n\r\n", maxInterim)
 	final := "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 	for _, tc := range []struct {
 		name, raw string
 		want      error
 	}{
-		{"header line longer than the buffer", long, errLineTooLong},
+		{"field name longer than the buffer", "HTTP/1.1 200 OK\r\nX-" + strings.Repeat("n", wireBuf) + ": v\r\nContent-Length: 0\r\n\r\n", errLineTooLong},
 		{"status line longer than the buffer", "HTTP/1.1 200 " + strings.Repeat("r", wireBuf) + "\r\n\r\n", errLineTooLong},
-		{"folded header longer than the buffer", "HTTP/1.1 200 OK\r\nX-Long: a\r\n" + strings.Repeat(" folded\r\n", wireBuf/8) + "\r\n", errLineTooLong},
 		{"too many interim responses", interim + "HTTP/1.1 103 Early Hints\r\n\r\n" + final, errTooManyInterim},
 		{"as many interim responses as allowed", interim + final, nil},
 	} {
@@ -449,6 +463,7 @@ func TestReadResponseAllocs(t *testing.T) {
 		{"chunked", benchChunkedResp},
 		{"body larger than buffer", "HTTP/1.1 200 OK\r\nContent-Length: 10000\r\nX-Served-By: app3\r\n\r\n" + strings.Repeat("b", 10000)},
 		{"interim then final", "HTTP/1.1 100 Continue\r\n\r\n" + benchResp},
+		{"header line longer than buffer", "HTTP/1.1 200 OK\r\nContent-Security-Policy: " + strings.Repeat("p", 3*wireBuf) + "\r\n" + benchResp[len("HTTP/1.1 200 OK\r\n"):]},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const perRun = 8
