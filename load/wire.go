@@ -20,9 +20,10 @@ import (
 // without allocating when it is a field readResponse does not interpret
 // (X-Served-By, Content-Length, Transfer-Encoding, Connection, Trailer: those
 // are gathered, which allocates). The intended divergences from net/http:
-// the status line, and a header field's name with its colon, must fit in
-// the buffer (errLineTooLong; net/http accepts up to its 10 MiB header
-// limit), and at most maxInterim interim responses are skipped.
+// a header field's name with its colon, and the status line up to the end
+// of its code, must fit in the buffer (errLineTooLong; net/http accepts up
+// to its 10 MiB header limit), and at most maxInterim interim responses are
+// skipped.
 
 // maxInterim bounds the 1xx interim responses read before the final one.
 // net/http bounds their total header bytes instead; 16 is far beyond what
@@ -30,7 +31,7 @@ import (
 const maxInterim = 16
 
 var (
-	errLineTooLong    = errors.New("http response: status line or header field name longer than the read buffer")
+	errLineTooLong    = errors.New("http response: status code or header field name beyond the read buffer")
 	errTooManyInterim = fmt.Errorf("http response: more than %d 1xx interim responses", maxInterim)
 	errTrailerEOF     = errors.New("http response: unexpected EOF reading trailer")
 )
@@ -117,7 +118,10 @@ func readResponse(br *bufio.Reader, method string, reqClose bool, hooks *readHoo
 // single-digit HTTP/x.y).
 func readStatusLine(br *bufio.Reader, first bool) (code, major, minor int, err error) {
 	line, end, err := peekLine(br, 0)
-	if err != nil {
+	long := err == errLineTooLong // the reason phrase runs past the buffer: parse what is in it
+	if long {
+		line, _ = br.Peek(br.Buffered())
+	} else if err != nil {
 		if err == io.EOF && (!first || br.Buffered() > 0) {
 			err = io.ErrUnexpectedEOF
 		}
@@ -133,6 +137,8 @@ func readStatusLine(br *bufio.Reader, first bool) (code, major, minor int, err e
 	}
 	if i := bytes.IndexByte(status, ' '); i >= 0 {
 		status = status[:i]
+	} else if long && len(status) <= 3 {
+		return 0, 0, 0, errLineTooLong // the code itself may run past the buffer
 	}
 	code, ok := parseStatusCode(status)
 	if !ok {
@@ -142,8 +148,21 @@ func readStatusLine(br *bufio.Reader, first bool) (code, major, minor int, err e
 	if !ok {
 		return 0, 0, 0, badLine("malformed HTTP version", proto)
 	}
-	br.Discard(end)
-	return code, major, minor, nil
+	if !long {
+		br.Discard(end)
+		return code, major, minor, nil
+	}
+	for { // skip the rest of the reason phrase
+		buf, _ := br.Peek(br.Buffered())
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			br.Discard(i + 1)
+			return code, major, minor, nil
+		}
+		br.Discard(len(buf))
+		if _, err := br.Peek(1); err != nil {
+			return 0, 0, 0, eofIsUnexpected(err)
+		}
+	}
 }
 
 // parseStatusCode accepts what strconv.Atoi accepts in three bytes and is

@@ -287,6 +287,11 @@ var wireCases = []wireCase{
 	{name: "lower-case version", raw: "http/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", wantErr: true},
 	{name: "long version", raw: "HTTP/1.10 200 OK\r\nContent-Length: 0\r\n\r\n", wantErr: true},
 	{name: "blank line first", raw: "\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "reason longer than buffer", raw: "HTTP/1.1 200 " + strings.Repeat("r", 3*wireBuf) + "\r\nContent-Length: 1\r\n\r\nx"},
+	{name: "reason longer than buffer truncated", raw: "HTTP/1.1 200 " + strings.Repeat("r", 3*wireBuf), wantErr: true},
+	{name: "long status line bad code", raw: "HTTP/1.1 2000" + strings.Repeat("r", wireBuf) + "\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "long status line bad version", raw: "HTTP/1.x 200 " + strings.Repeat("r", wireBuf) + "\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "long status line no space", raw: strings.Repeat("H", wireBuf+10) + "\r\nContent-Length: 0\r\n\r\n", wantErr: true},
 	{name: "reason with control bytes", raw: "HTTP/1.1 200 O\x00K\r\r\nContent-Length: 0\r\n\r\n"},
 
 	// Header lines.
@@ -392,7 +397,7 @@ func TestReadResponseDivergences(t *testing.T) {
 		want      error
 	}{
 		{"field name longer than the buffer", "HTTP/1.1 200 OK\r\nX-" + strings.Repeat("n", wireBuf) + ": v\r\nContent-Length: 0\r\n\r\n", errLineTooLong},
-		{"status line longer than the buffer", "HTTP/1.1 200 " + strings.Repeat("r", wireBuf) + "\r\n\r\n", errLineTooLong},
+		{"status code beyond the buffer", "HTTP/1.1" + strings.Repeat(" ", wireBuf) + "200 OK\r\nContent-Length: 0\r\n\r\n", errLineTooLong},
 		{"too many interim responses", interim + "HTTP/1.1 103 Early Hints\r\n\r\n" + final, errTooManyInterim},
 		{"as many interim responses as allowed", interim + final, nil},
 	} {
