@@ -38,9 +38,9 @@ var framingFields = []string{"Transfer-Encoding", "Content-Length", "Connection"
 // responses as net/http's Transport does (101 is final), and reading the
 // body to its end. Reusable as the Transport decides: not resp.Close, not a
 // request with Connection: close, not a status below 200.
-func netHTTPRead(data []byte, method string, reqClose bool) (wireResult, error) {
+func netHTTPRead(data []byte, method string, reqClose bool, size int) (wireResult, error) {
 	rd := bytes.NewReader(data)
-	br := bufio.NewReaderSize(rd, wireBuf)
+	br := bufio.NewReaderSize(rd, size)
 	req := &http.Request{Method: method}
 	var resp *http.Response
 	for {
@@ -82,9 +82,9 @@ func netHTTPRead(data []byte, method string, reqClose bool) (wireResult, error) 
 }
 
 // wireRead runs readResponse with hooks recording what it saw.
-func wireRead(data []byte, method string, reqClose bool) (wireResult, error) {
+func wireRead(data []byte, method string, reqClose bool, size int) (wireResult, error) {
 	rd := bytes.NewReader(data)
-	br := bufio.NewReaderSize(rd, wireBuf)
+	br := bufio.NewReaderSize(rd, size)
 	var body bytes.Buffer
 	hdr, trl := http.Header{}, http.Header(nil)
 	hooks := &readHooks{
@@ -130,11 +130,11 @@ func intendedDivergence(err error) bool {
 	return errors.Is(err, errLineTooLong) || errors.Is(err, errTooManyInterim)
 }
 
-// diffNetHTTP compares readResponse with net/http on one input; "" when
-// they agree.
-func diffNetHTTP(data []byte, method string, reqClose bool) string {
-	want, wantErr := netHTTPRead(data, method, reqClose)
-	got, gotErr := wireRead(data, method, reqClose)
+// diffNetHTTP compares readResponse with net/http on one input, both
+// reading through a buffer of the given size; "" when they agree.
+func diffNetHTTP(data []byte, method string, reqClose bool, size int) string {
+	want, wantErr := netHTTPRead(data, method, reqClose, size)
+	got, gotErr := wireRead(data, method, reqClose, size)
 	switch {
 	case wantErr != nil && gotErr != nil:
 		return ""
@@ -346,14 +346,16 @@ func TestReadResponseMatchesNetHTTP(t *testing.T) {
 			if method == "" {
 				method = "GET"
 			}
-			_, err := netHTTPRead([]byte(tc.raw), method, tc.reqClose)
+			_, err := netHTTPRead([]byte(tc.raw), method, tc.reqClose, wireBuf)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("net/http: err = %v; the case expects error %v", err, tc.wantErr)
 			}
-			if d := diffNetHTTP([]byte(tc.raw), method, tc.reqClose); d != "" {
-				t.Error(d)
+			for _, size := range []int{wireBuf, fuzzSmallBuf} {
+				if d := diffNetHTTP([]byte(tc.raw), method, tc.reqClose, size); d != "" {
+					t.Errorf("buffer %d: %s", size, d)
+				}
 			}
-			if _, err := wireRead([]byte(tc.raw), method, tc.reqClose); intendedDivergence(err) {
+			if _, err := wireRead([]byte(tc.raw), method, tc.reqClose, wireBuf); intendedDivergence(err) {
 				t.Errorf("readResponse: %v; no case here should reach the intended divergences", err)
 			}
 		})
@@ -368,7 +370,7 @@ func TestReadResponseWithoutHooks(t *testing.T) {
 		if method == "" {
 			method = "GET"
 		}
-		want, wantErr := wireRead([]byte(tc.raw), method, tc.reqClose)
+		want, wantErr := wireRead([]byte(tc.raw), method, tc.reqClose, wireBuf)
 		rd := bytes.NewReader([]byte(tc.raw))
 		br := bufio.NewReaderSize(rd, wireBuf)
 		info, err := readResponse(br, method, tc.reqClose, nil)
@@ -401,10 +403,10 @@ func TestReadResponseDivergences(t *testing.T) {
 		{"too many interim responses", interim + "HTTP/1.1 103 Early Hints\r\n\r\n" + final, errTooManyInterim},
 		{"as many interim responses as allowed", interim + final, nil},
 	} {
-		if _, err := netHTTPRead([]byte(tc.raw), "GET", false); err != nil {
+		if _, err := netHTTPRead([]byte(tc.raw), "GET", false, wireBuf); err != nil {
 			t.Errorf("%s: net/http: %v; the case expects success", tc.name, err)
 		}
-		_, err := wireRead([]byte(tc.raw), "GET", false)
+		_, err := wireRead([]byte(tc.raw), "GET", false, wireBuf)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: readResponse err = %v; want %v", tc.name, err, tc.want)
 		}
@@ -499,31 +501,43 @@ func TestReadResponseAllocs(t *testing.T) {
 	}
 }
 
+// fuzzSmallBuf is the second buffer size the fuzz target reads through:
+// small enough that short inputs reach the paths for lines longer than the
+// buffer (long inputs make the fuzzer slow: it minimises each new one).
+const fuzzSmallBuf = 48
+
 // FuzzReadResponse: on any input readResponse agrees with net/http's
-// client (see diffNetHTTP), and the hot path (nil hooks) with the hooked
-// one. The intended divergences (intendedDivergence) are skipped.
+// client (see diffNetHTTP) through the hot path's buffer size and a small
+// one, and the hot path (nil hooks) with the hooked one. The intended
+// divergences (intendedDivergence) are skipped.
 func FuzzReadResponse(f *testing.F) {
 	for _, tc := range wireCases {
-		f.Add([]byte(tc.raw), tc.method == "HEAD", tc.reqClose)
+		if len(tc.raw) <= 1024 {
+			f.Add([]byte(tc.raw), tc.method == "HEAD", tc.reqClose)
+		}
 	}
 	f.Add([]byte(benchResp+benchChunkedResp), false, false)
+	f.Add([]byte("HTTP/1.1 200 OK\r\nX-Long: "+strings.Repeat("v", 100)+"\r\n \t"+strings.Repeat("w", 60)+"\r\nX-Served-By: "+strings.Repeat("s", 70)+"\r\nContent-Length: 1\r\n\r\nx"), false, false)
+	f.Add([]byte("HTTP/1.1 200 "+strings.Repeat("r", 100)+"\r\nTransfer-Encoding: chunked\r\n\r\n1;"+strings.Repeat("e", 50)+"\r\nx\r\n0\r\nX-T: 1\r\n\r\n"), false, false)
 	f.Fuzz(func(t *testing.T, raw []byte, head, reqClose bool) {
 		method := "GET"
 		if head {
 			method = "HEAD"
 		}
-		if d := diffNetHTTP(raw, method, reqClose); d != "" {
-			t.Fatalf("input %q (%s, reqClose %v):\n%s", raw, method, reqClose, d)
-		}
-		want, wantErr := wireRead(raw, method, reqClose)
-		br := bufio.NewReaderSize(bytes.NewReader(raw), wireBuf)
-		info, err := readResponse(br, method, reqClose, nil)
-		if (err != nil) != (wantErr != nil) {
-			t.Fatalf("input %q: readResponse(nil hooks) err = %v; with hooks %v", raw, err, wantErr)
-		}
-		if err == nil && (info.Code != want.Code || string(info.ServedBy) != want.ServedBy ||
-			info.BodyBytes != int64(len(want.Body)) || info.Close != want.Close) {
-			t.Fatalf("input %q: readResponse(nil hooks) = %+v; with hooks %+v", raw, info, want)
+		for _, size := range []int{wireBuf, fuzzSmallBuf} {
+			if d := diffNetHTTP(raw, method, reqClose, size); d != "" {
+				t.Fatalf("input %q (%s, reqClose %v, buffer %d):\n%s", raw, method, reqClose, size, d)
+			}
+			want, wantErr := wireRead(raw, method, reqClose, size)
+			br := bufio.NewReaderSize(bytes.NewReader(raw), size)
+			info, err := readResponse(br, method, reqClose, nil)
+			if (err != nil) != (wantErr != nil) {
+				t.Fatalf("input %q (buffer %d): readResponse(nil hooks) err = %v; with hooks %v", raw, size, err, wantErr)
+			}
+			if err == nil && (info.Code != want.Code || string(info.ServedBy) != want.ServedBy ||
+				info.BodyBytes != int64(len(want.Body)) || info.Close != want.Close) {
+				t.Fatalf("input %q (buffer %d): readResponse(nil hooks) = %+v; with hooks %+v", raw, size, info, want)
+			}
 		}
 	})
 }
