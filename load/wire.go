@@ -16,10 +16,14 @@ import (
 // wire_test.go checks it against http.ReadResponse, case by case and under
 // the fuzzer) but keeps only what a load generator needs, and allocates
 // nothing per response. Headers are parsed in place in the bufio.Reader's
-// buffer, so a header line (with any obs-fold continuation lines) or a
-// status line must fit in that buffer: a longer one is errLineTooLong, where
-// net/http would accept up to its 10 MiB header limit. That and the bound on
-// interim responses are the two intended divergences.
+// buffer. A header line longer than the buffer is still read, streamed past
+// without allocating when it is a field readResponse does not interpret
+// (X-Served-By, Content-Length, Transfer-Encoding, Connection, Trailer: those
+// are gathered, which allocates). The intended divergences from net/http:
+// a header field's name with its colon, and the status line up to the end
+// of its code, must fit in the buffer (errLineTooLong; net/http accepts up
+// to its 10 MiB header limit), and at most maxInterim interim responses are
+// skipped.
 
 // maxInterim bounds the 1xx interim responses read before the final one.
 // net/http bounds their total header bytes instead; 16 is far beyond what
@@ -27,7 +31,7 @@ import (
 const maxInterim = 16
 
 var (
-	errLineTooLong    = errors.New("http response: header line longer than the read buffer (a header line and its continuation lines must fit in the buffer)")
+	errLineTooLong    = errors.New("http response: status code or header field name beyond the read buffer")
 	errTooManyInterim = fmt.Errorf("http response: more than %d 1xx interim responses", maxInterim)
 	errTrailerEOF     = errors.New("http response: unexpected EOF reading trailer")
 )
@@ -114,7 +118,10 @@ func readResponse(br *bufio.Reader, method string, reqClose bool, hooks *readHoo
 // single-digit HTTP/x.y).
 func readStatusLine(br *bufio.Reader, first bool) (code, major, minor int, err error) {
 	line, end, err := peekLine(br, 0)
-	if err != nil {
+	long := err == errLineTooLong // the reason phrase runs past the buffer: parse what is in it
+	if long {
+		line, _ = br.Peek(br.Buffered())
+	} else if err != nil {
 		if err == io.EOF && (!first || br.Buffered() > 0) {
 			err = io.ErrUnexpectedEOF
 		}
@@ -130,6 +137,8 @@ func readStatusLine(br *bufio.Reader, first bool) (code, major, minor int, err e
 	}
 	if i := bytes.IndexByte(status, ' '); i >= 0 {
 		status = status[:i]
+	} else if long && len(status) <= 3 {
+		return 0, 0, 0, errLineTooLong // the code itself may run past the buffer
 	}
 	code, ok := parseStatusCode(status)
 	if !ok {
@@ -139,8 +148,21 @@ func readStatusLine(br *bufio.Reader, first bool) (code, major, minor int, err e
 	if !ok {
 		return 0, 0, 0, badLine("malformed HTTP version", proto)
 	}
-	br.Discard(end)
-	return code, major, minor, nil
+	if !long {
+		br.Discard(end)
+		return code, major, minor, nil
+	}
+	for { // skip the rest of the reason phrase
+		buf, _ := br.Peek(br.Buffered())
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			br.Discard(i + 1)
+			return code, major, minor, nil
+		}
+		br.Discard(len(buf))
+		if _, err := br.Peek(1); err != nil {
+			return 0, 0, 0, eofIsUnexpected(err)
+		}
+	}
 }
 
 // parseStatusCode accepts what strconv.Atoi accepts in three bytes and is
@@ -258,6 +280,12 @@ func (h *headerFields) field(name, value []byte) {
 func readHeaderBlock(br *bufio.Reader, h *headerFields, trailer bool, hooks *readHooks) error {
 	for first := true; ; first = false {
 		line, end, err := peekLine(br, 0)
+		if err == errLineTooLong {
+			if err := readLongHeader(br, first, h, trailer, hooks); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return eofIsUnexpected(err)
 		}
@@ -269,13 +297,14 @@ func readHeaderBlock(br *bufio.Reader, h *headerFields, trailer bool, hooks *rea
 			return badLine("malformed MIME header initial line", line)
 		}
 		// Continuation lines start with SP or HT; a blank line never continues.
-		folded := false
+		folded, long := false, false
 		for {
 			next, err := br.Peek(br.Buffered())
 			if len(next) <= end {
 				if next, err = br.Peek(end + 1); err != nil {
 					if err == bufio.ErrBufferFull {
-						return errLineTooLong
+						long = true
+						break
 					}
 					return eofIsUnexpected(err)
 				}
@@ -284,9 +313,19 @@ func readHeaderBlock(br *bufio.Reader, h *headerFields, trailer bool, hooks *rea
 				break
 			}
 			if _, end, err = peekLine(br, end); err != nil {
+				if err == errLineTooLong {
+					long = true
+					break
+				}
 				return eofIsUnexpected(err)
 			}
 			folded = true
+		}
+		if long {
+			if err := readLongHeader(br, first, h, trailer, hooks); err != nil {
+				return err
+			}
+			continue
 		}
 		block, _ := br.Peek(end) // stable until the Discard below
 		if err := headerLine(block, folded, h, trailer, hooks); err != nil {
@@ -294,6 +333,86 @@ func readHeaderBlock(br *bufio.Reader, h *headerFields, trailer bool, hooks *rea
 		}
 		br.Discard(end)
 	}
+}
+
+// readLongHeader reads a logical header line (with its continuation lines)
+// that does not fit in br's buffer. The fields readResponse interprets,
+// and any line when hooks are set, are gathered (this allocates) and
+// parsed by headerLine; other lines are validated as they stream past,
+// without allocating.
+func readLongHeader(br *bufio.Reader, first bool, h *headerFields, trailer bool, hooks *readHooks) error {
+	buf, _ := br.Peek(br.Buffered())
+	if first && (buf[0] == ' ' || buf[0] == '\t') {
+		return badLine("malformed MIME header initial line", buf)
+	}
+	firstLine, _ := cutLine(buf)
+	colon := bytes.IndexByte(firstLine, ':')
+	if colon < 0 {
+		if len(firstLine) == len(buf) {
+			return errLineTooLong // a field name longer than the buffer
+		}
+		return badLine("malformed MIME header: missing colon", firstLine)
+	}
+	name := firstLine[:colon]
+	gather := hooks != nil || !trailer && isFramingName(name)
+	var block []byte
+	start := 0 // where the bytes to validate begin in buf
+	if !gather {
+		if len(name) == 0 {
+			return badLine("malformed MIME header line", firstLine)
+		}
+		for _, c := range name {
+			if !isTchar[c] && c != ' ' {
+				return badLine("malformed MIME header line", firstLine)
+			}
+		}
+		start = colon + 1
+	}
+	pendingCR := false // the last byte streamed past was a CR: valid only before LF
+	for {
+		buf, _ = br.Peek(br.Buffered())
+		chunk := buf
+		nl := bytes.IndexByte(buf, '\n')
+		if nl >= 0 {
+			chunk = buf[:nl+1]
+		}
+		if gather {
+			block = append(block, chunk...)
+		} else {
+			for j, c := range chunk[start:] {
+				if pendingCR && c != '\n' {
+					return badLine("malformed MIME header line", chunk)
+				}
+				pendingCR = false
+				switch {
+				case c == '\r':
+					pendingCR = true
+				case c == '\n' || isValueByte[c]:
+				default:
+					return badLine("malformed MIME header line", chunk[start+j:])
+				}
+			}
+			start = 0
+		}
+		br.Discard(len(chunk))
+		next, err := br.Peek(1)
+		if err != nil {
+			return eofIsUnexpected(err)
+		}
+		if nl >= 0 && next[0] != ' ' && next[0] != '\t' {
+			break
+		}
+	}
+	if !gather {
+		return nil
+	}
+	return headerLine(block, bytes.Count(block, []byte("\n")) > 1, h, trailer, hooks)
+}
+
+// isFramingName: the fields headerFields.field interprets.
+func isFramingName(name []byte) bool {
+	return equalFold(name, "content-length") || equalFold(name, "transfer-encoding") ||
+		equalFold(name, "connection") || equalFold(name, "trailer") || equalFold(name, "x-served-by")
 }
 
 // headerLine validates and interprets one logical header line: block holds

@@ -38,9 +38,9 @@ var framingFields = []string{"Transfer-Encoding", "Content-Length", "Connection"
 // responses as net/http's Transport does (101 is final), and reading the
 // body to its end. Reusable as the Transport decides: not resp.Close, not a
 // request with Connection: close, not a status below 200.
-func netHTTPRead(data []byte, method string, reqClose bool) (wireResult, error) {
+func netHTTPRead(data []byte, method string, reqClose bool, size int) (wireResult, error) {
 	rd := bytes.NewReader(data)
-	br := bufio.NewReaderSize(rd, wireBuf)
+	br := bufio.NewReaderSize(rd, size)
 	req := &http.Request{Method: method}
 	var resp *http.Response
 	for {
@@ -82,9 +82,9 @@ func netHTTPRead(data []byte, method string, reqClose bool) (wireResult, error) 
 }
 
 // wireRead runs readResponse with hooks recording what it saw.
-func wireRead(data []byte, method string, reqClose bool) (wireResult, error) {
+func wireRead(data []byte, method string, reqClose bool, size int) (wireResult, error) {
 	rd := bytes.NewReader(data)
-	br := bufio.NewReaderSize(rd, wireBuf)
+	br := bufio.NewReaderSize(rd, size)
 	var body bytes.Buffer
 	hdr, trl := http.Header{}, http.Header(nil)
 	hooks := &readHooks{
@@ -130,11 +130,11 @@ func intendedDivergence(err error) bool {
 	return errors.Is(err, errLineTooLong) || errors.Is(err, errTooManyInterim)
 }
 
-// diffNetHTTP compares readResponse with net/http on one input; "" when
-// they agree.
-func diffNetHTTP(data []byte, method string, reqClose bool) string {
-	want, wantErr := netHTTPRead(data, method, reqClose)
-	got, gotErr := wireRead(data, method, reqClose)
+// diffNetHTTP compares readResponse with net/http on one input, both
+// reading through a buffer of the given size; "" when they agree.
+func diffNetHTTP(data []byte, method string, reqClose bool, size int) string {
+	want, wantErr := netHTTPRead(data, method, reqClose, size)
+	got, gotErr := wireRead(data, method, reqClose, size)
 	switch {
 	case wantErr != nil && gotErr != nil:
 		return ""
@@ -287,6 +287,11 @@ var wireCases = []wireCase{
 	{name: "lower-case version", raw: "http/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", wantErr: true},
 	{name: "long version", raw: "HTTP/1.10 200 OK\r\nContent-Length: 0\r\n\r\n", wantErr: true},
 	{name: "blank line first", raw: "\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "reason longer than buffer", raw: "HTTP/1.1 200 " + strings.Repeat("r", 3*wireBuf) + "\r\nContent-Length: 1\r\n\r\nx"},
+	{name: "reason longer than buffer truncated", raw: "HTTP/1.1 200 " + strings.Repeat("r", 3*wireBuf), wantErr: true},
+	{name: "long status line bad code", raw: "HTTP/1.1 2000" + strings.Repeat("r", wireBuf) + "\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "long status line bad version", raw: "HTTP/1.x 200 " + strings.Repeat("r", wireBuf) + "\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "long status line no space", raw: strings.Repeat("H", wireBuf+10) + "\r\nContent-Length: 0\r\n\r\n", wantErr: true},
 	{name: "reason with control bytes", raw: "HTTP/1.1 200 O\x00K\r\r\nContent-Length: 0\r\n\r\n"},
 
 	// Header lines.
@@ -304,6 +309,22 @@ var wireCases = []wireCase{
 	{name: "colon in value", raw: "HTTP/1.1 200 OK\r\nX-Served-By: a:b\r\nContent-Length: 0\r\n\r\n"},
 	{name: "pragma no-cache", raw: "HTTP/1.1 200 OK\r\nPragma: no-cache\r\nContent-Length: 0\r\n\r\n"},
 	{name: "long header line fits", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 3000) + "\r\nContent-Length: 0\r\n\r\n"},
+	{name: "header line longer than buffer", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 5000) + "\r\nX-Served-By: after\r\nContent-Length: 0\r\n\r\n"},
+	{name: "header line of buffer size", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", wireBuf-len("HTTP/1.1 200 OK\r\nX-Long: \r")) + "\r\nContent-Length: 0\r\n\r\n"},
+	{name: "header line CRLF across buffer end", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", wireBuf-len("HTTP/1.1 200 OK\r\nX-Long: ")) + "\r\nContent-Length: 0\r\n\r\n"},
+	{name: "header line CR at buffer end", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", wireBuf-len("HTTP/1.1 200 OK\r\nX-Long: \r")) + "\rv\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "long header line bad byte late", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 6000) + "\x01\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "long header line CR late", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 6000) + "\rx\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "long header line bare LF", raw: "HTTP/1.1 200 OK\nX-Long: " + strings.Repeat("v", 6000) + "\nContent-Length: 1\n\nx"},
+	{name: "long header line truncated", raw: "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 6000), wantErr: true},
+	{name: "long header with long continuation", raw: "HTTP/1.1 200 OK\r\nX-Long: a\r\n " + strings.Repeat("w", 6000) + "\r\n\t" + strings.Repeat("x", 3000) + "\r\nContent-Length: 0\r\n\r\n"},
+	{name: "long folded header of short lines", raw: "HTTP/1.1 200 OK\r\nX-Long: a\r\n" + strings.Repeat(" folded\r\n", wireBuf/8) + "Content-Length: 0\r\n\r\n"},
+	{name: "long served-by", raw: "HTTP/1.1 200 OK\r\nX-Served-By: " + strings.Repeat("s", 5000) + " \r\nContent-Length: 1\r\n\r\nx"},
+	{name: "long connection", raw: "HTTP/1.1 200 OK\r\nConnection: " + strings.Repeat("x, ", 2000) + "close\r\nContent-Length: 1\r\n\r\nx"},
+	{name: "long content-length", raw: "HTTP/1.1 200 OK\r\nContent-Length: " + strings.Repeat(" ", 5000) + "1\r\n\r\nx"},
+	{name: "long first header folded", raw: "HTTP/1.1 200 OK\r\n X-Long: " + strings.Repeat("v", 5000) + "\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "long header without colon", raw: "HTTP/1.1 200 OK\r\nX-Long\r\n " + strings.Repeat("v", 5000) + "\r\nContent-Length: 0\r\n\r\n", wantErr: true},
+	{name: "long header bad name", raw: "HTTP/1.1 200 OK\r\nX@Long: " + strings.Repeat("v", 5000) + "\r\nContent-Length: 0\r\n\r\n", wantErr: true},
 	{name: "headers longer than buffer", raw: "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("p", 100)+"\r\n", 100) + "X-Served-By: late\r\nContent-Length: 3\r\n\r\nabc"},
 
 	// Truncation.
@@ -325,14 +346,16 @@ func TestReadResponseMatchesNetHTTP(t *testing.T) {
 			if method == "" {
 				method = "GET"
 			}
-			_, err := netHTTPRead([]byte(tc.raw), method, tc.reqClose)
+			_, err := netHTTPRead([]byte(tc.raw), method, tc.reqClose, wireBuf)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("net/http: err = %v; the case expects error %v", err, tc.wantErr)
 			}
-			if d := diffNetHTTP([]byte(tc.raw), method, tc.reqClose); d != "" {
-				t.Error(d)
+			for _, size := range []int{wireBuf, fuzzSmallBuf} {
+				if d := diffNetHTTP([]byte(tc.raw), method, tc.reqClose, size); d != "" {
+					t.Errorf("buffer %d: %s", size, d)
+				}
 			}
-			if _, err := wireRead([]byte(tc.raw), method, tc.reqClose); intendedDivergence(err) {
+			if _, err := wireRead([]byte(tc.raw), method, tc.reqClose, wireBuf); intendedDivergence(err) {
 				t.Errorf("readResponse: %v; no case here should reach the intended divergences", err)
 			}
 		})
@@ -347,7 +370,7 @@ func TestReadResponseWithoutHooks(t *testing.T) {
 		if method == "" {
 			method = "GET"
 		}
-		want, wantErr := wireRead([]byte(tc.raw), method, tc.reqClose)
+		want, wantErr := wireRead([]byte(tc.raw), method, tc.reqClose, wireBuf)
 		rd := bytes.NewReader([]byte(tc.raw))
 		br := bufio.NewReaderSize(rd, wireBuf)
 		info, err := readResponse(br, method, tc.reqClose, nil)
@@ -369,23 +392,21 @@ func TestReadResponseWithoutHooks(t *testing.T) {
 // TestReadResponseDivergences: the two documented ways readResponse is
 // stricter than net/http.
 func TestReadResponseDivergences(t *testing.T) {
-	long := "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", wireBuf) + "\r\nContent-Length: 0\r\n\r\n"
 	interim := strings.Repeat("HTTP/1.1 100 Continue\r\n\r\n", maxInterim)
 	final := "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 	for _, tc := range []struct {
 		name, raw string
 		want      error
 	}{
-		{"header line longer than the buffer", long, errLineTooLong},
-		{"status line longer than the buffer", "HTTP/1.1 200 " + strings.Repeat("r", wireBuf) + "\r\n\r\n", errLineTooLong},
-		{"folded header longer than the buffer", "HTTP/1.1 200 OK\r\nX-Long: a\r\n" + strings.Repeat(" folded\r\n", wireBuf/8) + "\r\n", errLineTooLong},
+		{"field name longer than the buffer", "HTTP/1.1 200 OK\r\nX-" + strings.Repeat("n", wireBuf) + ": v\r\nContent-Length: 0\r\n\r\n", errLineTooLong},
+		{"status code beyond the buffer", "HTTP/1.1" + strings.Repeat(" ", wireBuf) + "200 OK\r\nContent-Length: 0\r\n\r\n", errLineTooLong},
 		{"too many interim responses", interim + "HTTP/1.1 103 Early Hints\r\n\r\n" + final, errTooManyInterim},
 		{"as many interim responses as allowed", interim + final, nil},
 	} {
-		if _, err := netHTTPRead([]byte(tc.raw), "GET", false); err != nil {
+		if _, err := netHTTPRead([]byte(tc.raw), "GET", false, wireBuf); err != nil {
 			t.Errorf("%s: net/http: %v; the case expects success", tc.name, err)
 		}
-		_, err := wireRead([]byte(tc.raw), "GET", false)
+		_, err := wireRead([]byte(tc.raw), "GET", false, wireBuf)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: readResponse err = %v; want %v", tc.name, err, tc.want)
 		}
@@ -449,6 +470,7 @@ func TestReadResponseAllocs(t *testing.T) {
 		{"chunked", benchChunkedResp},
 		{"body larger than buffer", "HTTP/1.1 200 OK\r\nContent-Length: 10000\r\nX-Served-By: app3\r\n\r\n" + strings.Repeat("b", 10000)},
 		{"interim then final", "HTTP/1.1 100 Continue\r\n\r\n" + benchResp},
+		{"header line longer than buffer", "HTTP/1.1 200 OK\r\nContent-Security-Policy: " + strings.Repeat("p", 3*wireBuf) + "\r\n" + benchResp[len("HTTP/1.1 200 OK\r\n"):]},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			const perRun = 8
@@ -479,31 +501,43 @@ func TestReadResponseAllocs(t *testing.T) {
 	}
 }
 
+// fuzzSmallBuf is the second buffer size the fuzz target reads through:
+// small enough that short inputs reach the paths for lines longer than the
+// buffer (long inputs make the fuzzer slow: it minimises each new one).
+const fuzzSmallBuf = 48
+
 // FuzzReadResponse: on any input readResponse agrees with net/http's
-// client (see diffNetHTTP), and the hot path (nil hooks) with the hooked
-// one. The intended divergences (intendedDivergence) are skipped.
+// client (see diffNetHTTP) through the hot path's buffer size and a small
+// one, and the hot path (nil hooks) with the hooked one. The intended
+// divergences (intendedDivergence) are skipped.
 func FuzzReadResponse(f *testing.F) {
 	for _, tc := range wireCases {
-		f.Add([]byte(tc.raw), tc.method == "HEAD", tc.reqClose)
+		if len(tc.raw) <= 1024 {
+			f.Add([]byte(tc.raw), tc.method == "HEAD", tc.reqClose)
+		}
 	}
 	f.Add([]byte(benchResp+benchChunkedResp), false, false)
+	f.Add([]byte("HTTP/1.1 200 OK\r\nX-Long: "+strings.Repeat("v", 100)+"\r\n \t"+strings.Repeat("w", 60)+"\r\nX-Served-By: "+strings.Repeat("s", 70)+"\r\nContent-Length: 1\r\n\r\nx"), false, false)
+	f.Add([]byte("HTTP/1.1 200 "+strings.Repeat("r", 100)+"\r\nTransfer-Encoding: chunked\r\n\r\n1;"+strings.Repeat("e", 50)+"\r\nx\r\n0\r\nX-T: 1\r\n\r\n"), false, false)
 	f.Fuzz(func(t *testing.T, raw []byte, head, reqClose bool) {
 		method := "GET"
 		if head {
 			method = "HEAD"
 		}
-		if d := diffNetHTTP(raw, method, reqClose); d != "" {
-			t.Fatalf("input %q (%s, reqClose %v):\n%s", raw, method, reqClose, d)
-		}
-		want, wantErr := wireRead(raw, method, reqClose)
-		br := bufio.NewReaderSize(bytes.NewReader(raw), wireBuf)
-		info, err := readResponse(br, method, reqClose, nil)
-		if (err != nil) != (wantErr != nil) {
-			t.Fatalf("input %q: readResponse(nil hooks) err = %v; with hooks %v", raw, err, wantErr)
-		}
-		if err == nil && (info.Code != want.Code || string(info.ServedBy) != want.ServedBy ||
-			info.BodyBytes != int64(len(want.Body)) || info.Close != want.Close) {
-			t.Fatalf("input %q: readResponse(nil hooks) = %+v; with hooks %+v", raw, info, want)
+		for _, size := range []int{wireBuf, fuzzSmallBuf} {
+			if d := diffNetHTTP(raw, method, reqClose, size); d != "" {
+				t.Fatalf("input %q (%s, reqClose %v, buffer %d):\n%s", raw, method, reqClose, size, d)
+			}
+			want, wantErr := wireRead(raw, method, reqClose, size)
+			br := bufio.NewReaderSize(bytes.NewReader(raw), size)
+			info, err := readResponse(br, method, reqClose, nil)
+			if (err != nil) != (wantErr != nil) {
+				t.Fatalf("input %q (buffer %d): readResponse(nil hooks) err = %v; with hooks %v", raw, size, err, wantErr)
+			}
+			if err == nil && (info.Code != want.Code || string(info.ServedBy) != want.ServedBy ||
+				info.BodyBytes != int64(len(want.Body)) || info.Close != want.Close) {
+				t.Fatalf("input %q (buffer %d): readResponse(nil hooks) = %+v; with hooks %+v", raw, size, info, want)
+			}
 		}
 	})
 }
@@ -548,5 +582,50 @@ func BenchmarkReadResponseNetHTTP(b *testing.B) {
 		}
 		resp.Body.Close()
 		_ = resp.Header.Get("X-Served-By")
+	}
+}
+
+// TestReadResponseServedByConcurrent: workers reading their own
+// connections intern X-Served-By values side by side (run with -race).
+func TestReadResponseServedByConcurrent(t *testing.T) {
+	const workers, names = 4, 20
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for i := range names {
+				want := fmt.Sprintf("concurrent-%d-%d", w, i)
+				raw := "HTTP/1.1 200 OK\r\nX-Served-By: " + want + "\r\nContent-Length: 0\r\n\r\n"
+				info, err := readResponse(bufio.NewReaderSize(strings.NewReader(raw), wireBuf), "GET", false, nil)
+				if err != nil || string(info.ServedBy) != want {
+					errs <- fmt.Errorf("readResponse = %q, %v; want %q", info.ServedBy, err, want)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestInternTableFull: past its capacity the table still returns the
+// value (a copy), and keeps returning the interned ones.
+func TestInternTableFull(t *testing.T) {
+	var tab internTable
+	first := tab.intern([]byte("name-0"))
+	for i := 1; i < maxServedByNames+10; i++ {
+		want := fmt.Sprintf("name-%d", i)
+		if got := tab.intern([]byte(want)); string(got) != want {
+			t.Fatalf("intern(%q) = %q", want, got)
+		}
+	}
+	if again := tab.intern([]byte("name-0")); &again[0] != &first[0] {
+		t.Errorf("intern(%q) after the table filled up is a new copy; want the interned one", "name-0")
+	}
+	if n := len(*tab.m.Load()); n != maxServedByNames {
+		t.Errorf("table holds %d names; want %d", n, maxServedByNames)
 	}
 }
