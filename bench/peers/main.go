@@ -167,10 +167,11 @@ func run(ctx context.Context, c config) error {
 	}
 	misses := ratioTable(os.Stdout, c.conns, names, res)
 	if !c.skipOpen {
-		ok, err := openModel(ctx, r, medianOf(res[c.conns[0]]["duckbench"], rate))
+		ok, bad, err := openModel(ctx, r, medianOf(res[c.conns[0]]["duckbench"], rate))
 		if err != nil {
 			return err
 		}
+		problems = append(problems, bad...)
 		if !ok {
 			misses++
 		}
@@ -252,13 +253,14 @@ func recordingOn(rep *benchReport) error {
 }
 
 // openModel runs duckbench at a fixed rate of openShare × its median max,
-// alternating with fortio at the same rate.
-func openModel(ctx context.Context, r runner, dbMax float64) (bool, error) {
+// alternating with fortio at the same rate. problems lists the runs with
+// errors (hits never sent are not errors here but the schedule not kept).
+func openModel(ctx context.Context, r runner, dbMax float64) (ok bool, problems []string, err error) {
 	c := r.c
 	n := c.conns[0]
 	target := float64(int(dbMax * c.openShare))
 	if target < 1 {
-		return false, fmt.Errorf("open model: duckbench's median max is %.0f req/s", dbMax)
+		return false, nil, fmt.Errorf("open model: duckbench's median max is %.0f req/s", dbMax)
 	}
 	fmt.Printf("\n== open model: fixed rate %.0f %% of duckbench's median max at %d connections = %.0f req/s ==\n",
 		100*c.openShare, n, target)
@@ -273,7 +275,7 @@ func openModel(ctx context.Context, r runner, dbMax float64) (bool, error) {
 			p := []peer{duckbenchPeer, fortioPeer}[(i+round)%2]
 			s, err := r.run(ctx, p, n, target, c.dur)
 			if err != nil {
-				return false, fmt.Errorf("open model, %s, round %d: %w", p.name, round+1, err)
+				return false, nil, fmt.Errorf("open model, %s, round %d: %w", p.name, round+1, err)
 			}
 			line := roundLine(p.name, s)
 			if s.Report == nil {
@@ -282,7 +284,7 @@ func openModel(ctx context.Context, r runner, dbMax float64) (bool, error) {
 			} else {
 				sch, err := scheduleKept(s.Report)
 				if err != nil {
-					return false, err
+					return false, nil, err
 				}
 				db = append(db, openRun{s: s, sched: sch})
 				line += fmt.Sprintf("  achieved %.2f %%, kept %.3f %%, max lag %s, saturated %v",
@@ -292,9 +294,12 @@ func openModel(ctx context.Context, r runner, dbMax float64) (bool, error) {
 				}
 			}
 			fmt.Println(line)
+			if s.Errors > 0 {
+				problems = append(problems, fmt.Sprintf("open model, %s, round %d: %.0f errors", p.name, round+1, s.Errors))
+			}
 		}
 	}
-	return openTable(os.Stdout, target, db, fo), nil
+	return openTable(os.Stdout, target, db, fo), problems, nil
 }
 
 // peakRSS compares duckbench's peak RSS in a short and a long run at a

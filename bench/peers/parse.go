@@ -17,6 +17,9 @@ type sample struct {
 	Rate float64
 	// Errors counts non-2xx answers and transport errors.
 	Errors float64
+	// Unsent counts the hits a fixed-rate duckbench run never sent (its
+	// report counts them as errors; here they are the schedule not kept).
+	Unsent float64
 	// CPU is the user+sys seconds of the tool's process tree (wait4).
 	CPU float64
 	// RSSKiB is the peak resident set of the largest process in the tree.
@@ -199,8 +202,8 @@ type benchReport struct {
 }
 
 // parseDuckbench reads `duckbench bench --json`. Requests are the hits
-// sent: the unsent ones (due but never sent) count as errors in the
-// report's total.
+// sent: the unsent ones (due but never sent), which the report counts
+// among its errors, are kept apart.
 func parseDuckbench(out string) (sample, error) {
 	var r benchReport
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
@@ -212,7 +215,8 @@ func parseDuckbench(out string) (sample, error) {
 	return sample{
 		Requests: r.Summary.Requests - r.Summary.Unsent,
 		Rate:     r.Summary.Rate,
-		Errors:   r.Summary.Errors,
+		Errors:   r.Summary.Errors - r.Summary.Unsent,
+		Unsent:   r.Summary.Unsent,
 		Report:   &r,
 	}, nil
 }

@@ -106,6 +106,9 @@ func roundLine(name string, s sample) string {
 	if s.Errors > 0 {
 		l += fmt.Sprintf("  ERRORS %.0f", s.Errors)
 	}
+	if s.Unsent > 0 {
+		l += fmt.Sprintf("  unsent %.0f", s.Unsent)
+	}
 	return l
 }
 
