@@ -281,7 +281,7 @@ func TestCmdLine(t *testing.T) {
 	if got != want {
 		t.Errorf("cmdLine(vegeta) =\n%s\nwant\n%s", got, want)
 	}
-	if got := strings.Join(fortioPeer.argv(tools{fortio: "fortio"}, "http://h/", 50, 8e9, 1234.4), " "); got != "fortio load -qps 1234 -c 50 -t 8s http://h/" {
+	if got := strings.Join(fortioPeer.argv(tools{fortio: "fortio"}, "http://h/", 50, 8e9, 1234.4), " "); got != "fortio load -qps 1234 -c 50 -t 8s -uniform http://h/" {
 		t.Errorf("fortio at a fixed rate = %q", got)
 	}
 }

@@ -201,10 +201,18 @@ var (
 		},
 		func(out, _ string) (sample, error) { return parseWrk(out) }}
 	// fortio's default HTTP client is its own "fast client" (HTTP/1.1,
-	// keep-alive), not net/http (-stdclient): the fair peer.
+	// keep-alive), not net/http (-stdclient): the fair peer. At a fixed
+	// rate -uniform spreads its connections' sends over each interval, as
+	// an open model's schedule is; without it every connection starts at
+	// once and they send in lockstep bursts, one wake-up per burst (at
+	// 1000 req/s over 16 connections: 0.24 CPU-s in 5 s instead of 0.66).
 	fortioPeer = peer{"fortio",
 		func(t tools, url string, n int, d time.Duration, rate float64) []string {
-			return []string{t.fortio, "load", "-qps", rateArg(rate, "0"), "-c", strconv.Itoa(n), "-t", secsArg(d), url}
+			args := []string{t.fortio, "load", "-qps", rateArg(rate, "0"), "-c", strconv.Itoa(n), "-t", secsArg(d)}
+			if rate > 0 {
+				args = append(args, "-uniform")
+			}
+			return append(args, url)
 		},
 		func(out, errOut string) (sample, error) { return parseFortio(out + errOut) }}
 	// The vegeta CLI as people use it: attack piped into report, both
