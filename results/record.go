@@ -137,6 +137,8 @@ type AgentStats struct {
 	// LatencyP99 is the shard's own p99 (seconds), for comparison only:
 	// the run's quantiles come from the merged histogram.
 	LatencyP99 float64 `json:"latency_p99"`
+	// Generator is the agent's own CPU cost (its process's).
+	Generator *GeneratorCost `json:"generator,omitempty"`
 	// ClockOffsetSeconds is the agent's clock minus the coordinator's when
 	// the agent announced itself (including the delivery delay).
 	ClockOffsetSeconds float64 `json:"clock_offset_seconds"`
@@ -234,6 +236,11 @@ type Summary struct {
 	Unsent      uint64            `json:"unsent,omitempty"`
 	StatusCodes map[string]uint64 `json:"status_codes"`
 	ErrorKinds  map[string]uint64 `json:"error_kinds,omitempty"`
+	// Generator is what the load generator cost in CPU over the attack
+	// window (a run's, a trial's, a capacity step's; summed over trials and
+	// agents). Nil in records that predate it, and in the summaries of a
+	// target or a server.
+	Generator *GeneratorCost `json:"generator,omitempty"`
 }
 
 // Quantiles are latencies in seconds.

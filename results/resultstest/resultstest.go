@@ -161,6 +161,10 @@ func BuildFixture(t testing.TB, stall bool) *results.Result {
 	} else {
 		r.Events = r.Events[1:]
 	}
+	// The generator's cost of the run and of its one trial: 0.155 of a
+	// core, under results.GeneratorShareWarn.
+	r.Summary.Generator = results.NewGeneratorCost(1.12, 0.43, 10.02, r.Summary.Requests-r.Summary.Unsent)
+	r.Trials[0].Summary.Generator = r.Summary.Generator
 	r.SLO = results.EvaluateSLO(spec.SLO{P99: spec.Duration(50 * time.Millisecond), Success: 0.999,
 		MaxReplicationDelay: spec.Duration(5 * time.Millisecond)}, r)
 	return r
