@@ -574,6 +574,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	},
 	"evtext":    eventText,
 	"worstRepl": worstReplicationP99, "idleTitle": func() string { return replicationIdleTitle },
+	"genCores":    genCores,
 	"agentCores":  func(a results.AgentStats) string { c, _ := agentGenerator(a); return c },
 	"agentPerCPU": func(a results.AgentStats) string { _, r := agentGenerator(a); return r },
 }).Parse(reportHTML))

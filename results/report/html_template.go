@@ -126,8 +126,8 @@ footer{color:var(--muted);font-size:12px;margin-top:28px}
 {{end}}</table>{{end}}
 
 {{with .R.Capacity}}<h3>Capacity steps</h3>
-<table><tr><th class="n">rate</th><th>outcome</th><th>trials</th><th class="n">achieved</th><th class="n">p99</th><th class="n">success</th><th class="n">repl p99</th></tr>
-{{range .Steps}}<tr><td class="n">{{f1 .Rate}}</td><td>{{.Outcome}}</td><td>{{.Confirmation}}</td><td class="n">{{f1 .Summary.Rate}}</td><td class="n">{{secs .Summary.Latency.P99}}</td><td class="n">{{pct .Summary.SuccessRatio}}</td><td class="n">{{worstRepl .Replication}}</td></tr>
+<table><tr><th class="n">rate</th><th>outcome</th><th>trials</th><th class="n">achieved</th><th class="n">p99</th><th class="n">success</th><th class="n">repl p99</th><th class="n">gen cores</th></tr>
+{{range .Steps}}<tr><td class="n">{{f1 .Rate}}</td><td>{{.Outcome}}</td><td>{{.Confirmation}}</td><td class="n">{{f1 .Summary.Rate}}</td><td class="n">{{secs .Summary.Latency.P99}}</td><td class="n">{{pct .Summary.SuccessRatio}}</td><td class="n">{{worstRepl .Replication}}</td><td class="n">{{genCores .Summary.Generator}}</td></tr>
 {{end}}</table>
 <div class="sub">A step whose first trial did not pass was tried again at its rate, and a third trial broke a tie: its outcome is the majority's, its figures the last trial's.</div>{{end}}
 

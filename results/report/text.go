@@ -199,12 +199,8 @@ func writeCapacityText(w io.Writer, c *results.Capacity) {
 			if st.Summary.ServiceTime != nil {
 				svc = results.FormatSeconds(st.Summary.ServiceTime.P99)
 			}
-			cores := "-"
-			if g := st.Summary.Generator; g != nil {
-				cores = results.FormatCores(g.Cores)
-			}
 			fmt.Fprintf(tw, "  %.1f\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\n", st.Rate, st.Outcome, st.Confirmation(), st.Summary.Throughput,
-				results.FormatLatency(results.Latency(st.Summary).P99), svc, results.FormatPercent(st.Summary.SuccessRatio), worstReplicationP99(st.Replication), cores, nonEmpty(st.Why, "-"))
+				results.FormatLatency(results.Latency(st.Summary).P99), svc, results.FormatPercent(st.Summary.SuccessRatio), worstReplicationP99(st.Replication), genCores(st.Summary.Generator), nonEmpty(st.Why, "-"))
 		}
 	})
 }
@@ -429,11 +425,16 @@ func perCPUSecond(g *results.GeneratorCost) string {
 	return strconv.FormatFloat(g.RequestsPerCPUSecond, 'f', 0, 64)
 }
 
+// genCores is g's share of a core, or "-".
+func genCores(g *results.GeneratorCost) string {
+	if g == nil {
+		return "-"
+	}
+	return results.FormatCores(g.Cores)
+}
+
 // agentGenerator is an agent's share of a core and requests per
 // CPU-second, "-" each when it reported none.
 func agentGenerator(a results.AgentStats) (cores, perCPU string) {
-	if a.Generator == nil {
-		return "-", "-"
-	}
-	return results.FormatCores(a.Generator.Cores), perCPUSecond(a.Generator)
+	return genCores(a.Generator), perCPUSecond(a.Generator)
 }
