@@ -48,3 +48,25 @@ func TestMergeGeneratorCost(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeGeneratorCostPartial: when a merged agent reported no cost (a
+// build that did not measure it), the run has none rather than a sum that
+// leaves it out; the others keep theirs.
+func TestMergeGeneratorCostPartial(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	p := Plan{Workload: spec.Workload{Rate: 30}, Agents: 2, Duration: 10 * time.Second, Target: "http://x", Start: t0}
+	own := results.NewGeneratorCost(1, 1, 10, 2)
+	a1 := fakeShard(t, 1, []int64{100, 200}, t0, 10*time.Second)
+	a1.Report.Summary.Generator = own
+	a2 := fakeShard(t, 2, []int64{300}, t0, 10*time.Second)
+	m, err := Merge(p, []Arrival{{Index: 1, Shard: a1, Hello: true}, {Index: 2, Shard: a2, Hello: true}}, MaxClockSkew)
+	if err != nil {
+		t.Fatalf("Merge() = %v", err)
+	}
+	if g := m.Report.Summary.Generator; g != nil {
+		t.Errorf("merged Generator = %+v; want nil (agent 2's cost is not known)", *g)
+	}
+	if m.Agents[0].Generator != own || m.Agents[1].Generator != nil {
+		t.Errorf("agents' Generator = %v, %v; want agent 1's own and nil", m.Agents[0].Generator, m.Agents[1].Generator)
+	}
+}

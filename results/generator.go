@@ -50,22 +50,20 @@ func (g *GeneratorCost) fill() {
 	g.RequestsPerCPUSecond = Ratio(float64(g.Sent), g.CPUSeconds)
 }
 
-// SumGenerators adds up the costs gs (nil ones skipped; nil when all are):
-// CPU time and requests summed, and so requests per CPU-second over the
-// whole. Sequential windows (the trials of a repeated run) add their wall
+// SumGenerators adds up the costs gs: CPU time and requests summed, and so
+// requests per CPU-second over the whole. It is nil when any is nil (a
+// trial or an agent of a build that did not measure it): a sum of some
+// would understate the cost. Sequential windows (the trials of a repeated run) add their wall
 // times too, Cores being the mean over them; concurrent ones (the load
 // agents of a sharded run) share one window: the wall time is the longest
 // agent's and Cores the sum of the agents' own, the cores they took
 // together.
 func SumGenerators(concurrent bool, gs ...*GeneratorCost) *GeneratorCost {
-	var out *GeneratorCost
+	if len(gs) == 0 || slices.Contains(gs, nil) {
+		return nil
+	}
+	out := &GeneratorCost{}
 	for _, g := range gs {
-		if g == nil {
-			continue
-		}
-		if out == nil {
-			out = &GeneratorCost{}
-		}
 		out.UserSeconds += g.UserSeconds
 		out.SystemSeconds += g.SystemSeconds
 		out.Sent += g.Sent
@@ -75,9 +73,6 @@ func SumGenerators(concurrent bool, gs ...*GeneratorCost) *GeneratorCost {
 		} else {
 			out.WallSeconds += g.WallSeconds
 		}
-	}
-	if out == nil {
-		return nil
 	}
 	out.fill()
 	if !concurrent {

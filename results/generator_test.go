@@ -89,10 +89,10 @@ func TestSumGenerators(t *testing.T) {
 	if g := results.SumGenerators(false); g != nil {
 		t.Errorf("SumGenerators() = %+v; want nil", g)
 	}
-	if g := results.SumGenerators(false, nil, nil); g != nil {
-		t.Errorf("SumGenerators(nil, nil) = %+v; want nil", g)
+	if g := results.SumGenerators(true, a, nil, b); g != nil {
+		t.Errorf("SumGenerators(a, nil, b) = %+v; want nil (a part is not known)", g)
 	}
-	seq := results.SumGenerators(false, a, nil, b)
+	seq := results.SumGenerators(false, a, b)
 	if want := (results.GeneratorCost{CPUSeconds: 6, UserSeconds: 4, SystemSeconds: 2, WallSeconds: 20, Cores: 0.3,
 		Sent: 4000, RequestsPerCPUSecond: 4000.0 / 6}); *seq != want {
 		t.Errorf("SumGenerators(trials) = %+v; want %+v", *seq, want)

@@ -22,6 +22,10 @@ import "time"
 // where older readers expect a number). Older records are read: their
 // summaries with a success histogram get it from the histogram, the others
 // judge the success-only quantiles where requests failed (labelled).
+//
+// Fields older readers skip keep the version: Summary.Generator and
+// AgentStats.Generator (the load generator's CPU cost) came within 3 and
+// are nil in the records before them.
 const SchemaVersion = 3
 
 // Latency bases: what a Summary's Latency is timed from.
