@@ -51,13 +51,13 @@ func (g *GeneratorCost) fill() {
 }
 
 // SumGenerators adds up the costs gs: CPU time and requests summed, and so
-// requests per CPU-second over the whole. It is nil when any is nil (a
+// requests per CPU-second over the whole. Sequential windows (the trials
+// of a repeated run) add their wall times too, Cores being the mean over
+// them; concurrent ones (the load agents of a sharded run) share one
+// window: the wall time is the longest agent's and Cores the sum of the
+// agents' own, the cores they took together. It is nil when any is nil (a
 // trial or an agent of a build that did not measure it): a sum of some
-// would understate the cost. Sequential windows (the trials of a repeated run) add their wall
-// times too, Cores being the mean over them; concurrent ones (the load
-// agents of a sharded run) share one window: the wall time is the longest
-// agent's and Cores the sum of the agents' own, the cores they took
-// together.
+// would understate the cost.
 func SumGenerators(concurrent bool, gs ...*GeneratorCost) *GeneratorCost {
 	if len(gs) == 0 || slices.Contains(gs, nil) {
 		return nil
@@ -83,7 +83,7 @@ func SumGenerators(concurrent bool, gs ...*GeneratorCost) *GeneratorCost {
 
 // GeneratorShareWarn is the share of a core past which a generator that
 // shares its machine with the system under test is warned of
-// (GeneratorWarnings). A quarter of a core is 12.5 % of a 2-core CI runner
+// (GeneratorShares). A quarter of a core is 12.5 % of a 2-core CI runner
 // or laptop VM, and several per cent of a 4–8-core laptop: more than the
 // run-to-run noise duckbench's comparisons resolve (a few per cent), so a
 // capacity or a p99 found there moves by more than the noise with the
