@@ -19,8 +19,8 @@ import (
 // runs the probes (Redis INFO and heartbeats, HAProxy's Runtime API, a few
 // round trips a second), the Prometheus exporter (when scraped), remote
 // write and the live progress. They cost little: a local run at 10 req/s
-// measured 8 ms of CPU a second in all, small beside an attack whose cost
-// matters (100 req/s: 58 ms a second, 1,000 req/s: 284). They are CPU
+// measured 7 ms of CPU a second in all, small beside an attack whose cost
+// matters (100 req/s: 29 ms a second, 1,000 req/s: 118). They are CPU
 // duckbench takes from the machine too: on the stack's machine the figure
 // is what the stack lost, and its requests per CPU-second a lower bound on
 // the attack's own. A load agent's process runs the attack only. The
