@@ -171,6 +171,7 @@ func fillAgent(st *results.AgentStats, s *Shard) {
 	st.GeneratorSaturated = r.Saturated
 	st.Stalls = len(r.Stalls)
 	st.LatencyP99 = r.Summary.Latency.P99
+	st.Generator = r.Summary.Generator
 	if d := r.Shard; d != nil {
 		st.FirstSend, st.LastSend = d.FirstSend.UTC(), d.LastSend.UTC()
 		if w := r.Summary.DurationSeconds; w > 0 {
@@ -233,6 +234,7 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 	var secs []secondAcc
 	var stalls [][]results.Stall
 	var servers [][]results.ServerLatency
+	var gens []*results.GeneratorCost
 	for _, sh := range shards {
 		r := sh.Report
 		out.Plan.Workers += r.Plan.Workers
@@ -242,6 +244,7 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 		s := r.Summary
 		sum.AddCounts(s)
 		sum.TargetRate += s.TargetRate
+		gens = append(gens, s.Generator)
 		for app, v := range r.AppShare {
 			apps[app] += v * float64(s.Requests)
 		}
@@ -304,6 +307,9 @@ func mergeShards(p Plan, shards []*Shard) (*load.Report, error) {
 	}
 	sum.Latency = quantiles(total)
 	results.FillAllRequests(sum, total)
+	// The agents ran at once, each in its own process (and mostly on its
+	// own machine): CPU summed, cores added up.
+	sum.Generator = results.SumGenerators(true, gens...)
 	if svc != nil {
 		q := quantiles(svc)
 		sum.ServiceTime = &q

@@ -410,6 +410,7 @@ func (a *Attack) Run(ctx context.Context) (*Report, error) {
 		}
 		began = a.startAt
 	}
+	cpu := markCPU() // the generator's cost: the attack window's CPU time
 	c := newConsumer(a, began)
 	sch := newScheduler(a, began)
 	c.sch = sch
@@ -449,6 +450,7 @@ func (a *Attack) Run(ctx context.Context) (*Report, error) {
 		}
 	}
 	rep := c.report(time.Now())
+	rep.Summary.Generator = cpu.costOf(rep)
 	if bw != nil && rawErr == nil {
 		rawErr = bw.Flush()
 	}

@@ -22,6 +22,10 @@ import "time"
 // where older readers expect a number). Older records are read: their
 // summaries with a success histogram get it from the histogram, the others
 // judge the success-only quantiles where requests failed (labelled).
+//
+// Fields older readers skip keep the version: Summary.Generator and
+// AgentStats.Generator (the load generator's CPU cost) came within 3 and
+// are nil in the records before them.
 const SchemaVersion = 3
 
 // Latency bases: what a Summary's Latency is timed from.
@@ -137,6 +141,8 @@ type AgentStats struct {
 	// LatencyP99 is the shard's own p99 (seconds), for comparison only:
 	// the run's quantiles come from the merged histogram.
 	LatencyP99 float64 `json:"latency_p99"`
+	// Generator is the agent's own CPU cost (its process's).
+	Generator *GeneratorCost `json:"generator,omitempty"`
 	// ClockOffsetSeconds is the agent's clock minus the coordinator's when
 	// the agent announced itself (including the delivery delay).
 	ClockOffsetSeconds float64 `json:"clock_offset_seconds"`
@@ -234,6 +240,11 @@ type Summary struct {
 	Unsent      uint64            `json:"unsent,omitempty"`
 	StatusCodes map[string]uint64 `json:"status_codes"`
 	ErrorKinds  map[string]uint64 `json:"error_kinds,omitempty"`
+	// Generator is what the load generator cost in CPU over the attack
+	// window (a run's, a trial's, a capacity step's; summed over trials and
+	// agents). Nil in records that predate it, and in the summaries of a
+	// target or a server.
+	Generator *GeneratorCost `json:"generator,omitempty"`
 }
 
 // Quantiles are latencies in seconds.

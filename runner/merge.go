@@ -53,7 +53,9 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 	sum.ErrorKinds = map[string]uint64{}
 	share := map[string]float64{}
 	var targetRate float64
+	gens := make([]*results.GeneratorCost, len(reps))
 	for i, rep := range reps {
+		gens[i] = rep.Summary.Generator
 		s := rep.Summary
 		r.Trials = append(r.Trials, results.Trial{Index: i + 1, Summary: s, Histogram: rep.Histogram, ServiceHistogram: rep.ServiceHistogram})
 		if th, err := hdrhistogram.Decode([]byte(rep.Histogram)); err == nil {
@@ -101,6 +103,7 @@ func merge(r *results.Result, reps []*load.Report, t0 time.Time) {
 	if len(sum.ErrorKinds) == 0 {
 		sum.ErrorKinds = nil
 	}
+	sum.Generator = results.SumGenerators(false, gens...) // the trials ran one after the other
 	r.Summary = sum
 	r.AppShare = share
 	r.Targets = mergeTargets(reps)

@@ -309,6 +309,9 @@ func (ss *Session) Finish(ctx context.Context, r *results.Result, e Ending) (pat
 	if e.Amend != nil {
 		e.Amend(r)
 	}
+	for _, sh := range results.GeneratorShares(r) {
+		r.Events = append(r.Events, sh.Event(ss.o.Now().Sub(e.T0).Seconds()))
+	}
 	r.EndedAt = ss.o.Now().UTC()
 	switch {
 	case ctx.Err() != nil:

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/duckbench/duckbench/labtls"
 	"github.com/duckbench/duckbench/load"
+	"github.com/duckbench/duckbench/results"
 	"github.com/duckbench/duckbench/results/report"
 	"github.com/duckbench/duckbench/spec"
 	"github.com/duckbench/duckbench/stack"
@@ -51,7 +54,10 @@ under results/; use run for that.
 The summary shows latency quantiles from an HdrHistogram (up to p99.99),
 the share of responses per app (X-Served-By) and whether the load generator
 kept up with the schedule: when it falls behind it warns live and says
-"saturated", and the figures are then not a capacity.
+"saturated", and the figures are then not a capacity. Its last lines give
+the generator's CPU cost (CPU-seconds, share of a core, requests per
+CPU-second) and, for a SPEC's stack on this machine (local or compose), a
+warning when it took more than a quarter of a core from the stack.
 
 --raw FILE saves every result in vegeta's gob format, for vegeta report/plot
 (timestamp = the intended send time, latency from it: duckbench's figures).
@@ -86,7 +92,8 @@ func runBench(cmd *cobra.Command, f *benchFlags, arg string) error {
 	if f.duration < 0 || f.connections < 0 || f.workers < 0 || f.timeout < 0 {
 		return usageErr(fmt.Errorf("--duration, --connections, --workers and --timeout must not be negative"))
 	}
-	w, ep, err := benchTarget(cmd, f, arg)
+	w, stackEP, err := benchTarget(cmd, f, arg)
+	ep := stackEP.HAProxy
 	if err != nil {
 		return err
 	}
@@ -164,6 +171,8 @@ func runBench(cmd *cobra.Command, f *benchFlags, arg string) error {
 		}
 	} else if err := load.WriteText(out, rep); err != nil {
 		return err
+	} else {
+		writeBenchGenerator(out, rep, stackEP)
 	}
 	if err != nil {
 		return depErr(err)
@@ -201,13 +210,33 @@ func runAttack(ctx context.Context, att *load.Attack) (*load.Report, error) {
 	}
 }
 
-// benchTarget reads the workload and HAProxy's endpoint (base URL, lab CA)
-// from a URL or a spec.
-func benchTarget(cmd *cobra.Command, f *benchFlags, arg string) (spec.Workload, stack.HAProxyEndpoint, error) {
+// writeBenchGenerator prints the generator's cost of the attack and, when
+// it took more than results.GeneratorShareWarn of a core on the machine of
+// a stack duckbench started (a spec's stack up on the local or compose
+// runtime, or a swarm stack with a task on this host), the warning a run's
+// summary gives. A bare URL is never warned of: nothing says what runs
+// behind it, or where.
+func writeBenchGenerator(w io.Writer, rep *load.Report, ep stack.Endpoints) {
+	if rep.Summary.Generator == nil {
+		return
+	}
+	fmt.Fprintf(w, "Generator: %s\n", results.FormatGenerator(rep.Summary.Generator))
+	host, _ := os.Hostname()
+	r := &results.Result{Runtime: ep.Runtime, Placement: ep.Placement, Summary: rep.Summary,
+		Host: results.HostInfo{Hostname: host, CPUs: runtime.NumCPU()}}
+	for _, sh := range results.GeneratorShares(r) {
+		fmt.Fprintf(w, "WARNING: %s.\n", sh.Warning())
+	}
+}
+
+// benchTarget reads the workload and the stack's endpoints (HAProxy's base
+// URL and lab CA; the runtime and placement of a spec's stack) from a URL
+// or a spec.
+func benchTarget(cmd *cobra.Command, f *benchFlags, arg string) (spec.Workload, stack.Endpoints, error) {
 	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
 		u, err := url.Parse(strings.ReplaceAll(arg, "{key}", "KEY"))
 		if err != nil || u.Host == "" {
-			return spec.Workload{}, stack.HAProxyEndpoint{}, usageErr(fmt.Errorf("parse url %q: want http://host:port/path", arg))
+			return spec.Workload{}, stack.Endpoints{}, usageErr(fmt.Errorf("parse url %q: want http://host:port/path", arg))
 		}
 		var w spec.Workload
 		base := u.Scheme + "://" + u.Host
@@ -216,21 +245,21 @@ func benchTarget(cmd *cobra.Command, f *benchFlags, arg string) (spec.Workload, 
 		} else if f.path == "" {
 			w.Targets = []spec.Target{{Path: "/"}}
 		}
-		return w, stack.HAProxyEndpoint{URL: base}, nil
+		return w, stack.Endpoints{HAProxy: stack.HAProxyEndpoint{URL: base}}, nil
 	}
 	if _, err := os.Stat(arg); err != nil {
-		return spec.Workload{}, stack.HAProxyEndpoint{}, usageErr(fmt.Errorf("bench %q: neither an http:// URL nor a spec file: %w", arg, err))
+		return spec.Workload{}, stack.Endpoints{}, usageErr(fmt.Errorf("bench %q: neither an http:// URL nor a spec file: %w", arg, err))
 	}
 	s, d, err := f.loadDriver(arg)
 	if err != nil {
-		return spec.Workload{}, stack.HAProxyEndpoint{}, err
+		return spec.Workload{}, stack.Endpoints{}, err
 	}
 	st, err := d.Status(cmd.Context())
 	if err != nil {
-		return spec.Workload{}, stack.HAProxyEndpoint{}, depErr(fmt.Errorf("bench %q: is the stack up? (duckbench up %s): %w", s.Name, arg, err))
+		return spec.Workload{}, stack.Endpoints{}, depErr(fmt.Errorf("bench %q: is the stack up? (duckbench up %s): %w", s.Name, arg, err))
 	}
 	if st.HAProxy.URL == "" {
-		return spec.Workload{}, stack.HAProxyEndpoint{}, depErr(fmt.Errorf("bench %q: the stack reports no HAProxy URL; is it up?", s.Name))
+		return spec.Workload{}, stack.Endpoints{}, depErr(fmt.Errorf("bench %q: the stack reports no HAProxy URL; is it up?", s.Name))
 	}
-	return s.Load, st.HAProxy, nil
+	return s.Load, st.Endpoints, nil
 }

@@ -156,6 +156,9 @@ func WriteHTML(w io.Writer, r *results.Result) error {
 	if pl.Repeat > 1 {
 		p.Run = append(p.Run, kv{"repeat", fmt.Sprintf("%d trials", pl.Repeat)})
 	}
+	if g := s.Generator; g != nil {
+		p.Run = append(p.Run, kv{"generator", results.FormatGenerator(g)})
+	}
 	for _, k := range sortedKeys(r.Spec.ConfigHashes) {
 		p.Configs = append(p.Configs, kv{k, r.Spec.ConfigHashes[k]})
 	}
@@ -168,6 +171,9 @@ func runWarnings(r *results.Result) []string {
 	var w []string
 	if r.GeneratorSaturated {
 		w = append(w, "The load generator could not keep up with the schedule (short of CPU or workers): latency and throughput describe the generator, not the server's capacity.")
+	}
+	for _, sh := range results.GeneratorShares(r) {
+		w = append(w, upperFirst(sh.Warning())+".")
 	}
 	if r.SUTBound {
 		w = append(w, "The system under test could not keep up (the schedule slipped while every worker waited on it): latency counts from each request's intended send time, so the wait is in it.")
@@ -568,4 +574,15 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	},
 	"evtext":    eventText,
 	"worstRepl": worstReplicationP99, "idleTitle": func() string { return replicationIdleTitle },
+	"genCores":    genCores,
+	"agentCores":  func(a results.AgentStats) string { c, _ := agentGenerator(a); return c },
+	"agentPerCPU": func(a results.AgentStats) string { _, r := agentGenerator(a); return r },
 }).Parse(reportHTML))
+
+// upperFirst capitalises the first letter of a sentence.
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -101,8 +101,8 @@ footer{color:var(--muted);font-size:12px;margin-top:28px}
 
 {{with .R.Agents}}<h3>Load agents</h3>
 <p>The run's figures are the exact merge of these agents' histograms and counts; each agent's own p99 is shown for comparison only.</p>
-<table><tr><th>agent</th><th>status</th><th class="n">requests</th><th class="n">planned</th><th class="n">target rate</th><th class="n">achieved rate</th><th class="n">max lag</th><th>saturated</th><th class="n">clock offset</th><th class="n">p99 (own)</th></tr>
-{{range .}}<tr><td>{{.Index}}</td><td>{{.Status}}{{with .Error}}: {{.}}{{end}}</td><td class="n">{{.Requests}}</td><td class="n">{{.PlannedRequests}}</td><td class="n">{{f1 .TargetRate}}</td><td class="n">{{f1 .AchievedRate}}</td><td class="n">{{secs .MaxScheduleLagSeconds}}</td><td>{{.GeneratorSaturated}}</td><td class="n">{{secs .ClockOffsetSeconds}}</td><td class="n">{{secs .LatencyP99}}</td></tr>
+<table><tr><th>agent</th><th>status</th><th class="n">requests</th><th class="n">planned</th><th class="n">target rate</th><th class="n">achieved rate</th><th class="n">max lag</th><th>saturated</th><th class="n">clock offset</th><th class="n">p99 (own)</th><th class="n">cores</th><th class="n">req per CPU-s</th></tr>
+{{range .}}<tr><td>{{.Index}}</td><td>{{.Status}}{{with .Error}}: {{.}}{{end}}</td><td class="n">{{.Requests}}</td><td class="n">{{.PlannedRequests}}</td><td class="n">{{f1 .TargetRate}}</td><td class="n">{{f1 .AchievedRate}}</td><td class="n">{{secs .MaxScheduleLagSeconds}}</td><td>{{.GeneratorSaturated}}</td><td class="n">{{secs .ClockOffsetSeconds}}</td><td class="n">{{secs .LatencyP99}}</td><td class="n">{{agentCores .}}</td><td class="n">{{agentPerCPU .}}</td></tr>
 {{end}}</table>
 
 {{end}}{{with .R.Replication}}<h3>Replication</h3>
@@ -126,8 +126,8 @@ footer{color:var(--muted);font-size:12px;margin-top:28px}
 {{end}}</table>{{end}}
 
 {{with .R.Capacity}}<h3>Capacity steps</h3>
-<table><tr><th class="n">rate</th><th>outcome</th><th>trials</th><th class="n">achieved</th><th class="n">p99</th><th class="n">success</th><th class="n">repl p99</th></tr>
-{{range .Steps}}<tr><td class="n">{{f1 .Rate}}</td><td>{{.Outcome}}</td><td>{{.Confirmation}}</td><td class="n">{{f1 .Summary.Rate}}</td><td class="n">{{secs .Summary.Latency.P99}}</td><td class="n">{{pct .Summary.SuccessRatio}}</td><td class="n">{{worstRepl .Replication}}</td></tr>
+<table><tr><th class="n">rate</th><th>outcome</th><th>trials</th><th class="n">achieved</th><th class="n">p99</th><th class="n">success</th><th class="n">repl p99</th><th class="n">gen cores</th></tr>
+{{range .Steps}}<tr><td class="n">{{f1 .Rate}}</td><td>{{.Outcome}}</td><td>{{.Confirmation}}</td><td class="n">{{f1 .Summary.Rate}}</td><td class="n">{{secs .Summary.Latency.P99}}</td><td class="n">{{pct .Summary.SuccessRatio}}</td><td class="n">{{worstRepl .Replication}}</td><td class="n">{{genCores .Summary.Generator}}</td></tr>
 {{end}}</table>
 <div class="sub">A step whose first trial did not pass was tried again at its rate, and a third trial broke a tie: its outcome is the majority's, its figures the last trial's.</div>{{end}}
 

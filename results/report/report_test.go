@@ -29,11 +29,14 @@ func agentsFixture(t *testing.T) *results.Result {
 	r.Status, r.Error = results.StatusIncomplete, "1 of 3 load agents left out: agent 2: task failed: task: non-zero exit (137)"
 	r.Agents = []results.AgentStats{
 		{Index: 1, Status: results.AgentOK, PlannedRequests: 800, Requests: 800, Success: 800, TargetRate: 100, AchievedRate: 99.8,
-			MaxScheduleLagSeconds: 0.0364, LatencyP99: 0.0315, ClockOffsetSeconds: -0.0174},
+			MaxScheduleLagSeconds: 0.0364, LatencyP99: 0.0315, ClockOffsetSeconds: -0.0174,
+			Generator: results.NewGeneratorCost(0.021, 0.008, 8.02, 800)},
 		{Index: 2, Status: results.AgentMissing, Error: "task failed: task: non-zero exit (137)", PlannedRequests: 800},
 		{Index: 3, Status: results.AgentOK, PlannedRequests: 800, Requests: 800, Success: 800, TargetRate: 100, AchievedRate: 99.5,
-			MaxScheduleLagSeconds: 0.2, GeneratorSaturated: true, LatencyP99: 0.047, ClockOffsetSeconds: 0.0012},
+			MaxScheduleLagSeconds: 0.2, GeneratorSaturated: true, LatencyP99: 0.047, ClockOffsetSeconds: 0.0012,
+			Generator: results.NewGeneratorCost(0.034, 0.011, 8.04, 800)},
 	}
+	r.Summary.Generator = results.SumGenerators(true, r.Agents[0].Generator, r.Agents[2].Generator)
 	return r
 }
 

@@ -54,6 +54,9 @@ func WriteText(w io.Writer, r *results.Result) error {
 		}
 		row("App Share", "app:share", strings.Join(parts, " "))
 	}
+	if g := s.Generator; g != nil {
+		row("Generator", "CPU-s, cores, req per CPU-s", generatorValues(g))
+	}
 	if len(r.Trials) > 1 {
 		var parts []string
 		for _, t := range r.Trials {
@@ -79,6 +82,9 @@ func WriteText(w io.Writer, r *results.Result) error {
 	}
 	if r.GeneratorSaturated {
 		fmt.Fprintln(w, "WARNING: the load generator could not keep up with the schedule (short of CPU or workers); latency and throughput describe the generator, not the server's capacity.")
+	}
+	for _, sh := range results.GeneratorShares(r) {
+		fmt.Fprintln(w, "WARNING: "+sh.Warning()+".")
 	}
 	if r.SUTBound {
 		fmt.Fprintln(w, "WARNING: the system under test could not keep up (the schedule slipped while every worker waited on it); the latency above includes the wait.")
@@ -187,14 +193,14 @@ func writeCapacityText(w io.Writer, c *results.Capacity) {
 		fmt.Fprint(w, ", timed out")
 	}
 	fmt.Fprintln(w)
-	writeTable(w, "  rate\toutcome\ttrials\tthroughput\tp99 (all)\tservice p99\tsuccess\trepl p99\twhy", func(tw io.Writer) {
+	writeTable(w, "  rate\toutcome\ttrials\tthroughput\tp99 (all)\tservice p99\tsuccess\trepl p99\tgen cores\twhy", func(tw io.Writer) {
 		for _, st := range c.Steps {
 			svc := "-"
 			if st.Summary.ServiceTime != nil {
 				svc = results.FormatSeconds(st.Summary.ServiceTime.P99)
 			}
-			fmt.Fprintf(tw, "  %.1f\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\n", st.Rate, st.Outcome, st.Confirmation(), st.Summary.Throughput,
-				results.FormatLatency(results.Latency(st.Summary).P99), svc, results.FormatPercent(st.Summary.SuccessRatio), worstReplicationP99(st.Replication), nonEmpty(st.Why, "-"))
+			fmt.Fprintf(tw, "  %.1f\t%s\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\n", st.Rate, st.Outcome, st.Confirmation(), st.Summary.Throughput,
+				results.FormatLatency(results.Latency(st.Summary).P99), svc, results.FormatPercent(st.Summary.SuccessRatio), worstReplicationP99(st.Replication), genCores(st.Summary.Generator), nonEmpty(st.Why, "-"))
 		}
 	})
 }
@@ -390,14 +396,45 @@ func writeAgents(w io.Writer, r *results.Result) {
 		return
 	}
 	fmt.Fprintln(w, "\nLoad agents (the figures above are their exact merge)")
-	writeTable(w, "  agent\tstatus\trequests\tplanned\ttarget rate\tachieved\tmax lag\tsaturated\tclock offset\tp99 (own)", func(tw io.Writer) {
+	writeTable(w, "  agent\tstatus\trequests\tplanned\ttarget rate\tachieved\tmax lag\tsaturated\tclock offset\tp99 (own)\tcores\treq per CPU-s", func(tw io.Writer) {
 		for _, a := range r.Agents {
 			st := a.Status
 			if a.Error != "" {
 				st += ": " + a.Error
 			}
-			fmt.Fprintf(tw, "  %d\t%s\t%d\t%d\t%.2f\t%.2f\t%s\t%v\t%+.3fs\t%s\n", a.Index, st, a.Requests, a.PlannedRequests,
-				a.TargetRate, a.AchievedRate, results.FormatSeconds(a.MaxScheduleLagSeconds), a.GeneratorSaturated, a.ClockOffsetSeconds, results.FormatSeconds(a.LatencyP99))
+			cores, rpc := agentGenerator(a)
+			fmt.Fprintf(tw, "  %d\t%s\t%d\t%d\t%.2f\t%.2f\t%s\t%v\t%+.3fs\t%s\t%s\t%s\n", a.Index, st, a.Requests, a.PlannedRequests,
+				a.TargetRate, a.AchievedRate, results.FormatSeconds(a.MaxScheduleLagSeconds), a.GeneratorSaturated, a.ClockOffsetSeconds, results.FormatSeconds(a.LatencyP99),
+				cores, rpc)
 		}
 	})
+}
+
+// generatorValues is the Generator row: "3.21s, 0.321, 31234" (CPU time,
+// share of a core, requests per CPU-second; "-" for the last without CPU
+// time).
+func generatorValues(g *results.GeneratorCost) string {
+	return fmt.Sprintf("%s, %s, %s", results.FormatSeconds(g.CPUSeconds), results.FormatCores(g.Cores), perCPUSecond(g))
+}
+
+// perCPUSecond is g's requests per CPU-second, whole, or "-".
+func perCPUSecond(g *results.GeneratorCost) string {
+	if g == nil || g.CPUSeconds <= 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(g.RequestsPerCPUSecond, 'f', 0, 64)
+}
+
+// genCores is g's share of a core, or "-".
+func genCores(g *results.GeneratorCost) string {
+	if g == nil {
+		return "-"
+	}
+	return results.FormatCores(g.Cores)
+}
+
+// agentGenerator is an agent's share of a core and requests per
+// CPU-second, "-" each when it reported none.
+func agentGenerator(a results.AgentStats) (cores, perCPU string) {
+	return genCores(a.Generator), perCPUSecond(a.Generator)
 }

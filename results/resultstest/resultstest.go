@@ -161,6 +161,10 @@ func BuildFixture(t testing.TB, stall bool) *results.Result {
 	} else {
 		r.Events = r.Events[1:]
 	}
+	// The generator's cost of the run and of its one trial: 0.155 of a
+	// core, under results.GeneratorShareWarn.
+	r.Summary.Generator = results.NewGeneratorCost(1.12, 0.43, 10.02, r.Summary.Requests-r.Summary.Unsent)
+	r.Trials[0].Summary.Generator = r.Summary.Generator
 	r.SLO = results.EvaluateSLO(spec.SLO{P99: spec.Duration(50 * time.Millisecond), Success: 0.999,
 		MaxReplicationDelay: spec.Duration(5 * time.Millisecond)}, r)
 	return r
@@ -282,7 +286,9 @@ func Confirmed(t testing.TB) *results.Result {
 		return []results.ReplicaStats{{Replica: "replica-1", DelayP50Seconds: p99 / 2, DelayP99Seconds: p99, DelayMaxSeconds: p99, HeartbeatSamples: 50}}
 	}
 	ok := func(rate, p99 float64) results.Summary {
-		return results.Summary{Rate: rate, Throughput: rate, SuccessRatio: 1, Latency: results.Quantiles{P99: p99}}
+		// 3 s steps, the generator at 3,500 requests per CPU-second.
+		return results.Summary{Rate: rate, Throughput: rate, SuccessRatio: 1, Latency: results.Quantiles{P99: p99},
+			Generator: results.NewGeneratorCost(rate*3/3500*0.8, rate*3/3500*0.2, 3, uint64(rate*3))}
 	}
 	r.Capacity = &results.Capacity{SLO: "p99<20ms", Rate: 1500, LowGood: 1500, HighBad: 2000, Steps: []results.CapacityStep{
 		{Rate: 500, Outcome: "pass", Why: "SLO met", Summary: ok(500, 0.005), Replication: repl(0.001)},
