@@ -407,12 +407,15 @@ type worker struct {
 // run takes tickets until the schedule ends or the attack stops.
 func (w *worker) run(ctx context.Context) {
 	s, p := w.s, w.a.pacer
-	first := true
-	for {
+	for first := true; ; first = false {
+		// rate max: the clock first, so that every ticket taken is sent and
+		// the hits sent are numbered 0…N−1 without a gap
+		if p.Max() && !time.Now().Before(s.end) {
+			return
+		}
 		n, ok := s.take()
 		if first {
 			s.starting.Add(-1)
-			first = false
 		}
 		if !ok {
 			return
@@ -420,11 +423,7 @@ func (w *worker) run(ctx context.Context) {
 		var r result
 		r.Seq = n
 		if p.Max() {
-			now := time.Now()
-			if !now.Before(s.end) {
-				return
-			}
-			r.Timestamp = now
+			r.Timestamp = time.Now()
 			w.prepare(&r)
 		} else {
 			at := p.At(n)
