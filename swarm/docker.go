@@ -142,17 +142,32 @@ func running(ts []task, service string) int {
 	return n
 }
 
-// failed returns a task of the service that ended or could not start.
-func failed(ts []task, service string) (task, bool) {
+// failed returns a task of the service that ended or could not start,
+// leaving out the tasks in skip (by ID).
+func failed(ts []task, service string, skip map[string]bool) (task, bool) {
 	for _, t := range ts {
 		switch t.state() {
 		case "Failed", "Rejected", "Complete", "Orphaned":
-			if t.service() == service {
+			if t.service() == service && !skip[t.ID] {
 				return t, true
 			}
 		}
 	}
 	return task{}, false
+}
+
+// engineStartRetries is how many times the wait for a stack starts a
+// service again whose container the engine failed to start.
+const engineStartRetries = 2
+
+// engineStartFailure tells a task whose container never ran because the
+// engine failed to start it ("starting container failed: …"; seen here:
+// Docker 20.10's remount of a task's secrets tmpfs read-only racing another
+// container's start, EBUSY) from one whose program ran and failed: nothing
+// of the benchmark has begun, so starting it again hides no fault of the
+// stack's.
+func engineStartFailure(t task) bool {
+	return t.state() == "Failed" && strings.HasPrefix(strings.Trim(t.Error, `"`), "starting container failed:")
 }
 
 // localContainers lists this node's containers of a service in a status

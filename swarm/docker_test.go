@@ -25,8 +25,37 @@ func TestTaskCounts(t *testing.T) {
 		if got := running(testTasks, tc.service); got != tc.running {
 			t.Errorf("running(%s) = %d; want %d", tc.service, got, tc.running)
 		}
-		if _, got := failed(testTasks, tc.service); got != tc.failed {
+		if _, got := failed(testTasks, tc.service, nil); got != tc.failed {
 			t.Errorf("failed(%s) = %v; want %v", tc.service, got, tc.failed)
 		}
+	}
+}
+
+// TestEngineStartFailure: only a task whose container the engine failed to
+// start (the EBUSY remount of its secrets seen in CI) is started again;
+// a program that ran and exited, a rejected task or a task that never
+// failed is not. failed leaves out the tasks already started again.
+func TestEngineStartFailure(t *testing.T) {
+	busy := task{ID: "t1", Name: "s_redis-replica-2.1", DesiredState: "Shutdown", CurrentState: "Failed less than a second ago",
+		Error: `"starting container failed: unable to remount dir as readonly: mount tmpfs:/var/lib/docker/containers/3449/mounts/secrets, flags: 0x21, data: uid=0,gid=0: device or resource busy"`}
+	for _, tc := range []struct {
+		t    task
+		want bool
+	}{
+		{busy, true},
+		{task{CurrentState: "Failed 2 seconds ago", Error: "task: non-zero exit (1)"}, false},
+		{task{CurrentState: "Rejected 1 second ago", Error: `"No such image: duckbench/app:dev"`}, false},
+		{task{CurrentState: "Running 1 second ago", Error: "starting container failed: x"}, false},
+	} {
+		if got := engineStartFailure(tc.t); got != tc.want {
+			t.Errorf("engineStartFailure(%+v) = %v; want %v", tc.t, got, tc.want)
+		}
+	}
+	ts := []task{busy, {ID: "t2", Name: "s_redis-replica-2.1", DesiredState: "Running", CurrentState: "Running 1 second ago"}}
+	if _, ok := failed(ts, "s_redis-replica-2", map[string]bool{"t1": true}); ok {
+		t.Error("failed found the task already started again")
+	}
+	if got, ok := failed(ts, "s_redis-replica-2", nil); !ok || got.ID != "t1" {
+		t.Errorf("failed = %+v, %v; want the failed task t1", got, ok)
 	}
 }

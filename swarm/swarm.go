@@ -282,12 +282,16 @@ func Endpoints(s *spec.Spec, stackName, runDir string) stack.Endpoints {
 // waitHealthy polls the services until each runs all its tasks (swarm
 // counts a task with a health check as running only once it is healthy),
 // then dials every published port. A task that fails ends the wait at once,
-// with its error and logs.
+// with its error and logs — but for one whose container the engine failed
+// to start (engineStartFailure): that service is started again (docker
+// service update --force), at most engineStartRetries times.
 func (d *Driver) waitHealthy(ctx context.Context, st *state) error {
 	ctx, cancel := context.WithTimeout(ctx, d.opts.WaitTimeout)
 	defer cancel()
 	tick := time.NewTicker(300 * time.Millisecond)
 	defer tick.Stop()
+	retried := map[string]bool{} // failed tasks whose service was started again
+	retries := map[string]int{}  // by service
 	for {
 		ts, err := tasks(ctx, st.Stack)
 		if err != nil && ctx.Err() == nil {
@@ -295,7 +299,21 @@ func (d *Driver) waitHealthy(ctx context.Context, st *state) error {
 		}
 		var pending []string
 		for _, svc := range serviceOrder(st) {
-			if t, ok := failed(ts, st.Stack+"_"+svc); ok {
+			t, ok := failed(ts, st.Stack+"_"+svc, retried)
+			if ok && engineStartFailure(t) && retries[svc] < engineStartRetries {
+				retries[svc]++
+				retried[t.ID] = true
+				if d.opts.Progress != nil {
+					fmt.Fprintf(d.opts.Progress, "service %q: the engine could not start task %s (%s); starting it again (%d of %d)\n",
+						svc, t.Name, strings.Trim(t.Error, `"`), retries[svc], engineStartRetries)
+				}
+				if out, err := docker(ctx, "", "service", "update", "--force", "--detach", st.Stack+"_"+svc); err != nil {
+					return fmt.Errorf("service %q: start again after %s: %w: %s", svc, strings.Trim(t.Error, `"`), err, out)
+				}
+				pending = append(pending, svc+" (started again)")
+				continue
+			}
+			if ok {
 				lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serviceLogsTimeout)
 				logs, _ := docker(lctx, "", "service", "logs", "--tail", "20", "--no-task-ids", st.Stack+"_"+svc)
 				cancel()
