@@ -33,6 +33,23 @@ func module(t *testing.T, files map[string]string) string {
 	return filepath.Join(dir, "scripts", "fuzz")
 }
 
+// wantExit runs cmd (scripts/fuzz) and wants exit code code and want in its
+// output.
+func wantExit(t *testing.T, cmd *exec.Cmd, code int, want string) {
+	t.Helper()
+	out, err := cmd.CombinedOutput()
+	got := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		got = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if got != code || !strings.Contains(string(out), want) {
+		t.Errorf("scripts/fuzz = exit %d:\n%s\nwant exit %d with %q", got, out, code, want)
+	}
+}
+
 // TestFuzzFailsOnErrors: scripts/fuzz fails, naming the package, when a
 // package's tests do not build (go test -list failed and the script went on
 // with exit 0); a module without fuzz targets passes.
@@ -54,17 +71,7 @@ func TestFuzzFailsOnErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(module(t, tc.files), "1s")
-			out, err := cmd.CombinedOutput()
-			code := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if code != tc.wantCode || !strings.Contains(string(out), tc.want) {
-				t.Errorf("scripts/fuzz = exit %d:\n%s\nwant exit %d with %q", code, out, tc.wantCode, tc.want)
-			}
+			wantExit(t, cmd, tc.wantCode, tc.want)
 		})
 	}
 }
@@ -101,17 +108,7 @@ func TestFuzzCoordinatorRace(t *testing.T) {
 			}
 			cmd := exec.Command(script, "1s")
 			cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-			out, err := cmd.CombinedOutput()
-			code := 0
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if code != tc.wantCode || !strings.Contains(string(out), tc.want) {
-				t.Errorf("scripts/fuzz = exit %d:\n%s\nwant exit %d with %q", code, out, tc.wantCode, tc.want)
-			}
+			wantExit(t, cmd, tc.wantCode, tc.want)
 		})
 	}
 }
