@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duckbench/duckbench/internal/testenv"
 	"github.com/duckbench/duckbench/spec"
 )
 
@@ -33,7 +34,7 @@ func threadCPU() (time.Duration, error) {
 // wall time.
 func TestCPUMarkCountsBurnedCPU(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("RUSAGE_THREAD, the independent reading, is Linux's")
+		testenv.Unavailable(t, "RUSAGE_THREAD, the independent reading, is Linux's")
 	}
 	const burn = 300 * time.Millisecond
 	m := markCPU()
