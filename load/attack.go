@@ -425,10 +425,10 @@ func (a *Attack) Run(ctx context.Context) (*Report, error) {
 	var rawErr error
 	var b batch
 	take := func() {
-		for _, r := range b.collect(sch) {
-			c.add(r)
+		for _, k := range b.collect(sch) {
+			c.add(k.r)
 			if enc != nil && rawErr == nil {
-				rawErr = enc.Encode(c.rawResult(r))
+				rawErr = enc.Encode(c.rawResult(k.r))
 			}
 		}
 	}

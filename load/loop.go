@@ -532,7 +532,6 @@ const maxServerNames = 256
 // their responses ended.
 type batch struct {
 	keyed []endKeyed
-	rs    []*result
 }
 
 type endKeyed struct {
@@ -543,7 +542,7 @@ type endKeyed struct {
 // collect takes every outbox's results, sorted by the end of their
 // response (each worker's are in order already; the sort merges the
 // workers', on keys computed once per result).
-func (b *batch) collect(s *scheduler) []*result {
+func (b *batch) collect(s *scheduler) []endKeyed {
 	b.keyed = b.keyed[:0]
 	add := func(rs []result) {
 		for i := range rs {
@@ -560,9 +559,5 @@ func (b *batch) collect(s *scheduler) []*result {
 		}
 		return cmp.Compare(x.r.Seq, y.r.Seq)
 	})
-	b.rs = b.rs[:0]
-	for _, k := range b.keyed {
-		b.rs = append(b.rs, k.r)
-	}
-	return b.rs
+	return b.keyed
 }
